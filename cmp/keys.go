@@ -1,0 +1,440 @@
+package cmp
+
+import (
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/rsa"
+	_ "crypto/sha1" // MGF1-SHA-1 of the DDBEC RSA-OAEP wrapping
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/subtle"
+	"crypto/x509"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/aeskw"
+	"github.com/itemcrypto/go-itemcrypto/materialdesc"
+)
+
+// SigningKey signs the string to sign of an item (spec §5).
+// Implementations must be safe for concurrent use.
+type SigningKey interface {
+	// Sign returns the raw signature or MAC of stringToSign.
+	Sign(rand io.Reader, stringToSign []byte) ([]byte, error)
+	// Algorithm is the JCE name recorded as amzn-ddb-map-signingAlg,
+	// e.g. "HmacSHA256" or "SHA256withRSA".
+	Algorithm() string
+}
+
+// VerificationKey checks an item's signature. Implementations must be safe
+// for concurrent use, compare in constant time, and return an error that
+// matches [ErrAuthentication] on any mismatch.
+type VerificationKey interface {
+	// Verify checks signature over stringToSign. signingAlg is the item's
+	// (unsigned, untrusted) amzn-ddb-map-signingAlg, "" when absent.
+	Verify(stringToSign, signature []byte, signingAlg string) error
+}
+
+// KeyWrapper wraps a content key for storage in the material description.
+type KeyWrapper interface {
+	// WrapKey returns the wrapped key and the amzn-ddb-wrap-alg value.
+	WrapKey(rand io.Reader, contentKey []byte) (wrapped []byte, wrapAlg string, err error)
+}
+
+// KeyUnwrapper recovers a content key. wrapAlg is the item's
+// amzn-ddb-wrap-alg ("" when absent) and keyLen the content key length in
+// bytes that the item's amzn-ddb-env-alg announces. Integrity and padding
+// failures must match [ErrAuthentication].
+type KeyUnwrapper interface {
+	UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error)
+}
+
+// redacted implements every way a key could be printed.
+type redacted string
+
+func (r redacted) String() string                { return string(r) }
+func (r redacted) GoString() string              { return string(r) }
+func (r redacted) Format(f fmt.State, verb rune) { io.WriteString(f, string(r)) }
+func (r redacted) LogValue() slog.Value          { return slog.StringValue(string(r)) }
+
+// AESKey is an AES key: the content key of an item (AES-CBC of its
+// attributes) or a key-encryption key (RFC 3394 AES key wrap).
+type AESKey struct {
+	key   []byte
+	block cipher.Block
+}
+
+var (
+	_ KeyWrapper   = (*AESKey)(nil)
+	_ KeyUnwrapper = (*AESKey)(nil)
+)
+
+// NewAESKey copies a 16, 24 or 32-byte key.
+func NewAESKey(key []byte) (*AESKey, error) {
+	return newAESKeyOwned(slices.Clone(key))
+}
+
+func newAESKeyOwned(key []byte) (*AESKey, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: AES keys are 16, 24 or 32 bytes", ErrInvalidKey)
+	}
+	return &AESKey{key: key, block: block}, nil
+}
+
+// Size returns the key length in bytes.
+func (k *AESKey) Size() int { return len(k.key) }
+
+// String, GoString, Format and LogValue never show key material.
+func (k *AESKey) String() string                { return k.redacted().String() }
+func (k *AESKey) GoString() string              { return k.redacted().GoString() }
+func (k *AESKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k *AESKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k *AESKey) redacted() redacted {
+	return redacted(fmt.Sprintf("cmp.AESKey{AES-%d, REDACTED}", 8*len(k.key)))
+}
+
+// AppendEncryptCBC appends IV || AES-CBC(PKCS#7(plaintext)) to dst with a
+// fresh 16-byte IV from rand: the DDBEC attribute ciphertext (spec §4).
+// dst and plaintext must not overlap.
+func (k *AESKey) AppendEncryptCBC(dst []byte, rand io.Reader, plaintext []byte) ([]byte, error) {
+	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
+	n := aes.BlockSize + len(plaintext) + pad
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	iv := out[:aes.BlockSize]
+	if _, err := io.ReadFull(rand, iv); err != nil {
+		return dst, fmt.Errorf("cmp: reading IV: %w", err)
+	}
+	body := out[aes.BlockSize:]
+	copy(body, plaintext)
+	for i := len(plaintext); i < len(body); i++ {
+		body[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(k.block, iv).CryptBlocks(body, body)
+	return dst[:len(dst)+n], nil
+}
+
+// DecryptCBC reverses AppendEncryptCBC. Any bad length or padding returns
+// ErrAuthentication.
+func (k *AESKey) DecryptCBC(ciphertext []byte) ([]byte, error) {
+	if len(ciphertext) < 2*aes.BlockSize || len(ciphertext)%aes.BlockSize != 0 {
+		return nil, ErrAuthentication
+	}
+	out := make([]byte, len(ciphertext)-aes.BlockSize)
+	cipher.NewCBCDecrypter(k.block, ciphertext[:aes.BlockSize]).CryptBlocks(out, ciphertext[aes.BlockSize:])
+	pad := int(out[len(out)-1])
+	good := subtle.ConstantTimeLessOrEq(1, pad) & subtle.ConstantTimeLessOrEq(pad, aes.BlockSize)
+	for i := 1; i <= aes.BlockSize; i++ {
+		inPad := subtle.ConstantTimeLessOrEq(i, pad)
+		good &= subtle.ConstantTimeSelect(inPad, subtle.ConstantTimeByteEq(out[len(out)-i], byte(pad)), 1)
+	}
+	if good != 1 {
+		clear(out)
+		return nil, ErrAuthentication
+	}
+	return out[:len(out)-pad], nil
+}
+
+// WrapKey wraps contentKey with the RFC 3394 AES key wrap ("AESWrap").
+func (k *AESKey) WrapKey(_ io.Reader, contentKey []byte) ([]byte, string, error) {
+	w, err := aeskw.Wrap(k.block, contentKey)
+	return w, materialdesc.WrapAESKW, err
+}
+
+// UnwrapKey unwraps an "AESWrap" key. Items without amzn-ddb-wrap-alg are
+// refused for AES key-encryption keys, as the Python client does.
+func (k *AESKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error) {
+	if wrapAlg != materialdesc.WrapAESKW {
+		return nil, fmt.Errorf("%w: wrapping algorithm for an AES key-encryption key", ErrUnsupportedAlgorithm)
+	}
+	key, err := aeskw.Unwrap(k.block, wrapped)
+	if err != nil {
+		return nil, ErrAuthentication
+	}
+	if keyLen > 0 && len(key) != keyLen {
+		clear(key)
+		return nil, ErrAuthentication
+	}
+	return key, nil
+}
+
+// HMACKey is a MAC key for HmacSHA256 (or HmacSHA224/384/512). It both signs
+// and verifies. Keys of any non-zero length are accepted, as in the DDBEC
+// (its test vectors use an 8-byte key); use 32 random bytes for new keys.
+type HMACKey struct {
+	key []byte
+	alg string
+	h   func() hash.Hash
+}
+
+var (
+	_ SigningKey      = (*HMACKey)(nil)
+	_ VerificationKey = (*HMACKey)(nil)
+)
+
+// NewHMACKey copies key. algorithm is "HmacSHA256" (the default when "") or
+// HmacSHA224, HmacSHA384, HmacSHA512.
+func NewHMACKey(algorithm string, key []byte) (*HMACKey, error) {
+	if algorithm == "" {
+		algorithm = "HmacSHA256"
+	}
+	var h func() hash.Hash
+	switch algorithm {
+	case "HmacSHA256":
+		h = sha256.New
+	case "HmacSHA224":
+		h = sha256.New224
+	case "HmacSHA384":
+		h = sha512.New384
+	case "HmacSHA512":
+		h = sha512.New
+	default:
+		return nil, fmt.Errorf("%w: HMAC algorithm", ErrUnsupportedAlgorithm)
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("%w: empty HMAC key", ErrInvalidKey)
+	}
+	return &HMACKey{key: slices.Clone(key), alg: algorithm, h: h}, nil
+}
+
+// Algorithm returns the JCE name, e.g. "HmacSHA256".
+func (k *HMACKey) Algorithm() string { return k.alg }
+
+// Sign returns HMAC(key, stringToSign).
+func (k *HMACKey) Sign(_ io.Reader, stringToSign []byte) ([]byte, error) {
+	m := hmac.New(k.h, k.key)
+	m.Write(stringToSign)
+	return m.Sum(nil), nil
+}
+
+// Verify compares in constant time; signingAlg is ignored (the key's own
+// hash is used, as in both reference clients).
+func (k *HMACKey) Verify(stringToSign, signature []byte, _ string) error {
+	m := hmac.New(k.h, k.key)
+	m.Write(stringToSign)
+	var buf [64]byte
+	if !hmac.Equal(m.Sum(buf[:0]), signature) {
+		return ErrAuthentication
+	}
+	return nil
+}
+
+// String, GoString, Format and LogValue never show key material.
+func (k *HMACKey) String() string                { return k.redacted().String() }
+func (k *HMACKey) GoString() string              { return k.redacted().GoString() }
+func (k *HMACKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k *HMACKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k *HMACKey) redacted() redacted            { return redacted("cmp.HMACKey{" + k.alg + ", REDACTED}") }
+
+// rsaHash maps the allow-listed RSA signature names to their hash.
+func rsaHash(alg string) (crypto.Hash, bool) {
+	switch alg {
+	case "SHA256withRSA":
+		return crypto.SHA256, true
+	case "SHA384withRSA":
+		return crypto.SHA384, true
+	case "SHA512withRSA":
+		return crypto.SHA512, true
+	}
+	return 0, false
+}
+
+// DefaultRSASignatureAlgorithm is the DDBEC default for asymmetric signing.
+const DefaultRSASignatureAlgorithm = "SHA256withRSA"
+
+// RSASigningKey signs with RSASSA-PKCS1-v1_5 (SHA256withRSA by default).
+type RSASigningKey struct {
+	priv *rsa.PrivateKey
+	alg  string
+	hash crypto.Hash
+}
+
+var _ SigningKey = (*RSASigningKey)(nil)
+
+// NewRSASigningKey uses priv (which the caller must not change afterwards)
+// with algorithm SHA256withRSA ("" selects it), SHA384withRSA or SHA512withRSA.
+func NewRSASigningKey(priv *rsa.PrivateKey, algorithm string) (*RSASigningKey, error) {
+	if priv == nil {
+		return nil, fmt.Errorf("%w: nil RSA key", ErrInvalidKey)
+	}
+	if algorithm == "" {
+		algorithm = DefaultRSASignatureAlgorithm
+	}
+	h, ok := rsaHash(algorithm)
+	if !ok {
+		return nil, fmt.Errorf("%w: RSA signature algorithm", ErrUnsupportedAlgorithm)
+	}
+	if err := priv.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return &RSASigningKey{priv: priv, alg: algorithm, hash: h}, nil
+}
+
+// Algorithm returns the JCE name, e.g. "SHA256withRSA".
+func (k *RSASigningKey) Algorithm() string { return k.alg }
+
+// Sign returns the PKCS#1 v1.5 signature of stringToSign.
+func (k *RSASigningKey) Sign(rand io.Reader, stringToSign []byte) ([]byte, error) {
+	h := k.hash.New()
+	h.Write(stringToSign)
+	return rsa.SignPKCS1v15(rand, k.priv, k.hash, h.Sum(nil))
+}
+
+// Public returns the matching verification key.
+func (k *RSASigningKey) Public() *RSAVerificationKey {
+	return &RSAVerificationKey{pub: &k.priv.PublicKey, alg: k.alg}
+}
+
+// String, GoString, Format and LogValue never show key material.
+func (k *RSASigningKey) String() string                { return k.redacted().String() }
+func (k *RSASigningKey) GoString() string              { return k.redacted().GoString() }
+func (k *RSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k *RSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k *RSASigningKey) redacted() redacted {
+	return redacted(fmt.Sprintf("cmp.RSASigningKey{%s, RSA-%d, REDACTED}", k.alg, k.priv.N.BitLen()))
+}
+
+// RSAVerificationKey verifies RSASSA-PKCS1-v1_5 signatures.
+type RSAVerificationKey struct {
+	pub *rsa.PublicKey
+	alg string
+}
+
+var _ VerificationKey = (*RSAVerificationKey)(nil)
+
+// NewRSAVerificationKey verifies with algorithm ("" = SHA256withRSA) unless
+// the item names another allow-listed algorithm of at least the same
+// strength (SHA256/384/512withRSA).
+func NewRSAVerificationKey(pub *rsa.PublicKey, algorithm string) (*RSAVerificationKey, error) {
+	if pub == nil {
+		return nil, fmt.Errorf("%w: nil RSA key", ErrInvalidKey)
+	}
+	if algorithm == "" {
+		algorithm = DefaultRSASignatureAlgorithm
+	}
+	if _, ok := rsaHash(algorithm); !ok {
+		return nil, fmt.Errorf("%w: RSA signature algorithm", ErrUnsupportedAlgorithm)
+	}
+	return &RSAVerificationKey{pub: pub, alg: algorithm}, nil
+}
+
+// Verify checks a PKCS#1 v1.5 signature. The algorithm is the item's
+// signingAlg when it is allow-listed and no weaker than the configured one
+// (hash sizes 256 < 384 < 512), else the configured one.
+func (k *RSAVerificationKey) Verify(stringToSign, signature []byte, signingAlg string) error {
+	h, _ := rsaHash(k.alg)
+	if ih, ok := rsaHash(signingAlg); ok && ih.Size() >= h.Size() {
+		h = ih
+	}
+	d := h.New()
+	d.Write(stringToSign)
+	if rsa.VerifyPKCS1v15(k.pub, h, d.Sum(nil), signature) != nil {
+		return ErrAuthentication
+	}
+	return nil
+}
+
+// RSAWrappingKey wraps content keys with RSA-OAEP (SHA-256, MGF1-SHA-1: the
+// JCE "RSA/ECB/OAEPWithSHA-256AndMGF1Padding").
+type RSAWrappingKey struct{ pub *rsa.PublicKey }
+
+var _ KeyWrapper = (*RSAWrappingKey)(nil)
+
+// NewRSAWrappingKey wraps under pub.
+func NewRSAWrappingKey(pub *rsa.PublicKey) (*RSAWrappingKey, error) {
+	if pub == nil {
+		return nil, fmt.Errorf("%w: nil RSA key", ErrInvalidKey)
+	}
+	return &RSAWrappingKey{pub: pub}, nil
+}
+
+var oaepOptions = rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1}
+
+// WrapKey encrypts contentKey with RSA-OAEP.
+func (k *RSAWrappingKey) WrapKey(rand io.Reader, contentKey []byte) ([]byte, string, error) {
+	w, err := rsa.EncryptOAEPWithOptions(rand, k.pub, contentKey, &oaepOptions)
+	return w, materialdesc.WrapRSAOAEP, err
+}
+
+// RSAUnwrappingKey unwraps RSA-OAEP content keys and, for items of old Java
+// writers that carry no amzn-ddb-wrap-alg, RSA PKCS#1 v1.5 ones.
+type RSAUnwrappingKey struct{ priv *rsa.PrivateKey }
+
+var _ KeyUnwrapper = (*RSAUnwrappingKey)(nil)
+
+// NewRSAUnwrappingKey unwraps with priv.
+func NewRSAUnwrappingKey(priv *rsa.PrivateKey) (*RSAUnwrappingKey, error) {
+	if priv == nil {
+		return nil, fmt.Errorf("%w: nil RSA key", ErrInvalidKey)
+	}
+	if err := priv.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return &RSAUnwrappingKey{priv: priv}, nil
+}
+
+// UnwrapKey decrypts a wrapped content key. For the legacy PKCS#1 v1.5 case
+// a padding failure is not reported: a random key of keyLen bytes is
+// returned instead (the Bleichenbacher countermeasure of
+// rsa.DecryptPKCS1v15SessionKey), so the item then fails as a whole with
+// ErrAuthentication, exactly as a wrong key would.
+func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error) {
+	switch wrapAlg {
+	case materialdesc.WrapRSAOAEP:
+		key, err := k.priv.Decrypt(nil, wrapped, &oaepOptions)
+		if err != nil {
+			return nil, ErrAuthentication
+		}
+		return key, nil
+	case "", "RSA", "RSA/ECB/PKCS1Padding":
+		if keyLen <= 0 {
+			keyLen = 32
+		}
+		key := make([]byte, keyLen)
+		if _, err := io.ReadFull(crand.Reader, key); err != nil {
+			return nil, err
+		}
+		if err := rsa.DecryptPKCS1v15SessionKey(nil, k.priv, wrapped, key); err != nil {
+			return nil, ErrAuthentication // ciphertext of the wrong length: public knowledge
+		}
+		return key, nil
+	}
+	return nil, fmt.Errorf("%w: wrapping algorithm for an RSA key", ErrUnsupportedAlgorithm)
+}
+
+// ParseRSAPrivateKey parses a PKCS#8 (or PKCS#1) DER RSA private key.
+// Errors never quote the input.
+func ParseRSAPrivateKey(der []byte) (*rsa.PrivateKey, error) {
+	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+		if rk, ok := k.(*rsa.PrivateKey); ok {
+			return rk, nil
+		}
+		return nil, fmt.Errorf("%w: not an RSA private key", ErrInvalidKey)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: not a PKCS#8 or PKCS#1 RSA private key", ErrInvalidKey)
+}
+
+// ParseRSAPublicKey parses an X.509 SubjectPublicKeyInfo (or PKCS#1) DER RSA
+// public key.
+func ParseRSAPublicKey(der []byte) (*rsa.PublicKey, error) {
+	if k, err := x509.ParsePKIXPublicKey(der); err == nil {
+		if rk, ok := k.(*rsa.PublicKey); ok {
+			return rk, nil
+		}
+		return nil, fmt.Errorf("%w: not an RSA public key", ErrInvalidKey)
+	}
+	if k, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: not an X.509 or PKCS#1 RSA public key", ErrInvalidKey)
+}

@@ -1,0 +1,360 @@
+package itemcrypto
+
+import (
+	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/materialdesc"
+)
+
+// Item is a DynamoDB item, the model every adapter maps onto.
+type Item = map[string]types.AttributeValue
+
+// EncryptionContext is what providers learn about an item.
+type EncryptionContext = cmp.EncryptionContext
+
+// Reserved attribute names written into every protected item.
+const (
+	MaterialDescriptionAttribute = actions.MaterialDescriptionAttribute
+	SignatureAttribute           = actions.SignatureAttribute
+)
+
+// DefaultMaxItemSize is DynamoDB's item size limit.
+const DefaultMaxItemSize = 400 * 1024
+
+// Config is what an [Encryptor] protects: one table's items.
+type Config struct {
+	// TableName is bound into every signature; items cannot move to a table
+	// of another name. Required.
+	TableName string
+	// Policy gives each attribute its action and names the key attributes.
+	// Required.
+	Policy *actions.Policy
+	// Provider hands out the keys. Required.
+	Provider cmp.Provider
+}
+
+// Options tune an [Encryptor]. The zero value is the default.
+type Options struct {
+	// Rand is the source of IVs. nil means crypto/rand; only known-answer
+	// tests set it.
+	Rand io.Reader
+	// MaxItemSize bounds the protected item (attribute names plus
+	// serialized values); 0 means DefaultMaxItemSize, negative no limit.
+	MaxItemSize int
+}
+
+// Encryptor encrypts, signs, verifies and decrypts the items of one table.
+// It is immutable and safe for concurrent use.
+type Encryptor struct {
+	table     string
+	policy    *actions.Policy
+	provider  cmp.Provider
+	pk, sk    string
+	tableHash [32]byte
+	opts      Options
+}
+
+// New validates cfg and returns an Encryptor.
+func New(cfg Config, optFns ...func(*Options)) (*Encryptor, error) {
+	if cfg.TableName == "" {
+		return nil, errors.New("itemcrypto: Config.TableName is required")
+	}
+	if cfg.Policy == nil {
+		return nil, errors.New("itemcrypto: Config.Policy is required")
+	}
+	if cfg.Provider == nil {
+		return nil, errors.New("itemcrypto: Config.Provider is required")
+	}
+	var opts Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	if opts.Rand == nil {
+		opts.Rand = crand.Reader
+	}
+	if opts.MaxItemSize == 0 {
+		opts.MaxItemSize = DefaultMaxItemSize
+	}
+	e := &Encryptor{table: cfg.TableName, policy: cfg.Policy, provider: cfg.Provider, opts: opts}
+	e.pk, e.sk = cfg.Policy.Keys()
+	e.tableHash = tableHash(cfg.TableName)
+	return e, nil
+}
+
+// TableName returns the table name bound into signatures.
+func (e *Encryptor) TableName() string { return e.table }
+
+// Policy returns the actions policy.
+func (e *Encryptor) Policy() *actions.Policy { return e.policy }
+
+var (
+	hashEncrypted = sha256.Sum256([]byte("ENCRYPTED"))
+	hashPlaintext = sha256.Sum256([]byte("PLAINTEXT"))
+)
+
+func tableHash(table string) [32]byte {
+	return sha256.Sum256([]byte("TABLE>" + table + "<TABLE"))
+}
+
+// appendSigned appends the three digests of one signed attribute.
+func appendSigned(sts []byte, name string, encrypted bool, serialized []byte) []byte {
+	n := sha256.Sum256([]byte(name))
+	sts = append(sts, n[:]...)
+	if encrypted {
+		sts = append(sts, hashEncrypted[:]...)
+	} else {
+		sts = append(sts, hashPlaintext[:]...)
+	}
+	v := sha256.Sum256(serialized)
+	return append(sts, v[:]...)
+}
+
+// appendSerializedB appends the serialization of a B value.
+func appendSerializedB(dst, b []byte) []byte {
+	dst = append(dst, 0, 'b')
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
+}
+
+// Encrypt returns the protected form of item: every EncryptAndSign attribute
+// replaced by its ciphertext, the material description and the signature
+// added. item is not modified. When the policy does nothing to any
+// attribute, the item is returned as is (a shallow copy), unsigned.
+func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
+	if e.policy.NoOp() {
+		return maps.Clone(item), nil
+	}
+	for _, name := range []string{MaterialDescriptionAttribute, SignatureAttribute} {
+		if _, ok := item[name]; ok {
+			return nil, &AttributeError{Name: name, Action: actions.DoNothing, Err: ErrReservedAttribute}
+		}
+	}
+	for _, k := range []string{e.pk, e.sk} {
+		if k == "" {
+			continue
+		}
+		if _, ok := item[k]; !ok {
+			return nil, &AttributeError{Name: k, Action: e.policy.Action(k), Err: ErrMissingKeyAttribute}
+		}
+	}
+	mat, err := e.provider.EncryptionMaterials(ctx, cmp.EncryptionContext{
+		TableName: e.table, PartitionKeyName: e.pk, SortKeyName: e.sk, Attributes: item,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("itemcrypto: encryption materials: %w", err)
+	}
+	encKey := mat.EncryptionKey()
+	names := slices.Sorted(maps.Keys(item))
+	out := make(Item, len(item)+2)
+	sts := make([]byte, 0, 32+96*len(names))
+	sts = append(sts, e.tableHash[:]...)
+	var scratch []byte
+	size := 0
+	for _, name := range names {
+		v := item[name]
+		a := e.policy.Action(name)
+		if a == actions.DoNothing {
+			out[name] = v
+			size += len(name) + approxSize(v)
+			continue
+		}
+		scratch, err = ddbserial.Append(scratch[:0], v)
+		if err != nil {
+			return nil, valueError(name, a, err)
+		}
+		if a == actions.EncryptAndSign {
+			if encKey == nil {
+				return nil, &AttributeError{Name: name, Action: a, Err: ErrNoEncryptionKey}
+			}
+			ct, err := encKey.AppendEncryptCBC(nil, e.opts.Rand, scratch)
+			if err != nil {
+				return nil, fmt.Errorf("itemcrypto: encrypting: %w", err)
+			}
+			out[name] = &types.AttributeValueMemberB{Value: ct}
+			scratch = appendSerializedB(scratch[:0], ct)
+		} else {
+			out[name] = v
+		}
+		size += len(name) + len(scratch)
+		if e.opts.MaxItemSize > 0 && size > e.opts.MaxItemSize {
+			return nil, &AttributeError{Name: name, Action: a, Err: ErrItemTooLarge}
+		}
+		sts = appendSigned(sts, name, a == actions.EncryptAndSign, scratch)
+	}
+	clear(scratch)
+	signer := mat.SigningKey()
+	sig, err := signer.Sign(e.opts.Rand, sts)
+	if err != nil {
+		return nil, fmt.Errorf("itemcrypto: signing: %w", err)
+	}
+	desc := make(materialdesc.Description, len(mat.Description())+2)
+	maps.Copy(desc, mat.Description())
+	if encKey != nil {
+		desc[materialdesc.KeySymMode] = materialdesc.SymModeCBC
+	}
+	if alg := signer.Algorithm(); alg != "" {
+		desc[materialdesc.KeySigningAlg] = alg
+	}
+	descBytes := desc.Encode()
+	size += len(MaterialDescriptionAttribute) + len(descBytes) + len(SignatureAttribute) + len(sig)
+	if e.opts.MaxItemSize > 0 && size > e.opts.MaxItemSize {
+		return nil, fmt.Errorf("%w: %d bytes protected, limit %d", ErrItemTooLarge, size, e.opts.MaxItemSize)
+	}
+	out[MaterialDescriptionAttribute] = &types.AttributeValueMemberB{Value: descBytes}
+	out[SignatureAttribute] = &types.AttributeValueMemberB{Value: sig}
+	return out, nil
+}
+
+// approxSize is a cheap size estimate of an unsigned value for the item
+// size bound; it never fails.
+func approxSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	}
+	b, _ := ddbserial.Marshal(v)
+	return len(b)
+}
+
+// Decrypt verifies item's signature and returns its plaintext, without the
+// material description and signature attributes. item is not modified.
+//
+// Every failure of authenticity returns an error matching
+// [ErrAuthentication] and a nil item; nothing is decrypted before the
+// signature has been verified. Items are read with the reader's own policy:
+// it must give every stored attribute the action the writer gave it.
+func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
+	if e.policy.NoOp() {
+		return maps.Clone(item), nil
+	}
+	sigAV, ok := item[SignatureAttribute].(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, ErrAuthentication
+	}
+	var desc materialdesc.Description
+	if dv, present := item[MaterialDescriptionAttribute]; present {
+		db, ok := dv.(*types.AttributeValueMemberB)
+		if !ok {
+			return nil, ErrAuthentication
+		}
+		var err error
+		if desc, err = materialdesc.Decode(db.Value); err != nil {
+			if errors.Is(err, materialdesc.ErrUnsupportedVersion) {
+				return nil, err
+			}
+			return nil, ErrAuthentication
+		}
+	} else {
+		desc = materialdesc.Description{}
+	}
+	mat, err := e.provider.DecryptionMaterials(ctx, cmp.EncryptionContext{
+		TableName: e.table, PartitionKeyName: e.pk, SortKeyName: e.sk, Attributes: item, MaterialDescription: desc,
+	})
+	if err != nil {
+		if errors.Is(err, ErrAuthentication) {
+			return nil, ErrAuthentication
+		}
+		return nil, fmt.Errorf("itemcrypto: decryption materials: %w", err)
+	}
+	sts, encrypted, err := stringToSign(e.tableHash, item, e.policy)
+	if err != nil {
+		return nil, ErrAuthentication
+	}
+	if err := mat.VerificationKey().Verify(sts, sigAV.Value, desc[materialdesc.KeySigningAlg]); err != nil {
+		return nil, ErrAuthentication
+	}
+	out := make(Item, len(item))
+	for name, v := range item {
+		if !actions.IsReserved(name) {
+			out[name] = v
+		}
+	}
+	if encrypted == 0 {
+		return out, nil
+	}
+	key := mat.DecryptionKey()
+	if key == nil {
+		return nil, ErrNoEncryptionKey
+	}
+	if mode := desc[materialdesc.KeySymMode]; mode != materialdesc.SymModeCBC {
+		return nil, fmt.Errorf("%w: %s", cmp.ErrUnsupportedAlgorithm, materialdesc.KeySymMode)
+	}
+	for name, v := range item {
+		if actions.IsReserved(name) || e.policy.Action(name) != actions.EncryptAndSign {
+			continue
+		}
+		ct, ok := v.(*types.AttributeValueMemberB)
+		if !ok {
+			clearItem(out)
+			return nil, ErrAuthentication
+		}
+		pt, err := key.DecryptCBC(ct.Value)
+		if err != nil {
+			clearItem(out)
+			return nil, ErrAuthentication
+		}
+		pv, err := ddbserial.Unmarshal(pt)
+		clear(pt)
+		if err != nil {
+			clearItem(out)
+			return nil, ErrAuthentication
+		}
+		out[name] = pv
+	}
+	return out, nil
+}
+
+// clearItem drops every entry so a failed decrypt leaks nothing through a
+// retained reference.
+func clearItem(m Item) { clear(m) }
+
+// StringToSign returns the bytes the signature of item covers (spec §5.1):
+// the table name and every signed attribute's name, action and serialized
+// value, reserved attributes excluded. item must be in its stored form
+// (ciphertexts in place of encrypted values).
+//
+// This is a low-level function that most users won't need; it is here to
+// debug interoperability.
+func StringToSign(tableName string, item Item, policy *actions.Policy) ([]byte, error) {
+	sts, _, err := stringToSign(tableHash(tableName), item, policy)
+	return sts, err
+}
+
+// stringToSign also counts the EncryptAndSign attributes of item.
+func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, encrypted int, err error) {
+	names := slices.Sorted(maps.Keys(item))
+	sts = make([]byte, 0, 32+96*len(names))
+	sts = append(sts, th[:]...)
+	var scratch []byte
+	for _, name := range names {
+		a := policy.Action(name)
+		if actions.IsReserved(name) || a == actions.DoNothing {
+			continue
+		}
+		if scratch, err = ddbserial.Append(scratch[:0], item[name]); err != nil {
+			return nil, 0, valueError(name, a, err)
+		}
+		if a == actions.EncryptAndSign {
+			encrypted++
+		}
+		sts = appendSigned(sts, name, a == actions.EncryptAndSign, scratch)
+	}
+	return sts, encrypted, nil
+}
