@@ -1,0 +1,38 @@
+package vectors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// sharedManifest is the reference clients' manifest. The vectors live beside
+// the repository (../shared/vectors/ddbec) or where ITEMCRYPTO_VECTORS points.
+func sharedManifest(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ITEMCRYPTO_VECTORS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "vectors", "ddbec")
+	}
+	p := filepath.Join(dir, "encrypted_item", "scenarios.json")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("DDBEC vectors not found at %s (set ITEMCRYPTO_VECTORS): %v", p, err)
+	}
+	return p
+}
+
+func TestSharedScenarios(t *testing.T) {
+	s, err := Load(sharedManifest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range s.Manifest.Scenarios {
+		sc := &s.Manifest.Scenarios[i]
+		r := s.Run(context.Background(), sc, RunOptions{})
+		t.Logf("%s %s: %s decrypted=%d roundtrip=%d unmatched=%d", r.Outcome, sc.Name(), r.Reason, r.Decrypted, r.RoundTrip, r.Unmatched)
+		if r.Outcome == Failed {
+			t.Errorf("%s: %s", sc.Name(), r.Reason)
+		}
+	}
+}
