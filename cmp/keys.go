@@ -92,11 +92,11 @@ func newAESKeyOwned(key []byte) (*AESKey, error) {
 func (k *AESKey) Size() int { return len(k.key) }
 
 // String, GoString, Format and LogValue never show key material.
-func (k *AESKey) String() string                { return k.redacted().String() }
-func (k *AESKey) GoString() string              { return k.redacted().GoString() }
-func (k *AESKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
-func (k *AESKey) LogValue() slog.Value          { return k.redacted().LogValue() }
-func (k *AESKey) redacted() redacted {
+func (k AESKey) String() string                { return k.redacted().String() }
+func (k AESKey) GoString() string              { return k.redacted().GoString() }
+func (k AESKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k AESKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k AESKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.AESKey{AES-%d, REDACTED}", 8*len(k.key)))
 }
 
@@ -227,11 +227,11 @@ func (k *HMACKey) Verify(stringToSign, signature []byte, _ string) error {
 }
 
 // String, GoString, Format and LogValue never show key material.
-func (k *HMACKey) String() string                { return k.redacted().String() }
-func (k *HMACKey) GoString() string              { return k.redacted().GoString() }
-func (k *HMACKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
-func (k *HMACKey) LogValue() slog.Value          { return k.redacted().LogValue() }
-func (k *HMACKey) redacted() redacted            { return redacted("cmp.HMACKey{" + k.alg + ", REDACTED}") }
+func (k HMACKey) String() string                { return k.redacted().String() }
+func (k HMACKey) GoString() string              { return k.redacted().GoString() }
+func (k HMACKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k HMACKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k HMACKey) redacted() redacted            { return redacted("cmp.HMACKey{" + k.alg + ", REDACTED}") }
 
 // rsaHash maps the allow-listed RSA signature names to their hash.
 func rsaHash(alg string) (crypto.Hash, bool) {
@@ -293,11 +293,11 @@ func (k *RSASigningKey) Public() *RSAVerificationKey {
 }
 
 // String, GoString, Format and LogValue never show key material.
-func (k *RSASigningKey) String() string                { return k.redacted().String() }
-func (k *RSASigningKey) GoString() string              { return k.redacted().GoString() }
-func (k *RSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
-func (k *RSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
-func (k *RSASigningKey) redacted() redacted {
+func (k RSASigningKey) String() string                { return k.redacted().String() }
+func (k RSASigningKey) GoString() string              { return k.redacted().GoString() }
+func (k RSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k RSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k RSASigningKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.RSASigningKey{%s, RSA-%d, REDACTED}", k.alg, k.priv.N.BitLen()))
 }
 
@@ -366,6 +366,15 @@ func (k *RSAWrappingKey) WrapKey(rand io.Reader, contentKey []byte) ([]byte, str
 // RSAUnwrappingKey unwraps RSA-OAEP content keys and, for items of old Java
 // writers that carry no amzn-ddb-wrap-alg, RSA PKCS#1 v1.5 ones.
 type RSAUnwrappingKey struct{ priv *rsa.PrivateKey }
+
+// String, GoString, Format and LogValue never show key material.
+func (k RSAUnwrappingKey) String() string                { return k.redacted().String() }
+func (k RSAUnwrappingKey) GoString() string              { return k.redacted().GoString() }
+func (k RSAUnwrappingKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k RSAUnwrappingKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k RSAUnwrappingKey) redacted() redacted {
+	return redacted(fmt.Sprintf("cmp.RSAUnwrappingKey{RSA-%d, REDACTED}", k.priv.N.BitLen()))
+}
 
 var _ KeyUnwrapper = (*RSAUnwrappingKey)(nil)
 

@@ -3,6 +3,8 @@ package cmp
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
@@ -80,3 +82,9 @@ func (p *Static) DecryptionMaterials(_ context.Context, ec EncryptionContext) (*
 	}
 	return p.dec, nil
 }
+
+// String, GoString, Format and LogValue never show key material.
+func (p Static) String() string                { return "cmp.Static{REDACTED}" }
+func (p Static) GoString() string              { return p.String() }
+func (p Static) Format(f fmt.State, verb rune) { io.WriteString(f, p.String()) }
+func (p Static) LogValue() slog.Value          { return slog.StringValue(p.String()) }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -169,3 +170,9 @@ func (p *Wrapped) DecryptionMaterials(_ context.Context, ec EncryptionContext) (
 	}
 	return &DecryptionMaterials{decryptionKey: aesKey, verificationKey: p.verify}, nil
 }
+
+// String, GoString, Format and LogValue never show key material.
+func (p Wrapped) String() string                { return "cmp.Wrapped{REDACTED}" }
+func (p Wrapped) GoString() string              { return p.String() }
+func (p Wrapped) Format(f fmt.State, verb rune) { io.WriteString(f, p.String()) }
+func (p Wrapped) LogValue() slog.Value          { return slog.StringValue(p.String()) }
