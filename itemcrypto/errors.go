@@ -67,6 +67,15 @@ func valueError(name string, a actions.Action, err error) error {
 	return &AttributeError{Name: name, Action: a, Err: classErr{err, ErrUnsupportedValue}}
 }
 
+// authError is a failure of authenticity that also says why, where the
+// reason is public (the unsigned material description names an algorithm we
+// refuse, or belongs to another provider) and so no oracle: it matches
+// ErrAuthentication and its cause.
+type authError struct{ cause error }
+
+func (e authError) Error() string   { return ErrAuthentication.Error() + ": " + e.cause.Error() }
+func (e authError) Unwrap() []error { return []error{ErrAuthentication, e.cause} }
+
 // classErr is err, also matching class.
 type classErr struct{ err, class error }
 

@@ -238,7 +238,12 @@ func approxSize(v types.AttributeValue) int {
 //
 // Every failure of authenticity returns an error matching
 // [ErrAuthentication] and a nil item; nothing is decrypted before the
-// signature has been verified. Items are read with the reader's own policy:
+// signature has been verified. Where the unsigned material description
+// decided the failure (an unsupported version or algorithm, another
+// provider's item), the error also matches that cause, e.g.
+// [ErrUnsupportedVersion] or cmp.ErrNoMaterials: tampering with the
+// description and a misconfigured reader look the same. Errors of the
+// provider's own (a KMS that cannot be reached) are returned wrapped. Items are read with the reader's own policy:
 // it must give every stored attribute the action the writer gave it.
 func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 	if e.policy.NoOp() {
@@ -256,10 +261,7 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 		}
 		var err error
 		if desc, err = materialdesc.Decode(db.Value); err != nil {
-			if errors.Is(err, materialdesc.ErrUnsupportedVersion) {
-				return nil, err
-			}
-			return nil, ErrAuthentication
+			return nil, authError{err}
 		}
 	} else {
 		desc = materialdesc.Description{}
@@ -268,8 +270,12 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 		TableName: e.table, PartitionKeyName: e.pk, SortKeyName: e.sk, Attributes: item, MaterialDescription: desc,
 	})
 	if err != nil {
-		if errors.Is(err, ErrAuthentication) {
+		switch {
+		case errors.Is(err, ErrAuthentication):
 			return nil, ErrAuthentication
+		case errors.Is(err, cmp.ErrNoMaterials), errors.Is(err, cmp.ErrUnsupportedAlgorithm):
+			// Decided by the unsigned description: tampering looks the same.
+			return nil, authError{err}
 		}
 		return nil, fmt.Errorf("itemcrypto: decryption materials: %w", err)
 	}
@@ -294,7 +300,7 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 		return nil, ErrNoEncryptionKey
 	}
 	if mode := desc[materialdesc.KeySymMode]; mode != materialdesc.SymModeCBC {
-		return nil, fmt.Errorf("%w: %s", cmp.ErrUnsupportedAlgorithm, materialdesc.KeySymMode)
+		return nil, authError{fmt.Errorf("%w: %s", cmp.ErrUnsupportedAlgorithm, materialdesc.KeySymMode)}
 	}
 	for name, v := range item {
 		if actions.IsReserved(name) || e.policy.Action(name) != actions.EncryptAndSign {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -47,9 +49,6 @@ func itemFromRaw(raw map[string]json.RawMessage, depth int) (map[string]types.At
 }
 
 func value(data []byte, depth int) (types.AttributeValue, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("%w: nested too deeply", ErrSyntax)
-	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
@@ -64,6 +63,9 @@ func value(data []byte, depth int) (types.AttributeValue, error) {
 }
 
 func typed(tag string, body json.RawMessage, depth int) (types.AttributeValue, error) {
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		return nil, fmt.Errorf("%w: null body for type %q", ErrSyntax, tag)
+	}
 	var err error
 	switch tag {
 	case "S":
@@ -101,6 +103,12 @@ func typed(tag string, body json.RawMessage, depth int) (types.AttributeValue, e
 		var bs [][]byte
 		err = json.Unmarshal(body, &bs)
 		return &types.AttributeValueMemberBS{Value: bs}, wrap(err)
+	case "L", "M":
+		if depth >= maxDepth {
+			return nil, fmt.Errorf("%w: nested too deeply", ErrSyntax)
+		}
+	}
+	switch tag {
 	case "L":
 		var raws []json.RawMessage
 		if err := json.Unmarshal(body, &raws); err != nil {
@@ -135,61 +143,90 @@ func wrap(err error) error {
 	return nil
 }
 
+// ErrUnsupportedType: a nil or unknown attribute value cannot be rendered.
+var ErrUnsupportedType = errors.New("ddbjson: unsupported attribute value type")
+
 // MarshalItem renders an item as DynamoDB JSON with sorted attribute names.
 func MarshalItem(item map[string]types.AttributeValue) ([]byte, error) {
-	return json.Marshal(itemJSON(item))
+	j, err := itemJSON(item)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(j)
 }
 
 // MarshalItemIndent is MarshalItem with indentation, for people to read.
 func MarshalItemIndent(item map[string]types.AttributeValue, prefix, indent string) ([]byte, error) {
-	return json.MarshalIndent(itemJSON(item), prefix, indent)
+	j, err := itemJSON(item)
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(j, prefix, indent)
 }
 
 // MarshalValue renders one value as DynamoDB JSON.
 func MarshalValue(v types.AttributeValue) ([]byte, error) {
-	return json.Marshal(valueJSON(v))
+	j, err := valueJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(j)
 }
 
-func itemJSON(item map[string]types.AttributeValue) map[string]any {
+func itemJSON(item map[string]types.AttributeValue) (map[string]any, error) {
 	out := make(map[string]any, len(item))
 	for k, v := range item {
-		out[k] = valueJSON(v)
+		j, err := valueJSON(v)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %q: %w", k, err)
+		}
+		out[k] = j
 	}
-	return out
+	return out, nil
 }
 
-func valueJSON(v types.AttributeValue) any {
+func valueJSON(v types.AttributeValue) (any, error) {
+	if ddbserial.IsNil(v) {
+		return nil, ErrUnsupportedType
+	}
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
+		return map[string]any{"S": v.Value}, nil
 	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
+		return map[string]any{"N": v.Value}, nil
 	case *types.AttributeValueMemberB:
-		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}
+		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}, nil
 	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
+		return map[string]any{"BOOL": v.Value}, nil
 	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": v.Value}
+		return map[string]any{"NULL": v.Value}, nil
 	case *types.AttributeValueMemberSS:
-		return map[string]any{"SS": v.Value}
+		return map[string]any{"SS": v.Value}, nil
 	case *types.AttributeValueMemberNS:
-		return map[string]any{"NS": v.Value}
+		return map[string]any{"NS": v.Value}, nil
 	case *types.AttributeValueMemberBS:
 		bs := make([]string, len(v.Value))
 		for i, b := range v.Value {
 			bs[i] = base64.StdEncoding.EncodeToString(b)
 		}
-		return map[string]any{"BS": bs}
+		return map[string]any{"BS": bs}, nil
 	case *types.AttributeValueMemberL:
 		l := make([]any, len(v.Value))
 		for i, e := range v.Value {
-			l[i] = valueJSON(e)
+			var err error
+			if l[i], err = valueJSON(e); err != nil {
+				return nil, err
+			}
 		}
-		return map[string]any{"L": l}
+		return map[string]any{"L": l}, nil
 	case *types.AttributeValueMemberM:
-		return map[string]any{"M": itemJSON(v.Value)}
+		m, err := itemJSON(v.Value)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"M": m}, nil
 	default:
-		return nil
+		return nil, ErrUnsupportedType
 	}
 }
 

@@ -76,6 +76,9 @@ func appendLVString(dst []byte, s string) []byte {
 }
 
 func appendValue(dst []byte, v types.AttributeValue, depth int) ([]byte, error) {
+	if IsNil(v) {
+		return dst, ErrUnsupportedType
+	}
 	switch v := v.(type) {
 	case *types.AttributeValueMemberNULL:
 		if !v.Value {
@@ -158,6 +161,36 @@ func appendValue(dst []byte, v types.AttributeValue, depth int) ([]byte, error) 
 	default:
 		return dst, ErrUnsupportedType
 	}
+}
+
+// IsNil reports a nil value or a typed nil pointer inside the interface,
+// which a type switch would otherwise dereference.
+func IsNil(v types.AttributeValue) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case *types.AttributeValueMemberNULL:
+		return v == nil
+	case *types.AttributeValueMemberBOOL:
+		return v == nil
+	case *types.AttributeValueMemberS:
+		return v == nil
+	case *types.AttributeValueMemberN:
+		return v == nil
+	case *types.AttributeValueMemberB:
+		return v == nil
+	case *types.AttributeValueMemberSS:
+		return v == nil
+	case *types.AttributeValueMemberNS:
+		return v == nil
+	case *types.AttributeValueMemberBS:
+		return v == nil
+	case *types.AttributeValueMemberL:
+		return v == nil
+	case *types.AttributeValueMemberM:
+		return v == nil
+	}
+	return false
 }
 
 // appendStringSet writes an SS or NS body: count, then members sorted by their
@@ -334,6 +367,15 @@ func (d *decoder) uint32() (int, error) {
 	return int(n), nil
 }
 
+// count reads a set's member count; DynamoDB sets are never empty.
+func (d *decoder) count() (int, error) {
+	n, err := d.uint32()
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: %w", ErrMalformed, ErrEmptySet)
+	}
+	return n, err
+}
+
 func (d *decoder) lv() ([]byte, error) {
 	n, err := d.uint32()
 	if err != nil {
@@ -402,7 +444,7 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 		}
 		return &types.AttributeValueMemberB{Value: bytes.Clone(b)}, nil
 	case tagSS, tagNS:
-		n, err := d.uint32()
+		n, err := d.count()
 		if err != nil {
 			return nil, err
 		}
@@ -424,7 +466,7 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 		}
 		return &types.AttributeValueMemberNS{Value: members}, nil
 	case tagBS:
-		n, err := d.uint32()
+		n, err := d.count()
 		if err != nil {
 			return nil, err
 		}
