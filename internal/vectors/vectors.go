@@ -562,4 +562,3 @@ func (s *Suite) Run(ctx context.Context, sc *Scenario, opts RunOptions) Result {
 	r.Outcome = Passed
 	return r
 }
-

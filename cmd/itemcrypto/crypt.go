@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/spf13/cobra"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+type cryptMode int
+
+const (
+	modeEncrypt cryptMode = iota
+	modeDecrypt
+)
+
+// maxItemInput bounds the JSON read for one item (DynamoDB items are at most
+// 400 KiB; base64 and JSON syntax inflate that).
+const maxItemInput = 4 << 20
+
+type cryptFlags struct {
+	table, partitionKey, sortKey string
+	defaultAction                string
+	sign, encrypt, nothing       []string
+	keys, provider               string
+}
+
+func newCryptCmd(mode cryptMode) *cobra.Command {
+	var f cryptFlags
+	cmd := &cobra.Command{Args: cobra.MaximumNArgs(1)}
+	const common = `
+The item is DynamoDB JSON, as "aws dynamodb get-item" prints it: either a
+bare item ({"id": {"S": "a"}, ...}) or {"Item": {...}}; the output has the
+same shape. It is read from FILE, or from stdin when FILE is absent or "-".
+
+Every attribute gets the --default-action unless --encrypt, --sign or
+--nothing names it. The partition and sort keys are never encrypted, and are
+signed unless every action is "nothing". Decrypt needs the table name, key
+names, actions and keys the item was encrypted with.`
+	switch mode {
+	case modeEncrypt:
+		cmd.Use = "encrypt --table NAME --partition-key NAME --keys FILE [flags] [FILE]"
+		cmd.Short = "Encrypt and sign one DynamoDB item"
+		cmd.Long = `Encrypt and sign one item for the table, and print the item to store: each
+encrypted attribute replaced by its ciphertext (a binary value), plus the
+material description and signature attributes.
+` + common
+	case modeDecrypt:
+		cmd.Use = "decrypt --table NAME --partition-key NAME --keys FILE [flags] [FILE]"
+		cmd.Short = "Verify and decrypt one DynamoDB item"
+		cmd.Long = `Verify the signature of one stored item and print its plaintext. Any
+failure of authenticity (a tampered, added, swapped or removed signed
+attribute, another table name, wrong keys) prints only the one opaque
+error "itemcrypto: item authentication failed" and exits with status 1.
+` + common
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return runCrypt(cmd, mode, &f, args)
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.table, "table", "", "table name, bound into the signature (required)")
+	fl.StringVar(&f.partitionKey, "partition-key", "", "partition key attribute name (required)")
+	fl.StringVar(&f.sortKey, "sort-key", "", "sort key attribute name, if the table has one")
+	fl.StringVar(&f.defaultAction, "default-action", "encrypt", "action of attributes not named otherwise: encrypt, sign or nothing")
+	fl.StringSliceVar(&f.encrypt, "encrypt", nil, "attributes to encrypt and sign (comma-separated)")
+	fl.StringSliceVar(&f.sign, "sign", nil, "attributes to sign only (comma-separated)")
+	fl.StringSliceVar(&f.nothing, "nothing", nil, "attributes to leave alone, unsigned (comma-separated)")
+	fl.StringVar(&f.keys, "keys", "", "key file made by itemcrypto keygen (required)")
+	fl.StringVar(&f.provider, "provider", "wrapped", "materials provider: wrapped (a fresh content key per item) or static")
+	cmd.MarkFlagRequired("table")
+	cmd.MarkFlagRequired("partition-key")
+	cmd.MarkFlagRequired("keys")
+	return cmd
+}
+
+// policy builds the actions policy from the flags.
+func (f *cryptFlags) policy() (*actions.Policy, error) {
+	def, err := actions.Parse(f.defaultAction)
+	if err != nil {
+		return nil, fmt.Errorf("--default-action: %w", err)
+	}
+	ov := map[string]actions.Action{}
+	for _, l := range []struct {
+		flag  string
+		names []string
+		a     actions.Action
+	}{{"--encrypt", f.encrypt, actions.EncryptAndSign}, {"--sign", f.sign, actions.SignOnly}, {"--nothing", f.nothing, actions.DoNothing}} {
+		for _, name := range l.names {
+			if name == "" {
+				return nil, fmt.Errorf("%s: empty attribute name", l.flag)
+			}
+			if prev, ok := ov[name]; ok && prev != l.a {
+				return nil, fmt.Errorf("attribute %q has two actions (%v and %v)", name, prev, l.a)
+			}
+			ov[name] = l.a
+		}
+	}
+	return actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
+}
+
+func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) error {
+	pol, err := f.policy()
+	if err != nil {
+		return err
+	}
+	if pol.NoOp() {
+		fmt.Fprintln(cmd.ErrOrStderr(), "Warning: every action is \"nothing\": the item is neither encrypted nor signed")
+	}
+	keys, err := loadKeyFile(f.keys, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	prov, err := keys.provider(f.provider)
+	if err != nil {
+		return err
+	}
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: f.table, Policy: pol, Provider: prov})
+	if err != nil {
+		return err
+	}
+	data, err := readInput(cmd.InOrStdin(), args)
+	if err != nil {
+		return err
+	}
+	item, wrapped, err := parseItemInput(data, f.partitionKey)
+	if err != nil {
+		return err
+	}
+	var res map[string]types.AttributeValue
+	switch mode {
+	case modeEncrypt:
+		res, err = enc.Encrypt(cmd.Context(), item)
+	case modeDecrypt:
+		res, err = enc.Decrypt(cmd.Context(), item)
+		if errors.Is(err, itemcrypto.ErrAuthentication) {
+			return itemcrypto.ErrAuthentication // the opaque error, nothing more
+		}
+	}
+	if err != nil {
+		return err
+	}
+	out, err := formatItem(res, wrapped)
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
+
+func readInput(stdin io.Reader, args []string) ([]byte, error) {
+	r := stdin
+	name := "stdin"
+	if len(args) == 1 && args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r, name = f, args[0]
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxItemInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(b) > maxItemInput {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not one item", name, maxItemInput)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, fmt.Errorf("%s: no item (want DynamoDB JSON)", name)
+	}
+	return b, nil
+}
+
+// responseKeys are the top-level keys of "aws dynamodb get-item" output.
+var responseKeys = []string{"Item", "ConsumedCapacity"}
+
+// parseItemInput reads a bare item or a get-item response {"Item": {...}}.
+// The input is the response shape when its top level holds only response
+// keys, including Item, and that Item is an item holding the partition key;
+// otherwise it is a bare item.
+func parseItemInput(data []byte, partitionKey string) (item map[string]types.AttributeValue, wrapped bool, err error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, false, errors.New("input is not a JSON object of DynamoDB attributes")
+	}
+	if inner, ok := top["Item"]; ok {
+		response := true
+		for k := range top {
+			if !slices.Contains(responseKeys, k) {
+				response = false
+			}
+		}
+		if response {
+			if it, err := ddbjson.UnmarshalItem(inner); err == nil {
+				if _, ok := it[partitionKey]; ok {
+					return it, true, nil
+				}
+			}
+		}
+	}
+	item, err = ddbjson.UnmarshalItem(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("input: %w", err)
+	}
+	return item, false, nil
+}
+
+// formatItem renders item as indented DynamoDB JSON, inside {"Item": ...}
+// when wrapped.
+func formatItem(item map[string]types.AttributeValue, wrapped bool) ([]byte, error) {
+	b, err := ddbjson.MarshalItem(item)
+	if err != nil {
+		return nil, err
+	}
+	if wrapped {
+		b, err = json.Marshal(map[string]json.RawMessage{"Item": b})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}

@@ -1,0 +1,244 @@
+package vectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+// GeneratedCiphertextDir is where Generate puts its ciphertext files,
+// relative to the output directory (as the reference clients keep theirs
+// under ciphertext/python and ciphertext/java).
+const GeneratedCiphertextDir = "ciphertext/go"
+
+// Generate writes a manifest of Go-written ciphertexts into outDir, in the
+// format of the suite's own (spec §12):
+//
+//   - outDir/scenarios.json: one scenario per offline scenario of the suite
+//     whose provider this build supports, with the same version, provider
+//     and key names, and file:// references relative to outDir;
+//   - outDir/keys.json and outDir/plaintext.json: byte-for-byte copies of the
+//     suite's keys and plaintext files (a scenario naming another plaintext
+//     file gets its own copy);
+//   - outDir/ciphertext/go/<basename>.json: for each scenario, every expected
+//     plaintext item (spec §12.4) of the tables present in the scenario's
+//     original ciphertext file, encrypted with the scenario's provider and
+//     action sets, as {"TableName": [items...]} in DynamoDB JSON. A basename
+//     used by two scenarios is prefixed with its parent directory's name.
+//
+// written lists the names ([Scenario.Name]) of the generated scenarios;
+// skipped lists every scenario left out, as "name: reason" (network access,
+// an unsupported provider, keys that cannot encrypt). Any other problem is
+// returned as err, possibly after some files were written.
+//
+// The ciphertexts use fresh content keys and IVs, so they differ from the
+// originals on every run; only Run can tell whether they are right.
+func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped []string, err error) {
+	if err := s.checkOutDir(outDir); err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir)), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("vectors: %w", err)
+	}
+	// Copies of the keys and plaintext files, by source reference.
+	copies := map[string]string{}
+	taken := map[string]bool{}
+	copyRef := func(ref, want string) (string, error) {
+		src := s.Path(ref)
+		if name, ok := copies[src]; ok {
+			return "file://" + name, nil
+		}
+		name := uniqueName(want, taken)
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return "", fmt.Errorf("vectors: %w", err)
+		}
+		perm := os.FileMode(0o644)
+		if name == "keys.json" {
+			perm = 0o600 // key material, even if only test keys
+		}
+		if err := os.WriteFile(filepath.Join(outDir, name), b, perm); err != nil {
+			return "", fmt.Errorf("vectors: %w", err)
+		}
+		copies[src] = name
+		return "file://" + name, nil
+	}
+	taken["scenarios.json"] = true
+	out := Manifest{Scenarios: []Scenario{}}
+	if out.Keys, err = copyRef(s.Manifest.Keys, "keys.json"); err != nil {
+		return nil, nil, err
+	}
+	if s.Manifest.Plaintext != "" {
+		if out.Plaintext, err = copyRef(s.Manifest.Plaintext, "plaintext.json"); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	ctNames := map[string]bool{}
+	for i := range s.Manifest.Scenarios {
+		if err := ctx.Err(); err != nil {
+			return written, skipped, err
+		}
+		sc := &s.Manifest.Scenarios[i]
+		tables, reason, err := s.generateScenario(ctx, sc)
+		if err != nil {
+			return written, skipped, fmt.Errorf("vectors: %s: %w", sc.Name(), err)
+		}
+		if reason != "" {
+			skipped = append(skipped, sc.Name()+": "+reason)
+			continue
+		}
+		ptRef := sc.Plaintext
+		if ptRef == "" {
+			ptRef = s.Manifest.Plaintext
+		}
+		gen := Scenario{Version: sc.Version, Provider: sc.Provider, Keys: sc.Keys}
+		if gen.Plaintext, err = copyRef(ptRef, filepath.Base(s.Path(ptRef))); err != nil {
+			return written, skipped, err
+		}
+		name := ciphertextName(sc.Ciphertext, ctNames)
+		gen.Ciphertext = "file://" + GeneratedCiphertextDir + "/" + name
+		b, err := json.MarshalIndent(tables, "", "    ")
+		if err != nil {
+			return written, skipped, fmt.Errorf("vectors: %s: %w", sc.Name(), err)
+		}
+		path := filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir), name)
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			return written, skipped, fmt.Errorf("vectors: %w", err)
+		}
+		out.Scenarios = append(out.Scenarios, gen)
+		written = append(written, gen.Name())
+	}
+	b, err := json.MarshalIndent(out, "", "    ")
+	if err != nil {
+		return written, skipped, fmt.Errorf("vectors: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "scenarios.json"), append(b, '\n'), 0o644); err != nil {
+		return written, skipped, fmt.Errorf("vectors: %w", err)
+	}
+	return written, skipped, nil
+}
+
+// checkOutDir refuses to write over the suite's own directory, whose
+// scenarios.json Generate would replace.
+func (s *Suite) checkOutDir(outDir string) error {
+	if outDir == "" {
+		return errors.New("vectors: no output directory")
+	}
+	out, err := filepath.Abs(outDir)
+	if err != nil {
+		return fmt.Errorf("vectors: %w", err)
+	}
+	src, err := filepath.Abs(s.Dir)
+	if err != nil {
+		return fmt.Errorf("vectors: %w", err)
+	}
+	if out == src {
+		return errors.New("vectors: the output directory is the manifest's own directory")
+	}
+	if fi, err := os.Stat(out); err == nil {
+		if si, err := os.Stat(src); err == nil && os.SameFile(fi, si) {
+			return errors.New("vectors: the output directory is the manifest's own directory")
+		}
+	}
+	return nil
+}
+
+// generateScenario encrypts the expected items of one scenario. A non-empty
+// reason means the scenario is skipped.
+func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables map[string][]json.RawMessage, reason string, err error) {
+	if sc.Network {
+		return nil, "needs network access to AWS KMS", nil
+	}
+	prov, err := s.Provider(sc.Provider, sc.Keys)
+	if errors.Is(err, ErrUnsupported) {
+		return nil, err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	pf, err := s.PlaintextFile(sc.Plaintext)
+	if err != nil {
+		return nil, "", err
+	}
+	exp, err := pf.ExpectedItems(sc.Version)
+	if err != nil {
+		return nil, "", err
+	}
+	var orig map[string]json.RawMessage
+	if err := readJSON(s.Path(sc.Ciphertext), &orig); err != nil {
+		return nil, "", err
+	}
+	tables = make(map[string][]json.RawMessage, len(orig))
+	for table := range orig {
+		tables[table] = []json.RawMessage{}
+	}
+	encs := &encryptors{p: pf, prov: prov, cache: map[string]*itemcrypto.Encryptor{}}
+	// ExpectedItems walks a map; sort by table for a stable output, keeping
+	// each table's items in the plaintext file's order.
+	slices.SortStableFunc(exp, func(a, b Expected) int { return strings.Compare(a.Table, b.Table) })
+	for i := range exp {
+		e := &exp[i]
+		if _, ok := tables[e.Table]; !ok {
+			continue
+		}
+		enc, err := encs.get(e)
+		if err != nil {
+			return nil, "", err
+		}
+		ct, err := enc.Encrypt(ctx, e.Item)
+		if errors.Is(err, cmp.ErrInvalidKey) {
+			return nil, "its keys cannot encrypt: " + err.Error(), nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: encrypt: %w", e.Table, err)
+		}
+		b, err := ddbjson.MarshalItem(ct)
+		if err != nil {
+			return nil, "", err
+		}
+		tables[e.Table] = append(tables[e.Table], b)
+	}
+	return tables, "", nil
+}
+
+// ciphertextName is the basename of ref, prefixed with its parent
+// directory's name when that basename is already used.
+func ciphertextName(ref string, used map[string]bool) string {
+	p := filepath.ToSlash(strings.TrimPrefix(ref, "file://"))
+	dir, base := pathSplit(p)
+	name := base
+	if used[name] {
+		_, parent := pathSplit(strings.TrimSuffix(dir, "/"))
+		if parent != "" {
+			name = parent + "-" + base
+		}
+	}
+	return uniqueName(name, used)
+}
+
+func pathSplit(p string) (dir, base string) {
+	i := strings.LastIndex(p, "/")
+	return p[:i+1], p[i+1:]
+}
+
+// uniqueName returns name, or name with a numeric suffix before its
+// extension, whichever is not yet in used, and records it.
+func uniqueName(name string, used map[string]bool) string {
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	for n := 2; used[name]; n++ {
+		name = fmt.Sprintf("%s-%d%s", stem, n, ext)
+	}
+	used[name] = true
+	return name
+}
