@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -95,10 +97,17 @@ func (m *EncryptionMaterials) SigningKey() SigningKey { return m.signingKey }
 // must not be modified.
 func (m *EncryptionMaterials) Description() materialdesc.Description { return m.desc }
 
-// String never shows key material.
-func (m *EncryptionMaterials) String() string {
-	return fmt.Sprintf("cmp.EncryptionMaterials{encrypt: %v, sign: %v, %v}", m.encryptionKey != nil, m.signingKey.Algorithm(), m.desc)
+// String, GoString, Format and LogValue never show key material.
+func (m EncryptionMaterials) String() string {
+	alg := ""
+	if m.signingKey != nil {
+		alg = m.signingKey.Algorithm()
+	}
+	return fmt.Sprintf("cmp.EncryptionMaterials{encrypt: %v, sign: %s, %v}", m.encryptionKey != nil, alg, m.desc)
 }
+func (m EncryptionMaterials) GoString() string              { return m.String() }
+func (m EncryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
+func (m EncryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }
 
 // DecryptionMaterials are the keys for verifying and decrypting one item.
 type DecryptionMaterials struct {
@@ -121,7 +130,10 @@ func (m *DecryptionMaterials) DecryptionKey() *AESKey { return m.decryptionKey }
 // VerificationKey returns the verification key.
 func (m *DecryptionMaterials) VerificationKey() VerificationKey { return m.verificationKey }
 
-// String never shows key material.
-func (m *DecryptionMaterials) String() string {
+// String, GoString, Format and LogValue never show key material.
+func (m DecryptionMaterials) String() string {
 	return fmt.Sprintf("cmp.DecryptionMaterials{decrypt: %v}", m.decryptionKey != nil)
 }
+func (m DecryptionMaterials) GoString() string              { return m.String() }
+func (m DecryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
+func (m DecryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }

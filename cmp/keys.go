@@ -66,6 +66,13 @@ func (r redacted) LogValue() slog.Value          { return slog.StringValue(strin
 // AESKey is an AES key: the content key of an item (AES-CBC of its
 // attributes) or a key-encryption key (RFC 3394 AES key wrap).
 type AESKey struct {
+	// The material sits behind a second pointer: fmt dereferences one level
+	// of pointer in some paths (a bad verb on a struct holding the key), never
+	// two, so no way of printing a value that holds an AESKey reaches it.
+	*aesMaterial
+}
+
+type aesMaterial struct {
 	key   []byte
 	block cipher.Block
 }
@@ -85,7 +92,7 @@ func newAESKeyOwned(key []byte) (*AESKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: AES keys are 16, 24 or 32 bytes", ErrInvalidKey)
 	}
-	return &AESKey{key: key, block: block}, nil
+	return &AESKey{&aesMaterial{key: key, block: block}}, nil
 }
 
 // Size returns the key length in bytes.
@@ -169,6 +176,10 @@ func (k *AESKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, 
 // and verifies. Keys of any non-zero length are accepted, as in the DDBEC
 // (its test vectors use an 8-byte key); use 32 random bytes for new keys.
 type HMACKey struct {
+	*hmacMaterial // behind a second pointer, as in AESKey
+}
+
+type hmacMaterial struct {
 	key []byte
 	alg string
 	h   func() hash.Hash
@@ -201,7 +212,7 @@ func NewHMACKey(algorithm string, key []byte) (*HMACKey, error) {
 	if len(key) == 0 {
 		return nil, fmt.Errorf("%w: empty HMAC key", ErrInvalidKey)
 	}
-	return &HMACKey{key: slices.Clone(key), alg: algorithm, h: h}, nil
+	return &HMACKey{&hmacMaterial{key: slices.Clone(key), alg: algorithm, h: h}}, nil
 }
 
 // Algorithm returns the JCE name, e.g. "HmacSHA256".
@@ -395,10 +406,14 @@ func NewRSAUnwrappingKey(priv *rsa.PrivateKey) (*RSAUnwrappingKey, error) {
 // rsa.DecryptPKCS1v15SessionKey), so the item then fails as a whole with
 // ErrAuthentication, exactly as a wrong key would.
 func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error) {
+	if len(wrapped) != k.priv.Size() {
+		return nil, ErrAuthentication // every RSA ciphertext is exactly the modulus size: public knowledge
+	}
 	switch wrapAlg {
 	case materialdesc.WrapRSAOAEP:
 		key, err := k.priv.Decrypt(nil, wrapped, &oaepOptions)
-		if err != nil {
+		if err != nil || (keyLen > 0 && len(key) != keyLen) {
+			clear(key)
 			return nil, ErrAuthentication
 		}
 		return key, nil
@@ -411,7 +426,7 @@ func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int)
 			return nil, err
 		}
 		if err := rsa.DecryptPKCS1v15SessionKey(nil, k.priv, wrapped, key); err != nil {
-			return nil, ErrAuthentication // ciphertext of the wrong length: public knowledge
+			return nil, ErrAuthentication
 		}
 		return key, nil
 	}
