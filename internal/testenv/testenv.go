@@ -1,0 +1,158 @@
+// Package testenv gives integration tests the real servers that
+// scripts/test starts (see scripts/servers.sh): dynalite for the DynamoDB
+// API and FerretDB for the MongoDB wire protocol. It is for _test.go files
+// of this module only; nothing in the library imports it.
+//
+// Each server is found through an environment variable. When the variable
+// is unset the test is skipped with a message on how to run it, except
+// under CI=true, where a missing server fails the test: CI must never pass
+// by silently skipping its integration tests.
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+const (
+	// DynamoDBEndpointEnv holds the DynamoDB-API endpoint, e.g. http://127.0.0.1:4567.
+	DynamoDBEndpointEnv = "ITEMCRYPTO_DYNAMODB_ENDPOINT"
+	// MongoURIEnv holds the MongoDB connection string, e.g. mongodb://127.0.0.1:27017/.
+	MongoURIEnv = "ITEMCRYPTO_MONGODB_URI"
+)
+
+// lookup returns the value of env, or ends the test: Fatal under CI=true,
+// Skip otherwise.
+func lookup(t testing.TB, env, server string) string {
+	t.Helper()
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing under CI=true: the %s integration tests must run in CI; "+
+			"scripts/test starts %s and sets it (see scripts/servers.sh)", env, server, server)
+	}
+	t.Skipf("%s not set: skipping the %s integration test; run ./scripts/test, which starts %s, "+
+		"or start it yourself (source scripts/servers.sh) and set %s", env, server, server, env)
+	return ""
+}
+
+// DynamoDBEndpoint returns $ITEMCRYPTO_DYNAMODB_ENDPOINT (dynalite, started
+// by scripts/test). See the package comment for what happens when it is unset.
+func DynamoDBEndpoint(t testing.TB) string {
+	t.Helper()
+	return lookup(t, DynamoDBEndpointEnv, "dynalite")
+}
+
+// MongoURI returns $ITEMCRYPTO_MONGODB_URI (FerretDB, started by
+// scripts/test). See the package comment for what happens when it is unset.
+func MongoURI(t testing.TB) string {
+	t.Helper()
+	return lookup(t, MongoURIEnv, "FerretDB")
+}
+
+// DynamoDBClient returns an SDK client for DynamoDBEndpoint, with dummy
+// static credentials (dynalite checks that requests are signed, not by whom)
+// and region us-east-1. The SDK's defaults — response CRC32 validation,
+// gzip off, endpoint discovery off — all work against dynalite.
+func DynamoDBClient(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	endpoint := DynamoDBEndpoint(t)
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("fake", "fake", ""),
+		// Only loopback here: fail fast instead of backing off for long.
+		RetryMaxAttempts: 3,
+	})
+}
+
+// TableName returns a valid, unique DynamoDB table name derived from the
+// test's name: characters outside [A-Za-z0-9_.-] become '_', and a random
+// suffix keeps parallel and repeated tests apart.
+func TableName(t testing.TB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range t.Name() {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	const maxPrefix = 200 // table names are at most 255 characters
+	if len(name) > maxPrefix {
+		name = name[:maxPrefix]
+	}
+	return fmt.Sprintf("%s-%08x", name, rand.Uint32())
+}
+
+// NewTable creates a uniquely named on-demand table with the given key
+// schema, waits until it is ACTIVE and deletes it when the test ends. The
+// types are "S", "N" or "B". sortKey "" makes a table with a partition key
+// only (skType is then ignored). It returns the table's name.
+func NewTable(t testing.TB, c *dynamodb.Client, partitionKey, pkType, sortKey, skType string) string {
+	t.Helper()
+	name := TableName(t)
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(partitionKey), AttributeType: types.ScalarAttributeType(pkType)},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(partitionKey), KeyType: types.KeyTypeHash},
+		},
+	}
+	if sortKey != "" {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(sortKey), AttributeType: types.ScalarAttributeType(skType)})
+		in.KeySchema = append(in.KeySchema,
+			types.KeySchemaElement{AttributeName: aws.String(sortKey), KeyType: types.KeyTypeRange})
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.CreateTable(ctx, in); err != nil {
+		t.Fatalf("testenv: CreateTable %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		var notFound *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &notFound) {
+			t.Errorf("testenv: DeleteTable %s: %v", name, err)
+		}
+	})
+
+	// The SDK's TableExistsWaiter waits at least 20 s between polls; dynalite
+	// (started with --createTableMs 0) is ready at once, so poll briefly.
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("testenv: DescribeTable %s: %v", name, err)
+		}
+		if out.Table.TableStatus == types.TableStatusActive {
+			return name
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("testenv: table %s not ACTIVE in time (status %s)", name, out.Table.TableStatus)
+		case <-time.After(delay):
+		}
+	}
+}
