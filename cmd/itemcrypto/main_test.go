@@ -63,14 +63,14 @@ func TestVectorsRunShared(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d, want 0; stderr: %s", code, errOut)
 	}
-	if got, want := lastLine(out), "7 passed, 0 failed, 4 skipped"; got != want {
+	if got, want := lastLine(out), "9 passed, 0 failed, 2 skipped"; got != want {
 		t.Errorf("closing line %q, want %q", got, want)
 	}
-	if got := countPrefix(out, "PASS  python/"); got != 7 {
-		t.Errorf("%d PASS lines, want 7", got)
+	if got := countPrefix(out, "PASS  python/"); got != 9 {
+		t.Errorf("%d PASS lines, want 9", got)
 	}
-	if got := countPrefix(out, "SKIP  python/"); got != 4 {
-		t.Errorf("%d SKIP lines, want 4", got)
+	if got := countPrefix(out, "SKIP  python/"); got != 2 {
+		t.Errorf("%d SKIP lines, want 2 (the scenarios that need AWS's own KMS key)", got)
 	}
 	if !strings.Contains(out, "PASS  python/static-aes-hmac-1") || !strings.Contains(out, "static v0: 16 decrypted, 16 round-tripped") {
 		t.Errorf("no PASS line for python/static-aes-hmac-1 in the expected format")
@@ -123,7 +123,7 @@ func TestVectorsRunCorrupted(t *testing.T) {
 	if !strings.Contains(out, "FAIL  python/static-aes-hmac-1") || !strings.Contains(out, "item authentication failed") {
 		t.Errorf("no FAIL line naming the authentication failure of python/static-aes-hmac-1")
 	}
-	if got, want := lastLine(out), "6 passed, 1 failed, 4 skipped"; got != want {
+	if got, want := lastLine(out), "8 passed, 1 failed, 2 skipped"; got != want {
 		t.Errorf("closing line %q, want %q", got, want)
 	}
 }
@@ -146,14 +146,14 @@ func TestVectorsGenerateThenRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("generate: exit status %d; stderr: %s", code, errOut)
 	}
-	if got := countPrefix(out, "WROTE  go/"); got != 7 {
-		t.Errorf("%d WROTE lines, want 7", got)
+	if got := countPrefix(out, "WROTE  go/"); got != 9 {
+		t.Errorf("%d WROTE lines, want 9", got)
 	}
 	code, out, errOut = runCLI(t, "", "vectors", "run", filepath.Join(outDir, "scenarios.json"))
 	if code != 0 {
 		t.Fatalf("run: exit status %d; stderr: %s\n%s", code, errOut, out)
 	}
-	if got, want := lastLine(out), "7 passed, 0 failed, 0 skipped"; got != want {
+	if got, want := lastLine(out), "9 passed, 0 failed, 0 skipped"; got != want {
 		t.Errorf("closing line %q, want %q", got, want)
 	}
 }

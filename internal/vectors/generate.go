@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
@@ -89,7 +91,7 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 			return written, skipped, err
 		}
 		sc := &s.Manifest.Scenarios[i]
-		tables, reason, err := s.generateScenario(ctx, sc)
+		tables, metaDump, reason, err := s.generateScenario(ctx, sc)
 		if err != nil {
 			return written, skipped, fmt.Errorf("vectors: %s: %w", sc.Name(), err)
 		}
@@ -101,19 +103,23 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 		if ptRef == "" {
 			ptRef = s.Manifest.Plaintext
 		}
-		gen := Scenario{Version: sc.Version, Provider: sc.Provider, Keys: sc.Keys}
+		gen := Scenario{Version: sc.Version, Provider: sc.Provider, Keys: sc.Keys, MaterialName: sc.MaterialName}
+		if metaDump != nil {
+			ms := *sc.Metastore
+			metaName := ciphertextName(ms.Ciphertext, ctNames)
+			ms.Ciphertext = "file://" + GeneratedCiphertextDir + "/" + metaName
+			if err := writeTables(filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir), metaName), metaDump); err != nil {
+				return written, skipped, err
+			}
+			gen.Metastore = &ms
+		}
 		if gen.Plaintext, err = copyRef(ptRef, filepath.Base(s.Path(ptRef))); err != nil {
 			return written, skipped, err
 		}
 		name := ciphertextName(sc.Ciphertext, ctNames)
 		gen.Ciphertext = "file://" + GeneratedCiphertextDir + "/" + name
-		b, err := json.MarshalIndent(tables, "", "    ")
-		if err != nil {
-			return written, skipped, fmt.Errorf("vectors: %s: %w", sc.Name(), err)
-		}
-		path := filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir), name)
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			return written, skipped, fmt.Errorf("vectors: %w", err)
+		if err := writeTables(filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir), name), tables); err != nil {
+			return written, skipped, err
 		}
 		out.Scenarios = append(out.Scenarios, gen)
 		written = append(written, gen.Name())
@@ -130,6 +136,18 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 
 // checkOutDir refuses to write over the suite's own directory, whose
 // scenarios.json Generate would replace.
+// writeTables writes a ciphertext file: table name -> items.
+func writeTables(path string, tables map[string][]json.RawMessage) error {
+	b, err := json.MarshalIndent(tables, "", "    ")
+	if err != nil {
+		return fmt.Errorf("vectors: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("vectors: %w", err)
+	}
+	return nil
+}
+
 func (s *Suite) checkOutDir(outDir string) error {
 	if outDir == "" {
 		return errors.New("vectors: no output directory")
@@ -155,28 +173,28 @@ func (s *Suite) checkOutDir(outDir string) error {
 
 // generateScenario encrypts the expected items of one scenario. A non-empty
 // reason means the scenario is skipped.
-func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables map[string][]json.RawMessage, reason string, err error) {
+func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables, metaDump map[string][]json.RawMessage, reason string, err error) {
 	if sc.Network {
-		return nil, "needs network access to AWS KMS", nil
+		return nil, nil, "needs network access to AWS KMS", nil
 	}
-	prov, err := s.Provider(sc.Provider, sc.Keys)
+	prov, store, err := s.freshProvider(sc)
 	if errors.Is(err, ErrUnsupported) {
-		return nil, err.Error(), nil
+		return nil, nil, err.Error(), nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	pf, err := s.PlaintextFile(sc.Plaintext)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	exp, err := pf.ExpectedItems(sc.Version)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	var orig map[string]json.RawMessage
 	if err := readJSON(s.Path(sc.Ciphertext), &orig); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	tables = make(map[string][]json.RawMessage, len(orig))
 	for table := range orig {
@@ -193,22 +211,55 @@ func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables map[
 		}
 		enc, err := encs.get(e)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		ct, err := enc.Encrypt(ctx, e.Item)
 		if errors.Is(err, cmp.ErrInvalidKey) {
-			return nil, "its keys cannot encrypt: " + err.Error(), nil
+			return nil, nil, "its keys cannot encrypt: " + err.Error(), nil
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: encrypt: %w", e.Table, err)
+			return nil, nil, "", fmt.Errorf("%s: encrypt: %w", e.Table, err)
 		}
 		b, err := ddbjson.MarshalItem(ct)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		tables[e.Table] = append(tables[e.Table], b)
 	}
-	return tables, "", nil
+	if store != nil {
+		metaDump = map[string][]json.RawMessage{}
+		for _, it := range store.Items() {
+			b, err := ddbjson.MarshalItem(it)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			metaDump[sc.Metastore.TableName] = append(metaDump[sc.Metastore.TableName], b)
+		}
+	}
+	return tables, metaDump, "", nil
+}
+
+// freshProvider builds a scenario's provider for writing new vectors. For
+// most_recent it is backed by a new, empty in-memory meta table protected
+// by the scenario's metastore provider, so that new material is created.
+func (s *Suite) freshProvider(sc *Scenario) (cmp.Provider, *metastore.Memory, error) {
+	if sc.Provider != "most_recent" {
+		p, err := s.Provider(sc.Provider, sc.Keys)
+		return p, nil, err
+	}
+	if sc.Metastore == nil || sc.MaterialName == "" {
+		return nil, nil, errors.New("most_recent scenario without metastore or material_name")
+	}
+	meta, err := s.Provider(sc.Metastore.Provider, sc.Metastore.Keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := metastore.NewMemory(sc.Metastore.TableName, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := cmp.NewMostRecent(cmp.MostRecentConfig{Store: store, MaterialName: sc.MaterialName, TTL: time.Minute})
+	return p, store, err
 }
 
 // ciphertextName is the basename of ref, prefixed with its parent

@@ -16,8 +16,8 @@ import (
 )
 
 // supportedShared is how many scenarios of the shared manifest this build
-// runs offline: the static and wrapped ones.
-const supportedShared = 7
+// runs offline: static, wrapped and most_recent (MetaStore).
+const supportedShared = 9
 
 func TestGenerate(t *testing.T) {
 	ctx := context.Background()

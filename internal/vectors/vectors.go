@@ -14,11 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
@@ -220,9 +222,44 @@ func (s *Suite) Provider(kind string, keyNames map[string]string) (cmp.Provider,
 	case "awskms":
 		return nil, fmt.Errorf("%w: provider awskms (Direct KMS) is not built yet", ErrUnsupported)
 	case "most_recent":
-		return nil, fmt.Errorf("%w: provider most_recent (MetaStore) is not built yet", ErrUnsupported)
+		return nil, fmt.Errorf("%w: provider most_recent needs its scenario's metastore", ErrUnsupported)
 	}
 	return nil, fmt.Errorf("%w: unknown provider %q", ErrUnsupported, kind)
+}
+
+// ScenarioProvider builds the provider of a scenario. For most_recent it
+// loads the scenario's metastore dump into an in-memory provider store
+// protected by the metastore's own provider (spec §12.6).
+func (s *Suite) ScenarioProvider(sc *Scenario) (cmp.Provider, error) {
+	if sc.Provider != "most_recent" {
+		return s.Provider(sc.Provider, sc.Keys)
+	}
+	ms := sc.Metastore
+	if ms == nil || sc.MaterialName == "" {
+		return nil, errors.New("vectors: most_recent scenario without metastore or material_name")
+	}
+	meta, err := s.Provider(ms.Provider, ms.Keys)
+	if err != nil {
+		return nil, err
+	}
+	store, err := metastore.NewMemory(ms.TableName, meta)
+	if err != nil {
+		return nil, err
+	}
+	var dump map[string][]json.RawMessage
+	if err := readJSON(s.Path(ms.Ciphertext), &dump); err != nil {
+		return nil, err
+	}
+	for _, raw := range dump[ms.TableName] {
+		item, err := ddbjson.UnmarshalItem(raw)
+		if err != nil {
+			return nil, fmt.Errorf("vectors: metastore dump: %w", err)
+		}
+		if err := store.Load(item); err != nil {
+			return nil, err
+		}
+	}
+	return cmp.NewMostRecent(cmp.MostRecentConfig{Store: store, MaterialName: sc.MaterialName, TTL: time.Minute})
 }
 
 func (s *Suite) key(name string) (Key, error) {
@@ -486,7 +523,7 @@ func (s *Suite) Run(ctx context.Context, sc *Scenario, opts RunOptions) Result {
 		r.Outcome, r.Reason = Skipped, "needs network access to AWS KMS (run with --network)"
 		return r
 	}
-	prov, err := s.Provider(sc.Provider, sc.Keys)
+	prov, err := s.ScenarioProvider(sc)
 	if errors.Is(err, ErrUnsupported) {
 		r.Outcome, r.Reason = Skipped, err.Error()
 		return r
