@@ -1,0 +1,107 @@
+// Package awskms implements [cmp.KMS] over AWS KMS with aws-sdk-go-v2, for
+// the [cmp.DirectKMS] provider:
+//
+//	client := kms.NewFromConfig(cfg)
+//	p, err := cmp.NewDirectKMS(cmp.DirectKMSConfig{KMS: awskms.New(client), KeyID: keyARN})
+//
+// Errors of the service come back as a *cmp.KMSError wrapping the SDK's
+// error, so errors.As reaches the SDK's typed errors and smithy.APIError. A
+// data key that KMS refuses to decrypt under the item's encryption context
+// (InvalidCiphertextException: a tampered key attribute, table name or
+// wrapped key) matches cmp.ErrAuthentication instead.
+package awskms
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+)
+
+// API is the part of the KMS client used here, with the SDK's own method
+// signatures; *kms.Client satisfies it.
+type API interface {
+	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
+	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
+	Encrypt(ctx context.Context, in *kms.EncryptInput, optFns ...func(*kms.Options)) (*kms.EncryptOutput, error)
+}
+
+var _ API = (*kms.Client)(nil)
+
+// Options tune the calls.
+type Options struct {
+	// GrantTokens are sent with every call.
+	GrantTokens []string
+}
+
+// KMS is a [cmp.KMS] over an AWS KMS client. Safe for concurrent use.
+type KMS struct {
+	api  API
+	opts Options
+}
+
+var _ cmp.KMS = (*KMS)(nil)
+
+// New wraps api (a *kms.Client).
+func New(api API, optFns ...func(*Options)) *KMS {
+	k := &KMS{api: api}
+	for _, fn := range optFns {
+		fn(&k.opts)
+	}
+	return k
+}
+
+func (k *KMS) fail(op, keyID string, err error) error {
+	var bad *types.InvalidCiphertextException
+	if op == "Decrypt" && errors.As(err, &bad) {
+		return authError{err}
+	}
+	return &cmp.KMSError{Op: op, KeyID: keyID, Err: err}
+}
+
+// authError matches cmp.ErrAuthentication; the SDK error stays reachable
+// for logs of the cause, which carries no secret.
+type authError struct{ err error }
+
+func (e authError) Error() string   { return cmp.ErrAuthentication.Error() }
+func (e authError) Unwrap() []error { return []error{cmp.ErrAuthentication, e.err} }
+
+// GenerateDataKey calls KMS GenerateDataKey with NumberOfBytes.
+func (k *KMS) GenerateDataKey(ctx context.Context, keyID string, numBytes int, ec map[string]string) ([]byte, []byte, error) {
+	out, err := k.api.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
+		KeyId: aws.String(keyID), NumberOfBytes: aws.Int32(int32(numBytes)), EncryptionContext: ec, GrantTokens: k.opts.GrantTokens,
+	})
+	if err != nil {
+		return nil, nil, k.fail("GenerateDataKey", keyID, err)
+	}
+	return out.Plaintext, out.CiphertextBlob, nil
+}
+
+// Decrypt calls KMS Decrypt, naming keyID when it is not "" so that KMS
+// refuses a ciphertext of another key.
+func (k *KMS) Decrypt(ctx context.Context, keyID string, ciphertext []byte, ec map[string]string) ([]byte, error) {
+	in := &kms.DecryptInput{CiphertextBlob: ciphertext, EncryptionContext: ec, GrantTokens: k.opts.GrantTokens}
+	if keyID != "" {
+		in.KeyId = aws.String(keyID)
+	}
+	out, err := k.api.Decrypt(ctx, in)
+	if err != nil {
+		return nil, k.fail("Decrypt", keyID, err)
+	}
+	return out.Plaintext, nil
+}
+
+// Encrypt calls KMS Encrypt.
+func (k *KMS) Encrypt(ctx context.Context, keyID string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	out, err := k.api.Encrypt(ctx, &kms.EncryptInput{
+		KeyId: aws.String(keyID), Plaintext: plaintext, EncryptionContext: ec, GrantTokens: k.opts.GrantTokens,
+	})
+	if err != nil {
+		return nil, k.fail("Encrypt", keyID, err)
+	}
+	return out.CiphertextBlob, nil
+}
