@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
@@ -89,7 +88,7 @@ type MostRecent struct {
 	name     string
 	ttl      time.Duration
 	current  atomic.Pointer[versioned]
-	versions *lru.LRU[int64, Provider]
+	versions *ttlCache[int64, Provider]
 	flight   singleflight.Group
 	now      func() time.Time
 }
@@ -114,7 +113,7 @@ func NewMostRecent(cfg MostRecentConfig) (*MostRecent, error) {
 		store:    cfg.Store,
 		name:     cfg.MaterialName,
 		ttl:      cfg.TTL,
-		versions: lru.NewLRU[int64, Provider](size, nil, cfg.TTL),
+		versions: newTTLCache[int64, Provider](size, cfg.TTL, nil),
 		now:      time.Now,
 	}, nil
 }
