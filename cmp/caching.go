@@ -2,6 +2,7 @@ package cmp
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"io"
@@ -277,7 +278,10 @@ func (k *HMACKey) clone() *HMACKey {
 	return c
 }
 
-func (k *HMACKey) destroy() { clear(k.key) }
+func (k *HMACKey) destroy() {
+	clear(k.key)
+	k.pool = &sync.Pool{New: func() any { return hmac.New(k.h, k.key) }} // drop keyed states
+}
 
 // String, GoString, Format and LogValue never show key material.
 func (c *Caching) String() string                { return fmt.Sprintf("cmp.Caching{%v}", c.p) }

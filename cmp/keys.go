@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/aeskw"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
@@ -180,9 +181,10 @@ type HMACKey struct {
 }
 
 type hmacMaterial struct {
-	key []byte
-	alg string
-	h   func() hash.Hash
+	key  []byte
+	alg  string
+	h    func() hash.Hash
+	pool *sync.Pool // of keyed hash.Hash, Reset after use
 }
 
 var (
@@ -212,26 +214,34 @@ func NewHMACKey(algorithm string, key []byte) (*HMACKey, error) {
 	if len(key) == 0 {
 		return nil, fmt.Errorf("%w: empty HMAC key", ErrInvalidKey)
 	}
-	return &HMACKey{&hmacMaterial{key: slices.Clone(key), alg: algorithm, h: h}}, nil
+	m := &hmacMaterial{key: slices.Clone(key), alg: algorithm, h: h}
+	m.pool = &sync.Pool{New: func() any { return hmac.New(m.h, m.key) }}
+	return &HMACKey{m}, nil
 }
 
 // Algorithm returns the JCE name, e.g. "HmacSHA256".
 func (k *HMACKey) Algorithm() string { return k.alg }
 
+// mac computes HMAC(key, msg) appended to dst, with a pooled keyed state.
+func (k *HMACKey) mac(dst, msg []byte) []byte {
+	m := k.pool.Get().(hash.Hash)
+	m.Write(msg)
+	dst = m.Sum(dst)
+	m.Reset()
+	k.pool.Put(m)
+	return dst
+}
+
 // Sign returns HMAC(key, stringToSign).
 func (k *HMACKey) Sign(_ io.Reader, stringToSign []byte) ([]byte, error) {
-	m := hmac.New(k.h, k.key)
-	m.Write(stringToSign)
-	return m.Sum(nil), nil
+	return k.mac(make([]byte, 0, 64), stringToSign), nil
 }
 
 // Verify compares in constant time; signingAlg is ignored (the key's own
 // hash is used, as in both reference clients).
 func (k *HMACKey) Verify(stringToSign, signature []byte, _ string) error {
-	m := hmac.New(k.h, k.key)
-	m.Write(stringToSign)
 	var buf [64]byte
-	if !hmac.Equal(m.Sum(buf[:0]), signature) {
+	if !hmac.Equal(k.mac(buf[:0], stringToSign), signature) {
 		return ErrAuthentication
 	}
 	return nil

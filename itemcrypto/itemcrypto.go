@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -122,6 +123,31 @@ func appendSigned(sts []byte, name string, encrypted bool, serialized []byte) []
 	return append(sts, v[:]...)
 }
 
+// sortedNames returns the attribute names of item in byte order.
+func sortedNames(item Item) []string {
+	names := make([]string, 0, len(item))
+	for k := range item {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// scratchPool holds serialization buffers. They hold plaintext while in use
+// and are cleared before they go back.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
+
+func putScratch(p *[]byte, b []byte) {
+	if cap(b) > 1<<20 {
+		return // let the GC have huge buffers
+	}
+	clear(b[:cap(b)])
+	*p = b[:0]
+	scratchPool.Put(p)
+}
+
 // appendSerializedB appends the serialization of a B value.
 func appendSerializedB(dst, b []byte) []byte {
 	dst = append(dst, 0, 'b')
@@ -157,11 +183,13 @@ func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
 		return nil, fmt.Errorf("itemcrypto: encryption materials: %w", err)
 	}
 	encKey := mat.EncryptionKey()
-	names := slices.Sorted(maps.Keys(item))
+	names := sortedNames(item)
 	out := make(Item, len(item)+2)
 	sts := make([]byte, 0, 32+96*len(names))
 	sts = append(sts, e.tableHash[:]...)
-	var scratch []byte
+	sp := getScratch()
+	scratch := *sp
+	defer func() { putScratch(sp, scratch) }()
 	size := 0
 	for _, name := range names {
 		v := item[name]
@@ -194,21 +222,19 @@ func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
 		}
 		sts = appendSigned(sts, name, a == actions.EncryptAndSign, scratch)
 	}
-	clear(scratch)
 	signer := mat.SigningKey()
 	sig, err := signer.Sign(e.opts.Rand, sts)
 	if err != nil {
 		return nil, fmt.Errorf("itemcrypto: signing: %w", err)
 	}
-	desc := make(materialdesc.Description, len(mat.Description())+2)
-	maps.Copy(desc, mat.Description())
+	extra := make([]materialdesc.Entry, 0, 2)
 	if encKey != nil {
-		desc[materialdesc.KeySymMode] = materialdesc.SymModeCBC
+		extra = append(extra, materialdesc.Entry{Key: materialdesc.KeySymMode, Value: materialdesc.SymModeCBC})
 	}
 	if alg := signer.Algorithm(); alg != "" {
-		desc[materialdesc.KeySigningAlg] = alg
+		extra = append(extra, materialdesc.Entry{Key: materialdesc.KeySigningAlg, Value: alg})
 	}
-	descBytes := desc.Encode()
+	descBytes := mat.Description().AppendEncodeWith(nil, extra...)
 	size += len(MaterialDescriptionAttribute) + len(descBytes) + len(SignatureAttribute) + len(sig)
 	if e.opts.MaxItemSize > 0 && size > e.opts.MaxItemSize {
 		return nil, fmt.Errorf("%w: %d bytes protected, limit %d", ErrItemTooLarge, size, e.opts.MaxItemSize)
@@ -345,10 +371,12 @@ func StringToSign(tableName string, item Item, policy *actions.Policy) ([]byte, 
 
 // stringToSign also counts the EncryptAndSign attributes of item.
 func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, encrypted int, err error) {
-	names := slices.Sorted(maps.Keys(item))
+	names := sortedNames(item)
 	sts = make([]byte, 0, 32+96*len(names))
 	sts = append(sts, th[:]...)
-	var scratch []byte
+	sp := getScratch()
+	scratch := *sp
+	defer func() { putScratch(sp, scratch) }()
 	for _, name := range names {
 		a := policy.Action(name)
 		if actions.IsReserved(name) || a == actions.DoNothing {

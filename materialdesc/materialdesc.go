@@ -83,16 +83,44 @@ func (d Description) Encode() []byte {
 
 // AppendEncode appends the binary form to dst.
 func (d Description) AppendEncode(dst []byte) []byte {
+	return d.AppendEncodeWith(dst)
+}
+
+// Entry is one key/value pair of a description.
+type Entry struct{ Key, Value string }
+
+// AppendEncodeWith appends the binary form of d with extra entries added
+// (replacing entries of d with the same key), without copying d.
+func (d Description) AppendEncodeWith(dst []byte, extra ...Entry) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, Version)
-	keys := make([]string, 0, len(d))
+	return d.appendEntries(dst, extra)
+}
+
+func (d Description) appendEntries(dst []byte, extra []Entry) []byte {
+	var buf [16]string
+	keys := buf[:0]
 	for k := range d {
 		keys = append(keys, k)
 	}
+	for _, e := range extra {
+		if _, dup := d[e.Key]; !dup {
+			keys = append(keys, e.Key)
+		}
+	}
 	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	for _, k := range keys {
+		v, ok := "", false
+		for _, e := range extra {
+			if e.Key == k {
+				v, ok = e.Value, true
+			}
+		}
+		if !ok {
+			v = d[k]
+		}
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(k)))
 		dst = append(dst, k...)
-		v := d[k]
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
 		dst = append(dst, v...)
 	}
@@ -155,7 +183,23 @@ func readLV(b []byte) (string, []byte, bool) {
 	if uint64(n) > uint64(len(b)) {
 		return "", nil, false
 	}
-	return string(b[:n]), b[n:], true
+	return intern(b[:n]), b[n:], true
+}
+
+// common are the keys and values nearly every description holds; Decode
+// returns these strings instead of allocating new ones.
+var common = [...]string{
+	KeySymMode, KeySigningAlg, KeyEnvelopeKey, KeyEnvelopeAlg, KeyWrapAlg, KeySigAlg, KeyKMSContextAttr, KeyMetaID,
+	SymModeCBC, WrapAESKW, WrapRSAOAEP, "AES/256", "AES", "HmacSHA256", "SHA256withRSA", "HmacSHA256/256", "kms", "*keys*",
+}
+
+func intern(b []byte) string {
+	for _, c := range common {
+		if string(b) == c { // no allocation: the compiler compares in place
+			return c
+		}
+	}
+	return string(b)
 }
 
 // String lists the keys only, never values: values such as a wrapped key are
