@@ -156,7 +156,9 @@ func (c *Caching) EncryptionMaterials(ctx context.Context, ec EncryptionContext)
 			if len(c.enc) >= c.cfg.Capacity {
 				c.evictOldestLocked()
 			}
-			c.enc[part] = &encEntry{m: m, at: c.now()}
+			// The cache owns (and will zero) its own copy: m may be the
+			// provider's long-lived materials (Static) or hold its keys.
+			c.enc[part] = &encEntry{m: m.clone(), at: c.now()}
 			c.mu.Unlock()
 			return nil, nil
 		})

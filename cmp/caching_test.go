@@ -248,6 +248,31 @@ func TestCachingConcurrent(t *testing.T) {
 	}
 }
 
+// TestCachingNeverZeroesProviderKeys: eviction zeroes the cache's copies
+// only, never keys the wrapped provider keeps using (Static's materials are
+// long-lived; Wrapped's signing key is shared by all its materials).
+func TestCachingNeverZeroesProviderKeys(t *testing.T) {
+	aesKey, _ := NewAESKey(bytes.Repeat([]byte{3}, 16))
+	mac, _ := NewHMACKey("", bytes.Repeat([]byte{4}, 16))
+	static, err := NewStatic(StaticConfig{EncryptionKey: aesKey, SigningKey: mac})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCaching(static, CachingConfig{MaxAge: time.Hour, MaxItems: 1, PartitionBy: PartitionByTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.EncryptionMaterials(context.Background(), ecFor("a", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Purge()
+	if !bytes.Equal(aesKey.key, bytes.Repeat([]byte{3}, 16)) || !bytes.Equal(mac.key, bytes.Repeat([]byte{4}, 16)) {
+		t.Fatal("eviction zeroed the wrapped provider's own keys")
+	}
+}
+
 func TestNewCachingValidates(t *testing.T) {
 	p := newCountingWrapped(t)
 	for _, cfg := range []CachingConfig{{MaxItems: 1}, {MaxAge: time.Second}, {MaxAge: -1, MaxItems: 1}} {

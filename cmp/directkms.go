@@ -61,6 +61,7 @@ const (
 	kmsWrapAlg       = "kms"
 	kmsKeysMarker    = "*keys*"
 	kmsDataKeySize   = 32
+	maxKMSCiphertext = 6144 // the KMS limit on a ciphertext blob
 )
 
 // DirectKMSConfig configures a [DirectKMS] provider.
@@ -241,7 +242,7 @@ func (p *DirectKMS) DecryptionMaterials(ctx context.Context, ec EncryptionContex
 		return nil, err
 	}
 	blob, err := base64.StdEncoding.DecodeString(envKey)
-	if err != nil {
+	if err != nil || len(blob) == 0 || len(blob) > maxKMSCiphertext {
 		return nil, ErrAuthentication
 	}
 	kctx, err := kmsContext(ec, envAlg, sigAlg)

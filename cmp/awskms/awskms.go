@@ -8,7 +8,8 @@
 // error, so errors.As reaches the SDK's typed errors and smithy.APIError. A
 // data key that KMS refuses to decrypt under the item's encryption context
 // (InvalidCiphertextException: a tampered key attribute, table name or
-// wrapped key) matches cmp.ErrAuthentication instead.
+// wrapped key) matches cmp.ErrAuthentication instead, and one that belongs
+// to another KMS key (IncorrectKeyException) matches cmp.ErrNoMaterials.
 package awskms
 
 import (
@@ -57,18 +58,24 @@ func New(api API, optFns ...func(*Options)) *KMS {
 
 func (k *KMS) fail(op, keyID string, err error) error {
 	var bad *types.InvalidCiphertextException
-	if op == "Decrypt" && errors.As(err, &bad) {
-		return authError{err}
+	var other *types.IncorrectKeyException
+	switch {
+	case op == "Decrypt" && errors.As(err, &bad):
+		return classified{cmp.ErrAuthentication, err}
+	case op == "Decrypt" && errors.As(err, &other):
+		// The data key belongs to another KMS key: another provider's item
+		// (or a tampered one; the reader cannot tell).
+		return classified{cmp.ErrNoMaterials, err}
 	}
 	return &cmp.KMSError{Op: op, KeyID: keyID, Err: err}
 }
 
-// authError matches cmp.ErrAuthentication; the SDK error stays reachable
-// for logs of the cause, which carries no secret.
-type authError struct{ err error }
+// classified matches class; the SDK error stays reachable for logs of the
+// cause, which carries no secret.
+type classified struct{ class, err error }
 
-func (e authError) Error() string   { return cmp.ErrAuthentication.Error() }
-func (e authError) Unwrap() []error { return []error{cmp.ErrAuthentication, e.err} }
+func (e classified) Error() string   { return e.class.Error() }
+func (e classified) Unwrap() []error { return []error{e.class, e.err} }
 
 // GenerateDataKey calls KMS GenerateDataKey with NumberOfBytes.
 func (k *KMS) GenerateDataKey(ctx context.Context, keyID string, numBytes int, ec map[string]string) ([]byte, []byte, error) {
