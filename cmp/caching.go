@@ -147,7 +147,7 @@ func (c *Caching) EncryptionMaterials(ctx context.Context, ec EncryptionContext)
 			e.m.destroy()
 		}
 		c.mu.Unlock()
-		_, err, _ := c.flight.Do("enc\x00"+part, func() (any, error) {
+		_, err := share(ctx, &c.flight, "enc\x00"+part, func(ctx context.Context) (any, error) {
 			m, err := c.p.EncryptionMaterials(ctx, ec)
 			if err != nil {
 				return nil, err
@@ -200,7 +200,7 @@ func (c *Caching) DecryptionMaterials(ctx context.Context, ec EncryptionContext)
 		return mc, nil
 	}
 	c.mu.Unlock()
-	v, err, _ := c.flight.Do("dec\x00"+key, func() (any, error) {
+	v, err := share(ctx, &c.flight, "dec\x00"+key, func(ctx context.Context) (any, error) {
 		m, err := c.p.DecryptionMaterials(ctx, ec)
 		if err != nil {
 			return nil, err

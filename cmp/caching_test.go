@@ -284,3 +284,49 @@ func TestNewCachingValidates(t *testing.T) {
 		t.Error("NewCaching(nil) accepted")
 	}
 }
+
+// slowProvider blocks EncryptionMaterials until release is closed.
+type slowProvider struct {
+	Provider
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *slowProvider) EncryptionMaterials(ctx context.Context, ec EncryptionContext) (*EncryptionMaterials, error) {
+	close(s.started)
+	<-s.release
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.Provider.EncryptionMaterials(ctx, ec)
+}
+
+// TestSharedCallIgnoresOneCallersCancellation: when two callers share one
+// provider call, the first one giving up fails only itself.
+func TestSharedCallIgnoresOneCallersCancellation(t *testing.T) {
+	slow := &slowProvider{Provider: newCountingWrapped(t), started: make(chan struct{}), release: make(chan struct{})}
+	c, err := NewCaching(slow, CachingConfig{MaxAge: time.Hour, MaxItems: 10, PartitionBy: PartitionByTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctxA, cancelA := context.WithCancel(context.Background())
+	errA := make(chan error, 1)
+	go func() {
+		_, err := c.EncryptionMaterials(ctxA, ecFor("a", 1))
+		errA <- err
+	}()
+	<-slow.started
+	errB := make(chan error, 1)
+	go func() {
+		_, err := c.EncryptionMaterials(context.Background(), ecFor("a", 1))
+		errB <- err
+	}()
+	cancelA()
+	if err := <-errA; err != context.Canceled {
+		t.Errorf("cancelled caller: %v, want context.Canceled", err)
+	}
+	close(slow.release)
+	if err := <-errB; err != nil {
+		t.Errorf("live caller got %v after another caller gave up, want success", err)
+	}
+}

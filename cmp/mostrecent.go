@@ -151,7 +151,7 @@ func (m *MostRecent) newest(ctx context.Context) (*versioned, error) {
 			return cur, nil
 		}
 	}
-	v, err, _ := m.flight.Do("newest", func() (any, error) { return m.refresh(ctx) })
+	v, err := share(ctx, &m.flight, "newest", func(ctx context.Context) (any, error) { return m.refresh(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (m *MostRecent) DecryptionMaterials(ctx context.Context, ec EncryptionConte
 	}
 	p, ok := m.versions.Get(version)
 	if !ok {
-		v, err, _ := m.flight.Do("v"+strconv.FormatInt(version, 10), func() (any, error) {
+		v, err := share(ctx, &m.flight, "v"+strconv.FormatInt(version, 10), func(ctx context.Context) (any, error) {
 			p, err := m.store.Provider(ctx, m.name, version)
 			if err != nil {
 				return nil, err

@@ -182,6 +182,9 @@ func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("itemcrypto: encryption materials: %w", err)
 	}
+	if mat == nil || mat.SigningKey() == nil {
+		return nil, errors.New("itemcrypto: provider returned no encryption materials (build them with cmp.NewEncryptionMaterials)")
+	}
 	encKey := mat.EncryptionKey()
 	names := sortedNames(item)
 	out := make(Item, len(item)+2)
@@ -304,6 +307,9 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 			return nil, authError{err}
 		}
 		return nil, fmt.Errorf("itemcrypto: decryption materials: %w", err)
+	}
+	if mat == nil || mat.VerificationKey() == nil {
+		return nil, errors.New("itemcrypto: provider returned no decryption materials (build them with cmp.NewDecryptionMaterials)")
 	}
 	sts, encrypted, err := stringToSign(e.tableHash, item, e.policy)
 	if err != nil {
