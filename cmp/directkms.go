@@ -247,7 +247,9 @@ func (p *DirectKMS) DecryptionMaterials(ctx context.Context, ec EncryptionContex
 	}
 	kctx, err := kmsContext(ec, envAlg, sigAlg)
 	if err != nil {
-		return nil, err
+		// A stored item without its key attributes, or with keys of another
+		// type, has been tampered with.
+		return nil, fmt.Errorf("%w: %v", ErrAuthentication, err)
 	}
 	plain, err := p.kms.Decrypt(ctx, p.keyID, blob, kctx)
 	if err != nil {

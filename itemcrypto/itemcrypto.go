@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"maps"
 	"slices"
@@ -110,17 +111,54 @@ func tableHash(table string) [32]byte {
 	return sha256.Sum256([]byte("TABLE>" + table + "<TABLE"))
 }
 
-// appendSigned appends the three digests of one signed attribute.
-func appendSigned(sts []byte, name string, encrypted bool, serialized []byte) []byte {
-	n := sha256.Sum256([]byte(name))
-	sts = append(sts, n[:]...)
-	if encrypted {
-		sts = append(sts, hashEncrypted[:]...)
-	} else {
-		sts = append(sts, hashPlaintext[:]...)
-	}
+// stsBuilder accumulates the string to sign.
+type stsBuilder struct {
+	sts []byte
+	h   hash.Hash // pooled; give it back with done
+}
+
+var digestPool = sync.Pool{New: func() any { return sha256.New() }}
+
+func newSTS(th [32]byte, n int) stsBuilder {
+	b := stsBuilder{sts: make([]byte, 0, 32+96*n), h: digestPool.Get().(hash.Hash)}
+	b.sts = append(b.sts, th[:]...)
+	return b
+}
+
+func (b *stsBuilder) done() {
+	b.h.Reset()
+	digestPool.Put(b.h)
+	b.h = nil
+}
+
+// add appends the three digests of one signed attribute whose serialized
+// value is serialized.
+func (b *stsBuilder) add(name string, encrypted bool, serialized []byte) {
+	b.addName(name, encrypted)
 	v := sha256.Sum256(serialized)
-	return append(sts, v[:]...)
+	b.sts = append(b.sts, v[:]...)
+}
+
+// addB is add for a B value, hashed in place without serializing a copy.
+func (b *stsBuilder) addB(name string, encrypted bool, value []byte) {
+	b.addName(name, encrypted)
+	var hdr [6]byte
+	hdr[1] = 'b'
+	binary.BigEndian.PutUint32(hdr[2:], uint32(len(value)))
+	b.h.Reset()
+	b.h.Write(hdr[:])
+	b.h.Write(value)
+	b.sts = b.h.Sum(b.sts)
+}
+
+func (b *stsBuilder) addName(name string, encrypted bool) {
+	n := sha256.Sum256([]byte(name))
+	b.sts = append(b.sts, n[:]...)
+	if encrypted {
+		b.sts = append(b.sts, hashEncrypted[:]...)
+	} else {
+		b.sts = append(b.sts, hashPlaintext[:]...)
+	}
 }
 
 // sortedNames returns the attribute names of item in byte order.
@@ -146,13 +184,6 @@ func putScratch(p *[]byte, b []byte) {
 	clear(b[:cap(b)])
 	*p = b[:0]
 	scratchPool.Put(p)
-}
-
-// appendSerializedB appends the serialization of a B value.
-func appendSerializedB(dst, b []byte) []byte {
-	dst = append(dst, 0, 'b')
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
-	return append(dst, b...)
 }
 
 // Encrypt returns the protected form of item: every EncryptAndSign attribute
@@ -188,8 +219,8 @@ func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
 	encKey := mat.EncryptionKey()
 	names := sortedNames(item)
 	out := make(Item, len(item)+2)
-	sts := make([]byte, 0, 32+96*len(names))
-	sts = append(sts, e.tableHash[:]...)
+	sts := newSTS(e.tableHash, len(names))
+	defer sts.done()
 	sp := getScratch()
 	scratch := *sp
 	defer func() { putScratch(sp, scratch) }()
@@ -215,18 +246,19 @@ func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
 				return nil, fmt.Errorf("itemcrypto: encrypting: %w", err)
 			}
 			out[name] = &types.AttributeValueMemberB{Value: ct}
-			scratch = appendSerializedB(scratch[:0], ct)
+			size += len(name) + 6 + len(ct)
+			sts.addB(name, true, ct)
 		} else {
 			out[name] = v
+			size += len(name) + len(scratch)
+			sts.add(name, false, scratch)
 		}
-		size += len(name) + len(scratch)
 		if e.opts.MaxItemSize > 0 && size > e.opts.MaxItemSize {
 			return nil, &AttributeError{Name: name, Action: a, Err: ErrItemTooLarge}
 		}
-		sts = appendSigned(sts, name, a == actions.EncryptAndSign, scratch)
 	}
 	signer := mat.SigningKey()
-	sig, err := signer.Sign(e.opts.Rand, sts)
+	sig, err := signer.Sign(e.opts.Rand, sts.sts)
 	if err != nil {
 		return nil, fmt.Errorf("itemcrypto: signing: %w", err)
 	}
@@ -348,9 +380,9 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 			clearItem(out)
 			return nil, ErrAuthentication
 		}
-		pv, err := ddbserial.Unmarshal(pt)
-		clear(pt)
+		pv, err := ddbserial.UnmarshalOwned(pt) // binary values alias pt: no second copy
 		if err != nil {
+			clear(pt)
 			clearItem(out)
 			return nil, ErrAuthentication
 		}
@@ -378,8 +410,8 @@ func StringToSign(tableName string, item Item, policy *actions.Policy) ([]byte, 
 // stringToSign also counts the EncryptAndSign attributes of item.
 func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, encrypted int, err error) {
 	names := sortedNames(item)
-	sts = make([]byte, 0, 32+96*len(names))
-	sts = append(sts, th[:]...)
+	b := newSTS(th, len(names))
+	defer b.done()
 	sp := getScratch()
 	scratch := *sp
 	defer func() { putScratch(sp, scratch) }()
@@ -388,13 +420,17 @@ func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, e
 		if actions.IsReserved(name) || a == actions.DoNothing {
 			continue
 		}
-		if scratch, err = ddbserial.Append(scratch[:0], item[name]); err != nil {
-			return nil, 0, valueError(name, a, err)
-		}
 		if a == actions.EncryptAndSign {
 			encrypted++
 		}
-		sts = appendSigned(sts, name, a == actions.EncryptAndSign, scratch)
+		if bv, ok := item[name].(*types.AttributeValueMemberB); ok && bv != nil {
+			b.addB(name, a == actions.EncryptAndSign, bv.Value)
+			continue
+		}
+		if scratch, err = ddbserial.Append(scratch[:0], item[name]); err != nil {
+			return nil, 0, valueError(name, a, err)
+		}
+		b.add(name, a == actions.EncryptAndSign, scratch)
 	}
-	return sts, encrypted, nil
+	return b.sts, encrypted, nil
 }

@@ -332,7 +332,18 @@ mantissa:
 
 // Unmarshal parses exactly one serialized value; trailing bytes are an error.
 func Unmarshal(b []byte) (types.AttributeValue, error) {
-	d := decoder{b: b}
+	return unmarshal(b, false)
+}
+
+// UnmarshalOwned is Unmarshal for a buffer the caller hands over: binary
+// values alias b instead of being copied, so b must not be changed or
+// reused afterwards.
+func UnmarshalOwned(b []byte) (types.AttributeValue, error) {
+	return unmarshal(b, true)
+}
+
+func unmarshal(b []byte, owned bool) (types.AttributeValue, error) {
+	d := decoder{b: b, owned: owned}
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
@@ -344,8 +355,16 @@ func Unmarshal(b []byte) (types.AttributeValue, error) {
 }
 
 type decoder struct {
-	b   []byte
-	off int
+	b     []byte
+	off   int
+	owned bool // binary values may alias b
+}
+
+func (d *decoder) bytes(b []byte) []byte {
+	if d.owned {
+		return b
+	}
+	return bytes.Clone(b)
 }
 
 func (d *decoder) need(n int) error {
@@ -442,7 +461,7 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &types.AttributeValueMemberB{Value: bytes.Clone(b)}, nil
+		return &types.AttributeValueMemberB{Value: d.bytes(b)}, nil
 	case tagSS, tagNS:
 		n, err := d.count()
 		if err != nil {
@@ -476,7 +495,7 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 			if err != nil {
 				return nil, err
 			}
-			members = append(members, bytes.Clone(b))
+			members = append(members, d.bytes(b))
 		}
 		return &types.AttributeValueMemberBS{Value: members}, nil
 	case tagL:
