@@ -69,7 +69,9 @@ type DirectKMSConfig struct {
 	// KMS is the key-management service. Required.
 	KMS KMS
 	// KeyID is the KMS key (id, ARN, alias name or alias ARN) that protects
-	// new data keys, and that data keys must belong to on decrypt. Required.
+	// new data keys. When it names one key (id or key ARN), data keys must
+	// belong to it on decrypt; an alias is not checked on decrypt, so items
+	// stay readable after the alias moves to a new key. Required.
 	KeyID string
 	// ContentKeyAlgorithm is the amzn-ddb-env-alg written: "AES/256" (the
 	// default), "AES/128" or "AES/192".
@@ -251,7 +253,7 @@ func (p *DirectKMS) DecryptionMaterials(ctx context.Context, ec EncryptionContex
 		// type, has been tampered with.
 		return nil, fmt.Errorf("%w: %v", ErrAuthentication, err)
 	}
-	plain, err := p.kms.Decrypt(ctx, p.keyID, blob, kctx)
+	plain, err := p.kms.Decrypt(ctx, p.decryptKeyID(), blob, kctx)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +266,18 @@ func (p *DirectKMS) DecryptionMaterials(ctx context.Context, ec EncryptionContex
 		return nil, err
 	}
 	return &DecryptionMaterials{decryptionKey: aesKey, verificationKey: macKey}, nil
+}
+
+// decryptKeyID is the key a data key must belong to on decrypt: the
+// configured key when it names one key (an id or key ARN), so that KMS
+// refuses another key's data key; nothing for an alias, which may have been
+// re-pointed to a new key since the item was written (AWS's manual key
+// rotation), as the reference clients never pass a key on decrypt.
+func (p *DirectKMS) decryptKeyID() string {
+	if strings.HasPrefix(p.keyID, "alias/") || strings.Contains(p.keyID, ":alias/") {
+		return ""
+	}
+	return p.keyID
 }
 
 // String, GoString, Format and LogValue never show key material.
