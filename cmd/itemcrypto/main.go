@@ -64,6 +64,7 @@ Try "itemcrypto demo" first: it needs no files and no network.`,
 	root.AddCommand(
 		newDemoCmd(),
 		newKeygenCmd(),
+		newKeysetCmd(),
 		newCryptCmd(modeEncrypt),
 		newCryptCmd(modeDecrypt),
 		newVectorsCmd(),
