@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
@@ -19,14 +21,7 @@ import (
 // shared checkout beside the repository. Missing vectors fail, never skip.
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("ITEMCRYPTO_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "vectors", "ddbec")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "material_description.json")); err != nil {
-		t.Fatalf("DDBEC vectors not found in %s (set ITEMCRYPTO_VECTORS): %v", dir, err)
-	}
-	return dir
+	return testenv.VectorsDir(t)
 }
 
 type descVector struct {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
@@ -30,15 +32,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 // vectorsDir is the reference vectors' ddbec directory.
 func vectorsDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ITEMCRYPTO_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "vectors", "ddbec")
-	}
-	p := filepath.Join(dir, "encrypted_item", "scenarios.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("DDBEC vectors not found at %s (set ITEMCRYPTO_VECTORS): %v", p, err)
-	}
-	return dir
+	return testenv.VectorsDir(t)
 }
 
 func lastLine(s string) string {

@@ -3,13 +3,10 @@ package metastore_test
 import (
 	"context"
 	crand "crypto/rand"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/cmptest"
@@ -51,34 +48,7 @@ func TestConformanceDynamoDB(t *testing.T) {
 func confMetaTable(t *testing.T, c *dynamodb.Client) string {
 	t.Helper()
 	name := testenv.TableName(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := metastore.CreateTable(ctx, c, name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		var notFound *types.ResourceNotFoundException
-		if err != nil && !errors.As(err, &notFound) {
-			t.Errorf("DeleteTable %s: %v", name, err)
-		}
-	})
-	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
-		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			t.Fatalf("DescribeTable %s: %v", name, err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return name
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("table %s not ACTIVE in time (status %s)", name, out.Table.TableStatus)
-		case <-time.After(delay):
-		}
-	}
+	return testenv.CreatedTable(t, c, name, func(ctx context.Context) error { return metastore.CreateTable(ctx, c, name) })
 }
 
 func confKey(t *testing.T) []byte {

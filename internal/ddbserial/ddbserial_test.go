@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
@@ -23,14 +25,7 @@ import (
 // shared checkout beside the repository. Missing vectors fail, never skip.
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("ITEMCRYPTO_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "vectors", "ddbec")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "serialize_attribute.json")); err != nil {
-		t.Fatalf("DDBEC vectors not found in %s (set ITEMCRYPTO_VECTORS): %v", dir, err)
-	}
-	return dir
+	return testenv.VectorsDir(t)
 }
 
 // attrVector is one entry of serialize_attribute.json / deserialize_attribute.json.

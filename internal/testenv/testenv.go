@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -124,10 +126,20 @@ func NewTable(t testing.TB, c *dynamodb.Client, partitionKey, pkType, sortKey, s
 			types.KeySchemaElement{AttributeName: aws.String(sortKey), KeyType: types.KeyTypeRange})
 	}
 
+	return CreatedTable(t, c, name, func(ctx context.Context) error {
+		_, err := c.CreateTable(ctx, in)
+		return err
+	})
+}
+
+// CreatedTable runs create (which must create table name), deletes the
+// table when the test ends, and waits until it is ACTIVE.
+func CreatedTable(t testing.TB, c *dynamodb.Client, name string, create func(context.Context) error) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.CreateTable(ctx, in); err != nil {
-		t.Fatalf("testenv: CreateTable %s: %v", name, err)
+	if err := create(ctx); err != nil {
+		t.Fatalf("testenv: creating table %s: %v", name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -155,4 +167,20 @@ func NewTable(t testing.TB, c *dynamodb.Client, partitionKey, pkType, sortKey, s
 		case <-time.After(delay):
 		}
 	}
+}
+
+// VectorsDir returns the DDBEC reference vectors directory: $ITEMCRYPTO_VECTORS,
+// or ../shared/vectors/ddbec beside the repository. It fails the test when
+// they are missing: the vector tests never skip.
+func VectorsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("ITEMCRYPTO_VECTORS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0) // .../internal/testenv/testenv.go
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "vectors", "ddbec")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "encrypted_item", "scenarios.json")); err != nil {
+		t.Fatalf("DDBEC vectors not found in %s (set ITEMCRYPTO_VECTORS to their directory): %v", dir, err)
+	}
+	return dir
 }

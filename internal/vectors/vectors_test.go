@@ -2,24 +2,17 @@ package vectors
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
 )
 
 // sharedManifest is the reference clients' manifest. The vectors live beside
 // the repository (../shared/vectors/ddbec) or where ITEMCRYPTO_VECTORS points.
 func sharedManifest(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ITEMCRYPTO_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "vectors", "ddbec")
-	}
-	p := filepath.Join(dir, "encrypted_item", "scenarios.json")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("DDBEC vectors not found at %s (set ITEMCRYPTO_VECTORS): %v", p, err)
-	}
-	return p
+	return filepath.Join(testenv.VectorsDir(t), "encrypted_item", "scenarios.json")
 }
 
 func TestSharedScenarios(t *testing.T) {

@@ -1,0 +1,282 @@
+package dynamodbenc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+// API is the part of the DynamoDB client that [Client] uses, with the SDK's
+// own signatures: *dynamodb.Client satisfies it, and so does [*Client], so a
+// test can pass a fake and clients can be stacked.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	ExecuteStatement(ctx context.Context, in *dynamodb.ExecuteStatementInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ExecuteStatementOutput, error)
+	BatchExecuteStatement(ctx context.Context, in *dynamodb.BatchExecuteStatementInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchExecuteStatementOutput, error)
+	ExecuteTransaction(ctx context.Context, in *dynamodb.ExecuteTransactionInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ExecuteTransactionOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+var (
+	_ API = (*dynamodb.Client)(nil)
+	_ API = (*Client)(nil)
+
+	// The SDK's paginators and waiters accept the client.
+	_ dynamodb.QueryAPIClient         = (*Client)(nil)
+	_ dynamodb.ScanAPIClient          = (*Client)(nil)
+	_ dynamodb.BatchGetItemAPIClient  = (*Client)(nil)
+	_ dynamodb.DescribeTableAPIClient = (*Client)(nil)
+)
+
+// Config names the tables whose items the client protects. Requests on any
+// other table pass through untouched.
+type Config struct {
+	// Tables maps table names to their configuration.
+	Tables map[string]TableConfig
+}
+
+// TableConfig is how one table's items are protected. Readers and writers of
+// a table (in Go, Java or Python) must agree on the actions, the key names
+// and the signing table name.
+type TableConfig struct {
+	// Provider hands out the keys. Required.
+	Provider cmp.Provider
+	// Default is the action of every attribute without an override. The
+	// zero value is actions.DoNothing; most tables want
+	// actions.EncryptAndSign.
+	Default actions.Action
+	// Overrides sets the action of individual attributes.
+	Overrides map[string]actions.Action
+	// PartitionKey and SortKey name the table's primary-key attributes,
+	// which are signed and never encrypted. When PartitionKey is "", both
+	// are read from DescribeTable on first use and cached; when it is set,
+	// SortKey "" means the table has no sort key.
+	PartitionKey, SortKey string
+	// SigningTableName is the table name bound into signatures (and into
+	// the KMS encryption context of KMS providers). "" means the table's own
+	// name. Set it to read and write items of a Java program that uses
+	// @TableAadOverride or an EncryptionContext override.
+	SigningTableName string
+}
+
+// Options tune a [Client]. The zero value is the default.
+type Options struct {
+	// Concurrency bounds how many items of one request or response are
+	// encrypted or decrypted at once (a Query page, a batch, a
+	// transaction). 0 or 1 means one at a time; a provider that calls a KMS
+	// per item (cmp.DirectKMS) gains most from more. Providers must be safe
+	// for concurrent use either way.
+	Concurrency int
+	// EncryptorOptions are passed to itemcrypto.New for every table.
+	EncryptorOptions []func(*itemcrypto.Options)
+}
+
+// Client is a DynamoDB client whose methods have exactly the SDK's
+// signatures and that encrypts and signs items on the way in and verifies
+// and decrypts them on the way out, for the tables of its [Config]. It is
+// safe for concurrent use.
+type Client struct {
+	api    API
+	opts   Options
+	tables map[string]*table
+}
+
+// table is the state of one configured table.
+type table struct {
+	name string
+	cfg  TableConfig
+	opts []func(*itemcrypto.Options)
+	// enc is set once the key names are known; sem serializes the one
+	// DescribeTable that learns them.
+	enc atomic.Pointer[itemcrypto.Encryptor]
+	sem chan struct{}
+}
+
+// New returns a client that sends its requests through api (a
+// *dynamodb.Client, or anything with its method signatures) and protects the
+// items of the tables in cfg.
+func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
+	if api == nil {
+		return nil, errors.New("dynamodbenc: New: api is nil")
+	}
+	var opts Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	opts.EncryptorOptions = slices.Clone(opts.EncryptorOptions)
+	c := &Client{api: api, opts: opts, tables: make(map[string]*table, len(cfg.Tables))}
+	for name, tc := range cfg.Tables {
+		if name == "" {
+			return nil, errors.New("dynamodbenc: New: a table configuration has an empty name")
+		}
+		if tc.Provider == nil {
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: Provider is required", name)
+		}
+		if tc.PartitionKey == "" && tc.SortKey != "" {
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: SortKey is set without PartitionKey", name)
+		}
+		t := &table{name: name, cfg: tc, opts: opts.EncryptorOptions, sem: make(chan struct{}, 1)}
+		t.cfg.Overrides = maps.Clone(tc.Overrides)
+		if tc.PartitionKey != "" {
+			enc, err := t.build(tc.PartitionKey, tc.SortKey)
+			if err != nil {
+				return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
+			}
+			t.enc.Store(enc)
+		} else if _, err := actions.New(actions.Options{Default: tc.Default, Overrides: tc.Overrides}); err != nil {
+			// The key-dependent checks wait for DescribeTable.
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
+		}
+		c.tables[name] = t
+	}
+	return c, nil
+}
+
+// build makes the table's encryptor once its key names are known.
+func (t *table) build(pk, sk string) (*itemcrypto.Encryptor, error) {
+	policy, err := actions.New(actions.Options{
+		Default: t.cfg.Default, Overrides: t.cfg.Overrides, PartitionKey: pk, SortKey: sk,
+	})
+	if err != nil {
+		return nil, err
+	}
+	signing := t.cfg.SigningTableName
+	if signing == "" {
+		signing = t.name
+	}
+	return itemcrypto.New(itemcrypto.Config{TableName: signing, Policy: policy, Provider: t.cfg.Provider}, t.opts...)
+}
+
+// encryptor returns the table's encryptor, learning the key names from
+// DescribeTable (once, whoever asks first; a failure is not cached) when the
+// configuration does not give them.
+func (t *table) encryptor(ctx context.Context, api API, optFns []func(*dynamodb.Options)) (*itemcrypto.Encryptor, error) {
+	if enc := t.enc.Load(); enc != nil {
+		return enc, nil
+	}
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-t.sem }()
+	if enc := t.enc.Load(); enc != nil {
+		return enc, nil
+	}
+	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name}, optFns...)
+	if err != nil {
+		return nil, fmt.Errorf("learning the key schema: %w", err)
+	}
+	var pk, sk string
+	if out.Table != nil {
+		for _, k := range out.Table.KeySchema {
+			if k.AttributeName == nil {
+				continue
+			}
+			switch k.KeyType {
+			case types.KeyTypeHash:
+				pk = *k.AttributeName
+			case types.KeyTypeRange:
+				sk = *k.AttributeName
+			}
+		}
+	}
+	if pk == "" {
+		return nil, errors.New("learning the key schema: DescribeTable returned no partition key")
+	}
+	enc, err := t.build(pk, sk)
+	if err != nil {
+		return nil, err
+	}
+	t.enc.Store(enc)
+	return enc, nil
+}
+
+// lookup returns the configuration of the named table, or nil. A table ARN
+// is matched by its table name.
+func (c *Client) lookup(name *string) *table {
+	if name == nil || len(c.tables) == 0 {
+		return nil
+	}
+	if t, ok := c.tables[*name]; ok {
+		return t
+	}
+	if strings.HasPrefix(*name, "arn:") {
+		if _, rest, ok := strings.Cut(*name, ":table/"); ok {
+			rest, _, _ = strings.Cut(rest, "/")
+			return c.tables[rest]
+		}
+	}
+	return nil
+}
+
+// each runs fn for i in [0, n), Options.Concurrency at a time, and returns
+// the index and error of the first failure (in time); the others are then
+// cancelled through ctx.
+func (c *Client) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) (int, error) {
+	if c.opts.Concurrency <= 1 || n <= 1 {
+		for i := range n {
+			if err := fn(ctx, i); err != nil {
+				return i, err
+			}
+		}
+		return -1, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstIdx = -1
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, c.opts.Concurrency)
+	started := 0
+loop:
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		started++
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := fn(ctx, i); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstIdx, firstErr = i, err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil && started < n {
+		// The caller's context ended before every item was started.
+		return started, context.Cause(ctx)
+	}
+	return firstIdx, firstErr
+}

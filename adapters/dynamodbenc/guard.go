@@ -1,0 +1,100 @@
+package dynamodbenc
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+)
+
+// guard builds the refusals of one request on one table.
+type guard struct {
+	op, table string
+	policy    *actions.Policy
+}
+
+func (g guard) refuse(attr, format string, args ...any) error {
+	return &UnsafeOperationError{Op: g.op, Table: g.table, Attribute: attr, Reason: fmt.Sprintf(format, args...)}
+}
+
+// legacy refuses a pre-expression parameter (AttributesToGet, Expected,
+// QueryFilter, ...) when present: they have an expression equivalent, which
+// the client can check.
+func (g guard) legacy(present bool, param string) error {
+	if !present {
+		return nil
+	}
+	return g.refuse("", "the legacy parameter %s is not supported on an encrypted table; use its expression form", param)
+}
+
+// condition refuses a condition, filter or key-condition expression that
+// names an encrypted attribute: DynamoDB would compare its ciphertext.
+// attribute_exists and attribute_not_exists of a whole attribute are allowed,
+// since encryption keeps an attribute's presence.
+func (g guard) condition(param string, expr *string, names map[string]string) error {
+	if expr == nil || *expr == "" {
+		return nil
+	}
+	p, err := parseExpr(*expr, names)
+	if err != nil {
+		return g.refuse("", "%s: %v", param, err)
+	}
+	for _, r := range p.refs {
+		name := r.path.top()
+		if actions.IsReserved(name) || r.existence {
+			continue
+		}
+		if g.policy.Action(name) == actions.EncryptAndSign {
+			return g.refuse(name, "%s names the encrypted attribute %q, whose value DynamoDB only sees as ciphertext; "+
+				"only attribute_exists and attribute_not_exists may test an encrypted attribute", param, name)
+		}
+	}
+	return nil
+}
+
+// update refuses an update expression that touches (sets, removes, adds to,
+// deletes from, or reads) anything but DoNothing attributes: the signature
+// covers the whole item, and a partial update cannot re-sign it.
+func (g guard) update(param string, expr *string, names map[string]string) error {
+	if expr == nil || *expr == "" {
+		return nil
+	}
+	p, err := parseExpr(*expr, names)
+	if err != nil {
+		return g.refuse("", "%s: %v", param, err)
+	}
+	pk, sk := g.policy.Keys()
+	for _, r := range p.refs {
+		name := r.path.top()
+		switch {
+		case actions.IsReserved(name):
+			return g.refuse(name, "%s touches the reserved attribute %q", param, name)
+		case name == pk || name == sk:
+			return g.refuse(name, "%s touches the key attribute %q", param, name)
+		case g.policy.Action(name) != actions.DoNothing:
+			return g.refuse(name, "%s touches the attribute %q (%v): the item's signature covers it and a "+
+				"partial update cannot re-sign the item; only DoNothing attributes may be updated in place, "+
+				"write the whole item with PutItem instead", param, name, g.policy.Action(name))
+		}
+	}
+	return nil
+}
+
+// requireSigned adds attribute_exists(<signature attribute>) to an update's
+// condition, so that an update never creates an unsigned item where none
+// exists (it fails with ConditionalCheckFailedException instead).
+func requireSigned(policy *actions.Policy, cond *string, names map[string]string) (*string, map[string]string) {
+	if policy.NoOp() {
+		return cond, names
+	}
+	ph := freshPrefix(names) + "sig"
+	out := make(map[string]string, len(names)+1)
+	maps.Copy(out, names)
+	out[ph] = actions.SignatureAttribute
+	s := "attribute_exists(" + ph + ")"
+	if cond != nil && strings.TrimSpace(*cond) != "" {
+		s = "(" + *cond + ") AND " + s
+	}
+	return &s, out
+}
