@@ -1,0 +1,60 @@
+// Package mapenc encrypts and signs plain Go values, maps and structs, into
+// protected items for any store, and verifies and decrypts them back.
+//
+// Start with [New] (or [For] for one struct type): give it a name to bind
+// into signatures, a provider from package cmp, and the actions. Then
+//
+//   - [Codec.EncryptMap] / [Codec.DecryptMap] for map[string]any;
+//   - [Codec.Encrypt] / [Codec.Decrypt], or [TypedCodec.Encrypt] /
+//     [TypedCodec.Decrypt], for structs, whose fields may carry their
+//     actions in a tag: itemcrypto:"encrypt", "sign", "nothing", and
+//     "partition" / "sort" for the key attributes;
+//   - [Codec.EncryptJSON] / [Codec.DecryptJSON] where the store keeps JSON
+//     documents; [MarshalJSON] / [UnmarshalJSON] convert between a protected
+//     item and its JSON form.
+//
+// Values become items through attributevalue
+// (github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue), exactly as
+// attributevalue.MarshalMap and UnmarshalMap convert them: dynamodbav tags
+// (names, omitempty, "-", stringset, unixtime...), embedded structs,
+// Marshaler and Unmarshaler, time.Time as an RFC 3339 string. The protected
+// item is a map[string]types.AttributeValue, which a DynamoDB client can
+// store as it is; for other stores, keep its JSON form.
+//
+// # Actions and struct tags
+//
+// Every top-level attribute has an action: the Config's Overrides, else a
+// struct tag, else Config.Default. A struct type's tags are read once per
+// [Codec] (with reflect, on the type's first use) and cached; the hot path
+// only looks the type up. A tag that contradicts the Config, or two tags
+// naming the same key, is a [*TagError] naming the field.
+//
+// # Security considerations
+//
+// What package itemcrypto guarantees holds here: Decrypt verifies the signature
+// before it decrypts anything; every failure of authenticity (a changed,
+// added, dropped or renamed signed attribute, a flipped ciphertext bit,
+// another TableName) is an error matching itemcrypto.ErrAuthentication, and
+// no value is decoded. Decrypt writes its output only on success.
+//
+// The actions are part of what a reader must know: decrypt an item with the
+// type (or Config) that wrote it. A struct's itemcrypto tags change the
+// actions of its items, so [Codec.DecryptMap], which uses the Config alone,
+// verifies them only if the Config repeats the tags.
+//
+// Errors name attributes, fields and Go types, never values;
+// attributevalue's own errors, which sometimes quote a value, are reachable
+// only through [ConvertError.Err].
+//
+// DoNothing attributes are neither signed nor encrypted: they may change in
+// the store without anyone noticing.
+//
+// # Compatibility
+//
+// A protected item is byte for byte what the AWS DynamoDB Encryption Client
+// (Java, Python) writes for the same attribute values, table name and
+// actions: items written here can be read there and the reverse, when both
+// agree on how Go values map to attribute values (attributevalue's rules).
+// The JSON form is DynamoDB JSON, as the AWS CLI and the itemcrypto command
+// print it.
+package mapenc

@@ -1,0 +1,415 @@
+package mapenc
+
+import (
+	"encoding/base64"
+	"errors"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// jsonParser reads DynamoDB JSON in one pass over the input. It accepts a
+// subset of what encoding/json (and so internal/ddbjson) accepts, and reads
+// it to the same values: strings are unescaped as encoding/json unescapes
+// them (invalid UTF-8 and lone surrogates become U+FFFD), binary is standard
+// base64 with \r and \n ignored. Base64 without escapes, the bulk of a
+// protected item, is decoded straight from the input. Its errors never
+// quote the input.
+type jsonParser struct {
+	data []byte
+	pos  int
+	attr string // the top-level attribute being read, for errors
+}
+
+var (
+	errJSONSyntax = errors.New("malformed JSON")
+	errJSONEOF    = errors.New("unexpected end of JSON")
+)
+
+func (p *jsonParser) ws() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and returns the next byte, without consuming it.
+func (p *jsonParser) next() (byte, error) {
+	p.ws()
+	if p.pos >= len(p.data) {
+		return 0, errJSONEOF
+	}
+	return p.data[p.pos], nil
+}
+
+func (p *jsonParser) expect(c byte) error {
+	got, err := p.next()
+	if err != nil {
+		return err
+	}
+	if got != c {
+		return errJSONSyntax
+	}
+	p.pos++
+	return nil
+}
+
+// rawString consumes a JSON string and returns its raw content, between
+// the quotes, and whether it holds escapes. The escapes are checked as
+// encoding/json's scanner checks them.
+func (p *jsonParser) rawString() (raw []byte, escaped bool, err error) {
+	if err := p.expect('"'); err != nil {
+		return nil, false, err
+	}
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			raw = p.data[start:p.pos]
+			p.pos++
+			return raw, escaped, nil
+		case c < 0x20:
+			return nil, false, errJSONSyntax
+		case c == '\\':
+			escaped = true
+			p.pos++
+			if p.pos >= len(p.data) {
+				return nil, false, errJSONEOF
+			}
+			switch p.data[p.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.pos++
+			case 'u':
+				if p.pos+5 > len(p.data) {
+					return nil, false, errJSONEOF
+				}
+				for _, h := range p.data[p.pos+1 : p.pos+5] {
+					if !isHex(h) {
+						return nil, false, errJSONSyntax
+					}
+				}
+				p.pos += 5
+			default:
+				return nil, false, errJSONSyntax
+			}
+		default:
+			p.pos++
+		}
+	}
+	return nil, false, errJSONEOF
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func (p *jsonParser) string() (string, error) {
+	raw, escaped, err := p.rawString()
+	if err != nil {
+		return "", err
+	}
+	if !escaped && utf8.Valid(raw) {
+		return string(raw), nil
+	}
+	return string(unquote(raw)), nil
+}
+
+func (p *jsonParser) binary() ([]byte, error) {
+	raw, escaped, err := p.rawString()
+	if err != nil {
+		return nil, err
+	}
+	if escaped {
+		raw = unquote(raw)
+	}
+	// Bytes that are not base64 make Decode fail, as they make encoding/json
+	// fail whether or not it first replaced invalid UTF-8.
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+	n, err := base64.StdEncoding.Decode(b, raw)
+	if err != nil {
+		return nil, errors.New("binary value is not base64")
+	}
+	return b[:n], nil
+}
+
+// literal consumes true or false (null is never a valid body here).
+func (p *jsonParser) boolean() (bool, error) {
+	c, err := p.next()
+	if err != nil {
+		return false, err
+	}
+	for _, lit := range []string{"true", "false"} {
+		if c == lit[0] {
+			if len(p.data)-p.pos < len(lit) || string(p.data[p.pos:p.pos+len(lit)]) != lit {
+				return false, errJSONSyntax
+			}
+			p.pos += len(lit)
+			if p.pos < len(p.data) && isIdentByte(p.data[p.pos]) {
+				return false, errJSONSyntax
+			}
+			return lit == "true", nil
+		}
+	}
+	return false, errors.New("want a boolean")
+}
+
+func isIdentByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// list calls elem for every element of a JSON array.
+func (p *jsonParser) list(elem func() error) error {
+	if err := p.expect('['); err != nil {
+		return err
+	}
+	if c, err := p.next(); err != nil {
+		return err
+	} else if c == ']' {
+		p.pos++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		c, err := p.next()
+		if err != nil {
+			return err
+		}
+		p.pos++
+		switch c {
+		case ',':
+		case ']':
+			return nil
+		default:
+			return errJSONSyntax
+		}
+	}
+}
+
+func (p *jsonParser) item(depth int) (map[string]types.AttributeValue, error) {
+	if err := p.expect('{'); err != nil {
+		return nil, err
+	}
+	item := map[string]types.AttributeValue{}
+	if c, err := p.next(); err != nil {
+		return nil, err
+	} else if c == '}' {
+		p.pos++
+		return item, nil
+	}
+	for {
+		name, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		if depth == 0 {
+			p.attr = name
+		}
+		if _, dup := item[name]; dup {
+			return nil, errors.New("name appears twice")
+		}
+		if err := p.expect(':'); err != nil {
+			return nil, err
+		}
+		if item[name], err = p.value(depth); err != nil {
+			return nil, err
+		}
+		c, err := p.next()
+		if err != nil {
+			return nil, err
+		}
+		p.pos++
+		switch c {
+		case ',':
+		case '}':
+			return item, nil
+		default:
+			return nil, errJSONSyntax
+		}
+	}
+}
+
+func (p *jsonParser) value(depth int) (types.AttributeValue, error) {
+	if err := p.expect('{'); err != nil {
+		return nil, err
+	}
+	if c, err := p.next(); err != nil {
+		return nil, err
+	} else if c == '}' {
+		return nil, errors.New("no type key")
+	}
+	tag, err := p.string()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect(':'); err != nil {
+		return nil, err
+	}
+	var v types.AttributeValue
+	switch tag {
+	case "S", "N":
+		s, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		if tag == "S" {
+			v = &types.AttributeValueMemberS{Value: s}
+		} else {
+			v = &types.AttributeValueMemberN{Value: s}
+		}
+	case "B":
+		b, err := p.binary()
+		if err != nil {
+			return nil, err
+		}
+		v = &types.AttributeValueMemberB{Value: b}
+	case "BOOL", "NULL":
+		b, err := p.boolean()
+		if err != nil {
+			return nil, err
+		}
+		if tag == "BOOL" {
+			v = &types.AttributeValueMemberBOOL{Value: b}
+		} else {
+			v = &types.AttributeValueMemberNULL{Value: b}
+		}
+	case "SS", "NS":
+		ss := []string{}
+		err := p.list(func() error {
+			s, err := p.string()
+			ss = append(ss, s)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if tag == "SS" {
+			v = &types.AttributeValueMemberSS{Value: ss}
+		} else {
+			v = &types.AttributeValueMemberNS{Value: ss}
+		}
+	case "BS":
+		bs := [][]byte{}
+		err := p.list(func() error {
+			b, err := p.binary()
+			bs = append(bs, b)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		v = &types.AttributeValueMemberBS{Value: bs}
+	case "L":
+		if depth >= maxJSONDepth {
+			return nil, errors.New("nested too deeply")
+		}
+		l := []types.AttributeValue{}
+		err := p.list(func() error {
+			e, err := p.value(depth + 1)
+			l = append(l, e)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		v = &types.AttributeValueMemberL{Value: l}
+	case "M":
+		if depth >= maxJSONDepth {
+			return nil, errors.New("nested too deeply")
+		}
+		m, err := p.item(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		v = &types.AttributeValueMemberM{Value: m}
+	default:
+		return nil, errors.New("unknown type key")
+	}
+	if c, err := p.next(); err != nil {
+		return nil, err
+	} else if c != '}' {
+		return nil, errors.New("want exactly one type key")
+	}
+	p.pos++
+	return v, nil
+}
+
+// unquote unescapes the raw content of a JSON string that rawString
+// checked, exactly as encoding/json does (its unquoteBytes): invalid UTF-8
+// and unpaired surrogates become U+FFFD.
+func unquote(s []byte) []byte {
+	b := make([]byte, 0, len(s)+2*utf8.UTFMax)
+	for r := 0; r < len(s); {
+		c := s[r]
+		switch {
+		case c == '\\':
+			r++
+			switch s[r] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				rr := getu4(s[r-1:])
+				r += 5
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != unicode.ReplacementChar {
+						b = utf8.AppendRune(b, dec)
+						r += 6
+						continue
+					}
+					rr = unicode.ReplacementChar
+				}
+				b = utf8.AppendRune(b, rr)
+				continue
+			default: // '"', '\\', '/'
+				b = append(b, s[r])
+			}
+			r++
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(s[r:])
+			b = utf8.AppendRune(b, rr)
+			r += size
+		}
+	}
+	return b
+}
+
+// getu4 decodes \uXXXX at the start of s, or returns -1.
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}

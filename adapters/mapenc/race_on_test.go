@@ -1,0 +1,5 @@
+//go:build race
+
+package mapenc
+
+const raceEnabled = true

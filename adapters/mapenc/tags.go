@@ -1,0 +1,158 @@
+package mapenc
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+// typeInfo is what a Codec knows of one struct type: its attributes, and
+// the encryptor of its policy (the Config's, plus its itemcrypto tags).
+type typeInfo struct {
+	enc    *itemcrypto.Encryptor
+	err    error // a *TagError: every use of the type fails with it
+	fields []field
+	byName map[string]int // attribute name → index in fields
+}
+
+type typeEntry struct {
+	once sync.Once
+	info *typeInfo
+}
+
+// typeInfo returns the info of struct type t, reflecting on t once per
+// Codec, however many goroutines ask at once.
+func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
+	v, ok := c.types.Load(t)
+	if !ok {
+		v, _ = c.types.LoadOrStore(t, new(typeEntry))
+	}
+	e := v.(*typeEntry)
+	e.once.Do(func() { e.info = c.buildTypeInfo(t) })
+	return e.info
+}
+
+func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
+	c.typeBuilds.Add(1)
+	fields, stray := structFields(t, c.opts.TagKey)
+	info := &typeInfo{enc: c.base, fields: fields, byName: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		info.byName[f.name] = i
+	}
+	if len(stray) > 0 {
+		info.err = &TagError{Type: t, Field: stray[0].goName, Err: fmt.Errorf("%w: %s", ErrInvalidTag, stray[0].why)}
+		return info
+	}
+
+	overrides := maps.Clone(c.cfg.Overrides)
+	if overrides == nil {
+		overrides = map[string]actions.Action{}
+	}
+	pk, sk := c.cfg.PartitionKey, c.cfg.SortKey
+	var pkField, skField string // the fields whose tags named the keys
+	tagged := false
+	for _, f := range fields {
+		if !f.hasTag {
+			continue
+		}
+		tagged = true
+		fail := func(err error) *typeInfo {
+			info.err = &TagError{Type: t, Field: f.goName, Attribute: f.name, Err: err}
+			return info
+		}
+		a, hasAction, role, err := parseTag(f.tag)
+		if err != nil {
+			return fail(err)
+		}
+		if hasAction {
+			if o, ok := c.cfg.Overrides[f.name]; ok && o != a {
+				return fail(fmt.Errorf("%w: the tag says %v, Config.Overrides says %v", ErrTagConflict, a, o))
+			}
+			overrides[f.name] = a
+		}
+		switch role {
+		case rolePartition:
+			switch {
+			case c.cfg.PartitionKey != "" && c.cfg.PartitionKey != f.name:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.PartitionKey is %q", ErrTagConflict, c.cfg.PartitionKey))
+			case pkField != "":
+				return fail(fmt.Errorf("%w: field %s is tagged partition too", ErrTagConflict, pkField))
+			case f.name == sk:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.SortKey names the attribute", ErrTagConflict))
+			}
+			pk, pkField = f.name, f.goName
+		case roleSort:
+			switch {
+			case c.cfg.SortKey != "" && c.cfg.SortKey != f.name:
+				return fail(fmt.Errorf("%w: the tag says sort key, Config.SortKey is %q", ErrTagConflict, c.cfg.SortKey))
+			case skField != "":
+				return fail(fmt.Errorf("%w: field %s is tagged sort too", ErrTagConflict, skField))
+			case f.name == pk:
+				return fail(fmt.Errorf("%w: the tag says sort key, Config.PartitionKey names the attribute", ErrTagConflict))
+			}
+			sk, skField = f.name, f.goName
+		}
+	}
+	if !tagged {
+		return info
+	}
+	policy, err := actions.New(actions.Options{Default: c.cfg.Default, Overrides: overrides, PartitionKey: pk, SortKey: sk})
+	if err != nil {
+		te := &TagError{Type: t, Err: fmt.Errorf("%w: %w", ErrTagConflict, err)}
+		var pe *actions.PolicyError
+		if errors.As(err, &pe) {
+			te.Attribute = pe.Attribute
+			if i, ok := info.byName[pe.Attribute]; ok {
+				te.Field = info.fields[i].goName
+			}
+		}
+		info.err = te
+		return info
+	}
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider}, c.opts.Itemcrypto...)
+	if err != nil {
+		info.err = fmt.Errorf("mapenc: type %v: %w", t, err)
+		return info
+	}
+	info.enc = enc
+	return info
+}
+
+const (
+	rolePartition = "partition"
+	roleSort      = "sort"
+)
+
+// parseTag reads an itemcrypto tag: an action, a key role, or both, comma
+// separated.
+func parseTag(s string) (a actions.Action, hasAction bool, role string, err error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, false, "", fmt.Errorf("%w: empty tag (want encrypt, sign, nothing, partition or sort)", ErrInvalidTag)
+	}
+	for w := range strings.SplitSeq(s, ",") {
+		w = strings.TrimSpace(w)
+		switch w {
+		case rolePartition, roleSort:
+			if role != "" {
+				return 0, false, "", fmt.Errorf("%w: two key roles", ErrInvalidTag)
+			}
+			role = w
+			continue
+		}
+		act, perr := actions.Parse(w)
+		if perr != nil {
+			return 0, false, "", fmt.Errorf("%w: unknown word %q (want encrypt, sign, nothing, partition or sort)", ErrInvalidTag, w)
+		}
+		if hasAction {
+			return 0, false, "", fmt.Errorf("%w: two actions", ErrInvalidTag)
+		}
+		a, hasAction = act, true
+	}
+	return a, hasAction, role, nil
+}
