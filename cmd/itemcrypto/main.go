@@ -68,6 +68,7 @@ Try "itemcrypto demo" first: it needs no files and no network.`,
 		newCryptCmd(modeEncrypt),
 		newCryptCmd(modeDecrypt),
 		newVectorsCmd(),
+		newRotateCmd(),
 		newVersionCmd(),
 	)
 	return root

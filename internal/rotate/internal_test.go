@@ -1,0 +1,253 @@
+package rotate
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/tink-crypto/tink-go/v2/aead"
+	"github.com/tink-crypto/tink-go/v2/keyset"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
+	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+// These tests need no server.
+
+func testPolicy(t *testing.T) *actions.Policy {
+	t.Helper()
+	p, err := actions.New(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func key32(t *testing.T) []byte {
+	b := make([]byte, 32)
+	crand.Read(b)
+	return b
+}
+
+func testEncryptor(t *testing.T, p cmp.Provider) *itemcrypto.Encryptor {
+	t.Helper()
+	e, err := itemcrypto.New(itemcrypto.Config{TableName: "t", Policy: testPolicy(t), Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func identityOf(t *testing.T, e *itemcrypto.Encryptor, pk string) string {
+	t.Helper()
+	stored, err := e.Encrypt(t.Context(), itemcrypto.Item{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"x":  &types.AttributeValueMemberS{Value: "value"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := keyIdentity(stored)
+	if !ok {
+		t.Fatal("no identity")
+	}
+	return id
+}
+
+func TestKeyIdentity(t *testing.T) {
+	aes, _ := cmp.NewAESKey(key32(t))
+	aes2, _ := cmp.NewAESKey(key32(t))
+	mac, _ := cmp.NewHMACKey("HmacSHA256", key32(t))
+	wrapped, err := cmp.NewWrapped(cmp.WrappedConfig{WrappingKey: aes, UnwrappingKey: aes, SigningKey: mac})
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, err := cmp.NewStatic(cmp.StaticConfig{EncryptionKey: aes2, SigningKey: mac})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tinkOld, err := tinkcmp.New(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := keyset.NewManagerFromHandle(h)
+	id, _ := m.Add(aead.AES256GCMKeyTemplate())
+	m.SetPrimary(id)
+	h2, _ := m.Handle()
+	tinkNew, err := tinkcmp.New(h2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := metastore.NewMemory("meta", wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := func() cmp.Provider {
+		p, err := cmp.NewMostRecent(cmp.MostRecentConfig{Store: store, MaterialName: "m", TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mrOld := mr()
+	mrOldID := identityOf(t, testEncryptor(t, mrOld), "a")
+	if _, err := cmp.RotateProvider(t.Context(), store, "m"); err != nil {
+		t.Fatal(err)
+	}
+
+	ids := map[string]string{}
+	for name, p := range map[string]cmp.Provider{
+		"wrapped": wrapped, "static": static, "tink-old": tinkOld, "tink-new": tinkNew, "mostrecent-new": mr(),
+	} {
+		e := testEncryptor(t, p)
+		a, b := identityOf(t, e, "a"), identityOf(t, e, "b")
+		if a != b {
+			t.Errorf("%s: two items have different identities:\n%s\n%s", name, a, b)
+		}
+		ids[name] = a
+	}
+	ids["mostrecent-old"] = mrOldID
+	seen := map[string]string{}
+	for name, id := range ids {
+		if other, dup := seen[id]; dup {
+			t.Errorf("%s and %s have the same identity %s", name, other, id)
+		}
+		seen[id] = name
+	}
+	if !strings.Contains(ids["tink-new"], "tink-key-id=") {
+		t.Errorf("Tink identity %q names no key", ids["tink-new"])
+	}
+
+	for name, it := range map[string]itemcrypto.Item{
+		"none":      {"pk": &types.AttributeValueMemberS{Value: "a"}},
+		"not B":     {itemcrypto.MaterialDescriptionAttribute: &types.AttributeValueMemberS{Value: "x"}},
+		"malformed": {itemcrypto.MaterialDescriptionAttribute: &types.AttributeValueMemberB{Value: []byte{0, 0, 0, 1}}},
+	} {
+		if _, ok := keyIdentity(it); ok {
+			t.Errorf("%s: an identity", name)
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cp")
+	c := &checkpointer{path: path, fingerprint: "abc", table: "t"}
+	if s, err := c.load(); s != nil || err != nil {
+		t.Fatalf("load of a missing file = %v, %v; want nil, nil", s, err)
+	}
+	k := func(v string) Key { return Key{"pk": &types.AttributeValueMemberS{Value: v}} }
+	segs := []segment{{after: k("a")}, {done: true}, {}}
+	st := Stats{Total: 10, Scanned: 6, Rotated: 3, Current: 1, Conflicts: 1, Failed: 1,
+		ConflictKeys: []Issue{{Key: k("c"), Reason: "changed"}}, Failures: []Issue{{Key: k("f"), Reason: "bad"}}}
+	if err := c.write(segs, st); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("checkpoint mode %04o, want 0600", fi.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the directory, want the checkpoint only", len(entries))
+	}
+	s, err := c.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.segs) != 3 || s.segs[0].after.String() != `{"pk":{"S":"a"}}` || !s.segs[1].done || s.segs[2].after != nil || s.segs[2].done {
+		t.Errorf("segments came back as %+v", s.segs)
+	}
+	got := s.stats
+	if got.Total != 10 || got.Scanned != 6 || got.Rotated != 3 || got.Current != 1 || got.Conflicts != 1 || got.Failed != 1 ||
+		len(got.ConflictKeys) != 1 || got.ConflictKeys[0].Key.String() != `{"pk":{"S":"c"}}` || got.Failures[0].Reason != "bad" {
+		t.Errorf("stats came back as %+v", got)
+	}
+
+	other := &checkpointer{path: path, fingerprint: "xyz"}
+	if _, err := other.load(); err == nil || !strings.Contains(err.Error(), "another rotation") {
+		t.Errorf("load with another fingerprint: %v", err)
+	}
+	os.WriteFile(path, []byte(`{"format":"something else"}`), 0o600)
+	if _, err := c.load(); err == nil || !strings.Contains(err.Error(), "not a checkpoint") {
+		t.Errorf("load of another file: %v", err)
+	}
+	if err := c.remove(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.remove(); err != nil {
+		t.Errorf("second remove: %v", err)
+	}
+}
+
+// describeOnly answers DescribeTable only.
+type describeOnly struct {
+	API
+	table *types.TableDescription
+}
+
+func (d describeOnly) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{Table: d.table}, nil
+}
+
+func TestRunValidates(t *testing.T) {
+	aes, _ := cmp.NewAESKey(key32(t))
+	mac, _ := cmp.NewHMACKey("HmacSHA256", key32(t))
+	p, _ := cmp.NewWrapped(cmp.WrappedConfig{WrappingKey: aes, UnwrappingKey: aes, SigningKey: mac})
+	enc := testEncryptor(t, p)
+	noop, _ := actions.New(actions.Options{Default: actions.DoNothing, PartitionKey: "pk"})
+	noopEnc, _ := itemcrypto.New(itemcrypto.Config{TableName: "t", Policy: noop, Provider: p})
+	table := func(pk, pkType, sk string) *types.TableDescription {
+		td := &types.TableDescription{
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash}},
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(pk), AttributeType: types.ScalarAttributeType(pkType)}},
+			ItemCount:            aws.Int64(0),
+		}
+		if sk != "" {
+			td.KeySchema = append(td.KeySchema, types.KeySchemaElement{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange})
+		}
+		return td
+	}
+	for _, tc := range []struct {
+		name string
+		api  API
+		cfg  Config
+		want string
+	}{
+		{"no api", nil, Config{Table: "t", Source: enc, Target: enc}, "no DynamoDB client"},
+		{"no table", describeOnly{}, Config{Source: enc, Target: enc}, "Table is required"},
+		{"no target", describeOnly{}, Config{Table: "t", Source: enc}, "Target are required"},
+		{"noop", describeOnly{}, Config{Table: "t", Source: enc, Target: noopEnc}, "nothing to rotate"},
+		{"rate", describeOnly{}, Config{Table: "t", Source: enc, Target: enc, RateLimit: -1}, "RateLimit"},
+		{"other key", describeOnly{table: table("id", "S", "")}, Config{Table: "t", Source: enc, Target: enc}, `partition key "id"`},
+		{"sort key", describeOnly{table: table("pk", "S", "sk")}, Config{Table: "t", Source: enc, Target: enc}, `sort key "sk"`},
+		{"no type", describeOnly{table: &types.TableDescription{KeySchema: table("pk", "S", "").KeySchema}}, Config{Table: "t", Source: enc, Target: enc}, "does not define the type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Run(t.Context(), tc.api, tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Run: %v, want an error with %q", err, tc.want)
+			}
+			if errors.Is(err, ErrInterrupted) {
+				t.Errorf("a configuration error matches ErrInterrupted")
+			}
+		})
+	}
+}
