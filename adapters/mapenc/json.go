@@ -1,27 +1,19 @@
 package mapenc
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
-// The JSON form is DynamoDB JSON, byte for byte what encoding/json writes
-// for it (and so internal/ddbjson and the itemcrypto command). It is written
-// and read here in one pass: the form of a protected item is mostly base64,
-// and ddbjson's decoder, which re-parses each nesting level, costs several
-// times the cryptography on large items. TestJSONMatchesDDBJSON and
-// FuzzUnmarshalJSON hold the two to the same output and the same values.
-
-// maxJSONDepth bounds the nesting of lists and maps, as DynamoDB does.
-const maxJSONDepth = 32
+// The JSON form is DynamoDB JSON as internal/ddbjson writes and reads it
+// (and so the itemcrypto command): byte for byte what encoding/json writes,
+// written and read in one pass. This file only restates ddbjson's errors in
+// this package's terms.
 
 // MarshalJSON renders a protected item (or any item) as a DynamoDB JSON
 // document, the shape `aws dynamodb get-item` prints and the itemcrypto
@@ -40,7 +32,11 @@ const maxJSONDepth = 32
 // itemcrypto.ErrInvalidUTF8 rather than altered. A nil value, or lists and
 // maps nested more than 32 levels, match itemcrypto.ErrUnsupportedValue.
 func MarshalJSON(item map[string]types.AttributeValue) ([]byte, error) {
-	return appendItemJSON(make([]byte, 0, jsonSizeHint(item)), item, 0)
+	data, err := ddbjson.MarshalItem(item)
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	return data, nil
 }
 
 // UnmarshalJSON parses a DynamoDB JSON document into an item, the inverse
@@ -52,234 +48,35 @@ func MarshalJSON(item map[string]types.AttributeValue) ([]byte, error) {
 // It is strict: an object must have exactly one type key, spelt as
 // DynamoDB spells it, and an attribute name may appear once.
 func UnmarshalJSON(data []byte) (map[string]types.AttributeValue, error) {
-	p := jsonParser{data: data}
-	p.ws()
-	item, err := p.item(0)
-	if err == nil {
-		if p.ws(); p.pos != len(p.data) {
-			err = errors.New("data after the item")
-		}
-	}
+	item, err := ddbjson.UnmarshalItem(data)
 	if err != nil {
-		if p.attr != "" {
-			return nil, fmt.Errorf("%w: attribute %q: %v", ErrInvalidJSON, p.attr, err)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		return nil, jsonError(err)
 	}
 	return item, nil
 }
 
-// Writing.
-
-func appendItemJSON(dst []byte, item map[string]types.AttributeValue, depth int) ([]byte, error) {
-	dst = append(dst, '{')
-	for i, name := range slices.Sorted(maps.Keys(item)) {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if !utf8.ValidString(name) {
-			return nil, attrErr(name, depth, itemcrypto.ErrInvalidUTF8)
-		}
-		dst = appendJSONString(dst, name)
-		dst = append(dst, ':')
-		var err error
-		if dst, err = appendValueJSON(dst, item[name], depth); err != nil {
-			return nil, attrErr(name, depth, err)
-		}
+// jsonError restates an error of ddbjson: [ErrInvalidJSON] for data that is
+// not DynamoDB JSON, itemcrypto.ErrUnsupportedValue or
+// itemcrypto.ErrInvalidUTF8 for an item JSON cannot carry. Like ddbjson's,
+// its message names the attribute, never the value.
+func jsonError(err error) error {
+	var e *ddbjson.Error
+	if !errors.As(err, &e) {
+		return err // not reached: ddbjson returns only *ddbjson.Error
 	}
-	return append(dst, '}'), nil
-}
-
-// attrErr names the top-level attribute of an error.
-func attrErr(name string, depth int, err error) error {
-	if depth > 0 {
-		return err
+	switch e.Kind {
+	case ddbjson.ErrSyntax:
+		if e.Attribute != "" {
+			return fmt.Errorf("%w: attribute %q: %s", ErrInvalidJSON, e.Attribute, e.Reason)
+		}
+		return fmt.Errorf("%w: %s", ErrInvalidJSON, e.Reason)
+	case ddbjson.ErrUnsupportedType:
+		err = fmt.Errorf("%w: %s", itemcrypto.ErrUnsupportedValue, e.Reason)
+	default: // ddbjson.ErrInvalidUTF8, which is itemcrypto.ErrInvalidUTF8
+		err = e.Kind
 	}
-	return fmt.Errorf("mapenc: attribute %q: %w", name, err)
-}
-
-var errTooDeep = fmt.Errorf("%w: lists and maps nested more than %d levels", itemcrypto.ErrUnsupportedValue, maxJSONDepth)
-
-func appendValueJSON(dst []byte, v types.AttributeValue, depth int) ([]byte, error) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		if v == nil {
-			break
-		}
-		if !utf8.ValidString(v.Value) {
-			return nil, itemcrypto.ErrInvalidUTF8
-		}
-		dst = append(dst, `{"S":`...)
-		return append(appendJSONString(dst, v.Value), '}'), nil
-	case *types.AttributeValueMemberN:
-		if v == nil {
-			break
-		}
-		if !utf8.ValidString(v.Value) {
-			return nil, itemcrypto.ErrInvalidUTF8
-		}
-		dst = append(dst, `{"N":`...)
-		return append(appendJSONString(dst, v.Value), '}'), nil
-	case *types.AttributeValueMemberB:
-		if v == nil {
-			break
-		}
-		dst = append(dst, `{"B":"`...)
-		return append(base64.StdEncoding.AppendEncode(dst, v.Value), `"}`...), nil
-	case *types.AttributeValueMemberBOOL:
-		if v == nil {
-			break
-		}
-		if v.Value {
-			return append(dst, `{"BOOL":true}`...), nil
-		}
-		return append(dst, `{"BOOL":false}`...), nil
-	case *types.AttributeValueMemberNULL:
-		if v == nil {
-			break
-		}
-		if v.Value {
-			return append(dst, `{"NULL":true}`...), nil
-		}
-		return append(dst, `{"NULL":false}`...), nil
-	case *types.AttributeValueMemberSS:
-		if v == nil {
-			break
-		}
-		return appendStringsJSON(append(dst, `{"SS":[`...), v.Value)
-	case *types.AttributeValueMemberNS:
-		if v == nil {
-			break
-		}
-		return appendStringsJSON(append(dst, `{"NS":[`...), v.Value)
-	case *types.AttributeValueMemberBS:
-		if v == nil {
-			break
-		}
-		dst = append(dst, `{"BS":[`...)
-		for i, b := range v.Value {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(base64.StdEncoding.AppendEncode(append(dst, '"'), b), '"')
-		}
-		return append(dst, "]}"...), nil
-	case *types.AttributeValueMemberL:
-		if v == nil {
-			break
-		}
-		if depth >= maxJSONDepth {
-			return nil, errTooDeep
-		}
-		dst = append(dst, `{"L":[`...)
-		for i, e := range v.Value {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendValueJSON(dst, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(dst, "]}"...), nil
-	case *types.AttributeValueMemberM:
-		if v == nil {
-			break
-		}
-		if depth >= maxJSONDepth {
-			return nil, errTooDeep
-		}
-		dst = append(dst, `{"M":`...)
-		dst, err := appendItemJSON(dst, v.Value, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return append(dst, '}'), nil
+	if e.Attribute != "" {
+		return fmt.Errorf("mapenc: attribute %q: %w", e.Attribute, err)
 	}
-	return nil, fmt.Errorf("%w: nil or unknown attribute value", itemcrypto.ErrUnsupportedValue)
-}
-
-func appendStringsJSON(dst []byte, ss []string) ([]byte, error) {
-	for i, s := range ss {
-		if !utf8.ValidString(s) {
-			return nil, itemcrypto.ErrInvalidUTF8
-		}
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, s)
-	}
-	return append(dst, "]}"...), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s, valid UTF-8, as a JSON string escaped exactly
-// as encoding/json.Marshal escapes it (HTML characters and U+2028, U+2029
-// included).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// jsonSizeHint estimates the size of item's JSON form, so that one buffer
-// usually suffices.
-func jsonSizeHint(item map[string]types.AttributeValue) int {
-	n := 2
-	for name, v := range item {
-		n += len(name) + 8
-		switch v := v.(type) {
-		case *types.AttributeValueMemberB:
-			if v != nil {
-				n += base64.StdEncoding.EncodedLen(len(v.Value))
-			}
-		case *types.AttributeValueMemberS:
-			if v != nil {
-				n += len(v.Value) + len(v.Value)/8
-			}
-		default:
-			n += 32
-		}
-	}
-	return n
+	return err
 }

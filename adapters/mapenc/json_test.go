@@ -9,12 +9,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
@@ -231,141 +229,4 @@ func TestJSONErrors(t *testing.T) {
 	if _, err := MarshalJSON(map[string]types.AttributeValue{"a": nil}); !errors.Is(err, itemcrypto.ErrUnsupportedValue) || !strings.Contains(err.Error(), `"a"`) {
 		t.Errorf("nil value: err = %v, want ErrUnsupportedValue naming a", err)
 	}
-}
-
-// TestJSONMatchesDDBJSON: the one-pass codec writes exactly what
-// internal/ddbjson (encoding/json) writes, and reads the same values.
-func TestJSONMatchesDDBJSON(t *testing.T) {
-	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
-	stored, err := c.Encrypt(ctx, sampleCustomer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, item := range map[string]map[string]types.AttributeValue{
-		"all types": allTypes(), "stored": stored, "empty": {},
-	} {
-		got, err := MarshalJSON(item)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := ddbjson.MarshalItem(item)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: MarshalJSON differs from ddbjson:\n got %s\nwant %s", name, got, want)
-		}
-		a, err := UnmarshalJSON(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := ddbjson.UnmarshalItem(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: UnmarshalJSON differs from ddbjson", name)
-		}
-	}
-	// White space, escapes, invalid UTF-8 and base64 line breaks are read
-	// as encoding/json reads them.
-	for _, doc := range []string{
-		"{ \"a\" : { \"S\" : \"\\u00e9\\ud83d\\ude00\\/\" } ,\n\"b\":{\"B\":\"AAEC\\r\\nAw==\"}}",
-		`{"\u0061":{"\u0053":"\ud800x\udc00\ud83d\u0041\b\f\n\r\t\"\\"}}`,
-		"{\"a\":{\"S\":\"\xff\xc3 ok \xe2\x82\"}}",
-		`{"a":{"B":"QQ\u003d\u003d"},"b":{"BS":["QQ==\r\n",""]},"c":{"NULL":false}}`,
-		"\t{\r\n}\n",
-	} {
-		a, err := UnmarshalJSON([]byte(doc))
-		if err != nil {
-			t.Fatalf("UnmarshalJSON(%q): %v", doc, err)
-		}
-		b, err := ddbjson.UnmarshalItem([]byte(doc))
-		if err != nil || !reflect.DeepEqual(a, b) {
-			t.Fatalf("UnmarshalJSON(%q) = %#v, ddbjson = %#v, %v", doc, a, b, err)
-		}
-	}
-}
-
-func TestJSONStrictness(t *testing.T) {
-	for name, doc := range map[string]string{
-		"duplicate name":     `{"a":{"S":"x"},"a":{"S":"y"}}`,
-		"lower-case type":    `{"a":{"s":"x"}}`,
-		"trailing data":      `{"a":{"S":"x"}} {}`,
-		"top-level null":     `null`,
-		"number body":        `{"a":{"N":1}}`,
-		"set of numbers":     `{"a":{"NS":[1]}}`,
-		"BOOL as string":     `{"a":{"BOOL":"true"}}`,
-		"list of non-values": `{"a":{"L":["x"]}}`,
-	} {
-		if _, err := UnmarshalJSON([]byte(doc)); !errors.Is(err, ErrInvalidJSON) {
-			t.Errorf("%s: err = %v, want ErrInvalidJSON", name, err)
-		}
-	}
-}
-
-// TestJSONStringEscaping: appendJSONString escapes as encoding/json does.
-func TestJSONStringEscaping(t *testing.T) {
-	var all strings.Builder
-	for c := range rune(0x80) {
-		all.WriteRune(c)
-	}
-	for _, s := range []string{"", all.String(), "é\u2028\u2029\U0001F600\ufffd\u00a0<script>&amp;", strings.Repeat("ab\"c", 100)} {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}
-
-func FuzzJSONString(f *testing.F) {
-	f.Add("plain")
-	f.Add("<\u2028\x00\x1f\"\\>")
-	f.Fuzz(func(t *testing.T, s string) {
-		if !utf8.ValidString(s) {
-			return
-		}
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
-		}
-	})
-}
-
-// FuzzUnmarshalJSON: whatever UnmarshalJSON accepts, ddbjson reads the
-// same, and MarshalJSON writes back something that reads the same again.
-func FuzzUnmarshalJSON(f *testing.F) {
-	seed, _ := MarshalJSON(allTypes())
-	f.Add(seed)
-	f.Add([]byte(`{"a":{"M":{"b":{"L":[{"NULL":true},{"BS":["AA=="]}]}}}}`))
-	f.Add([]byte(`{"a":{"S":"\ud800"}}`))
-	f.Add([]byte(`{"\u0061":{"\u0053":"\ud83d\ude00\ud800x\u00e9\/\b\f\n\r\t\"\\"}}`))
-	f.Add([]byte(`{"a":{"B":"QQ\u003d\u003d"},"b":{"BS":["QQ==\r\n", ""]}}`))
-	f.Add([]byte("{\"a\":{\"S\":\"\xff\xfe ok\"}}"))
-	f.Add([]byte(" { \"a\" : { \"BOOL\" : true } , \"b\" : { \"L\" : [ ] } } "))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		item, err := UnmarshalJSON(data)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidJSON) {
-				t.Fatalf("err = %v, want ErrInvalidJSON", err)
-			}
-			return
-		}
-		ref, err := ddbjson.UnmarshalItem(data)
-		if err != nil {
-			t.Fatalf("UnmarshalJSON accepted what ddbjson refuses: %v", err)
-		}
-		if !reflect.DeepEqual(item, ref) {
-			t.Fatalf("UnmarshalJSON and ddbjson differ:\n%#v\n%#v", item, ref)
-		}
-		out, err := MarshalJSON(item)
-		if err != nil {
-			return // e.g. a string that is not UTF-8 after unescaping
-		}
-		back, err := UnmarshalJSON(out)
-		if err != nil || !reflect.DeepEqual(back, item) {
-			t.Fatalf("MarshalJSON did not round-trip: %v", err)
-		}
-	})
 }

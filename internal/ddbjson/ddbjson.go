@@ -1,11 +1,21 @@
 // Package ddbjson converts between DynamoDB JSON (the shape `aws dynamodb
 // get-item` prints: {"S": "..."}, {"N": "..."}, {"B": "<base64>"}, ...) and
 // aws-sdk-go-v2 attribute values.
+//
+// It writes exactly what encoding/json writes for that shape (sorted names,
+// encoding/json's escaping, standard base64) and reads it in one pass: the
+// form of a protected item is mostly base64, and re-parsing each nesting
+// level with encoding/json cost several times the cryptography on large
+// items. It reads what encoding/json reads, to the same values, except that
+// it is strict: an object must have exactly one type key, spelt as DynamoDB
+// spells it, a name may appear once in an object, and there is no null
+// (not even for the whole item). It writes only what it reads back: strings
+// that are not UTF-8, and nesting beyond 32 levels, are refused. Its errors
+// name the top-level attribute, never quote a value.
 package ddbjson
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,218 +26,105 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ErrSyntax is returned for JSON that is not a valid DynamoDB JSON value.
-var ErrSyntax = errors.New("ddbjson: not a DynamoDB JSON value")
+// Errors, matched with errors.Is. Every error of this package is an
+// [*Error] whose Kind is one of them.
+var (
+	// ErrSyntax: data that is not a valid DynamoDB JSON value or item.
+	ErrSyntax = errors.New("ddbjson: not a DynamoDB JSON value")
+	// ErrUnsupportedType: a nil or unknown attribute value, or lists and
+	// maps nested more than 32 levels, cannot be rendered (they would not
+	// read back).
+	ErrUnsupportedType = errors.New("ddbjson: unsupported attribute value type")
+	// ErrInvalidUTF8: a string, set member or name that is not UTF-8, which
+	// JSON cannot carry; it is refused rather than altered. It is
+	// ddbserial.ErrInvalidUTF8, and so itemcrypto.ErrInvalidUTF8.
+	ErrInvalidUTF8 = ddbserial.ErrInvalidUTF8
+)
 
-// maxDepth bounds nesting, as DynamoDB does.
-const maxDepth = 32
+// An Error reports data that is not DynamoDB JSON, or an attribute value
+// that cannot be written as DynamoDB JSON. Its message never quotes a value.
+type Error struct {
+	// Attribute is the top-level attribute at fault, "" when there is none
+	// (UnmarshalValue, MarshalValue, or a fault outside every attribute).
+	Attribute string
+	// Kind is ErrSyntax, ErrUnsupportedType or ErrInvalidUTF8; the Error
+	// matches it.
+	Kind error
+	// Reason says what is wrong, "" when Kind says it all.
+	Reason string
+}
 
-// UnmarshalItem parses a DynamoDB JSON object of attributes.
-func UnmarshalItem(data []byte) (map[string]types.AttributeValue, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+func (e *Error) Error() string {
+	s := e.Kind.Error()
+	if e.Attribute != "" {
+		s += fmt.Sprintf(": attribute %q", e.Attribute)
 	}
-	return itemFromRaw(raw, 0)
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
 }
 
-// UnmarshalValue parses one DynamoDB JSON value such as {"S": "x"}.
-func UnmarshalValue(data []byte) (types.AttributeValue, error) {
-	return value(data, 0)
-}
+func (e *Error) Unwrap() error { return e.Kind }
 
-func itemFromRaw(raw map[string]json.RawMessage, depth int) (map[string]types.AttributeValue, error) {
-	item := make(map[string]types.AttributeValue, len(raw))
-	for name, r := range raw {
-		v, err := value(r, depth)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", name, err)
-		}
-		item[name] = v
+// maxDepth bounds nesting, as DynamoDB does: whatever ddbserial can
+// serialize, this package reads and writes.
+const maxDepth = ddbserial.MaxDepth
+
+// UnmarshalItem parses a DynamoDB JSON object of attributes. Errors match
+// ErrSyntax and name the top-level attribute being read.
+func UnmarshalItem(data []byte) (map[string]types.AttributeValue, error) {
+	p := parser{data: data}
+	item, err := p.item(0)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	p.attr = ""
+	if err := p.end(); err != nil {
+		return nil, p.fail(err)
 	}
 	return item, nil
 }
 
-func value(data []byte, depth int) (types.AttributeValue, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
+// UnmarshalValue parses one DynamoDB JSON value such as {"S": "x"}. Errors
+// match ErrSyntax.
+func UnmarshalValue(data []byte) (types.AttributeValue, error) {
+	p := parser{data: data}
+	v, err := p.value(0)
+	if err == nil {
+		err = p.end()
 	}
-	if len(raw) != 1 {
-		return nil, fmt.Errorf("%w: want exactly one type key, got %d", ErrSyntax, len(raw))
-	}
-	for tag, body := range raw {
-		return typed(tag, body, depth)
-	}
-	panic("unreachable")
-}
-
-func typed(tag string, body json.RawMessage, depth int) (types.AttributeValue, error) {
-	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
-		return nil, fmt.Errorf("%w: null body for type %q", ErrSyntax, tag)
-	}
-	var err error
-	switch tag {
-	case "S":
-		var s string
-		err = json.Unmarshal(body, &s)
-		return &types.AttributeValueMemberS{Value: s}, wrap(err)
-	case "N":
-		var s string
-		err = json.Unmarshal(body, &s)
-		return &types.AttributeValueMemberN{Value: s}, wrap(err)
-	case "B":
-		var b []byte // encoding/json decodes standard base64 into []byte
-		err = json.Unmarshal(body, &b)
-		if b == nil {
-			b = []byte{}
-		}
-		return &types.AttributeValueMemberB{Value: b}, wrap(err)
-	case "BOOL":
-		var b bool
-		err = json.Unmarshal(body, &b)
-		return &types.AttributeValueMemberBOOL{Value: b}, wrap(err)
-	case "NULL":
-		var b bool
-		err = json.Unmarshal(body, &b)
-		return &types.AttributeValueMemberNULL{Value: b}, wrap(err)
-	case "SS":
-		var ss []string
-		err = json.Unmarshal(body, &ss)
-		return &types.AttributeValueMemberSS{Value: ss}, wrap(err)
-	case "NS":
-		var ns []string
-		err = json.Unmarshal(body, &ns)
-		return &types.AttributeValueMemberNS{Value: ns}, wrap(err)
-	case "BS":
-		var bs [][]byte
-		err = json.Unmarshal(body, &bs)
-		return &types.AttributeValueMemberBS{Value: bs}, wrap(err)
-	case "L", "M":
-		if depth >= maxDepth {
-			return nil, fmt.Errorf("%w: nested too deeply", ErrSyntax)
-		}
-	}
-	switch tag {
-	case "L":
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, wrap(err)
-		}
-		list := make([]types.AttributeValue, len(raws))
-		for i, r := range raws {
-			if list[i], err = value(r, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return &types.AttributeValueMemberL{Value: list}, nil
-	case "M":
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, wrap(err)
-		}
-		m, err := itemFromRaw(raw, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
-	default:
-		return nil, fmt.Errorf("%w: unknown type %q", ErrSyntax, tag)
-	}
-}
-
-func wrap(err error) error {
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSyntax, err)
+		return nil, p.fail(err)
 	}
-	return nil
+	return v, nil
 }
 
-// ErrUnsupportedType: a nil or unknown attribute value cannot be rendered.
-var ErrUnsupportedType = errors.New("ddbjson: unsupported attribute value type")
-
-// MarshalItem renders an item as DynamoDB JSON with sorted attribute names.
+// MarshalItem renders an item as DynamoDB JSON with sorted attribute names,
+// byte for byte what encoding/json writes for it. Errors match
+// ErrUnsupportedType or ErrInvalidUTF8 and name the top-level attribute.
 func MarshalItem(item map[string]types.AttributeValue) ([]byte, error) {
-	j, err := itemJSON(item)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(j)
+	return appendItem(make([]byte, 0, sizeHint(item)), item, 0)
 }
 
 // MarshalItemIndent is MarshalItem with indentation, for people to read.
 func MarshalItemIndent(item map[string]types.AttributeValue, prefix, indent string) ([]byte, error) {
-	j, err := itemJSON(item)
+	data, err := MarshalItem(item)
 	if err != nil {
 		return nil, err
 	}
-	return json.MarshalIndent(j, prefix, indent)
+	var buf bytes.Buffer
+	buf.Grow(2 * len(data))
+	if err := json.Indent(&buf, data, prefix, indent); err != nil {
+		return nil, err // not reached: MarshalItem writes valid JSON
+	}
+	return buf.Bytes(), nil
 }
 
-// MarshalValue renders one value as DynamoDB JSON.
+// MarshalValue renders one value as DynamoDB JSON. Errors match
+// ErrUnsupportedType or ErrInvalidUTF8.
 func MarshalValue(v types.AttributeValue) ([]byte, error) {
-	j, err := valueJSON(v)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(j)
-}
-
-func itemJSON(item map[string]types.AttributeValue) (map[string]any, error) {
-	out := make(map[string]any, len(item))
-	for k, v := range item {
-		j, err := valueJSON(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", k, err)
-		}
-		out[k] = j
-	}
-	return out, nil
-}
-
-func valueJSON(v types.AttributeValue) (any, error) {
-	if ddbserial.IsNil(v) {
-		return nil, ErrUnsupportedType
-	}
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}, nil
-	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}, nil
-	case *types.AttributeValueMemberB:
-		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}, nil
-	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}, nil
-	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": v.Value}, nil
-	case *types.AttributeValueMemberSS:
-		return map[string]any{"SS": v.Value}, nil
-	case *types.AttributeValueMemberNS:
-		return map[string]any{"NS": v.Value}, nil
-	case *types.AttributeValueMemberBS:
-		bs := make([]string, len(v.Value))
-		for i, b := range v.Value {
-			bs[i] = base64.StdEncoding.EncodeToString(b)
-		}
-		return map[string]any{"BS": bs}, nil
-	case *types.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, e := range v.Value {
-			var err error
-			if l[i], err = valueJSON(e); err != nil {
-				return nil, err
-			}
-		}
-		return map[string]any{"L": l}, nil
-	case *types.AttributeValueMemberM:
-		m, err := itemJSON(v.Value)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"M": m}, nil
-	default:
-		return nil, ErrUnsupportedType
-	}
+	return appendValue(nil, v, 0)
 }
 
 // Equal reports whether two values are the same DynamoDB value: sets compare

@@ -1,4 +1,4 @@
-package mapenc
+package ddbjson
 
 import (
 	"encoding/base64"
@@ -10,25 +10,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// jsonParser reads DynamoDB JSON in one pass over the input. It accepts a
-// subset of what encoding/json (and so internal/ddbjson) accepts, and reads
-// it to the same values: strings are unescaped as encoding/json unescapes
-// them (invalid UTF-8 and lone surrogates become U+FFFD), binary is standard
-// base64 with \r and \n ignored. Base64 without escapes, the bulk of a
-// protected item, is decoded straight from the input. Its errors never
-// quote the input.
-type jsonParser struct {
+// parser reads DynamoDB JSON in one pass over the input. It accepts a
+// subset of what encoding/json accepts, and reads it to the same values:
+// strings are unescaped as encoding/json unescapes them (invalid UTF-8 and
+// lone surrogates become U+FFFD), binary is standard base64 with \r and \n
+// ignored. Base64 without escapes, the bulk of a protected item, is decoded
+// straight from the input. Its errors never quote the input.
+type parser struct {
 	data []byte
 	pos  int
 	attr string // the top-level attribute being read, for errors
 }
 
 var (
-	errJSONSyntax = errors.New("malformed JSON")
-	errJSONEOF    = errors.New("unexpected end of JSON")
+	errMalformed = errors.New("malformed JSON")
+	errEOF       = errors.New("unexpected end of JSON")
 )
 
-func (p *jsonParser) ws() {
+func (p *parser) ws() {
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -39,22 +38,35 @@ func (p *jsonParser) ws() {
 	}
 }
 
+// end checks that only white space follows what was read.
+func (p *parser) end() error {
+	if p.ws(); p.pos != len(p.data) {
+		return errors.New("data after the value")
+	}
+	return nil
+}
+
+// fail makes err, a reason from this file, an *Error matching ErrSyntax.
+func (p *parser) fail(err error) error {
+	return &Error{Attribute: p.attr, Kind: ErrSyntax, Reason: err.Error()}
+}
+
 // next skips white space and returns the next byte, without consuming it.
-func (p *jsonParser) next() (byte, error) {
+func (p *parser) next() (byte, error) {
 	p.ws()
 	if p.pos >= len(p.data) {
-		return 0, errJSONEOF
+		return 0, errEOF
 	}
 	return p.data[p.pos], nil
 }
 
-func (p *jsonParser) expect(c byte) error {
+func (p *parser) expect(c byte) error {
 	got, err := p.next()
 	if err != nil {
 		return err
 	}
 	if got != c {
-		return errJSONSyntax
+		return errMalformed
 	}
 	p.pos++
 	return nil
@@ -63,7 +75,7 @@ func (p *jsonParser) expect(c byte) error {
 // rawString consumes a JSON string and returns its raw content, between
 // the quotes, and whether it holds escapes. The escapes are checked as
 // encoding/json's scanner checks them.
-func (p *jsonParser) rawString() (raw []byte, escaped bool, err error) {
+func (p *parser) rawString() (raw []byte, escaped bool, err error) {
 	if err := p.expect('"'); err != nil {
 		return nil, false, err
 	}
@@ -76,41 +88,41 @@ func (p *jsonParser) rawString() (raw []byte, escaped bool, err error) {
 			p.pos++
 			return raw, escaped, nil
 		case c < 0x20:
-			return nil, false, errJSONSyntax
+			return nil, false, errMalformed
 		case c == '\\':
 			escaped = true
 			p.pos++
 			if p.pos >= len(p.data) {
-				return nil, false, errJSONEOF
+				return nil, false, errEOF
 			}
 			switch p.data[p.pos] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				p.pos++
 			case 'u':
 				if p.pos+5 > len(p.data) {
-					return nil, false, errJSONEOF
+					return nil, false, errEOF
 				}
 				for _, h := range p.data[p.pos+1 : p.pos+5] {
 					if !isHex(h) {
-						return nil, false, errJSONSyntax
+						return nil, false, errMalformed
 					}
 				}
 				p.pos += 5
 			default:
-				return nil, false, errJSONSyntax
+				return nil, false, errMalformed
 			}
 		default:
 			p.pos++
 		}
 	}
-	return nil, false, errJSONEOF
+	return nil, false, errEOF
 }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (p *jsonParser) string() (string, error) {
+func (p *parser) string() (string, error) {
 	raw, escaped, err := p.rawString()
 	if err != nil {
 		return "", err
@@ -121,7 +133,7 @@ func (p *jsonParser) string() (string, error) {
 	return string(unquote(raw)), nil
 }
 
-func (p *jsonParser) binary() ([]byte, error) {
+func (p *parser) binary() ([]byte, error) {
 	raw, escaped, err := p.rawString()
 	if err != nil {
 		return nil, err
@@ -140,7 +152,7 @@ func (p *jsonParser) binary() ([]byte, error) {
 }
 
 // literal consumes true or false (null is never a valid body here).
-func (p *jsonParser) boolean() (bool, error) {
+func (p *parser) boolean() (bool, error) {
 	c, err := p.next()
 	if err != nil {
 		return false, err
@@ -148,11 +160,11 @@ func (p *jsonParser) boolean() (bool, error) {
 	for _, lit := range []string{"true", "false"} {
 		if c == lit[0] {
 			if len(p.data)-p.pos < len(lit) || string(p.data[p.pos:p.pos+len(lit)]) != lit {
-				return false, errJSONSyntax
+				return false, errMalformed
 			}
 			p.pos += len(lit)
 			if p.pos < len(p.data) && isIdentByte(p.data[p.pos]) {
-				return false, errJSONSyntax
+				return false, errMalformed
 			}
 			return lit == "true", nil
 		}
@@ -165,7 +177,7 @@ func isIdentByte(c byte) bool {
 }
 
 // list calls elem for every element of a JSON array.
-func (p *jsonParser) list(elem func() error) error {
+func (p *parser) list(elem func() error) error {
 	if err := p.expect('['); err != nil {
 		return err
 	}
@@ -189,12 +201,12 @@ func (p *jsonParser) list(elem func() error) error {
 		case ']':
 			return nil
 		default:
-			return errJSONSyntax
+			return errMalformed
 		}
 	}
 }
 
-func (p *jsonParser) item(depth int) (map[string]types.AttributeValue, error) {
+func (p *parser) item(depth int) (map[string]types.AttributeValue, error) {
 	if err := p.expect('{'); err != nil {
 		return nil, err
 	}
@@ -232,12 +244,12 @@ func (p *jsonParser) item(depth int) (map[string]types.AttributeValue, error) {
 		case '}':
 			return item, nil
 		default:
-			return nil, errJSONSyntax
+			return nil, errMalformed
 		}
 	}
 }
 
-func (p *jsonParser) value(depth int) (types.AttributeValue, error) {
+func (p *parser) value(depth int) (types.AttributeValue, error) {
 	if err := p.expect('{'); err != nil {
 		return nil, err
 	}
@@ -308,7 +320,7 @@ func (p *jsonParser) value(depth int) (types.AttributeValue, error) {
 		}
 		v = &types.AttributeValueMemberBS{Value: bs}
 	case "L":
-		if depth >= maxJSONDepth {
+		if depth >= maxDepth {
 			return nil, errors.New("nested too deeply")
 		}
 		l := []types.AttributeValue{}
@@ -322,7 +334,7 @@ func (p *jsonParser) value(depth int) (types.AttributeValue, error) {
 		}
 		v = &types.AttributeValueMemberL{Value: l}
 	case "M":
-		if depth >= maxJSONDepth {
+		if depth >= maxDepth {
 			return nil, errors.New("nested too deeply")
 		}
 		m, err := p.item(depth + 1)
