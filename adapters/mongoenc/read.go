@@ -1,0 +1,285 @@
+package mongoenc
+
+import (
+	stdcmp "cmp"
+	"context"
+	"errors"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// lister is an options.Lister of setters of our own, appended after the
+// caller's (they run in order, so ours win).
+type lister[T any] []func(*T) error
+
+func (l lister[T]) List() []func(*T) error { return l }
+
+// collect applies the caller's options to a zero T, as the driver does, so
+// the client can read them.
+func collect[T any](opts []options.Lister[T]) (*T, error) {
+	var o T
+	for _, l := range opts {
+		if l == nil {
+			continue
+		}
+		for _, fn := range l.List() {
+			if fn == nil {
+				continue
+			}
+			if err := fn(&o); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &o, nil
+}
+
+func (c *Collection) guard(op string) guard { return guard{op: op, ns: c.ns, s: c.schema} }
+
+// opErr wraps an error of the server, the driver or the encryptor; a
+// mongo.ErrNoDocuments, and an error that already says which operation
+// failed, are returned as they are.
+func (c *Collection) opErr(op string, err error) error {
+	if err == nil || errors.Is(err, mongo.ErrNoDocuments) {
+		return err
+	}
+	var (
+		ue *UnsafeOperationError
+		de *DocumentError
+		oe *OpError
+	)
+	if errors.As(err, &ue) || errors.As(err, &de) || errors.As(err, &oe) {
+		return err
+	}
+	return &OpError{Op: op, Collection: c.ns, Err: err}
+}
+
+// errResult is a SingleResult that fails with err.
+func errResult(err error) *mongo.SingleResult {
+	return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+}
+
+// checkFilter marshals filter and refuses it when it reads encrypted fields.
+// What it checked is what is sent.
+func (c *Collection) checkFilter(g guard, param string, filter any) (bson.Raw, error) {
+	doc, err := c.marshal(filter)
+	if err != nil {
+		return nil, c.opErr(g.op, err)
+	}
+	if err := g.filter(param, doc); err != nil {
+		return nil, err
+	}
+	return bson.Raw(doc), nil
+}
+
+// readOptions are the options of a read that the client checks.
+type readOptions struct {
+	projection, sort any
+	min, max         any
+	returnKey        *bool
+	showRecordID     *bool
+}
+
+// checkRead refuses a sort on an encrypted field and the options that make
+// the server return something other than whole documents, and parses the
+// projection, which is then applied to the plaintext (nil: none, or the
+// policy does nothing and the server applies it).
+func (c *Collection) checkRead(g guard, o readOptions) (*projection, error) {
+	if err := stdcmp.Or(g.sort("sort", o.sort, c), g.sort("min", o.min, c), g.sort("max", o.max, c)); err != nil {
+		return nil, err
+	}
+	if c.schema.noop {
+		return nil, nil
+	}
+	if o.returnKey != nil && *o.returnKey {
+		return nil, g.refuse("", "ReturnKey returns index keys instead of documents, which cannot be verified")
+	}
+	if o.showRecordID != nil && *o.showRecordID {
+		return nil, g.refuse("", "ShowRecordID adds a field to every document, which then cannot be verified")
+	}
+	if o.projection == nil {
+		return nil, nil
+	}
+	spec, err := c.marshal(o.projection)
+	if err != nil {
+		return nil, g.refuse("", "projection: %v", err)
+	}
+	p, field, err := parseProjection(spec)
+	if err != nil {
+		return nil, g.refuse(field, "%v", err)
+	}
+	return p, nil
+}
+
+// decryptResult verifies and decrypts the document of a SingleResult.
+func (c *Collection) decryptResult(ctx context.Context, op string, sr *mongo.SingleResult, proj *projection, written bool) *mongo.SingleResult {
+	if c.schema.noop {
+		return sr // stored as it is; the server applied any projection
+	}
+	raw, err := sr.Raw()
+	if err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return sr
+		}
+		return errResult(c.opErr(op, err))
+	}
+	plain, err := c.decryptDoc(ctx, raw)
+	if err != nil {
+		return errResult(&DocumentError{Op: op, Collection: c.ns, ID: idOf(raw), Written: written, Err: err})
+	}
+	return mongo.NewSingleResultFromDocument(proj.apply(plain), nil, c.reg)
+}
+
+// FindOne finds a document and returns it verified and decrypted. The
+// filter and the sort may not read encrypted fields ({$exists: ...}
+// excepted); a projection (inclusion or exclusion of field paths) is applied
+// to the plaintext, after the whole document has been read and verified. A
+// document that fails verification makes the result's Err and Decode return
+// a [*DocumentError]; no document is mongo.ErrNoDocuments, as with the
+// driver.
+func (c *Collection) FindOne(ctx context.Context, filter any,
+	opts ...options.Lister[options.FindOneOptions],
+) *mongo.SingleResult {
+	const op = "FindOne"
+	g := c.guard(op)
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return errResult(err)
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	proj, err := c.checkRead(g, readOptions{projection: o.Projection, sort: o.Sort, min: o.Min, max: o.Max,
+		returnKey: o.ReturnKey, showRecordID: o.ShowRecordID})
+	if err != nil {
+		return errResult(err)
+	}
+	if proj != nil {
+		opts = append(slices.Clone(opts), lister[options.FindOneOptions]{func(o *options.FindOneOptions) error {
+			o.Projection = nil
+			return nil
+		}})
+	}
+	return c.decryptResult(ctx, op, c.coll.FindOne(ctx, f, opts...), proj, false)
+}
+
+// Find finds documents and returns a [*Cursor] that verifies and decrypts
+// each one as it iterates, with the rules of [Collection.FindOne] for the
+// filter, the sort and the projection. A document that fails verification
+// fails that Next (Err returns a [*DocumentError] naming its _id); it is
+// never skipped.
+func (c *Collection) Find(ctx context.Context, filter any,
+	opts ...options.Lister[options.FindOptions],
+) (*Cursor, error) {
+	const op = "Find"
+	g := c.guard(op)
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return nil, err
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return nil, c.opErr(op, err)
+	}
+	proj, err := c.checkRead(g, readOptions{projection: o.Projection, sort: o.Sort, min: o.Min, max: o.Max,
+		returnKey: o.ReturnKey, showRecordID: o.ShowRecordID})
+	if err != nil {
+		return nil, err
+	}
+	if proj != nil {
+		opts = append(slices.Clone(opts), lister[options.FindOptions]{func(o *options.FindOptions) error {
+			o.Projection = nil
+			return nil
+		}})
+	}
+	cur, err := c.coll.Find(ctx, f, opts...)
+	if err != nil {
+		return nil, c.opErr(op, err)
+	}
+	return &Cursor{c: c, op: op, cur: cur, proj: proj}, nil
+}
+
+// FindOneAndDelete deletes a document and returns it verified and
+// decrypted, with the rules of [Collection.FindOne] for the filter, the sort
+// and the projection. When the deleted document fails verification, the
+// result's error is a [*DocumentError] with Written set: the delete did
+// happen.
+func (c *Collection) FindOneAndDelete(ctx context.Context, filter any,
+	opts ...options.Lister[options.FindOneAndDeleteOptions],
+) *mongo.SingleResult {
+	const op = "FindOneAndDelete"
+	g := c.guard(op)
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return errResult(err)
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	proj, err := c.checkRead(g, readOptions{projection: o.Projection, sort: o.Sort})
+	if err != nil {
+		return errResult(err)
+	}
+	if proj != nil {
+		opts = append(slices.Clone(opts), lister[options.FindOneAndDeleteOptions]{func(o *options.FindOneAndDeleteOptions) error {
+			o.Projection = nil
+			return nil
+		}})
+	}
+	return c.decryptResult(ctx, op, c.coll.FindOneAndDelete(ctx, f, opts...), proj, true)
+}
+
+// CountDocuments counts the documents that match filter, which may not read
+// encrypted fields ({$exists: ...} excepted).
+func (c *Collection) CountDocuments(ctx context.Context, filter any,
+	opts ...options.Lister[options.CountOptions],
+) (int64, error) {
+	const op = "CountDocuments"
+	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.coll.CountDocuments(ctx, f, opts...)
+	return n, c.opErr(op, err)
+}
+
+// EstimatedDocumentCount passes through: it reads only collection metadata.
+func (c *Collection) EstimatedDocumentCount(ctx context.Context,
+	opts ...options.Lister[options.EstimatedDocumentCountOptions],
+) (int64, error) {
+	n, err := c.coll.EstimatedDocumentCount(ctx, opts...)
+	return n, c.opErr("EstimatedDocumentCount", err)
+}
+
+// DeleteOne deletes a document. The filter may not read encrypted fields
+// ({$exists: ...} excepted).
+func (c *Collection) DeleteOne(ctx context.Context, filter any,
+	opts ...options.Lister[options.DeleteOneOptions],
+) (*mongo.DeleteResult, error) {
+	const op = "DeleteOne"
+	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.DeleteOne(ctx, f, opts...)
+	return res, c.opErr(op, err)
+}
+
+// DeleteMany deletes documents. The filter may not read encrypted fields
+// ({$exists: ...} excepted).
+func (c *Collection) DeleteMany(ctx context.Context, filter any,
+	opts ...options.Lister[options.DeleteManyOptions],
+) (*mongo.DeleteResult, error) {
+	const op = "DeleteMany"
+	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.DeleteMany(ctx, f, opts...)
+	return res, c.opErr(op, err)
+}

@@ -1,0 +1,342 @@
+package mongoenc
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+)
+
+// protect marshals a document, gives it an _id (id, or a new ObjectID, when
+// it has none), and encrypts and signs it. Errors are [*DocumentError]s.
+func (c *Collection) protect(ctx context.Context, op string, index int, document any, id bsoncore.Value) (bson.Raw, error) {
+	doc, err := c.marshal(document)
+	if err != nil {
+		return nil, &DocumentError{Op: op, Collection: c.ns, Index: index, Err: err}
+	}
+	doc, _, err = withID(doc, id)
+	if err != nil {
+		return nil, &DocumentError{Op: op, Collection: c.ns, Index: index, Err: err}
+	}
+	stored, err := c.encryptDoc(ctx, doc)
+	if err != nil {
+		return nil, &DocumentError{Op: op, Collection: c.ns, Index: index, ID: idOf(doc), Err: err}
+	}
+	return bson.Raw(stored), nil
+}
+
+// protectReplacement is protect for a replacement document: without an
+// _id of its own it takes the one the filter pins ({_id: v} or
+// {_id: {$eq: v}}), since the signature binds _id.
+func (c *Collection) protectReplacement(ctx context.Context, op string, index int, filter bson.Raw, replacement any) (bson.Raw, error) {
+	doc, err := c.marshal(replacement)
+	if err != nil {
+		return nil, &DocumentError{Op: op, Collection: c.ns, Index: index, Err: err}
+	}
+	if c.schema.noop {
+		return bson.Raw(doc), nil
+	}
+	if _, err := doc.LookupErr(IDField); err != nil {
+		id, ok := filterID(filter)
+		if !ok {
+			return nil, &DocumentError{Op: op, Collection: c.ns, Index: index, Err: fmt.Errorf("%w: give it one, "+
+				"or filter on {_id: <value>}", ErrMissingID)}
+		}
+		return c.protect(ctx, op, index, doc, id)
+	}
+	return c.protect(ctx, op, index, doc, bsoncore.Value{})
+}
+
+// filterID returns the _id a filter pins by equality.
+func filterID(filter bson.Raw) (bsoncore.Value, bool) {
+	v, err := bsoncore.Document(filter).LookupErr(IDField)
+	if err != nil {
+		return bsoncore.Value{}, false
+	}
+	doc, ok := v.DocumentOK()
+	if !ok {
+		return v, v.Type != bsoncore.TypeRegex
+	}
+	first, err := doc.IndexErr(0)
+	if err != nil || len(first.Key()) == 0 || first.Key()[0] != '$' {
+		return v, true // an embedded document _id
+	}
+	if elems, err := doc.Elements(); err == nil && len(elems) == 1 && first.Key() == "$eq" {
+		return first.Value(), true
+	}
+	return bsoncore.Value{}, false
+}
+
+// InsertOne encrypts and signs document and inserts it. A document without
+// _id gets a new ObjectID first, as the driver does, since the signature
+// binds _id.
+func (c *Collection) InsertOne(ctx context.Context, document any,
+	opts ...options.Lister[options.InsertOneOptions],
+) (*mongo.InsertOneResult, error) {
+	const op = "InsertOne"
+	stored, err := c.protect(ctx, op, 0, document, bsoncore.Value{})
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.InsertOne(ctx, stored, opts...)
+	return res, c.opErr(op, err)
+}
+
+// InsertMany encrypts and signs every document (a slice, as for the
+// driver) and inserts them. Nothing is sent unless every document could be
+// protected; the first that cannot fails the call with a [*DocumentError]
+// giving its index.
+func (c *Collection) InsertMany(ctx context.Context, documents any,
+	opts ...options.Lister[options.InsertManyOptions],
+) (*mongo.InsertManyResult, error) {
+	const op = "InsertMany"
+	dv := reflect.ValueOf(documents)
+	if dv.Kind() != reflect.Slice {
+		return nil, c.opErr(op, fmt.Errorf("invalid documents: %w", mongo.ErrNotSlice))
+	}
+	if dv.Len() == 0 {
+		return nil, c.opErr(op, fmt.Errorf("invalid documents: %w", mongo.ErrEmptySlice))
+	}
+	stored := make([]any, dv.Len())
+	for i := range dv.Len() {
+		s, err := c.protect(ctx, op, i, dv.Index(i).Interface(), bsoncore.Value{})
+		if err != nil {
+			return nil, err
+		}
+		stored[i] = s
+	}
+	res, err := c.coll.InsertMany(ctx, stored, opts...)
+	return res, c.opErr(op, err)
+}
+
+// ReplaceOne replaces a document with replacement, encrypted and signed.
+// The filter and the sort may not read encrypted fields ({$exists: ...}
+// excepted). A replacement without _id takes the one the filter pins by
+// equality, or is refused (the signature binds _id). Upsert is allowed: the
+// inserted document is the protected replacement.
+func (c *Collection) ReplaceOne(ctx context.Context, filter any, replacement any,
+	opts ...options.Lister[options.ReplaceOptions],
+) (*mongo.UpdateResult, error) {
+	const op = "ReplaceOne"
+	g := c.guard(op)
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return nil, err
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return nil, c.opErr(op, err)
+	}
+	if err := g.sort("sort", o.Sort, c); err != nil {
+		return nil, err
+	}
+	stored, err := c.protectReplacement(ctx, op, 0, f, replacement)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.ReplaceOne(ctx, f, stored, opts...)
+	return res, c.opErr(op, err)
+}
+
+// FindOneAndReplace replaces a document with replacement, encrypted and
+// signed (see [Collection.ReplaceOne]), and returns the old or the new
+// document (options.After) verified and decrypted, with the rules of
+// [Collection.FindOne] for the projection. When the returned document fails
+// verification the result's error is a [*DocumentError] with Written set:
+// the replacement did happen.
+func (c *Collection) FindOneAndReplace(ctx context.Context, filter any, replacement any,
+	opts ...options.Lister[options.FindOneAndReplaceOptions],
+) *mongo.SingleResult {
+	const op = "FindOneAndReplace"
+	g := c.guard(op)
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return errResult(err)
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	proj, err := c.checkRead(g, readOptions{projection: o.Projection, sort: o.Sort})
+	if err != nil {
+		return errResult(err)
+	}
+	stored, err := c.protectReplacement(ctx, op, 0, f, replacement)
+	if err != nil {
+		return errResult(err)
+	}
+	if proj != nil {
+		opts = append(slices.Clone(opts), lister[options.FindOneAndReplaceOptions]{func(o *options.FindOneAndReplaceOptions) error {
+			o.Projection = nil
+			return nil
+		}})
+	}
+	return c.decryptResult(ctx, op, c.coll.FindOneAndReplace(ctx, f, stored, opts...), proj, true)
+}
+
+// checkUpdate checks the filter, the update, upsert and the sort of an
+// update and returns the filter and update to send.
+func (c *Collection) checkUpdate(g guard, filter, update any, upsert *bool, sort any) (bson.Raw, any, error) {
+	f, err := c.checkFilter(g, "filter", filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := g.update(update, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.upsert(upsert); err != nil {
+		return nil, nil, err
+	}
+	if err := g.sort("sort", sort, c); err != nil {
+		return nil, nil, err
+	}
+	return f, u, nil
+}
+
+// UpdateOne updates a document in place. It is allowed only when every
+// field the update touches is DoNothing and holds no signed field: the
+// signature covers the whole document, and a partial update cannot re-sign
+// it. Anything else, an aggregation-pipeline update and upsert are refused
+// with an [*UnsafeOperationError] before any request; replace the whole
+// document instead. The filter and the sort may not read encrypted fields.
+func (c *Collection) UpdateOne(ctx context.Context, filter any, update any,
+	opts ...options.Lister[options.UpdateOneOptions],
+) (*mongo.UpdateResult, error) {
+	const op = "UpdateOne"
+	o, err := collect(opts)
+	if err != nil {
+		return nil, c.opErr(op, err)
+	}
+	f, u, err := c.checkUpdate(c.guard(op), filter, update, o.Upsert, o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.UpdateOne(ctx, f, u, opts...)
+	return res, c.opErr(op, err)
+}
+
+// UpdateByID is UpdateOne with the filter {_id: id}.
+func (c *Collection) UpdateByID(ctx context.Context, id any, update any,
+	opts ...options.Lister[options.UpdateOneOptions],
+) (*mongo.UpdateResult, error) {
+	if id == nil {
+		return nil, c.opErr("UpdateByID", mongo.ErrNilValue)
+	}
+	return c.UpdateOne(ctx, bson.D{{Key: IDField, Value: id}}, update, opts...)
+}
+
+// UpdateMany updates documents in place, with the rules of
+// [Collection.UpdateOne].
+func (c *Collection) UpdateMany(ctx context.Context, filter any, update any,
+	opts ...options.Lister[options.UpdateManyOptions],
+) (*mongo.UpdateResult, error) {
+	const op = "UpdateMany"
+	o, err := collect(opts)
+	if err != nil {
+		return nil, c.opErr(op, err)
+	}
+	f, u, err := c.checkUpdate(c.guard(op), filter, update, o.Upsert, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.coll.UpdateMany(ctx, f, u, opts...)
+	return res, c.opErr(op, err)
+}
+
+// FindOneAndUpdate updates a document in place, with the rules of
+// [Collection.UpdateOne], and returns the old or the new document verified
+// and decrypted, with the rules of [Collection.FindOne] for the projection.
+func (c *Collection) FindOneAndUpdate(ctx context.Context, filter any, update any,
+	opts ...options.Lister[options.FindOneAndUpdateOptions],
+) *mongo.SingleResult {
+	const op = "FindOneAndUpdate"
+	g := c.guard(op)
+	o, err := collect(opts)
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	f, u, err := c.checkUpdate(g, filter, update, o.Upsert, o.Sort)
+	if err != nil {
+		return errResult(err)
+	}
+	proj, err := c.checkRead(g, readOptions{projection: o.Projection})
+	if err != nil {
+		return errResult(err)
+	}
+	if proj != nil {
+		opts = append(slices.Clone(opts), lister[options.FindOneAndUpdateOptions]{func(o *options.FindOneAndUpdateOptions) error {
+			o.Projection = nil
+			return nil
+		}})
+	}
+	return c.decryptResult(ctx, op, c.coll.FindOneAndUpdate(ctx, f, u, opts...), proj, true)
+}
+
+// BulkWrite runs the models with the rules of the single operations:
+// inserted and replacing documents are encrypted and signed, filters and
+// sorts are checked, updates must touch DoNothing fields only and may not
+// upsert. Every model is checked and protected before anything is sent;
+// the first that cannot be fails the call (an [*UnsafeOperationError] whose
+// reason starts with "models[i]", or a [*DocumentError] with Index i).
+func (c *Collection) BulkWrite(ctx context.Context, models []mongo.WriteModel,
+	opts ...options.Lister[options.BulkWriteOptions],
+) (*mongo.BulkWriteResult, error) {
+	const op = "BulkWrite"
+	out := make([]mongo.WriteModel, len(models))
+	for i, m := range models {
+		g := c.guard(op)
+		g.where = fmt.Sprintf("models[%d]: ", i)
+		var err error
+		switch m := m.(type) {
+		case *mongo.InsertOneModel:
+			var stored bson.Raw
+			if stored, err = c.protect(ctx, op, i, m.Document, bsoncore.Value{}); err == nil {
+				out[i] = &mongo.InsertOneModel{Document: stored}
+			}
+		case *mongo.ReplaceOneModel:
+			cp := *m
+			if cp.Filter, err = c.checkFilter(g, "filter", m.Filter); err != nil {
+				break
+			}
+			if err = g.sort("sort", m.Sort, c); err != nil {
+				break
+			}
+			if cp.Replacement, err = c.protectReplacement(ctx, op, i, cp.Filter.(bson.Raw), m.Replacement); err == nil {
+				out[i] = &cp
+			}
+		case *mongo.UpdateOneModel:
+			cp := *m
+			if cp.Filter, cp.Update, err = c.checkUpdate(g, m.Filter, m.Update, m.Upsert, m.Sort); err == nil {
+				out[i] = &cp
+			}
+		case *mongo.UpdateManyModel:
+			cp := *m
+			if cp.Filter, cp.Update, err = c.checkUpdate(g, m.Filter, m.Update, m.Upsert, nil); err == nil {
+				out[i] = &cp
+			}
+		case *mongo.DeleteOneModel:
+			cp := *m
+			if cp.Filter, err = c.checkFilter(g, "filter", m.Filter); err == nil {
+				out[i] = &cp
+			}
+		case *mongo.DeleteManyModel:
+			cp := *m
+			if cp.Filter, err = c.checkFilter(g, "filter", m.Filter); err == nil {
+				out[i] = &cp
+			}
+		default:
+			err = g.refuse("", "unsupported write model %T", m)
+		}
+		if err != nil {
+			return nil, c.opErr(op, err)
+		}
+	}
+	res, err := c.coll.BulkWrite(ctx, out, opts...)
+	return res, c.opErr(op, err)
+}
