@@ -1,11 +1,7 @@
 package dynamodbenc
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
@@ -17,83 +13,23 @@ const (
 	quickstartPath = "internal/quickstart/main.go"
 )
 
-// readmeProgram returns the Go program of the README's DynamoDB section:
-// its ```go block that starts with "// Command quickstart" or "package main".
-func readmeProgram(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile(readmePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(data)
-	i := strings.Index(text, readmeSection)
-	if i < 0 {
-		t.Fatalf("README.md has no section %q", readmeSection)
-	}
-	section := text[i+len(readmeSection):]
-	if j := strings.Index(section, "\n## "); j >= 0 {
-		section = section[:j]
-	}
-	for {
-		start := strings.Index(section, "```go\n")
-		if start < 0 {
-			t.Fatal("the README section has no complete Go program")
-		}
-		body := section[start+len("```go\n"):]
-		end := strings.Index(body, "```\n")
-		if end < 0 {
-			t.Fatal("unterminated code block in the README section")
-		}
-		code := body[:end]
-		if strings.Contains(code, "\npackage main\n") || strings.HasPrefix(code, "package main\n") {
-			return code
-		}
-		section = body[end:]
-	}
-}
-
-// TestREADMEProgram checks that the README's program is quickstart/main.go
-// (which the build compiles and vets), minus its leading doc comment.
+// TestREADMEProgram checks that the README's program is quickstart/main.go.
 func TestREADMEProgram(t *testing.T) {
-	want, err := os.ReadFile(quickstartPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := string(want)
-	if i := strings.Index(w, "package main\n"); i >= 0 {
-		w = w[i:]
-	}
-	if got := readmeProgram(t); got != w {
-		t.Errorf("the program in README.md differs from %s; copy it over (from \"package main\")", quickstartPath)
-	}
+	testenv.CheckREADMEProgram(t, readmePath, readmeSection, quickstartPath)
 }
 
-// TestREADMEProgramRuns runs the README's program against dynalite.
+// TestREADMEProgramRuns runs the README's program against the test server
+// and checks the output the README shows.
 func TestREADMEProgramRuns(t *testing.T) {
 	endpoint := testenv.DynamoDBEndpoint(t)
 	if testing.Short() {
 		t.Skip("builds and runs a program")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command: %v", err)
-	}
-	cmd := exec.Command(goBin, "run", "./"+filepath.Dir(quickstartPath))
-	cmd.Env = append(os.Environ(), "DYNAMODB_ENDPOINT="+endpoint)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("go run %s: %v\n%s", filepath.Dir(quickstartPath), err, out.String())
-	}
-	for _, want := range []string{
+	testenv.RunProgram(t, filepath.Dir(quickstartPath), []string{"DYNAMODB_ENDPOINT=" + endpoint},
 		"stored card: 48 bytes of ciphertext",
 		"decrypted card: 4111 1111 1111 1111",
 		"decrypted card: 5500 0000 0000 0004",
 		"decrypted card: 3400 0000 0000 009",
 		"filter on an encrypted attribute refused: true",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
