@@ -93,7 +93,13 @@ func newAESKeyOwned(key []byte) (*AESKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: AES keys are 16, 24 or 32 bytes", ErrInvalidKey)
 	}
-	return &AESKey{&aesMaterial{key: key, block: block}}, nil
+	// One allocation for the key and its material.
+	box := &struct {
+		k AESKey
+		m aesMaterial
+	}{m: aesMaterial{key: key, block: block}}
+	box.k.aesMaterial = &box.m
+	return &box.k, nil
 }
 
 // Size returns the key length in bytes.

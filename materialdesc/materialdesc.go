@@ -92,6 +92,14 @@ type Entry struct{ Key, Value string }
 // AppendEncodeWith appends the binary form of d with extra entries added
 // (replacing entries of d with the same key), without copying d.
 func (d Description) AppendEncodeWith(dst []byte, extra ...Entry) []byte {
+	n := 4
+	for k, v := range d {
+		n += 8 + len(k) + len(v)
+	}
+	for _, e := range extra {
+		n += 8 + len(e.Key) + len(e.Value)
+	}
+	dst = slices.Grow(dst, n) // one allocation for the whole encoding
 	dst = binary.BigEndian.AppendUint32(dst, Version)
 	return d.appendEntries(dst, extra)
 }

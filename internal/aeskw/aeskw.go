@@ -25,15 +25,18 @@ func Wrap(kek cipher.Block, key []byte) ([]byte, error) {
 		return nil, ErrKeySize
 	}
 	n := len(key) / 8
-	out := make([]byte, 8+len(key))
+	// The 16-byte work block lives in the output's spare capacity: a local
+	// array would escape through the cipher.Block interface call.
+	out := make([]byte, 8+len(key), 8+len(key)+16)
 	copy(out[:8], defaultIV[:])
 	copy(out[8:], key)
-	var b [16]byte
+	b := out[len(out):cap(out)]
+	defer clear(b) // it held key material
 	for j := 0; j < 6; j++ {
 		for i := 1; i <= n; i++ {
 			copy(b[:8], out[:8])
 			copy(b[8:], out[i*8:i*8+8])
-			kek.Encrypt(b[:], b[:])
+			kek.Encrypt(b, b)
 			t := uint64(n*j + i)
 			binary.BigEndian.PutUint64(out[:8], binary.BigEndian.Uint64(b[:8])^t)
 			copy(out[i*8:i*8+8], b[8:])
