@@ -54,15 +54,16 @@ func Unwrap(kek cipher.Block, wrapped []byte) ([]byte, error) {
 	n := len(wrapped)/8 - 1
 	var a [8]byte
 	copy(a[:], wrapped[:8])
-	out := make([]byte, len(wrapped)-8)
+	out := make([]byte, len(wrapped)-8, len(wrapped)-8+16)
 	copy(out, wrapped[8:])
-	var b [16]byte
+	b := out[len(out):cap(out)] // work block; a local array would escape
+	defer clear(b)
 	for j := 5; j >= 0; j-- {
 		for i := n; i >= 1; i-- {
 			t := uint64(n*j + i)
 			binary.BigEndian.PutUint64(b[:8], binary.BigEndian.Uint64(a[:])^t)
 			copy(b[8:], out[(i-1)*8:i*8])
-			kek.Decrypt(b[:], b[:])
+			kek.Decrypt(b, b)
 			copy(a[:], b[:8])
 			copy(out[(i-1)*8:i*8], b[8:])
 		}
