@@ -178,10 +178,10 @@ var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return
 func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
 
 func putScratch(p *[]byte, b []byte) {
-	if cap(b) > 1<<20 {
-		return // let the GC have huge buffers
-	}
 	clear(b[:cap(b)])
+	if cap(b) > 1<<20 {
+		return // let the GC have huge buffers, cleared like the others
+	}
 	*p = b[:0]
 	scratchPool.Put(p)
 }
