@@ -18,40 +18,85 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 type rotateFlags struct {
-	crypt                  cryptFlags // table, keys and actions, as encrypt takes them
-	fromKeys, fromProvider string
-	fromKeyset             string
-	toKeys, toProvider     string
-	toKeyset               string
-	insecure               bool
-	endpoint, region       string
-	checkpoint             string
-	dryRun, noCount        bool
-	rate                   float64
-	segments               int
-	logEvery               time.Duration
+	crypt            cryptFlags // table, keys and actions, as encrypt takes them
+	from, to         sideFlags
+	insecure         bool
+	metastoreKeys    string
+	newVersion       bool
+	kmsEndpoint      string
+	endpoint, region string
+	checkpoint       string
+	dryRun, noCount  bool
+	rate             float64
+	segments         int
+	logEvery         time.Duration
 }
+
+// sideFlags name the keys of one side of a rotation: exactly one of a key
+// file, a Tink keyset file, a MostRecent material in a meta table, or a KMS
+// key (Direct KMS).
+type sideFlags struct {
+	keys, provider      string
+	keyset              string
+	metastore, material string
+	kmsKey              string
+}
+
+// mostRecentTTL is how long the MostRecent providers of a rotation use a
+// material version before asking the meta table again.
+const mostRecentTTL = time.Minute
 
 func newRotateCmd() *cobra.Command {
 	var f rotateFlags
 	cmd := &cobra.Command{
-		Use:   "rotate --table NAME --partition-key NAME (--from-keys FILE | --from-keyset FILE) (--to-keys FILE | --to-keyset FILE) [flags]",
+		Use:   "rotate --table NAME --partition-key NAME FROM TO [flags]",
 		Short: "Re-encrypt every item of a DynamoDB table under new keys",
 		Long: `Re-encrypt every item of a DynamoDB table from one set of keys to another:
 from a key file to a Tink keyset, from one key file to another, or from a
 keyset's older keys to its primary key (pass the same rotated keyset file
 as --from-keyset and --to-keyset).
+
+FROM and TO each name exactly one kind of keys:
+
+  --from-keys FILE [--from-provider wrapped|static]   a keygen key file
+  --from-keyset FILE --insecure                       a cleartext Tink keyset
+  --from-metastore TABLE --from-material NAME         MostRecent over a meta table
+  --from-kms-key KEY                                  Direct KMS (key id, ARN or alias)
+
+and the same with --to-. A meta table (reference layout: partition key N,
+string; sort key V, number) must exist, in the same account, region and
+--endpoint as the table; its own items are protected by the wrapped provider of
+the key file given with --metastore-keys FILE (one file for both sides).
+A material with no version gets version 0 when the target first writes.
+KMS calls go to the region of a key ARN (otherwise --region or the AWS
+config), or to --kms-endpoint (e.g. a local fake KMS).
+
+Moving items to a new MostRecent version: name the same meta table and
+material on both sides and add --new-version. It first creates the
+material's next version (cmp.RotateProvider), which writers pick up within
+their TTL, then moves every item of an older version to it; items already
+under the new version count as current. An interrupted run is resumed by
+the same command WITHOUT --new-version (with it, rotate refuses while the
+checkpoint exists, rather than create yet another version). Without
+--new-version, items move to the newest version that exists.
+
+With a Direct KMS source, a Direct KMS target must be named by key id or
+key ARN, not an alias: an alias does not check which key a data key
+belongs to, so items of the source key would count as already current.
 
 Each item is read (a consistent Scan, in --segments parallel segments),
 verified and decrypted with the --from keys, encrypted with the --to keys,
@@ -91,12 +136,21 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringSliceVar(&f.crypt.encrypt, "encrypt", nil, "attributes to encrypt and sign (comma-separated)")
 	fl.StringSliceVar(&f.crypt.sign, "sign", nil, "attributes to sign only (comma-separated)")
 	fl.StringSliceVar(&f.crypt.nothing, "nothing", nil, "attributes to leave alone, unsigned (comma-separated)")
-	fl.StringVar(&f.fromKeys, "from-keys", "", "key file (itemcrypto keygen) the items are under now")
-	fl.StringVar(&f.fromProvider, "from-provider", "wrapped", "provider of --from-keys: wrapped or static")
-	fl.StringVar(&f.fromKeyset, "from-keyset", "", "Tink keyset file (cleartext, --insecure) the items are under now")
-	fl.StringVar(&f.toKeys, "to-keys", "", "key file to move the items to")
-	fl.StringVar(&f.toProvider, "to-provider", "wrapped", "provider of --to-keys: wrapped or static")
-	fl.StringVar(&f.toKeyset, "to-keyset", "", "Tink keyset file (cleartext, --insecure) to move the items to, under its primary key")
+	fl.StringVar(&f.from.keys, "from-keys", "", "key file (itemcrypto keygen) the items are under now")
+	fl.StringVar(&f.from.provider, "from-provider", "wrapped", "provider of --from-keys: wrapped or static")
+	fl.StringVar(&f.from.keyset, "from-keyset", "", "Tink keyset file (cleartext, --insecure) the items are under now")
+	fl.StringVar(&f.from.metastore, "from-metastore", "", "meta table of the MostRecent material the items are under now")
+	fl.StringVar(&f.from.material, "from-material", "", "material name in --from-metastore")
+	fl.StringVar(&f.from.kmsKey, "from-kms-key", "", "KMS key (id, ARN or alias) of the Direct KMS items now")
+	fl.StringVar(&f.to.keys, "to-keys", "", "key file to move the items to")
+	fl.StringVar(&f.to.provider, "to-provider", "wrapped", "provider of --to-keys: wrapped or static")
+	fl.StringVar(&f.to.keyset, "to-keyset", "", "Tink keyset file (cleartext, --insecure) to move the items to, under its primary key")
+	fl.StringVar(&f.to.metastore, "to-metastore", "", "meta table of the MostRecent material to move the items to, under its newest version")
+	fl.StringVar(&f.to.material, "to-material", "", "material name in --to-metastore")
+	fl.StringVar(&f.to.kmsKey, "to-kms-key", "", "KMS key (id or ARN; an alias only from non-KMS keys) to move the items to, with Direct KMS")
+	fl.StringVar(&f.metastoreKeys, "metastore-keys", "", "key file whose wrapped provider protects the meta table(s)")
+	fl.BoolVar(&f.newVersion, "new-version", false, "first create the next version of the --to-metastore material (cmp.RotateProvider)")
+	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "KMS endpoint URL, e.g. a local fake KMS (default: AWS's)")
 	fl.BoolVar(&f.insecure, "insecure", false, "confirm that the keyset files are cleartext")
 	fl.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 (default: AWS's)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: from the AWS config; us-east-1 for a local --endpoint)")
@@ -129,20 +183,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	if pol.NoOp() {
 		return errors.New("every action is \"nothing\": items are neither encrypted nor signed, there is nothing to rotate")
 	}
-	source, srcDesc, err := f.side(stderr, "from", f.fromKeys, f.fromProvider, f.fromKeyset)
-	if err != nil {
-		return err
-	}
-	target, dstDesc, err := f.side(stderr, "to", f.toKeys, f.toProvider, f.toKeyset)
-	if err != nil {
-		return err
-	}
-	srcEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: source})
-	if err != nil {
-		return err
-	}
-	dstEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: target})
-	if err != nil {
+	if err := f.checkSides(); err != nil {
 		return err
 	}
 
@@ -151,6 +192,48 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		ctx = context.Background()
 	}
 	client, err := newDynamoDBClient(ctx, f.endpoint, f.region)
+	if err != nil {
+		return err
+	}
+	var metaProvider cmp.Provider
+	if f.metastoreKeys != "" {
+		k, err := loadKeyFile(f.metastoreKeys, stderr)
+		if err != nil {
+			return fmt.Errorf("--metastore-keys: %w", err)
+		}
+		if metaProvider, err = k.provider("wrapped"); err != nil {
+			return fmt.Errorf("--metastore-keys: %w", err)
+		}
+	}
+	source, srcDesc, err := f.side(ctx, stderr, "from", f.from, client, metaProvider)
+	if err != nil {
+		return err
+	}
+	if f.newVersion {
+		if f.checkpoint != "" {
+			if _, err := os.Stat(f.checkpoint); err == nil {
+				return fmt.Errorf("checkpoint %s exists: an interrupted rotation; rerun without --new-version to resume it (or remove the file)", f.checkpoint)
+			}
+		}
+		store, err := metastore.New(client, f.to.metastore, metaProvider)
+		if err != nil {
+			return err
+		}
+		v, err := cmp.RotateProvider(ctx, store, f.to.material)
+		if err != nil {
+			return fmt.Errorf("--new-version: %w", err)
+		}
+		fmt.Fprintf(stderr, "Created version %d of material %s in meta table %s.\n", v, f.to.material, f.to.metastore)
+	}
+	target, dstDesc, err := f.side(ctx, stderr, "to", f.to, client, metaProvider)
+	if err != nil {
+		return err
+	}
+	srcEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: source})
+	if err != nil {
+		return err
+	}
+	dstEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: target})
 	if err != nil {
 		return err
 	}
@@ -226,27 +309,76 @@ func defaultCheckpoint(table string) string {
 	return "itemcrypto-rotate-" + b.String() + ".checkpoint"
 }
 
-// side builds the provider of one side of the rotation from its flags, and
-// says what it is (never showing key material).
-func (f *rotateFlags) side(warn io.Writer, side, keys, provider, keysetPath string) (cmp.Provider, string, error) {
+// checkSides checks that each side names exactly one kind of keys, and that
+// the flags shared by the sides fit them, before anything is loaded.
+func (f *rotateFlags) checkSides() error {
+	for _, sd := range []struct {
+		name string
+		s    sideFlags
+	}{{"from", f.from}, {"to", f.to}} {
+		side, s := sd.name, sd.s
+		var kinds []string
+		for _, k := range []struct{ flag, val string }{
+			{"keys", s.keys}, {"keyset", s.keyset}, {"metastore", s.metastore}, {"kms-key", s.kmsKey},
+		} {
+			if k.val != "" {
+				kinds = append(kinds, "--"+side+"-"+k.flag)
+			}
+		}
+		switch {
+		case len(kinds) == 0 && s.material != "":
+			return fmt.Errorf("--%s-material needs --%s-metastore TABLE", side, side)
+		case len(kinds) == 0:
+			return fmt.Errorf("name the keys to rotate %s: --%s-keys FILE, --%s-keyset FILE, --%s-metastore TABLE --%s-material NAME, or --%s-kms-key KEY",
+				side, side, side, side, side, side)
+		case len(kinds) > 1:
+			return fmt.Errorf("%s exclude each other: name one kind of keys to rotate %s", strings.Join(kinds, " and "), side)
+		case s.material != "" && s.metastore == "":
+			return fmt.Errorf("--%s-material needs --%s-metastore TABLE", side, side)
+		case s.metastore != "" && s.material == "":
+			return fmt.Errorf("--%s-metastore needs --%s-material NAME", side, side)
+		case s.metastore != "" && f.metastoreKeys == "":
+			return fmt.Errorf("--%s-metastore needs --metastore-keys FILE: the key file that protects the meta table", side)
+		case s.keyset != "" && !f.insecure:
+			return fmt.Errorf("--%s-keyset: keyset files hold cleartext key material: pass --insecure to use one", side)
+		}
+	}
 	switch {
-	case keys != "" && keysetPath != "":
-		return nil, "", fmt.Errorf("--%s-keys and --%s-keyset exclude each other", side, side)
-	case keys != "":
-		k, err := loadKeyFile(keys, warn)
+	case f.metastoreKeys != "" && f.from.metastore == "" && f.to.metastore == "":
+		return errors.New("--metastore-keys is for --from-metastore or --to-metastore")
+	case f.kmsEndpoint != "" && f.from.kmsKey == "" && f.to.kmsKey == "":
+		return errors.New("--kms-endpoint is for --from-kms-key or --to-kms-key")
+	case f.newVersion && f.to.metastore == "":
+		return errors.New("--new-version creates the next version of the --to-metastore material: it needs --to-metastore")
+	case f.newVersion && f.dryRun:
+		return errors.New("--new-version writes a new material version to the meta table: not with --dry-run")
+	case f.from.kmsKey != "" && isKMSAlias(f.to.kmsKey):
+		return errors.New("--to-kms-key: from Direct KMS items, name the target key by key id or key ARN, not an alias (through an alias, items of the source key would count as already current)")
+	}
+	return nil
+}
+
+// isKMSAlias reports whether a KMS key reference is an alias name or ARN.
+func isKMSAlias(id string) bool {
+	return strings.HasPrefix(id, "alias/") || strings.Contains(id, ":alias/")
+}
+
+// side builds the provider of one side of the rotation from its flags
+// (checked by checkSides), and says what it is (never showing key material).
+func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s sideFlags, client *dynamodb.Client, metaProvider cmp.Provider) (cmp.Provider, string, error) {
+	switch {
+	case s.keys != "":
+		k, err := loadKeyFile(s.keys, warn)
 		if err != nil {
 			return nil, "", err
 		}
-		p, err := k.provider(provider)
+		p, err := k.provider(s.provider)
 		if err != nil {
 			return nil, "", fmt.Errorf("--%s-provider: %w", side, err)
 		}
-		return p, fmt.Sprintf("%s keys %s", provider, keys), nil
-	case keysetPath != "":
-		if !f.insecure {
-			return nil, "", fmt.Errorf("--%s-keyset: keyset files hold cleartext key material: pass --insecure to use one", side)
-		}
-		h, err := readKeysetFile(keysetPath, warn)
+		return p, fmt.Sprintf("%s keys %s", s.provider, s.keys), nil
+	case s.keyset != "":
+		h, err := readKeysetFile(s.keyset, warn)
 		if err != nil {
 			return nil, "", err
 		}
@@ -254,9 +386,47 @@ func (f *rotateFlags) side(warn io.Writer, side, keys, provider, keysetPath stri
 		if err != nil {
 			return nil, "", err
 		}
-		return p, fmt.Sprintf("keyset %s (primary key %d)", keysetPath, primaryOf(h)), nil
+		return p, fmt.Sprintf("keyset %s (primary key %d)", s.keyset, primaryOf(h)), nil
+	case s.metastore != "":
+		store, err := metastore.New(client, s.metastore, metaProvider)
+		if err != nil {
+			return nil, "", fmt.Errorf("--%s-metastore: %w", side, err)
+		}
+		p, err := cmp.NewMostRecent(cmp.MostRecentConfig{Store: store, MaterialName: s.material, TTL: mostRecentTTL})
+		if err != nil {
+			return nil, "", fmt.Errorf("--%s-material: %w", side, err)
+		}
+		return p, fmt.Sprintf("MostRecent material %s in meta table %s", s.material, s.metastore), nil
+	case s.kmsKey != "":
+		c, err := newKMSClient(ctx, f.kmsEndpoint, f.region, s.kmsKey)
+		if err != nil {
+			return nil, "", err
+		}
+		p, err := cmp.NewDirectKMS(cmp.DirectKMSConfig{KMS: awskms.New(c), KeyID: s.kmsKey})
+		if err != nil {
+			return nil, "", fmt.Errorf("--%s-kms-key: %w", side, err)
+		}
+		return p, "Direct KMS key " + s.kmsKey, nil
 	}
-	return nil, "", fmt.Errorf("name the keys to rotate %s: --%s-keys FILE or --%s-keyset FILE", side, side, side)
+	return nil, "", fmt.Errorf("no keys to rotate %s", side) // checkSides prevents it
+}
+
+// newKMSClient builds a KMS client for keyID: in the region of a key ARN,
+// otherwise region or the AWS config's, at endpoint when it is set (with
+// the same fallbacks as newDynamoDBClient for a local endpoint).
+func newKMSClient(ctx context.Context, endpoint, region, keyID string) (*kms.Client, error) {
+	if parts := strings.SplitN(keyID, ":", 6); len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" && parts[3] != "" {
+		region = parts[3]
+	}
+	cfg, err := loadAWSConfig(ctx, "--kms-endpoint", endpoint, region)
+	if err != nil {
+		return nil, err
+	}
+	return kms.NewFromConfig(cfg, func(o *kms.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
 }
 
 // newDynamoDBClient builds a client from the AWS default config chain, for
@@ -264,11 +434,26 @@ func (f *rotateFlags) side(warn io.Writer, side, keys, provider, keysetPath stri
 // instance metadata service is not asked, the region defaults to us-east-1
 // and dummy credentials stand in when none are configured.
 func newDynamoDBClient(ctx context.Context, endpoint, region string) (*dynamodb.Client, error) {
+	cfg, err := loadAWSConfig(ctx, "--endpoint", endpoint, region)
+	if err != nil {
+		return nil, err
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// loadAWSConfig loads the AWS default config chain for a client of
+// endpoint (named by flag in errors), with newDynamoDBClient's fallbacks
+// when the endpoint is on this machine.
+func loadAWSConfig(ctx context.Context, flag, endpoint, region string) (aws.Config, error) {
 	local := false
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--endpoint %q is not an http(s) URL", endpoint)
+			return aws.Config{}, fmt.Errorf("%s %q is not an http(s) URL", flag, endpoint)
 		}
 		local = isLocalHost(u.Hostname())
 	}
@@ -281,11 +466,11 @@ func newDynamoDBClient(ctx context.Context, endpoint, region string) (*dynamodb.
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		if !local {
-			return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
+			return aws.Config{}, errors.New("no AWS region: pass --region or set AWS_REGION")
 		}
 		cfg.Region = "us-east-1"
 	}
@@ -297,11 +482,7 @@ func newDynamoDBClient(ctx context.Context, endpoint, region string) (*dynamodb.
 			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
 		}
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
+	return cfg, nil
 }
 
 func isLocalHost(host string) bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,17 +14,22 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
+	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
 // rotateTable is a dynalite table of n items encrypted with a fresh
@@ -70,7 +76,13 @@ func itemKey(it itemcrypto.Item) string {
 
 func (rt *rotateTable) wrapped(t *testing.T) cmp.Provider {
 	t.Helper()
-	k, err := loadKeyFile(rt.keys, io.Discard)
+	return wrappedFromFile(t, rt.keys)
+}
+
+// wrappedFromFile is the wrapped provider of a key file.
+func wrappedFromFile(t *testing.T, path string) cmp.Provider {
+	t.Helper()
+	k, err := loadKeyFile(path, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,9 +281,22 @@ func TestRotateCLIErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no source", []string{"--to-keys", keys}, "--from-keys FILE or --from-keyset FILE"},
-		{"no target", []string{"--from-keys", keys}, "--to-keys FILE or --to-keyset FILE"},
-		{"both", []string{"--from-keys", keys, "--from-keyset", ks, "--to-keys", keys}, "exclude each other"},
+		{"no source", []string{"--to-keys", keys}, "name the keys to rotate from: --from-keys FILE, --from-keyset FILE, --from-metastore TABLE --from-material NAME, or --from-kms-key KEY"},
+		{"no target", []string{"--from-keys", keys}, "name the keys to rotate to: --to-keys FILE"},
+		{"both", []string{"--from-keys", keys, "--from-keyset", ks, "--to-keys", keys}, "--from-keys and --from-keyset exclude each other"},
+		{"two sources", []string{"--from-metastore", "meta", "--from-material", "m", "--from-kms-key", "k", "--metastore-keys", keys, "--to-keys", keys},
+			"--from-metastore and --from-kms-key exclude each other"},
+		{"two targets", []string{"--from-keys", keys, "--to-keys", keys, "--to-kms-key", "k"}, "--to-keys and --to-kms-key exclude each other"},
+		{"material alone", []string{"--from-keys", keys, "--to-material", "m"}, "--to-material needs --to-metastore"},
+		{"no material", []string{"--from-keys", keys, "--to-metastore", "meta", "--metastore-keys", keys}, "--to-metastore needs --to-material"},
+		{"no metastore keys", []string{"--from-keys", keys, "--to-metastore", "meta", "--to-material", "m"}, "needs --metastore-keys FILE"},
+		{"unused metastore keys", []string{"--from-keys", keys, "--to-keys", keys, "--metastore-keys", keys}, "--metastore-keys is for"},
+		{"unused kms endpoint", []string{"--from-keys", keys, "--to-keys", keys, "--kms-endpoint", "http://127.0.0.1:1"}, "--kms-endpoint is for"},
+		{"new version without metastore", []string{"--from-keys", keys, "--to-keys", keys, "--new-version"}, "it needs --to-metastore"},
+		{"new version dry run", []string{"--from-metastore", "meta", "--from-material", "m", "--to-metastore", "meta", "--to-material", "m",
+			"--metastore-keys", keys, "--new-version", "--dry-run"}, "not with --dry-run"},
+		{"kms alias", []string{"--from-kms-key", "k", "--to-kms-key", "alias/new"}, "not an alias"},
+		{"kms endpoint", []string{"--from-keys", keys, "--to-kms-key", "k", "--kms-endpoint", "127.0.0.1:1"}, "--kms-endpoint \"127.0.0.1:1\" is not an http(s) URL"},
 		{"insecure", []string{"--from-keys", keys, "--to-keyset", ks}, "pass --insecure"},
 		{"provider", []string{"--from-keys", keys, "--from-provider", "magic", "--to-keys", keys}, "unknown provider"},
 		{"noop", []string{"--from-keys", keys, "--to-keys", keys, "--default-action", "nothing"}, "nothing to rotate"},
@@ -367,4 +392,170 @@ func TestRotateCLIInterrupt(t *testing.T) {
 
 func equalItems(a, b itemcrypto.Item) bool {
 	return ddbjson.EqualItems(a, b, ddbserial.CanonicalNumber)
+}
+
+// metaIDs returns the amzn-ddb-meta-id of every item of the table.
+func (rt *rotateTable) metaIDs(t *testing.T) map[string]string {
+	t.Helper()
+	out, err := rt.client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, s := range out.Items {
+		d, err := materialdesc.Decode(s[itemcrypto.MaterialDescriptionAttribute].(*types.AttributeValueMemberB).Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[itemKey(s)] = d[materialdesc.KeyMetaID]
+	}
+	return ids
+}
+
+func wantMetaIDs(t *testing.T, rt *rotateTable, want string) {
+	t.Helper()
+	ids := rt.metaIDs(t)
+	if len(ids) != len(rt.plain) {
+		t.Fatalf("%d items, want %d", len(ids), len(rt.plain))
+	}
+	for k, id := range ids {
+		if id != want {
+			t.Fatalf("item %s has amzn-ddb-meta-id %q, want %q", k, id, want)
+		}
+	}
+}
+
+// newMetaTable creates an empty meta table, deleted when the test ends.
+func newMetaTable(t *testing.T, c *dynamodb.Client) string {
+	t.Helper()
+	name := testenv.TableName(t)
+	return testenv.CreatedTable(t, c, name, func(ctx context.Context) error {
+		return metastore.CreateTable(ctx, c, name)
+	})
+}
+
+// mostRecent is a MostRecent provider over the meta table, protected by the
+// wrapped provider of the key file metaKeys, as rotate builds it.
+func mostRecent(t *testing.T, c *dynamodb.Client, meta, metaKeys, material string) (*cmp.MostRecent, *metastore.Store) {
+	t.Helper()
+	store, err := metastore.New(c, meta, wrappedFromFile(t, metaKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cmp.NewMostRecent(cmp.MostRecentConfig{Store: store, MaterialName: material, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, store
+}
+
+// TestRotateCLIMostRecent moves a table from a key file to a MostRecent
+// material in a meta table, then to the material's next version with
+// --new-version.
+func TestRotateCLIMostRecent(t *testing.T) {
+	rt := newRotateTable(t, 100)
+	meta := newMetaTable(t, rt.client)
+	metaKeys := keygen(t, "aes-hmac")
+	cp := filepath.Join(t.TempDir(), "rotate.checkpoint")
+	mr := []string{"--metastore-keys", metaKeys, "--checkpoint", cp}
+	secrets := append(keyMaterial(t, rt.keys), keyMaterial(t, metaKeys)...)
+
+	// Key file -> MostRecent: the material has no version yet; the target
+	// creates version 0.
+	code, out, errOut := rt.rotate(t, append([]string{"--from-keys", rt.keys, "--to-metastore", meta, "--to-material", "orders"}, mr...)...)
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("rotate to MostRecent: exit status %d", code)
+	}
+	wantSummary(t, "to MostRecent", out, map[string]int{"rotated": 100, "already current": 0, "conflicts": 0, "failures": 0})
+	if !strings.Contains(errOut, "to MostRecent material orders in meta table "+meta) {
+		t.Errorf("stderr does not name the target")
+	}
+	p, store := mostRecent(t, rt.client, meta, metaKeys, "orders")
+	rt.checkUnder(t, rt.encryptor(t, p))
+	wantMetaIDs(t, rt, "orders#0")
+
+	// Version bump: the same material on both sides, --new-version.
+	bump := append([]string{"--from-metastore", meta, "--from-material", "orders", "--to-metastore", meta, "--to-material", "orders"}, mr...)
+	code, out, errOut = rt.rotate(t, append(bump, "--new-version")...)
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("rotate --new-version: exit status %d", code)
+	}
+	if !strings.Contains(errOut, "Created version 1 of material orders in meta table "+meta) {
+		t.Errorf("stderr does not say which version was created")
+	}
+	wantSummary(t, "new version", out, map[string]int{"rotated": 100, "already current": 0, "conflicts": 0, "failures": 0})
+	wantMetaIDs(t, rt, "orders#1")
+	p, _ = mostRecent(t, rt.client, meta, metaKeys, "orders")
+	rt.checkUnder(t, rt.encryptor(t, p))
+	for _, s := range []string{out, errOut} {
+		assertNoKeys(t, "rotate output", s, secrets)
+	}
+
+	// Without --new-version: everything is current.
+	code, out, _ = rt.rotate(t, bump...)
+	if code != 0 {
+		t.Fatalf("rerun: exit status %d", code)
+	}
+	wantSummary(t, "rerun", out, map[string]int{"rotated": 0, "already current": 100})
+
+	// A checkpoint of an interrupted run: --new-version refuses, and creates
+	// no version.
+	if err := os.WriteFile(cp, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = rt.rotate(t, append(bump, "--new-version")...)
+	if code != 1 || !strings.Contains(errOut, "rerun without --new-version to resume") {
+		t.Errorf("--new-version with a checkpoint: exit status %d, stderr %q", code, errOut)
+	}
+	if v, err := store.MaxVersion(t.Context(), "orders"); err != nil || v != 1 {
+		t.Errorf("MaxVersion = %d, %v; want 1", v, err)
+	}
+}
+
+// TestRotateCLIDirectKMS moves a table from a key file to Direct KMS over a
+// fake KMS, then from one KMS key to another.
+func TestRotateCLIDirectKMS(t *testing.T) {
+	rt := newRotateTable(t, 60)
+	srv := kmstest.NewServer(t)
+	_, arn1 := srv.CreateKey()
+	_, arn2 := srv.CreateKey()
+	kmsEnc := func(arn string) *itemcrypto.Encryptor {
+		p, err := cmp.NewDirectKMS(cmp.DirectKMSConfig{KMS: awskms.New(srv.Client()), KeyID: arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rt.encryptor(t, p)
+	}
+	cp := []string{"--checkpoint", filepath.Join(t.TempDir(), "rotate.checkpoint"), "--kms-endpoint", srv.URL()}
+
+	code, out, errOut := rt.rotate(t, append([]string{"--from-keys", rt.keys, "--to-kms-key", arn1}, cp...)...)
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("rotate to Direct KMS: exit status %d", code)
+	}
+	wantSummary(t, "to KMS", out, map[string]int{"rotated": 60, "already current": 0, "conflicts": 0, "failures": 0})
+	if !strings.Contains(errOut, "to Direct KMS key "+arn1) {
+		t.Errorf("stderr does not name the target")
+	}
+	rt.checkUnder(t, kmsEnc(arn1))
+	if n := len(srv.CallsFor("GenerateDataKey")); n < 60 {
+		t.Errorf("%d GenerateDataKey calls, want at least 60", n)
+	}
+
+	code, out, _ = rt.rotate(t, append([]string{"--from-keys", rt.keys, "--to-kms-key", arn1}, cp...)...)
+	if code != 0 {
+		t.Fatalf("rerun: exit status %d", code)
+	}
+	wantSummary(t, "rerun", out, map[string]int{"rotated": 0, "already current": 60})
+
+	// To another KMS key: the items of the first do not verify under the
+	// second (its key ARN is checked on decrypt), so they all move.
+	code, out, errOut = rt.rotate(t, append([]string{"--from-kms-key", arn1, "--to-kms-key", arn2}, cp...)...)
+	if code != 0 {
+		t.Fatalf("KMS to KMS: exit status %d\n%s\n%s", code, out, errOut)
+	}
+	wantSummary(t, "KMS to KMS", out, map[string]int{"rotated": 60, "already current": 0, "failures": 0})
+	rt.checkUnder(t, kmsEnc(arn2))
 }
