@@ -17,6 +17,16 @@ type lister[T any] []func(*T) error
 
 func (l lister[T]) List() []func(*T) error { return l }
 
+// unprojected adds an option that removes the caller's projection from the
+// request when the client applies it itself after verification (proj set):
+// the server must return whole documents for the signature to be checked.
+func unprojected[T any](opts []options.Lister[T], proj *projection, drop func(*T)) []options.Lister[T] {
+	if proj == nil {
+		return opts
+	}
+	return append(slices.Clone(opts), lister[T]{func(o *T) error { drop(o); return nil }})
+}
+
 // collect applies the caller's options to a zero T, as the driver does, so
 // the client can read them.
 func collect[T any](opts []options.Lister[T]) (*T, error) {
@@ -158,12 +168,7 @@ func (c *Collection) FindOne(ctx context.Context, filter any,
 	if err != nil {
 		return errResult(err)
 	}
-	if proj != nil {
-		opts = append(slices.Clone(opts), lister[options.FindOneOptions]{func(o *options.FindOneOptions) error {
-			o.Projection = nil
-			return nil
-		}})
-	}
+	opts = unprojected(opts, proj, func(o *options.FindOneOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOne(ctx, f, opts...), proj, false)
 }
 
@@ -190,12 +195,7 @@ func (c *Collection) Find(ctx context.Context, filter any,
 	if err != nil {
 		return nil, err
 	}
-	if proj != nil {
-		opts = append(slices.Clone(opts), lister[options.FindOptions]{func(o *options.FindOptions) error {
-			o.Projection = nil
-			return nil
-		}})
-	}
+	opts = unprojected(opts, proj, func(o *options.FindOptions) { o.Projection = nil })
 	cur, err := c.coll.Find(ctx, f, opts...)
 	if err != nil {
 		return nil, c.opErr(op, err)
@@ -225,12 +225,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any,
 	if err != nil {
 		return errResult(err)
 	}
-	if proj != nil {
-		opts = append(slices.Clone(opts), lister[options.FindOneAndDeleteOptions]{func(o *options.FindOneAndDeleteOptions) error {
-			o.Projection = nil
-			return nil
-		}})
-	}
+	opts = unprojected(opts, proj, func(o *options.FindOneAndDeleteOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOneAndDelete(ctx, f, opts...), proj, true)
 }
 

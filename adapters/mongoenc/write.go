@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -170,12 +169,7 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter any, replacem
 	if err != nil {
 		return errResult(err)
 	}
-	if proj != nil {
-		opts = append(slices.Clone(opts), lister[options.FindOneAndReplaceOptions]{func(o *options.FindOneAndReplaceOptions) error {
-			o.Projection = nil
-			return nil
-		}})
-	}
+	opts = unprojected(opts, proj, func(o *options.FindOneAndReplaceOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOneAndReplace(ctx, f, stored, opts...), proj, true)
 }
 
@@ -269,12 +263,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter any, update an
 	if err != nil {
 		return errResult(err)
 	}
-	if proj != nil {
-		opts = append(slices.Clone(opts), lister[options.FindOneAndUpdateOptions]{func(o *options.FindOneAndUpdateOptions) error {
-			o.Projection = nil
-			return nil
-		}})
-	}
+	opts = unprojected(opts, proj, func(o *options.FindOneAndUpdateOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOneAndUpdate(ctx, f, u, opts...), proj, true)
 }
 
