@@ -1,0 +1,147 @@
+package keyring
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// RawAESOptions tune [NewRawAES].
+type RawAESOptions struct {
+	// Rand is the source of data keys, intermediate keys and IVs; nil is
+	// crypto/rand.
+	Rand io.Reader
+}
+
+// RawAES is the MPL raw AES keyring: AES-GCM with a 12-byte random IV and a
+// 16-byte tag under a wrapping key the caller holds, the serialized
+// encryption context as AAD. Its encrypted data keys carry the key
+// namespace as provider id and key name, tag length in bits, IV length and
+// IV as provider info.
+type RawAES struct {
+	namespace, name string
+	key             *[]byte // behind a pointer: copies of RawAES share, never print it
+	rand            io.Reader
+}
+
+var _ Keyring = (*RawAES)(nil)
+
+// NewRawAES returns a raw AES keyring. key must be 16, 24 or 32 bytes; it is
+// copied. namespace and name identify the key to readers and must match
+// theirs.
+func NewRawAES(namespace, name string, key []byte, optFns ...func(*RawAESOptions)) (*RawAES, error) {
+	if namespace == "" || name == "" {
+		return nil, errors.New("keyring: raw AES keyring needs a key namespace and a key name")
+	}
+	if namespace == "aws-kms" || len(namespace) >= 7 && namespace[:7] == "aws-kms" {
+		return nil, fmt.Errorf("keyring: key namespace %q is reserved for AWS KMS keyrings", namespace)
+	}
+	switch len(key) {
+	case 16, 24, 32:
+	default:
+		return nil, fmt.Errorf("keyring: raw AES wrapping key of %d bytes, want 16, 24 or 32", len(key))
+	}
+	var o RawAESOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Rand == nil {
+		o.Rand = crand.Reader
+	}
+	k := slices.Clone(key)
+	return &RawAES{namespace: namespace, name: name, key: &k, rand: o.Rand}, nil
+}
+
+func (r *RawAES) String() string {
+	return fmt.Sprintf("keyring.RawAES{namespace: %q, name: %q, key: [redacted]}", r.namespace, r.name)
+}
+
+const rawAESIVLength = 12
+
+// providerInfo returns name || tag bits || IV length || iv.
+func (r *RawAES) providerInfo(iv []byte) []byte {
+	info := make([]byte, 0, len(r.name)+8+len(iv))
+	info = append(info, r.name...)
+	info = binary.BigEndian.AppendUint32(info, gcmTagLength*8)
+	info = binary.BigEndian.AppendUint32(info, uint32(len(iv)))
+	return append(info, iv...)
+}
+
+// Wrap encrypts secret (a data key or intermediate key) with aad, returning
+// the provider info and ciphertext of its encrypted data key.
+func (r *RawAES) wrap(secret, aad []byte) (info, ct []byte, err error) {
+	iv := make([]byte, rawAESIVLength)
+	if _, err := io.ReadFull(r.rand, iv); err != nil {
+		return nil, nil, fmt.Errorf("keyring: generating IV: %w", err)
+	}
+	a, err := gcm(*r.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.providerInfo(iv), a.Seal(nil, iv, secret, aad), nil
+}
+
+// unwrap decrypts one encrypted data key of this keyring; ok is false when
+// the EDK is not this keyring's.
+func (r *RawAES) unwrap(edk EncryptedDataKey, wrapped, aad []byte) (secret []byte, ok bool, err error) {
+	if edk.ProviderID != r.namespace {
+		return nil, false, nil
+	}
+	info := edk.ProviderInfo
+	if len(info) != len(r.name)+8+rawAESIVLength || !bytes.Equal(info[:len(r.name)], []byte(r.name)) {
+		return nil, false, nil
+	}
+	rest := info[len(r.name):]
+	if binary.BigEndian.Uint32(rest) != gcmTagLength*8 || binary.BigEndian.Uint32(rest[4:]) != rawAESIVLength {
+		return nil, false, nil
+	}
+	a, err := gcm(*r.key)
+	if err != nil {
+		return nil, true, err
+	}
+	pt, err := a.Open(nil, rest[8:], wrapped, aad)
+	if err != nil {
+		return nil, true, ErrAuthentication
+	}
+	return pt, true, nil
+}
+
+// OnEncrypt implements [Keyring].
+func (r *RawAES) OnEncrypt(_ context.Context, m *EncryptionMaterials) error {
+	if err := m.GenerateDataKey(r.rand); err != nil {
+		return err
+	}
+	return WrapIntermediate(r.rand, m, r.namespace, r.wrap)
+}
+
+// OnDecrypt implements [Keyring].
+func (r *RawAES) OnDecrypt(_ context.Context, m *DecryptionMaterials, edks []EncryptedDataKey) error {
+	if m.HasDataKey() {
+		return fmt.Errorf("%w: data key already set", ErrInvalidMaterials)
+	}
+	var lastErr error = ErrNoDecryptableKey
+	for _, edk := range edks {
+		if edk.ProviderID != r.namespace {
+			continue
+		}
+		err := UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, aad []byte) ([]byte, error) {
+			pt, ok, err := r.unwrap(edk, wrapped, aad)
+			if !ok && err == nil {
+				return nil, ErrNoDecryptableKey
+			}
+			return pt, err
+		})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNoDecryptableKey) {
+			lastErr = err
+		}
+	}
+	return lastErr
+}

@@ -1,0 +1,115 @@
+// Package canon holds the canonical forms of the DB-ESDK structured
+// encryption: the canonical path of an attribute, the per-field key and
+// nonce, and the canonical hash that the footer's tags and signature cover
+// (specification structured-encryption/header.md#canonical-path and
+// footer.md#canonical-hash).
+//
+// Bounds: every function here does work linear in its input and allocates
+// nothing beyond its result, except Hash, which holds one SHA-384 state.
+package canon
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha512"
+	"encoding/binary"
+	"hash"
+)
+
+// AppendPath appends the canonical path of top-level attribute name in
+// table: the table name, the depth (1) as uint64, '$', the name's length as
+// uint64 and the name.
+func AppendPath(dst []byte, table, name string) []byte {
+	dst = append(dst, table...)
+	dst = binary.BigEndian.AppendUint64(dst, 1)
+	dst = append(dst, '$')
+	dst = binary.BigEndian.AppendUint64(dst, uint64(len(name)))
+	return append(dst, name...)
+}
+
+// ComparePaths orders two top-level attribute names as their canonical
+// paths in one table order: by length first, then by bytes.
+func ComparePaths(a, b string) int {
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// FieldKey derives the AES-256-GCM key and nonce of the field at ordinal
+// position offset among the encrypted fields (in canonical order): the first
+// 44 bytes of AES-256-CTR under rootKey with the 16-byte counter block
+// "AwsDbeField" || 44 || uint32(3*offset).
+func FieldKey(root cipher.Block, offset uint32) (key [32]byte, nonce [12]byte) {
+	var iv [16]byte
+	copy(iv[:], "AwsDbeField")
+	iv[11] = 44
+	binary.BigEndian.PutUint32(iv[12:], 3*offset)
+	var stream [48]byte
+	cipher.NewCTR(root, iv[:]).XORKeyStream(stream[:], stream[:])
+	copy(key[:], stream[:32])
+	copy(nonce[:], stream[32:44])
+	clear(stream[:])
+	return key, nonce
+}
+
+// NewRoot returns the AES block cipher of a 32-byte field root key.
+func NewRoot(rootKey []byte) (cipher.Block, error) { return aes.NewCipher(rootKey) }
+
+// Hash computes the canonical hash: SHA-384 of the full header, the length
+// of the serialized encryption context as uint64, that context, then each
+// signed field in canonical order.
+type Hash struct {
+	h     hash.Hash
+	table string
+	buf   []byte
+}
+
+// NewHash starts a canonical hash over header and the serialized full
+// encryption context aad, for table.
+func NewHash(table string, header, aad []byte) *Hash {
+	h := &Hash{h: sha512.New384(), table: table, buf: make([]byte, 0, 128)}
+	h.h.Write(header)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(aad)))
+	h.h.Write(n[:])
+	h.h.Write(aad)
+	return h
+}
+
+// AddEncrypted adds an encrypted field: path, length of the stored value
+// minus 2, "ENCRYPTED", the stored value (type id and ciphertext).
+func (h *Hash) AddEncrypted(name string, stored []byte) {
+	h.buf = AppendPath(h.buf[:0], h.table, name)
+	h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(len(stored)-2))
+	h.buf = append(h.buf, "ENCRYPTED"...)
+	h.h.Write(h.buf)
+	h.h.Write(stored)
+}
+
+// AddPlaintext adds a signed plaintext field: path, value length,
+// "PLAINTEXT", type id, value.
+func (h *Hash) AddPlaintext(name string, typeID uint16, value []byte) {
+	h.buf = AppendPath(h.buf[:0], h.table, name)
+	h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(len(value)))
+	h.buf = append(h.buf, "PLAINTEXT"...)
+	h.buf = binary.BigEndian.AppendUint16(h.buf, typeID)
+	h.h.Write(h.buf)
+	h.h.Write(value)
+}
+
+// Sum returns the 48-byte canonical hash.
+func (h *Hash) Sum() [48]byte {
+	var out [48]byte
+	h.h.Sum(out[:0])
+	return out
+}

@@ -1,0 +1,386 @@
+// Package dbe encrypts and decrypts one DynamoDB item in the AWS Database
+// Encryption SDK format (structured encryption, specification
+// dynamodb-encryption-client/encrypt-item.md and decrypt-item.md, and
+// structured-encryption/encrypt-path-structure.md and
+// decrypt-path-structure.md). The public API is itemcrypto.Encryptor; this
+// package is its DB-ESDK half.
+//
+// Decrypt verifies the header commitment, a recipient tag and (suite
+// 0x6701) the ECDSA signature before it decrypts anything; every failure of
+// authenticity is cmp.ErrAuthentication and returns no item.
+//
+// Bounds on untrusted input: the header and footer parsers (packages header
+// and footer) and the value parser (ddbattr) each allocate at most a
+// constant times their input plus a constant; Decrypt adds one canonical
+// path per signed attribute and one copy of each decrypted value.
+package dbe
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	crand "crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/footer"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/header"
+)
+
+// Reserved attribute names.
+const (
+	HeaderAttribute = "aws_dbe_head"
+	FooterAttribute = "aws_dbe_foot"
+	// ReservedPrefix starts every name the DB-ESDK reserves (beacons are
+	// aws_dbe_b_...).
+	ReservedPrefix = "aws_dbe_"
+)
+
+// Action is a DB-ESDK crypto action.
+type Action uint8
+
+// The four actions.
+const (
+	DoNothing Action = iota
+	SignOnly
+	SignAndIncludeInContext
+	EncryptAndSign
+)
+
+func (a Action) String() string {
+	switch a {
+	case DoNothing:
+		return "DO_NOTHING"
+	case SignOnly:
+		return "SIGN_ONLY"
+	case SignAndIncludeInContext:
+		return "SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT"
+	case EncryptAndSign:
+		return "ENCRYPT_AND_SIGN"
+	}
+	return fmt.Sprintf("Action(%d)", uint8(a))
+}
+
+// Context keys of the item base context.
+const (
+	ctxTable     = "aws-crypto-table-name"
+	ctxPartition = "aws-crypto-partition-name"
+	ctxSort      = "aws-crypto-sort-name"
+	ctxAttr      = "aws-crypto-attr."
+	ctxLegend    = "aws-crypto-legend"
+)
+
+// Config is one table's DB-ESDK configuration, already validated by the
+// caller (itemcrypto).
+type Config struct {
+	// Table is the logical table name, bound into every canonical path and
+	// the encryption context.
+	Table string
+	// PartitionKey is required; SortKey is "" for tables without one.
+	PartitionKey, SortKey string
+	// Action returns the configured action of an attribute, or an error
+	// when the configuration gives it none.
+	Action func(name string) (Action, error)
+	// Unsigned reports whether an attribute is outside the signature scope
+	// (listed as allowed-unsigned or carrying the allowed-unsigned prefix).
+	Unsigned func(name string) bool
+	// Version is 2 when any configured action is SignAndIncludeInContext.
+	Version byte
+	// Suite to ask the manager for; 0 is the DB-ESDK default, 0x6701.
+	Suite   keyring.Suite
+	Manager keyring.MaterialsManager
+	// Rand is the source of message ids; nil is crypto/rand.
+	Rand io.Reader
+}
+
+// AttrError is a problem with one attribute of a plaintext item; it names
+// the attribute, never its value.
+type AttrError struct {
+	Name   string
+	Action Action
+	Err    error
+}
+
+func (e *AttrError) Error() string {
+	return fmt.Sprintf("attribute %q (%v): %v", e.Name, e.Action, e.Err)
+}
+
+func (e *AttrError) Unwrap() error { return e.Err }
+
+// Errors of Encrypt.
+var (
+	ErrMissingKey    = errors.New("key attribute missing")
+	ErrReservedName  = errors.New("attribute name reserved by the DB-ESDK (aws_dbe_...)")
+	ErrNotSignedOnly = errors.New("no attribute is signed")
+	ErrKeyNotSigned  = errors.New("a key attribute must be signed and never encrypted")
+)
+
+// ErrAuthentication is the opaque failure of Decrypt.
+var ErrAuthentication = cmp.ErrAuthentication
+
+// IsItem reports whether item is in the DB-ESDK format: it has both the
+// header and the footer attribute.
+func IsItem(item map[string]types.AttributeValue) bool {
+	_, h := item[HeaderAttribute]
+	_, f := item[FooterAttribute]
+	return h && f
+}
+
+type field struct {
+	name   string
+	action Action
+	typeID uint16
+	value  []byte // serialized plaintext value
+}
+
+// Encrypt returns the DB-ESDK form of item. item is not modified.
+func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	for _, k := range []string{cfg.PartitionKey, cfg.SortKey} {
+		if k == "" {
+			continue
+		}
+		if _, ok := item[k]; !ok {
+			return nil, &AttrError{Name: k, Action: SignOnly, Err: ErrMissingKey}
+		}
+	}
+	fields := make([]field, 0, len(item))
+	signed := 0
+	for name, v := range item {
+		if strings.HasPrefix(name, ReservedPrefix) {
+			return nil, &AttrError{Name: name, Err: ErrReservedName}
+		}
+		a, err := cfg.Action(name)
+		if err != nil {
+			return nil, &AttrError{Name: name, Err: err}
+		}
+		if (name == cfg.PartitionKey || name == cfg.SortKey) && (a == DoNothing || a == EncryptAndSign) {
+			return nil, &AttrError{Name: name, Action: a, Err: ErrKeyNotSigned}
+		}
+		if a == DoNothing {
+			continue
+		}
+		f := field{name: name, action: a}
+		if f.value, f.typeID, err = ddbattr.Append(nil, v); err != nil {
+			return nil, &AttrError{Name: name, Action: a, Err: err}
+		}
+		fields = append(fields, f)
+		signed++
+	}
+	if signed == 0 {
+		return nil, ErrNotSignedOnly
+	}
+	slices.SortFunc(fields, func(a, b field) int { return canon.ComparePaths(a.name, b.name) })
+
+	ec, required, err := baseContext(cfg, cfg.Version, item, fields)
+	if err != nil {
+		return nil, err
+	}
+	mat, err := cfg.Manager.EncryptionMaterials(ctx, keyring.EncryptionRequest{Suite: cfg.Suite, EncryptionContext: ec, RequiredKeys: required})
+	if err != nil {
+		return nil, fmt.Errorf("encryption materials: %w", err)
+	}
+	defer mat.Zero()
+	if mat.Suite() != cfg.Suite && cfg.Suite != 0 {
+		return nil, fmt.Errorf("%w: materials manager returned suite %s for %s", keyring.ErrInvalidMaterials, mat.Suite(), cfg.Suite)
+	}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = crand.Reader
+	}
+	h := header.Header{Version: cfg.Version, Suite: mat.Suite(), EDKs: mat.EncryptedDataKeys()}
+	if _, err := io.ReadFull(rnd, h.MessageID[:]); err != nil {
+		return nil, fmt.Errorf("generating message id: %w", err)
+	}
+	h.Legend = make([]byte, len(fields))
+	for i, f := range fields {
+		h.Legend[i] = legendByte(f.action)
+	}
+	h.Context = storedContext(mat.EncryptionContext(), mat.RequiredKeys())
+	head, err := h.AppendPartial(make([]byte, 0, 256))
+	if err != nil {
+		return nil, err
+	}
+	dataKey := mat.DataKey()
+	ck := header.CommitKey(dataKey, &h.MessageID)
+	c := header.Commitment(ck, head)
+	clear(ck)
+	head = append(head, c[:]...)
+
+	aad, err := keyring.AppendCountedContext(nil, mat.EncryptionContext())
+	if err != nil {
+		return nil, err
+	}
+	root, err := fieldRoot(dataKey, &h.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]types.AttributeValue, len(item)+2)
+	for name, v := range item {
+		out[name] = v
+	}
+	hash := canon.NewHash(cfg.Table, head, aad)
+	var path []byte
+	offset := uint32(0)
+	for _, f := range fields {
+		if f.action != EncryptAndSign {
+			hash.AddPlaintext(f.name, f.typeID, f.value)
+			continue
+		}
+		key, nonce := canon.FieldKey(root, offset)
+		offset++
+		g, err := newGCM(key[:])
+		clear(key[:])
+		if err != nil {
+			return nil, err
+		}
+		path = canon.AppendPath(path[:0], cfg.Table, f.name)
+		stored := make([]byte, 2, 2+len(f.value)+16)
+		stored[0], stored[1] = byte(f.typeID>>8), byte(f.typeID)
+		stored = g.Seal(stored, nonce[:], f.value, path)
+		clear(f.value)
+		hash.AddEncrypted(f.name, stored)
+		out[f.name] = &types.AttributeValueMemberB{Value: stored}
+	}
+	sum := hash.Sum()
+	keys := mat.SymmetricSigningKeys()
+	foot := make([]byte, 0, len(keys)*footer.TagLength+footer.SignatureLength)
+	for _, k := range keys {
+		t := footer.Tag(k, &sum)
+		foot = append(foot, t[:]...)
+	}
+	if mat.Suite().Signed() {
+		sig, err := footer.Sign(rnd, mat.SigningKey(), &sum)
+		if err != nil {
+			return nil, err
+		}
+		foot = append(foot, sig...)
+	}
+	out[HeaderAttribute] = &types.AttributeValueMemberB{Value: head}
+	out[FooterAttribute] = &types.AttributeValueMemberB{Value: foot}
+	return out, nil
+}
+
+func legendByte(a Action) byte {
+	switch a {
+	case EncryptAndSign:
+		return header.LegendEncrypt
+	case SignAndIncludeInContext:
+		return header.LegendContext
+	}
+	return header.LegendSign
+}
+
+func fieldRoot(dataKey []byte, msgID *[header.MessageIDLength]byte) (cipher.Block, error) {
+	rk := header.FieldRootKey(dataKey, msgID)
+	defer clear(rk)
+	return canon.NewRoot(rk)
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// storedContext is ec without the required (reproduced) keys.
+func storedContext(ec map[string]string, required []string) map[string]string {
+	out := make(map[string]string, len(ec))
+	for k, v := range ec {
+		if !slices.Contains(required, k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// baseContext returns the DynamoDB item base context of a version and the
+// keys it adds (all required). fields are the signed fields in canonical
+// order, with their actions as written.
+func baseContext(cfg *Config, version byte, item map[string]types.AttributeValue, fields []field) (map[string]string, []string, error) {
+	ec := map[string]string{ctxTable: cfg.Table, ctxPartition: cfg.PartitionKey}
+	if cfg.SortKey != "" {
+		ec[ctxSort] = cfg.SortKey
+	}
+	switch version {
+	case 1:
+		for _, k := range []string{cfg.PartitionKey, cfg.SortKey} {
+			if k == "" {
+				continue
+			}
+			b, t, err := ddbattr.Append(nil, item[k])
+			if err != nil {
+				return nil, nil, &AttrError{Name: k, Action: SignOnly, Err: err}
+			}
+			ec[ctxAttr+k] = encodeTerminal(t, b)
+		}
+	case 2:
+		var legend []byte
+		var names []string
+		for _, f := range fields {
+			if f.action == SignAndIncludeInContext {
+				names = append(names, f.name)
+			}
+		}
+		slices.Sort(names) // the context keys' UTF-8 order
+		for _, name := range names {
+			f := fields[slices.IndexFunc(fields, func(f field) bool { return f.name == name })]
+			key := ctxAttr + name
+			if _, dup := ec[key]; dup {
+				return nil, nil, &AttrError{Name: name, Action: SignAndIncludeInContext, Err: errors.New("encryption context key collides")}
+			}
+			var c byte
+			ec[key], c = contextValueV2(f.typeID, f.value)
+			legend = append(legend, c)
+		}
+		ec[ctxLegend] = string(legend)
+	default:
+		return nil, nil, fmt.Errorf("format version %d", version)
+	}
+	return ec, keysOf(ec), nil
+}
+
+func keysOf(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func encodeTerminal(t uint16, value []byte) string {
+	b := make([]byte, 2, 2+len(value))
+	b[0], b[1] = byte(t>>8), byte(t)
+	return base64.StdEncoding.EncodeToString(append(b, value...))
+}
+
+// contextValueV2 is the version 2 context value of a 'c' attribute and its
+// legend character.
+func contextValueV2(t uint16, value []byte) (string, byte) {
+	switch t {
+	case ddbattr.TypeString:
+		return string(value), 'S'
+	case ddbattr.TypeNumber:
+		return string(value), 'N'
+	case ddbattr.TypeNull:
+		return "null", 'L'
+	case ddbattr.TypeBoolean:
+		if len(value) == 1 && value[0] == 1 {
+			return "true", 'L'
+		}
+		return "false", 'L'
+	}
+	return encodeTerminal(t, value), 'B'
+}

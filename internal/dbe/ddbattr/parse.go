@@ -1,0 +1,229 @@
+package ddbattr
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Parse returns the attribute value of type id t serialized as b. Binary
+// values alias b. It refuses trailing bytes, duplicates, invalid UTF-8,
+// numbers DynamoDB would refuse, and nesting beyond MaxDepth.
+func Parse(t uint16, b []byte) (types.AttributeValue, error) {
+	return parseValue(t, b, 0)
+}
+
+func parseValue(t uint16, b []byte, depth int) (types.AttributeValue, error) {
+	if depth > MaxDepth {
+		return nil, ErrTooDeep
+	}
+	switch t {
+	case TypeNull:
+		if len(b) != 0 {
+			return nil, ErrMalformed
+		}
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case TypeString:
+		if !utf8.Valid(b) {
+			return nil, ErrNotUTF8
+		}
+		return &types.AttributeValueMemberS{Value: string(b)}, nil
+	case TypeNumber:
+		n, err := parseNumber1(b)
+		if err != nil {
+			return nil, err
+		}
+		return &types.AttributeValueMemberN{Value: n}, nil
+	case TypeBinary:
+		return &types.AttributeValueMemberB{Value: b}, nil
+	case TypeBoolean:
+		if len(b) != 1 || b[0] > 1 {
+			return nil, ErrMalformed
+		}
+		return &types.AttributeValueMemberBOOL{Value: b[0] == 1}, nil
+	case TypeStringSet, TypeNumberSet, TypeBinarySet:
+		return parseSet(t, b)
+	case TypeMap:
+		return parseMap(b, depth)
+	case TypeList:
+		return parseList(b, depth)
+	}
+	return nil, ErrUnknownTag
+}
+
+func parseNumber1(b []byte) (string, error) {
+	s := string(b)
+	if _, err := NormalizeNumber(s); err != nil {
+		return "", err
+	}
+	return s, nil // as the writer stored it
+}
+
+type reader struct{ b []byte }
+
+func (r *reader) u32() (uint32, bool) {
+	if len(r.b) < 4 {
+		return 0, false
+	}
+	v := binary.BigEndian.Uint32(r.b)
+	r.b = r.b[4:]
+	return v, true
+}
+
+func (r *reader) u16() (uint16, bool) {
+	if len(r.b) < 2 {
+		return 0, false
+	}
+	v := binary.BigEndian.Uint16(r.b)
+	r.b = r.b[2:]
+	return v, true
+}
+
+func (r *reader) bytes(n uint32) ([]byte, bool) {
+	if uint64(len(r.b)) < uint64(n) {
+		return nil, false
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v, true
+}
+
+// count reads an element count and checks that the rest can hold it at
+// minSize bytes per element, so no allocation outgrows the input.
+func (r *reader) count(minSize int) (int, bool) {
+	n, ok := r.u32()
+	if !ok || uint64(n)*uint64(minSize) > uint64(len(r.b)) {
+		return 0, false
+	}
+	return int(n), true
+}
+
+func parseSet(t uint16, b []byte) (types.AttributeValue, error) {
+	r := reader{b}
+	n, ok := r.count(4)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	members := make([][]byte, n)
+	for i := range members {
+		l, ok := r.u32()
+		if !ok {
+			return nil, ErrMalformed
+		}
+		if members[i], ok = r.bytes(l); !ok {
+			return nil, ErrMalformed
+		}
+	}
+	if len(r.b) != 0 {
+		return nil, ErrMalformed
+	}
+	switch t {
+	case TypeBinarySet:
+		for i := 1; i < n; i++ {
+			if compareBytes(members[i-1], members[i]) == 0 {
+				return nil, ErrDuplicate
+			}
+		}
+		return &types.AttributeValueMemberBS{Value: members}, nil
+	default:
+		ss := make([]string, n)
+		seen := make(map[string]struct{}, n)
+		for i, m := range members {
+			var err error
+			if t == TypeNumberSet {
+				if ss[i], err = parseNumber1(m); err != nil {
+					return nil, err
+				}
+			} else {
+				if !utf8.Valid(m) {
+					return nil, ErrNotUTF8
+				}
+				ss[i] = string(m)
+			}
+			if _, dup := seen[ss[i]]; dup {
+				return nil, ErrDuplicate
+			}
+			seen[ss[i]] = struct{}{}
+		}
+		if t == TypeNumberSet {
+			return &types.AttributeValueMemberNS{Value: ss}, nil
+		}
+		return &types.AttributeValueMemberSS{Value: ss}, nil
+	}
+}
+
+func parseMap(b []byte, depth int) (types.AttributeValue, error) {
+	r := reader{b}
+	n, ok := r.count(12)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	m := make(map[string]types.AttributeValue, n)
+	for range n {
+		kt, ok := r.u16()
+		if !ok || kt != TypeString {
+			return nil, ErrMalformed
+		}
+		kl, ok := r.u32()
+		if !ok {
+			return nil, ErrMalformed
+		}
+		kb, ok := r.bytes(kl)
+		if !ok {
+			return nil, ErrMalformed
+		}
+		if !utf8.Valid(kb) {
+			return nil, ErrNotUTF8
+		}
+		v, err := r.nested(depth)
+		if err != nil {
+			return nil, err
+		}
+		k := string(kb)
+		if _, dup := m[k]; dup {
+			return nil, ErrDuplicate
+		}
+		m[k] = v
+	}
+	if len(r.b) != 0 {
+		return nil, ErrMalformed
+	}
+	return &types.AttributeValueMemberM{Value: m}, nil
+}
+
+func parseList(b []byte, depth int) (types.AttributeValue, error) {
+	r := reader{b}
+	n, ok := r.count(6)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	l := make([]types.AttributeValue, n)
+	for i := range l {
+		v, err := r.nested(depth)
+		if err != nil {
+			return nil, err
+		}
+		l[i] = v
+	}
+	if len(r.b) != 0 {
+		return nil, ErrMalformed
+	}
+	return &types.AttributeValueMemberL{Value: l}, nil
+}
+
+func (r *reader) nested(depth int) (types.AttributeValue, error) {
+	t, ok := r.u16()
+	if !ok {
+		return nil, ErrMalformed
+	}
+	l, ok := r.u32()
+	if !ok {
+		return nil, ErrMalformed
+	}
+	vb, ok := r.bytes(l)
+	if !ok {
+		return nil, ErrMalformed
+	}
+	return parseValue(t, vb, depth+1)
+}

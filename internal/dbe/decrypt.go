@@ -1,0 +1,192 @@
+package dbe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/footer"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/header"
+)
+
+// Parsed describes a decrypted item's header.
+type Parsed struct {
+	Version byte
+	Suite   keyring.Suite
+	// Actions are the actions the writer gave the signed attributes.
+	Actions map[string]Action
+	EDKs    []keyring.EncryptedDataKey
+	// StoredContext is the header's context; Context the full one.
+	StoredContext, Context map[string]string
+}
+
+// authErr is an authentication failure that also says why where the reason
+// is public (a keyring that holds none of the item's keys).
+type authErr struct{ cause error }
+
+func (e authErr) Error() string   { return ErrAuthentication.Error() + ": " + e.cause.Error() }
+func (e authErr) Unwrap() []error { return []error{ErrAuthentication, e.cause} }
+
+// Decrypt verifies item and returns its plaintext without the header and
+// footer. Every failure of authenticity matches ErrAuthentication and
+// returns no item; errors of a keyring's backend (a KMS that cannot be
+// reached) are returned wrapped.
+func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, *Parsed, error) {
+	headAV, ok1 := item[HeaderAttribute].(*types.AttributeValueMemberB)
+	footAV, ok2 := item[FooterAttribute].(*types.AttributeValueMemberB)
+	if !ok1 || !ok2 || headAV == nil || footAV == nil {
+		return nil, nil, ErrAuthentication
+	}
+	for _, k := range []string{cfg.PartitionKey, cfg.SortKey} {
+		if k == "" {
+			continue
+		}
+		if _, ok := item[k]; !ok {
+			return nil, nil, ErrAuthentication
+		}
+	}
+	raw := headAV.Value
+	h, err := header.Parse(raw)
+	if err != nil {
+		return nil, nil, ErrAuthentication
+	}
+	// The signed attributes in canonical order, and their actions from the
+	// legend.
+	names := make([]string, 0, len(item))
+	for name := range item {
+		if name == HeaderAttribute || name == FooterAttribute || cfg.Unsigned(name) {
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 || len(names) != len(h.Legend) {
+		return nil, nil, ErrAuthentication
+	}
+	slices.SortFunc(names, canon.ComparePaths)
+	fields := make([]field, len(names))
+	for i, name := range names {
+		f := field{name: name}
+		switch h.Legend[i] {
+		case header.LegendEncrypt:
+			f.action = EncryptAndSign
+			b, ok := item[name].(*types.AttributeValueMemberB)
+			if !ok || b == nil || len(b.Value) < 2+16 {
+				return nil, nil, ErrAuthentication
+			}
+			f.value = b.Value
+		case header.LegendContext:
+			f.action = SignAndIncludeInContext
+		default:
+			f.action = SignOnly
+		}
+		if f.action != EncryptAndSign {
+			if f.value, f.typeID, err = ddbattr.Append(nil, item[name]); err != nil {
+				return nil, nil, ErrAuthentication
+			}
+		}
+		fields[i] = f
+	}
+	ec, required, err := baseContext(cfg, h.Version, item, fields)
+	if err != nil {
+		return nil, nil, ErrAuthentication
+	}
+	mat, err := cfg.Manager.DecryptionMaterials(ctx, keyring.DecryptionRequest{
+		Suite: h.Suite, EncryptedDataKeys: h.EDKs, StoredContext: h.Context, ReproducedContext: ec, RequiredKeys: required,
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, ErrAuthentication):
+			return nil, nil, ErrAuthentication
+		case errors.Is(err, keyring.ErrNoDecryptableKey), errors.Is(err, keyring.ErrEncryptionContext), errors.Is(err, keyring.ErrUnsupportedSuite):
+			return nil, nil, authErr{err} // decided by unsigned header fields
+		}
+		return nil, nil, fmt.Errorf("decryption materials: %w", err)
+	}
+	defer mat.Zero()
+	if mat.Suite() != h.Suite {
+		return nil, nil, ErrAuthentication
+	}
+	dataKey := mat.DataKey()
+	ck := header.CommitKey(dataKey, &h.MessageID)
+	okCommit := header.VerifyCommitment(ck, raw)
+	clear(ck)
+	if !okCommit {
+		return nil, nil, ErrAuthentication
+	}
+	foot, err := footer.Parse(footAV.Value, len(h.EDKs), h.Suite.Signed())
+	if err != nil {
+		return nil, nil, ErrAuthentication
+	}
+	aad, err := keyring.AppendCountedContext(nil, mat.EncryptionContext())
+	if err != nil {
+		return nil, nil, ErrAuthentication
+	}
+	hash := canon.NewHash(cfg.Table, raw, aad)
+	for _, f := range fields {
+		if f.action == EncryptAndSign {
+			hash.AddEncrypted(f.name, f.value)
+		} else {
+			hash.AddPlaintext(f.name, f.typeID, f.value)
+		}
+	}
+	sum := hash.Sum()
+	if !footer.AnyTagMatches(foot.Tags, mat.SymmetricSigningKey(), &sum) {
+		return nil, nil, ErrAuthentication
+	}
+	if h.Suite.Signed() && !footer.Verify(mat.VerificationKey(), &sum, foot.Signature) {
+		return nil, nil, ErrAuthentication
+	}
+
+	// Verified: decrypt.
+	root, err := fieldRoot(dataKey, &h.MessageID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(map[string]types.AttributeValue, len(item))
+	for name, v := range item {
+		if name != HeaderAttribute && name != FooterAttribute {
+			out[name] = v
+		}
+	}
+	actions := make(map[string]Action, len(fields))
+	var path []byte
+	offset := uint32(0)
+	for _, f := range fields {
+		actions[f.name] = f.action
+		if f.action != EncryptAndSign {
+			continue
+		}
+		key, nonce := canon.FieldKey(root, offset)
+		offset++
+		g, err := newGCM(key[:])
+		clear(key[:])
+		if err != nil {
+			clear(out)
+			return nil, nil, err
+		}
+		path = canon.AppendPath(path[:0], cfg.Table, f.name)
+		pt, err := g.Open(nil, nonce[:], f.value[2:], path)
+		if err != nil {
+			clear(out)
+			return nil, nil, ErrAuthentication
+		}
+		t := uint16(f.value[0])<<8 | uint16(f.value[1])
+		v, err := ddbattr.Parse(t, pt)
+		if err != nil {
+			clear(pt)
+			clear(out)
+			return nil, nil, ErrAuthentication
+		}
+		out[f.name] = v
+	}
+	return out, &Parsed{
+		Version: h.Version, Suite: h.Suite, Actions: actions, EDKs: h.EDKs,
+		StoredContext: h.Context, Context: mat.EncryptionContext(),
+	}, nil
+}

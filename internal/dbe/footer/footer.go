@@ -1,0 +1,100 @@
+// Package footer is the DB-ESDK item footer, the aws_dbe_foot attribute
+// (specification structured-encryption/footer.md): one 48-byte HMAC-SHA384
+// recipient tag per encrypted data key over the canonical hash, and under
+// suite 0x6701 an ECDSA P-384 signature of it.
+//
+// The specification says the signature is 0 or 96 bytes; every stored item
+// and the MPL primitives use a DER signature of exactly 103 bytes, and that
+// is what this package writes (signing again until the DER form has that
+// length) and reads.
+//
+// Bounds: [Parse] allocates one slice header per 48 input bytes and aliases
+// the input.
+package footer
+
+import (
+	"crypto/ecdsa"
+	"crypto/hmac"
+	"crypto/sha512"
+	"errors"
+	"io"
+)
+
+const (
+	// TagLength is the length of one recipient tag.
+	TagLength = 48
+	// SignatureLength is the length of the DER ECDSA P-384 signature.
+	SignatureLength = 103
+)
+
+// ErrMalformed: the footer does not fit the header's EDK count or suite.
+var ErrMalformed = errors.New("footer: malformed aws_dbe_foot")
+
+// Footer is a parsed footer; slices alias the input.
+type Footer struct {
+	Tags      [][]byte
+	Signature []byte // nil under suite 0x6700
+}
+
+// Parse splits b into nTags tags and, when signed, the signature.
+func Parse(b []byte, nTags int, signed bool) (*Footer, error) {
+	want := nTags * TagLength
+	if signed {
+		want += SignatureLength
+	}
+	if nTags < 1 || len(b) != want {
+		return nil, ErrMalformed
+	}
+	f := &Footer{Tags: make([][]byte, nTags)}
+	for i := range f.Tags {
+		f.Tags[i] = b[i*TagLength : (i+1)*TagLength : (i+1)*TagLength]
+	}
+	if signed {
+		f.Signature = b[nTags*TagLength:]
+	}
+	return f, nil
+}
+
+// Tag returns HMAC-SHA384(key, hash).
+func Tag(key []byte, hash *[48]byte) [TagLength]byte {
+	m := hmac.New(sha512.New384, key)
+	m.Write(hash[:])
+	var out [TagLength]byte
+	m.Sum(out[:0])
+	return out
+}
+
+// AnyTagMatches reports whether one of tags is the tag of hash under key;
+// each comparison is constant time.
+func AnyTagMatches(tags [][]byte, key []byte, hash *[48]byte) bool {
+	want := Tag(key, hash)
+	found := false
+	for _, t := range tags {
+		if hmac.Equal(t, want[:]) {
+			found = true
+		}
+	}
+	return found
+}
+
+// Sign returns the 103-byte DER ECDSA P-384 signature of hash (which the
+// signature hashes again with SHA-384, as the MPL's ECDSA sign does).
+func Sign(rand io.Reader, key *ecdsa.PrivateKey, hash *[48]byte) ([]byte, error) {
+	d := sha512.Sum384(hash[:])
+	for range 64 {
+		sig, err := ecdsa.SignASN1(rand, key, d[:])
+		if err != nil {
+			return nil, err
+		}
+		if len(sig) == SignatureLength {
+			return sig, nil
+		}
+	}
+	return nil, errors.New("footer: no 103-byte ECDSA signature in 64 attempts")
+}
+
+// Verify checks an ECDSA P-384 signature of hash.
+func Verify(pub *ecdsa.PublicKey, hash *[48]byte, sig []byte) bool {
+	d := sha512.Sum384(hash[:])
+	return ecdsa.VerifyASN1(pub, d[:], sig)
+}
