@@ -32,7 +32,16 @@ const (
 	// EncryptAndSign replaces the attribute by its ciphertext, which the
 	// signature covers.
 	EncryptAndSign
+	// SignAndIncludeInEncryptionContext is the DB-ESDK's
+	// SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT: signed, in plaintext, and its
+	// value also bound into the encryption context handed to the keyring
+	// (format version 2). Only the DB-ESDK format has it; a DDBEC encryptor
+	// refuses a policy that uses it.
+	SignAndIncludeInEncryptionContext
 )
+
+// Signs reports whether a puts the attribute under the signature.
+func (a Action) Signs() bool { return a != DoNothing }
 
 // String returns the action's Go name.
 func (a Action) String() string {
@@ -43,22 +52,28 @@ func (a Action) String() string {
 		return "SignOnly"
 	case EncryptAndSign:
 		return "EncryptAndSign"
+	case SignAndIncludeInEncryptionContext:
+		return "SignAndIncludeInEncryptionContext"
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
 
 // Parse reads an action as the test vectors and the CLI spell it:
-// "encrypt", "sign", "nothing" (or the Go names).
+// "encrypt", "sign", "nothing", "context" (or the Go names, or the DB-ESDK
+// names such as ENCRYPT_AND_SIGN).
 func Parse(s string) (Action, error) {
 	switch s {
-	case "encrypt", "EncryptAndSign", "encrypt-and-sign":
+	case "encrypt", "EncryptAndSign", "encrypt-and-sign", "ENCRYPT_AND_SIGN":
 		return EncryptAndSign, nil
-	case "sign", "SignOnly", "sign-only":
+	case "sign", "SignOnly", "sign-only", "SIGN_ONLY":
 		return SignOnly, nil
-	case "nothing", "DoNothing", "do-nothing":
+	case "nothing", "DoNothing", "do-nothing", "DO_NOTHING":
 		return DoNothing, nil
+	case "context", "SignAndIncludeInEncryptionContext", "sign-and-include-in-encryption-context",
+		"SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT", "CONTEXT_AND_SIGN":
+		return SignAndIncludeInEncryptionContext, nil
 	}
-	return 0, fmt.Errorf("%w: unknown action (want encrypt, sign or nothing)", ErrInvalidPolicy)
+	return 0, fmt.Errorf("%w: unknown action %q (want encrypt, sign, context or nothing)", ErrInvalidPolicy, s)
 }
 
 // Reserved attribute names: the material description and the signature.
@@ -119,7 +134,7 @@ type Policy struct {
 
 // New validates opts and returns the policy.
 func New(opts Options) (*Policy, error) {
-	if opts.Default > EncryptAndSign {
+	if opts.Default > SignAndIncludeInEncryptionContext {
 		return nil, fmt.Errorf("%w: unknown default action %d", ErrInvalidPolicy, opts.Default)
 	}
 	p := &Policy{def: opts.Default, overrides: maps.Clone(opts.Overrides), keys: [2]string{opts.PartitionKey, opts.SortKey}}
@@ -129,7 +144,7 @@ func New(opts Options) (*Policy, error) {
 	for _, name := range slices.Sorted(maps.Keys(p.overrides)) {
 		a := p.overrides[name]
 		switch {
-		case a > EncryptAndSign:
+		case a > SignAndIncludeInEncryptionContext:
 			return nil, &PolicyError{name, fmt.Errorf("unknown action %d", a)}
 		case IsReserved(name):
 			return nil, &PolicyError{name, ErrReservedName}
@@ -192,6 +207,20 @@ func (p *Policy) Keys() (partition, sort string) { return p.keys[0], p.keys[1] }
 
 // Overrides returns a copy of the per-attribute overrides.
 func (p *Policy) Overrides() map[string]Action { return maps.Clone(p.overrides) }
+
+// HasContext reports whether any attribute may resolve to
+// SignAndIncludeInEncryptionContext (DB-ESDK format version 2).
+func (p *Policy) HasContext() bool {
+	if p.def == SignAndIncludeInEncryptionContext {
+		return true
+	}
+	for _, a := range p.overrides {
+		if a == SignAndIncludeInEncryptionContext {
+			return true
+		}
+	}
+	return false
+}
 
 // Encrypts reports whether any attribute may resolve to EncryptAndSign.
 func (p *Policy) Encrypts() bool {

@@ -138,7 +138,7 @@ func TestNewValidation(t *testing.T) {
 		},
 		{
 			name:     "unknown override action",
-			opts:     actions.Options{Overrides: map[string]actions.Action{"a": actions.Action(3)}},
+			opts:     actions.Options{Overrides: map[string]actions.Action{"a": actions.Action(4)}},
 			wantAttr: "a",
 			wantIs:   []error{actions.ErrInvalidPolicy},
 		},

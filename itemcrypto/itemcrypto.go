@@ -17,6 +17,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
@@ -44,8 +45,18 @@ type Config struct {
 	// Policy gives each attribute its action and names the key attributes.
 	// Required.
 	Policy *actions.Policy
-	// Provider hands out the keys. Required.
+	// Provider hands out the keys of the DDBEC format. Required for
+	// FormatDDBEC, and for a DB-ESDK table whose LegacyPolicy reads or
+	// writes DDBEC items.
 	Provider cmp.Provider
+	// Format is what Encrypt writes: FormatDDBEC (the zero value) or
+	// FormatDBESDK. Decrypt reads the format from the item: a DB-ESDK item
+	// (aws_dbe_head and aws_dbe_foot) needs DBESDK, a DDBEC item Provider.
+	Format Format
+	// DBESDK configures the AWS Database Encryption SDK format. Required
+	// for FormatDBESDK; with FormatDDBEC it lets the encryptor read DB-ESDK
+	// items too (a rollback of a migration).
+	DBESDK *DBESDKConfig
 }
 
 // Options tune an [Encryptor]. The zero value is the default.
@@ -67,6 +78,8 @@ type Encryptor struct {
 	pk, sk    string
 	tableHash [32]byte
 	opts      Options
+	format    Format
+	dbesdk    *dbesdkState // nil without Config.DBESDK
 }
 
 // New validates cfg and returns an Encryptor.
@@ -77,8 +90,20 @@ func New(cfg Config, optFns ...func(*Options)) (*Encryptor, error) {
 	if cfg.Policy == nil {
 		return nil, errors.New("itemcrypto: Config.Policy is required")
 	}
-	if cfg.Provider == nil {
-		return nil, errors.New("itemcrypto: Config.Provider is required")
+	switch cfg.Format {
+	case FormatDDBEC:
+		if cfg.Provider == nil {
+			return nil, errors.New("itemcrypto: Config.Provider is required for the DDBEC format")
+		}
+		if cfg.Policy.HasContext() {
+			return nil, errors.New("itemcrypto: SignAndIncludeInEncryptionContext exists only in the DB-ESDK format (Config.Format)")
+		}
+	case FormatDBESDK:
+		if cfg.DBESDK == nil {
+			return nil, errors.New("itemcrypto: Config.DBESDK is required for the DB-ESDK format")
+		}
+	default:
+		return nil, fmt.Errorf("itemcrypto: unknown Config.Format %d", cfg.Format)
 	}
 	var opts Options
 	for _, fn := range optFns {
@@ -90,7 +115,13 @@ func New(cfg Config, optFns ...func(*Options)) (*Encryptor, error) {
 	if opts.MaxItemSize == 0 {
 		opts.MaxItemSize = DefaultMaxItemSize
 	}
-	e := &Encryptor{table: cfg.TableName, policy: cfg.Policy, provider: cfg.Provider, opts: opts}
+	e := &Encryptor{table: cfg.TableName, policy: cfg.Policy, provider: cfg.Provider, opts: opts, format: cfg.Format}
+	if cfg.DBESDK != nil {
+		var err error
+		if e.dbesdk, err = newDBESDK(cfg, cfg.Policy, &e.opts); err != nil {
+			return nil, err
+		}
+	}
 	e.pk, e.sk = cfg.Policy.Keys()
 	e.tableHash = tableHash(cfg.TableName)
 	return e, nil
@@ -191,6 +222,16 @@ func putScratch(p *[]byte, b []byte) {
 // added. item is not modified. When the policy does nothing to any
 // attribute, the item is returned as is (a shallow copy), unsigned.
 func (e *Encryptor) Encrypt(ctx context.Context, item Item) (Item, error) {
+	if !e.writesDDBEC() {
+		return e.encryptDBESDK(ctx, item)
+	}
+	if e.dbesdk != nil && dbe.IsItem(item) {
+		return nil, &AttributeError{Name: dbe.HeaderAttribute, Err: ErrReservedAttribute}
+	}
+	return e.encryptDDBEC(ctx, item)
+}
+
+func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	if e.policy.NoOp() {
 		return maps.Clone(item), nil
 	}
@@ -306,7 +347,34 @@ func approxSize(v types.AttributeValue) int {
 // description and a misconfigured reader look the same. Errors of the
 // provider's own (a KMS that cannot be reached) are returned wrapped. Items are read with the reader's own policy:
 // it must give every stored attribute the action the writer gave it.
+//
+// With a DB-ESDK configuration the item's own attributes say its format: a
+// DB-ESDK item is verified and decrypted with the keyring, a DDBEC item with
+// the provider when the configuration reads DDBEC items, and an item with
+// neither is returned as it is only under a plaintext policy that allows
+// it; any other case is an error matching both [ErrAuthentication] (the
+// item may have lost its header) and [ErrFormatNotAllowed].
 func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
+	if e.dbesdk == nil {
+		return e.decryptDDBEC(ctx, item)
+	}
+	switch {
+	case dbe.IsItem(item):
+		return e.decryptDBESDK(ctx, item)
+	case isDDBECItem(item):
+		if !e.readsDDBEC() {
+			return nil, authError{fmt.Errorf("%w: a DDBEC item, and LegacyPolicy is %s", ErrFormatNotAllowed, e.dbesdk.legacy)}
+		}
+		return e.decryptDDBEC(ctx, item)
+	case e.dbesdk.plaintext != ForbidPlaintextWriteForbidPlaintextRead:
+		return maps.Clone(item), nil
+	case e.format == FormatDDBEC:
+		return e.decryptDDBEC(ctx, item)
+	}
+	return nil, authError{fmt.Errorf("%w: a plaintext item (no aws_dbe_head/aws_dbe_foot, no DDBEC signature), and PlaintextPolicy is %s", ErrFormatNotAllowed, e.dbesdk.plaintext)}
+}
+
+func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	if e.policy.NoOp() {
 		return maps.Clone(item), nil
 	}

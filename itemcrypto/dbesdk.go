@@ -1,0 +1,298 @@
+package itemcrypto
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+)
+
+// Format is an item format.
+type Format uint8
+
+const (
+	// FormatDDBEC is the AWS DynamoDB Encryption Client's format (the
+	// "legacy" format of the DB-ESDK): *amzn-ddb-map-desc* and
+	// *amzn-ddb-map-sig*, keys from a cmp.Provider. It is the zero value.
+	FormatDDBEC Format = iota
+	// FormatDBESDK is the AWS Database Encryption SDK's format: aws_dbe_head
+	// and aws_dbe_foot, AES-256-GCM per attribute, keys from a keyring.
+	FormatDBESDK
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatDDBEC:
+		return "ddbec"
+	case FormatDBESDK:
+		return "dbesdk"
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
+}
+
+// ParseFormat reads "ddbec" or "dbesdk".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "ddbec", "legacy":
+		return FormatDDBEC, nil
+	case "dbesdk", "db-esdk":
+		return FormatDBESDK, nil
+	}
+	return 0, fmt.Errorf("itemcrypto: unknown format %q (want ddbec or dbesdk)", s)
+}
+
+// LegacyPolicy is the DB-ESDK legacy override: whether a DB-ESDK table
+// still reads, and writes, DDBEC items (with Config.Provider), for a
+// migration from the AWS DynamoDB Encryption Client.
+type LegacyPolicy uint8
+
+const (
+	// ForbidLegacyEncryptForbidLegacyDecrypt: DDBEC items are refused. The
+	// zero value.
+	ForbidLegacyEncryptForbidLegacyDecrypt LegacyPolicy = iota
+	// ForbidLegacyEncryptAllowLegacyDecrypt: DDBEC items are read, new
+	// items are written in the DB-ESDK format.
+	ForbidLegacyEncryptAllowLegacyDecrypt
+	// ForceLegacyEncryptAllowLegacyDecrypt: DDBEC items are read and
+	// written; DB-ESDK items are still read.
+	ForceLegacyEncryptAllowLegacyDecrypt
+)
+
+func (p LegacyPolicy) String() string {
+	return [...]string{"FORBID_LEGACY_ENCRYPT_FORBID_LEGACY_DECRYPT", "FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT", "FORCE_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT"}[min(int(p), 2)]
+}
+
+// PlaintextPolicy is the DB-ESDK plaintext override, for a migration of a
+// table of plaintext items.
+type PlaintextPolicy uint8
+
+const (
+	// ForbidPlaintextWriteForbidPlaintextRead: every item is encrypted and
+	// a plaintext item is an error. The zero value.
+	ForbidPlaintextWriteForbidPlaintextRead PlaintextPolicy = iota
+	// ForbidPlaintextWriteAllowPlaintextRead: items are encrypted; items
+	// with neither DB-ESDK nor DDBEC attributes are returned as they are.
+	ForbidPlaintextWriteAllowPlaintextRead
+	// ForcePlaintextWriteAllowPlaintextRead: items are written as they are;
+	// plaintext items are read as they are, encrypted ones decrypted.
+	ForcePlaintextWriteAllowPlaintextRead
+)
+
+func (p PlaintextPolicy) String() string {
+	return [...]string{"FORBID_PLAINTEXT_WRITE_FORBID_PLAINTEXT_READ", "FORBID_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ", "FORCE_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ"}[min(int(p), 2)]
+}
+
+// DBESDKConfig configures the AWS Database Encryption SDK format of a table.
+// Config.TableName is its logical table name and Config.Policy its
+// attribute actions and key names.
+type DBESDKConfig struct {
+	// Keyring wraps the data keys; or set MaterialsManager. Exactly one is
+	// required. A Keyring is used through keyring.NewDefaultManager.
+	Keyring          keyring.Keyring
+	MaterialsManager keyring.MaterialsManager
+	// Suite is the algorithm suite of new items; 0 is the DB-ESDK default,
+	// keyring.SuiteECDSAP384. Reading takes the suite from the item.
+	Suite keyring.Suite
+	// AllowedUnsigned and AllowedUnsignedPrefix name the attributes outside
+	// the signature (the DB-ESDK's allowedUnsignedAttributes and
+	// allowedUnsignedAttributePrefix). Every DoNothing attribute must be
+	// one of them, and none of them may have another action.
+	AllowedUnsigned       []string
+	AllowedUnsignedPrefix string
+	// LegacyPolicy and PlaintextPolicy are the DB-ESDK overrides; at most
+	// one of them may be set. A LegacyPolicy other than the zero value
+	// needs Config.Provider.
+	LegacyPolicy    LegacyPolicy
+	PlaintextPolicy PlaintextPolicy
+}
+
+// Errors of the DB-ESDK format.
+var (
+	// ErrUnsignedAttribute: a DoNothing attribute outside AllowedUnsigned
+	// and the prefix, or an allowed-unsigned attribute with another action.
+	ErrUnsignedAttribute = errors.New("itemcrypto: DoNothing attributes must be listed in AllowedUnsigned or carry AllowedUnsignedPrefix, and only they")
+	// ErrFormatNotAllowed: the item's format is one the configuration does
+	// not read (a DDBEC item without a legacy policy that allows it, a
+	// plaintext item without a plaintext policy that allows it, a DB-ESDK
+	// item without a DB-ESDK configuration).
+	ErrFormatNotAllowed = errors.New("itemcrypto: item format not allowed by the configuration")
+)
+
+// dbesdkState is the validated DB-ESDK half of an Encryptor.
+type dbesdkState struct {
+	cfg       dbe.Config
+	legacy    LegacyPolicy
+	plaintext PlaintextPolicy
+	unsigned  []string
+	prefix    string
+}
+
+func newDBESDK(c Config, policy *actions.Policy, opts *Options) (*dbesdkState, error) {
+	d := c.DBESDK
+	if (d.Keyring == nil) == (d.MaterialsManager == nil) {
+		return nil, errors.New("itemcrypto: DBESDKConfig needs exactly one of Keyring and MaterialsManager")
+	}
+	if d.Suite != 0 && !d.Suite.Valid() {
+		return nil, fmt.Errorf("itemcrypto: DBESDKConfig.Suite: %w: %s", keyring.ErrUnsupportedSuite, d.Suite)
+	}
+	if d.LegacyPolicy != ForbidLegacyEncryptForbidLegacyDecrypt && d.PlaintextPolicy != ForbidPlaintextWriteForbidPlaintextRead {
+		return nil, errors.New("itemcrypto: DBESDKConfig: LegacyPolicy and PlaintextPolicy cannot both be set")
+	}
+	if d.LegacyPolicy > ForceLegacyEncryptAllowLegacyDecrypt || d.PlaintextPolicy > ForcePlaintextWriteAllowPlaintextRead {
+		return nil, errors.New("itemcrypto: DBESDKConfig: unknown LegacyPolicy or PlaintextPolicy")
+	}
+	if d.LegacyPolicy != ForbidLegacyEncryptForbidLegacyDecrypt && c.Provider == nil {
+		return nil, fmt.Errorf("itemcrypto: DBESDKConfig.LegacyPolicy %s needs Config.Provider to read DDBEC items", d.LegacyPolicy)
+	}
+	pk, sk := policy.Keys()
+	if pk == "" {
+		return nil, errors.New("itemcrypto: the DB-ESDK format needs the partition key name (actions.Options.PartitionKey)")
+	}
+	mm := d.MaterialsManager
+	if mm == nil {
+		mm = keyring.NewDefaultManager(d.Keyring, func(o *keyring.ManagerOptions) { o.Rand = opts.Rand })
+	}
+	s := &dbesdkState{legacy: d.LegacyPolicy, plaintext: d.PlaintextPolicy, unsigned: slices.Clone(d.AllowedUnsigned), prefix: d.AllowedUnsignedPrefix}
+	version := byte(1)
+	if policy.HasContext() {
+		version = 2
+	}
+	for _, k := range []string{pk, sk} {
+		if k != "" && s.isUnsigned(k) {
+			return nil, &AttributeError{Name: k, Action: policy.Action(k), Err: ErrUnsignedAttribute}
+		}
+	}
+	for name, a := range policy.Overrides() {
+		if (a == actions.DoNothing) != s.isUnsigned(name) && name != pk && name != sk {
+			return nil, &AttributeError{Name: name, Action: a, Err: ErrUnsignedAttribute}
+		}
+		if (name == pk || name == sk) && a == actions.DoNothing {
+			return nil, &AttributeError{Name: name, Action: a, Err: dbe.ErrKeyNotSigned}
+		}
+	}
+	s.cfg = dbe.Config{
+		Table: c.TableName, PartitionKey: pk, SortKey: sk, Version: version, Suite: d.Suite, Manager: mm, Rand: opts.Rand,
+		Unsigned: s.isUnsigned,
+		Action: func(name string) (dbe.Action, error) {
+			a := policy.Action(name)
+			if name == pk || name == sk {
+				if version == 2 {
+					return dbe.SignAndIncludeInContext, nil
+				}
+				return dbe.SignOnly, nil
+			}
+			if (a == actions.DoNothing) != s.isUnsigned(name) {
+				return 0, ErrUnsignedAttribute
+			}
+			return toDBE(a), nil
+		},
+	}
+	return s, nil
+}
+
+func (s *dbesdkState) isUnsigned(name string) bool {
+	return slices.Contains(s.unsigned, name) || (s.prefix != "" && strings.HasPrefix(name, s.prefix))
+}
+
+func toDBE(a actions.Action) dbe.Action {
+	switch a {
+	case actions.EncryptAndSign:
+		return dbe.EncryptAndSign
+	case actions.SignOnly:
+		return dbe.SignOnly
+	case actions.SignAndIncludeInEncryptionContext:
+		return dbe.SignAndIncludeInContext
+	}
+	return dbe.DoNothing
+}
+
+func fromDBE(a dbe.Action) actions.Action {
+	switch a {
+	case dbe.EncryptAndSign:
+		return actions.EncryptAndSign
+	case dbe.SignOnly:
+		return actions.SignOnly
+	case dbe.SignAndIncludeInContext:
+		return actions.SignAndIncludeInEncryptionContext
+	}
+	return actions.DoNothing
+}
+
+// isDDBECItem reports whether item carries the DDBEC signature or
+// description attribute.
+func isDDBECItem(item Item) bool {
+	_, s := item[SignatureAttribute]
+	_, d := item[MaterialDescriptionAttribute]
+	return s || d
+}
+
+// writesDDBEC reports whether Encrypt writes the DDBEC format.
+func (e *Encryptor) writesDDBEC() bool {
+	return e.dbesdk == nil || e.format == FormatDDBEC || e.dbesdk.legacy == ForceLegacyEncryptAllowLegacyDecrypt
+}
+
+// readsDDBEC reports whether Decrypt reads DDBEC items.
+func (e *Encryptor) readsDDBEC() bool {
+	return e.provider != nil && (e.format == FormatDDBEC || e.dbesdk.legacy != ForbidLegacyEncryptForbidLegacyDecrypt)
+}
+
+func (e *Encryptor) encryptDBESDK(ctx context.Context, item Item) (Item, error) {
+	if e.dbesdk.plaintext == ForcePlaintextWriteAllowPlaintextRead {
+		return maps.Clone(item), nil
+	}
+	if isDDBECItem(item) {
+		return nil, &AttributeError{Name: SignatureAttribute, Err: ErrReservedAttribute}
+	}
+	out, err := dbe.Encrypt(ctx, &e.dbesdk.cfg, item)
+	if err != nil {
+		var ae *dbe.AttrError
+		if errors.As(err, &ae) {
+			return nil, &AttributeError{Name: ae.Name, Action: fromDBE(ae.Action), Err: classifyDBE(ae.Err)}
+		}
+		return nil, fmt.Errorf("itemcrypto: %w", err)
+	}
+	if e.opts.MaxItemSize > 0 {
+		if n := itemSize(out); n > e.opts.MaxItemSize {
+			return nil, fmt.Errorf("%w: %d bytes protected, limit %d", ErrItemTooLarge, n, e.opts.MaxItemSize)
+		}
+	}
+	return out, nil
+}
+
+func classifyDBE(err error) error {
+	switch {
+	case errors.Is(err, dbe.ErrMissingKey):
+		return ErrMissingKeyAttribute
+	case errors.Is(err, dbe.ErrReservedName):
+		return classErr{err, ErrReservedAttribute}
+	case errors.Is(err, ErrUnsignedAttribute), errors.Is(err, dbe.ErrKeyNotSigned):
+		return err
+	}
+	return classErr{err, ErrUnsupportedValue}
+}
+
+// itemSize approximates DynamoDB's item size: names plus values.
+func itemSize(item Item) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + approxSize(v)
+	}
+	return n
+}
+
+func (e *Encryptor) decryptDBESDK(ctx context.Context, item Item) (Item, error) {
+	out, _, err := dbe.Decrypt(ctx, &e.dbesdk.cfg, item)
+	if err != nil {
+		if errors.Is(err, ErrAuthentication) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("itemcrypto: %w", err)
+	}
+	return out, nil
+}
