@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	crand "crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -175,7 +174,7 @@ func EncodePublicKey(pub *ecdsa.PublicKey) string {
 	return base64.StdEncoding.EncodeToString(elliptic.MarshalCompressed(pub.Curve, pub.X, pub.Y)) //nolint:staticcheck // compressed points have no replacement API
 }
 
-var errBadPublicKey = errors.New("keyring: aws-crypto-public-key is not a compressed P-384 point")
+var errBadPublicKey = fmt.Errorf("%w: aws-crypto-public-key is not a compressed P-384 point", ErrEncryptionContext)
 
 // DecodePublicKey parses the form EncodePublicKey writes.
 func DecodePublicKey(s string) (*ecdsa.PublicKey, error) {

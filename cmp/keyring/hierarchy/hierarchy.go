@@ -311,6 +311,10 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 				return nil, keyring.ErrAuthentication
 			}
 			bk, err := k.branchKey(ctx, want, version.String())
+			if errors.Is(err, ErrBranchKeyNotFound) {
+				// The version comes from the unsigned EDK.
+				return nil, fmt.Errorf("%w: %w", keyring.ErrNoDecryptableKey, err)
+			}
 			if err != nil {
 				return nil, err
 			}
