@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -11,9 +12,11 @@ import (
 func newVectorsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "vectors",
-		Short: "Run or generate encrypted-item test vectors (scenarios.json manifests)",
-		Long: `Run or generate encrypted-item test vectors in the manifest format of the
-AWS DynamoDB Encryption Client (test/vectors/encrypted_item/scenarios.json).`,
+		Short: "Run or generate encrypted-item test vectors (DDBEC scenarios.json, DB-ESDK decrypt_*.json)",
+		Long: `Run or generate encrypted-item test vectors in the manifest formats of the
+AWS DynamoDB Encryption Client (test/vectors/encrypted_item/scenarios.json)
+and of the AWS Database Encryption SDK (TestVectors decrypt_*.json, manifest
+type aws-dbesdk-decrypt). The format is read from the manifest.`,
 	}
 	cmd.AddCommand(newVectorsRunCmd(), newVectorsGenerateCmd())
 	return cmd
@@ -22,44 +25,36 @@ AWS DynamoDB Encryption Client (test/vectors/encrypted_item/scenarios.json).`,
 func newVectorsRunCmd() *cobra.Command {
 	var network bool
 	cmd := &cobra.Command{
-		Use:   "run MANIFEST",
-		Short: "Decrypt and check every scenario of a manifest, and round-trip its plaintexts",
-		Long: `Run every scenario of a manifest: decrypt each ciphertext item and compare it
-with its plaintext, then encrypt each plaintext item and decrypt it back.
+		Use:   "run MANIFEST...",
+		Short: "Decrypt and check every scenario of the manifests, and round-trip their plaintexts",
+		Long: `Run every scenario of each manifest: decrypt each ciphertext item and compare
+it with its plaintext, then encrypt each plaintext item and decrypt it back.
+For a DB-ESDK manifest, every positive record must decrypt to its plaintext
+(numbers and set order normalized) and round-trip under its configuration,
+and every negative record must fail to decrypt.
 
 Prints one line per scenario (PASS, FAIL or SKIP), then the totals as
 "N passed, M failed, K skipped". Scenarios that need AWS KMS are skipped
 unless --network is given; providers this build lacks are skipped. The
-exit status is 1 when any scenario fails or the manifest cannot be read.`,
-		Args: cobra.ExactArgs(1),
+exit status is 1 when any scenario fails or a manifest cannot be read.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			suite, err := vectors.Load(args[0])
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			width := 0
-			for i := range suite.Manifest.Scenarios {
-				width = max(width, len(suite.Manifest.Scenarios[i].Name()))
-			}
 			var counts [3]int
-			for i := range suite.Manifest.Scenarios {
-				sc := &suite.Manifest.Scenarios[i]
-				r := suite.Run(cmd.Context(), sc, vectors.RunOptions{Network: network})
-				counts[r.Outcome]++
-				var detail string
-				switch r.Outcome {
-				case vectors.Passed:
-					detail = fmt.Sprintf("%d decrypted, %d round-tripped", r.Decrypted, r.RoundTrip)
-					if r.Unmatched > 0 {
-						detail += fmt.Sprintf(", %d without plaintext ignored", r.Unmatched)
-					}
-				default:
-					detail = r.Reason
+			for _, path := range args {
+				kind, err := vectors.ManifestType(path)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(out, "%s  %-*s  %s %s: %s\n", r.Outcome, width, sc.Name(), sc.Provider, sc.Version, detail)
+				if kind == vectors.DBESDKManifestType {
+					err = runDBESDKManifest(cmd, path, &counts)
+				} else {
+					err = runDDBECManifest(cmd, path, network, &counts)
+				}
+				if err != nil {
+					return err
+				}
 			}
-			fmt.Fprintf(out, "%d passed, %d failed, %d skipped\n", counts[vectors.Passed], counts[vectors.Failed], counts[vectors.Skipped])
+			fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed, %d skipped\n", counts[vectors.Passed], counts[vectors.Failed], counts[vectors.Skipped])
 			if n := counts[vectors.Failed]; n > 0 {
 				return quietError{fmt.Sprintf("%d scenarios failed", n)}
 			}
@@ -68,6 +63,55 @@ exit status is 1 when any scenario fails or the manifest cannot be read.`,
 	}
 	cmd.Flags().BoolVar(&network, "network", false, "also run scenarios that need AWS KMS")
 	return cmd
+}
+
+func runDBESDKManifest(cmd *cobra.Command, path string, counts *[3]int) error {
+	m, err := vectors.LoadDBESDK(path)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	base := filepath.Base(path)
+	for _, id := range m.IDs() {
+		r := m.RunDBESDK(cmd.Context(), id)
+		counts[r.Outcome]++
+		rec := m.Manifest.Tests[id]
+		detail := r.Reason
+		if r.Outcome == vectors.Passed && rec.Type == "positive-decrypt" {
+			detail = "decrypted, round-tripped"
+		}
+		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, rec.Description, rec.Type, detail)
+	}
+	return nil
+}
+
+func runDDBECManifest(cmd *cobra.Command, path string, network bool, counts *[3]int) error {
+	suite, err := vectors.Load(path)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	width := 0
+	for i := range suite.Manifest.Scenarios {
+		width = max(width, len(suite.Manifest.Scenarios[i].Name()))
+	}
+	for i := range suite.Manifest.Scenarios {
+		sc := &suite.Manifest.Scenarios[i]
+		r := suite.Run(cmd.Context(), sc, vectors.RunOptions{Network: network})
+		counts[r.Outcome]++
+		var detail string
+		switch r.Outcome {
+		case vectors.Passed:
+			detail = fmt.Sprintf("%d decrypted, %d round-tripped", r.Decrypted, r.RoundTrip)
+			if r.Unmatched > 0 {
+				detail += fmt.Sprintf(", %d without plaintext ignored", r.Unmatched)
+			}
+		default:
+			detail = r.Reason
+		}
+		fmt.Fprintf(out, "%s  %-*s  %s %s: %s\n", r.Outcome, width, sc.Name(), sc.Provider, sc.Version, detail)
+	}
+	return nil
 }
 
 func newVectorsGenerateCmd() *cobra.Command {
@@ -85,14 +129,32 @@ actions, and write a new manifest into DIR:
   DIR/ciphertext/go/NAME.json   per scenario, {"TableName": [items...]} in DynamoDB JSON
 
 Other scenarios are left out and listed as skipped. Check the result with
-"itemcrypto vectors run DIR/scenarios.json".`,
+"itemcrypto vectors run DIR/scenarios.json".
+
+From a DB-ESDK decrypt manifest (decrypt_*.json), every positive record's
+plaintext is encrypted under its own configuration and written, in the same
+manifest format, to DIR/<same file name> with a copy of the keys file as
+DIR/keys.json; negative records are skipped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			suite, err := vectors.Load(from)
+			kind, err := vectors.ManifestType(from)
 			if err != nil {
 				return err
 			}
-			written, skipped, err := suite.Generate(cmd.Context(), outDir)
+			var written, skipped []string
+			if kind == vectors.DBESDKManifestType {
+				m, err := vectors.LoadDBESDK(from)
+				if err != nil {
+					return err
+				}
+				written, skipped, err = m.GenerateDBESDK(cmd.Context(), outDir)
+			} else {
+				suite, err := vectors.Load(from)
+				if err != nil {
+					return err
+				}
+				written, skipped, err = suite.Generate(cmd.Context(), outDir)
+			}
 			out := cmd.OutOrStdout()
 			for _, name := range written {
 				fmt.Fprintf(out, "WROTE  %s\n", name)

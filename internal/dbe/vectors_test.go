@@ -11,16 +11,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 )
 
-const vectorDir = "../../../shared/vectors/dbesdk"
 
 type vecConfig struct {
 	Actions         map[string]string `json:"attributeActionsOnEncrypt"`
@@ -47,7 +46,7 @@ func staticKeyring(t testing.TB) keyring.MaterialsManager {
 			Beacon  string `json:"beaconKey"`
 		} `json:"keys"`
 	}
-	b, err := os.ReadFile(filepath.Join(vectorDir, "keys.json"))
+	b, err := os.ReadFile(filepath.Join(testenv.DBESDKVectorsDir(t), "keys.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,75 +105,8 @@ func configFor(vc vecConfig, mm keyring.MaterialsManager) *dbe.Config {
 	return cfg
 }
 
-// simple converts the harness's simplified plaintext JSON.
-func simple(t *testing.T, raw json.RawMessage) types.AttributeValue {
-	t.Helper()
-	var v any
-	d := json.NewDecoder(strings.NewReader(string(raw)))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	return toAV(t, v)
-}
-
-func toAV(t *testing.T, v any) types.AttributeValue {
-	switch v := v.(type) {
-	case json.Number:
-		return &types.AttributeValueMemberN{Value: v.String()}
-	case string:
-		return &types.AttributeValueMemberS{Value: v}
-	case bool:
-		return &types.AttributeValueMemberBOOL{Value: v}
-	case nil:
-		return &types.AttributeValueMemberNULL{Value: true}
-	case []any:
-		l := make([]types.AttributeValue, len(v))
-		for i, e := range v {
-			l[i] = toAV(t, e)
-		}
-		return &types.AttributeValueMemberL{Value: l}
-	case map[string]any:
-		if len(v) == 1 {
-			for k, e := range v {
-				switch k {
-				case "L":
-					return toAV(t, e)
-				case "M":
-					m := map[string]types.AttributeValue{}
-					for mk, mv := range e.(map[string]any) {
-						m[mk] = toAV(t, mv)
-					}
-					return &types.AttributeValueMemberM{Value: m}
-				case "NS", "SS":
-					var ss []string
-					for _, x := range e.([]any) {
-						switch x := x.(type) {
-						case json.Number:
-							ss = append(ss, x.String())
-						case string:
-							ss = append(ss, x)
-						}
-					}
-					if k == "NS" {
-						return &types.AttributeValueMemberNS{Value: ss}
-					}
-					return &types.AttributeValueMemberSS{Value: ss}
-				}
-			}
-		}
-		m := map[string]types.AttributeValue{}
-		for mk, mv := range v {
-			m[mk] = toAV(t, mv)
-		}
-		return &types.AttributeValueMemberM{Value: m}
-	}
-	t.Fatalf("unexpected %T", v)
-	return nil
-}
-
 func TestDecryptVectors(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(vectorDir, "decrypt_*.json"))
+	files, _ := filepath.Glob(filepath.Join(testenv.DBESDKVectorsDir(t), "decrypt_*.json"))
 	if len(files) == 0 {
 		t.Fatal("no vectors")
 	}
@@ -204,7 +136,10 @@ func TestDecryptVectors(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", rec.Desc, err)
 				}
-				want := simple(t, rec.Plaintext).(*types.AttributeValueMemberM).Value
+				want, err := vectors.SimpleItem(rec.Plaintext)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if !ddbjson.EqualItems(got, want, ddbattr.NormalizeNumber) {
 					gj, _ := ddbjson.MarshalItem(got)
 					wj, _ := ddbjson.MarshalItem(want)

@@ -184,3 +184,20 @@ func VectorsDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// DBESDKVectorsDir returns the directory of the shared DB-ESDK vectors
+// (decrypt_*.json, keys.json): $ITEMCRYPTO_DBESDK_VECTORS, or
+// ../shared/vectors/dbesdk beside the repository. It fails the test when
+// they are missing.
+func DBESDKVectorsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("ITEMCRYPTO_DBESDK_VECTORS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "vectors", "dbesdk")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys.json")); err != nil {
+		t.Fatalf("DB-ESDK vectors not found in %s (set ITEMCRYPTO_DBESDK_VECTORS to their directory): %v", dir, err)
+	}
+	return dir
+}
