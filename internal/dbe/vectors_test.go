@@ -20,7 +20,6 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 )
 
-
 type vecConfig struct {
 	Actions         map[string]string `json:"attributeActionsOnEncrypt"`
 	AllowedUnsigned []string          `json:"allowedUnsignedAttributes"`
