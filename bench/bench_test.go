@@ -9,13 +9,20 @@ package bench
 //	attribute2     S                      sign-only
 //	:attribute3    S                      do-nothing
 //
-// with N = 1, 10, 100 KB of random bytes, under three providers:
+// with N = 1, 10, 100 KB of random bytes, under five configurations:
 //
 //	static       32-byte AES content key + 32-byte HmacSHA256 key
 //	wrapped-aes  fresh content key per item, AESWrap under a 32-byte KEK,
 //	             32-byte HmacSHA256 key
 //	wrapped-rsa  fresh content key per item, RSA-OAEP under a 2048-bit key,
 //	             SHA256withRSA signature (one key pair per process)
+//	dbesdk-aes   the DB-ESDK format, suite 0x6700, raw AES keyring (32-byte
+//	             wrapping key): fresh data key and intermediate key per item
+//	dbesdk-aes-ecdsa  the same under suite 0x6701 (the DB-ESDK default):
+//	             plus a fresh ECDSA P-384 key pair and signature per item
+//
+// BenchmarkFloorDBESDK is the DB-ESDK cryptography by hand (see
+// dbesdk_test.go).
 //
 // BenchmarkFloor does the same cryptography by hand with the standard library
 // (fresh key, AES-256-CBC + PKCS#7, HMAC-SHA256; and back), the cost the
@@ -56,7 +63,7 @@ const tableName = "itemcrypto-bench"
 
 var sizes = []int{1, 10, 100} // KB
 
-var providers = []string{"static", "wrapped-aes", "wrapped-rsa"}
+var providers = []string{"static", "wrapped-aes", "wrapped-rsa", "dbesdk-aes", "dbesdk-aes-ecdsa"}
 
 func sizeName(kb int) string { return fmt.Sprintf("size=%dKB", kb) }
 
@@ -136,7 +143,14 @@ func newEncryptor(tb testing.TB, provider string) *itemcrypto.Encryptor {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: tableName, Policy: policy, Provider: newProvider(tb, provider)})
+	cfg := itemcrypto.Config{TableName: tableName, Policy: policy}
+	if kr, suite, ok := dbesdkKeyring(tb, provider); ok {
+		cfg.Format = itemcrypto.FormatDBESDK
+		cfg.DBESDK = &itemcrypto.DBESDKConfig{Keyring: kr, Suite: suite, AllowedUnsignedPrefix: ":"}
+	} else {
+		cfg.Provider = newProvider(tb, provider)
+	}
+	enc, err := itemcrypto.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,7 +196,11 @@ func checkEncrypted(tb testing.TB, pt, ct itemcrypto.Item) {
 			tb.Fatalf("encrypted %s = %#v, want %#v", name, ct[name], pt[name])
 		}
 	}
-	for _, name := range []string{itemcrypto.MaterialDescriptionAttribute, itemcrypto.SignatureAttribute} {
+	reserved := []string{itemcrypto.MaterialDescriptionAttribute, itemcrypto.SignatureAttribute}
+	if _, ok := ct["aws_dbe_head"]; ok {
+		reserved = []string{"aws_dbe_head", "aws_dbe_foot"}
+	}
+	for _, name := range reserved {
 		if _, ok := ct[name].(*types.AttributeValueMemberB); !ok {
 			tb.Fatalf("encrypted item has no binary %s", name)
 		}

@@ -14,10 +14,13 @@ package footer
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/sha512"
+	"encoding/asn1"
 	"errors"
 	"io"
+	"math/big"
 )
 
 const (
@@ -79,6 +82,12 @@ func AnyTagMatches(tags [][]byte, key []byte, hash *[48]byte) bool {
 
 // Sign returns the 103-byte DER ECDSA P-384 signature of hash (which the
 // signature hashes again with SHA-384, as the MPL's ECDSA sign does).
+//
+// The DER form is 103 bytes when exactly one of r and s has its top bit set.
+// The MPL signs again until that happens (two signatures on average); Sign
+// instead replaces s by n-s when needed, which is the other valid signature
+// of the same (r, hash) and flips the top bit of s, and signs again only in
+// the rare case (about 2^-7) of an r or s shorter than 48 bytes.
 func Sign(rand io.Reader, key *ecdsa.PrivateKey, hash *[48]byte) ([]byte, error) {
 	d := sha512.Sum384(hash[:])
 	for range 64 {
@@ -89,8 +98,29 @@ func Sign(rand io.Reader, key *ecdsa.PrivateKey, hash *[48]byte) ([]byte, error)
 		if len(sig) == SignatureLength {
 			return sig, nil
 		}
+		if fixed := flipS(sig); fixed != nil {
+			return fixed, nil
+		}
 	}
 	return nil, errors.New("footer: no 103-byte ECDSA signature in 64 attempts")
+}
+
+// p384N is the order of the P-384 group.
+var p384N = elliptic.P384().Params().N
+
+// flipS returns the DER signature (r, n-s) when that is 103 bytes long, or
+// nil.
+func flipS(sig []byte) []byte {
+	var parsed struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(sig, &parsed); err != nil || len(rest) != 0 {
+		return nil
+	}
+	parsed.S.Sub(p384N, parsed.S)
+	out, err := asn1.Marshal(parsed)
+	if err != nil || len(out) != SignatureLength {
+		return nil
+	}
+	return out
 }
 
 // Verify checks an ECDSA P-384 signature of hash.
