@@ -3,10 +3,10 @@ package keyring
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha512"
 	"fmt"
 	"io"
+
+	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
 const (
@@ -28,18 +28,9 @@ type UnwrapFunc func(wrapped, aad []byte) (intermediate []byte, err error)
 // deriveIntermediate returns the HMAC key and the key-encryption key of an
 // intermediate key: HKDF-SHA512, no salt, 32 bytes each.
 func deriveIntermediate(ikm []byte) (mac, kek []byte, err error) {
-	prk, err := hkdf.Extract(sha512.New, ikm, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if mac, err = hkdf.Expand(sha512.New, prk, intermediateMACInfo, KeyLength); err != nil {
-		return nil, nil, err
-	}
-	if kek, err = hkdf.Expand(sha512.New, prk, intermediateEncInfo, KeyLength); err != nil {
-		return nil, nil, err
-	}
-	clear(prk)
-	return mac, kek, nil
+	var m, k [KeyLength]byte
+	imac.HKDF32Pair(&m, &k, ikm, intermediateMACInfo, intermediateEncInfo)
+	return m[:], k[:], nil
 }
 
 var zeroNonce [12]byte

@@ -21,6 +21,8 @@ import (
 	"errors"
 	"io"
 	"math/big"
+
+	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
 const (
@@ -60,10 +62,10 @@ func Parse(b []byte, nTags int, signed bool) (*Footer, error) {
 
 // Tag returns HMAC-SHA384(key, hash).
 func Tag(key []byte, hash *[48]byte) [TagLength]byte {
-	m := hmac.New(sha512.New384, key)
+	m := imac.New384(key)
 	m.Write(hash[:])
 	var out [TagLength]byte
-	m.Sum(out[:0])
+	m.Sum384(&out)
 	return out
 }
 

@@ -11,12 +11,12 @@ package header
 
 import (
 	"crypto/hmac"
-	"crypto/sha512"
 	"encoding/binary"
 	"errors"
 	"unicode/utf8"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
 // Legend bytes: one per signed attribute in canonical order.
@@ -92,11 +92,12 @@ func CommitKey(dataKey []byte, msgID *[MessageIDLength]byte) []byte {
 // partial). The specification says HMAC-SHA384; the implementations (and
 // every stored item) use the commitment KDF's hash, SHA-512.
 func Commitment(commitKey, partial []byte) [CommitmentLength]byte {
-	m := hmac.New(sha512.New, commitKey)
+	m := imac.New512(commitKey)
 	m.Write(partial)
 	var sum [64]byte
+	m.Sum512(&sum)
 	var out [CommitmentLength]byte
-	copy(out[:], m.Sum(sum[:0]))
+	copy(out[:], sum[:])
 	return out
 }
 

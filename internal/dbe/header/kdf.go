@@ -1,20 +1,12 @@
 package header
 
-import (
-	"crypto/hkdf"
-	"crypto/sha512"
-)
+import imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 
 // hkdfSHA512 is HKDF-SHA512 with no salt and info label || msgID, 32 bytes.
 func hkdfSHA512(key []byte, label string, msgID *[MessageIDLength]byte) []byte {
-	info := make([]byte, 0, len(label)+MessageIDLength)
-	info = append(info, label...)
-	info = append(info, msgID[:]...)
-	out, err := hkdf.Key(sha512.New, key, nil, string(info), 32)
-	if err != nil {
-		panic("header: HKDF-SHA512 of 32 bytes cannot fail: " + err.Error())
-	}
-	return out
+	var out [32]byte
+	imac.HKDF32(&out, key, label, msgID[:])
+	return out[:]
 }
 
 // FieldRootKey derives the root of the per-field keys: HKDF-SHA512, no
