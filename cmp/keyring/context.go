@@ -40,11 +40,24 @@ func AppendContext(dst []byte, ec map[string]string) ([]byte, error) {
 // AppendCountedContext is AppendContext that writes the count even for an
 // empty context (the form of the DB-ESDK header and canonical record).
 func AppendCountedContext(dst []byte, ec map[string]string) ([]byte, error) {
-	if len(ec) > 0xffff {
-		return nil, fmt.Errorf("%w: %d entries, at most 65535", ErrEncryptionContext, len(ec))
+	return AppendCountedContextExcept(dst, ec, nil)
+}
+
+// AppendCountedContextExcept is AppendCountedContext of ec without the keys
+// in omit.
+func AppendCountedContextExcept(dst []byte, ec map[string]string, omit []string) ([]byte, error) {
+	keys := make([]string, 0, len(ec))
+	for k := range ec {
+		if !slices.Contains(omit, k) {
+			keys = append(keys, k)
+		}
 	}
-	dst = binary.BigEndian.AppendUint16(dst, uint16(len(ec)))
-	for _, k := range SortedKeys(ec) {
+	slices.Sort(keys)
+	if len(keys) > 0xffff {
+		return nil, fmt.Errorf("%w: %d entries, at most 65535", ErrEncryptionContext, len(keys))
+	}
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(keys)))
+	for _, k := range keys {
 		v := ec[k]
 		if len(k) > 0xffff || len(v) > 0xffff {
 			return nil, fmt.Errorf("%w: entry %q longer than 65535 bytes", ErrEncryptionContext, k)

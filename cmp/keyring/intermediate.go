@@ -27,10 +27,8 @@ type UnwrapFunc func(wrapped, aad []byte) (intermediate []byte, err error)
 
 // deriveIntermediate returns the HMAC key and the key-encryption key of an
 // intermediate key: HKDF-SHA512, no salt, 32 bytes each.
-func deriveIntermediate(ikm []byte) (mac, kek []byte, err error) {
-	var m, k [KeyLength]byte
-	imac.HKDF32Pair(&m, &k, ikm, intermediateMACInfo, intermediateEncInfo)
-	return m[:], k[:], nil
+func deriveIntermediate(ikm []byte, mac, kek *[KeyLength]byte) {
+	imac.HKDF32Pair(mac, kek, ikm, intermediateMACInfo, intermediateEncInfo)
 }
 
 var zeroNonce [12]byte
@@ -52,33 +50,30 @@ func WrapIntermediate(rand io.Reader, m *EncryptionMaterials, providerID string,
 	if m.dataKey == nil {
 		return fmt.Errorf("%w: no data key to wrap", ErrInvalidMaterials)
 	}
-	aad, err := AppendContext(nil, m.ec)
+	aad, err := m.SerializedContext()
 	if err != nil {
 		return err
 	}
-	ikm := make([]byte, KeyLength)
-	defer clear(ikm)
-	if _, err := io.ReadFull(rand, ikm); err != nil {
+	var ikm, mac, kek [KeyLength]byte
+	defer clear(ikm[:])
+	defer clear(mac[:])
+	defer clear(kek[:])
+	if _, err := io.ReadFull(rand, ikm[:]); err != nil {
 		return fmt.Errorf("keyring: generating intermediate key: %w", err)
 	}
-	mac, kek, err := deriveIntermediate(ikm)
+	deriveIntermediate(ikm[:], &mac, &kek)
+	info, wrapped, err := wrap(ikm[:], aad)
 	if err != nil {
 		return err
 	}
-	defer clear(mac)
-	defer clear(kek)
-	info, wrapped, err := wrap(ikm, aad)
-	if err != nil {
-		return err
-	}
-	a, err := gcm(kek)
+	a, err := gcm(kek[:])
 	if err != nil {
 		return err
 	}
 	ct := make([]byte, 0, WrappedDataKeyLength+len(wrapped))
 	ct = a.Seal(ct, zeroNonce[:], m.dataKey, aad)
 	ct = append(ct, wrapped...)
-	return m.AddEncryptedDataKey(EncryptedDataKey{ProviderID: providerID, ProviderInfo: info, Ciphertext: ct}, mac)
+	return m.AddEncryptedDataKey(EncryptedDataKey{ProviderID: providerID, ProviderInfo: info, Ciphertext: ct}, mac[:])
 }
 
 // UnwrapIntermediate reverses WrapIntermediate for one encrypted data key
@@ -89,7 +84,7 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 	if len(ciphertext) < WrappedDataKeyLength {
 		return ErrAuthentication
 	}
-	aad, err := AppendContext(nil, m.ec)
+	aad, err := m.SerializedContext()
 	if err != nil {
 		return err
 	}
@@ -101,13 +96,11 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 	if len(ikm) != KeyLength {
 		return ErrAuthentication
 	}
-	mac, kek, err := deriveIntermediate(ikm)
-	if err != nil {
-		return err
-	}
-	defer clear(mac)
-	defer clear(kek)
-	a, err := gcm(kek)
+	var mac, kek [KeyLength]byte
+	defer clear(mac[:])
+	defer clear(kek[:])
+	deriveIntermediate(ikm, &mac, &kek)
+	a, err := gcm(kek[:])
 	if err != nil {
 		return err
 	}
@@ -116,5 +109,5 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 		return ErrAuthentication
 	}
 	defer clear(dk)
-	return m.SetDataKey(dk, mac)
+	return m.SetDataKey(dk, mac[:])
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 )
 
 // EncryptionRequest asks a [MaterialsManager] for the materials of one item.
@@ -91,7 +92,10 @@ func (d *defaultManager) EncryptionMaterials(ctx context.Context, req Encryption
 		}
 		ec[PublicKeyContextKey] = EncodePublicKey(&signer.PublicKey)
 	}
-	m, err := NewEncryptionMaterials(suite, ec, req.RequiredKeys)
+	if !suite.Signed() {
+		ec = maps.Clone(ec)
+	}
+	m, err := newEncryptionMaterials(suite, ec, slices.Clone(req.RequiredKeys))
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +131,10 @@ func (d *defaultManager) DecryptionMaterials(ctx context.Context, req Decryption
 			return nil, err
 		}
 	}
-	m, err := NewDecryptionMaterials(req.Suite, ec)
-	if err != nil {
-		return nil, err
+	if !req.Suite.Valid() {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, req.Suite)
 	}
+	m := &DecryptionMaterials{suite: req.Suite, ec: ec} // ec is MergeContext's own map
 	m.verifier = verifier
 	if err := d.kr.OnDecrypt(ctx, m, req.EncryptedDataKeys); err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ type EncryptionMaterials struct {
 	edks        []EncryptedDataKey
 	signingKeys [][]byte
 	signer      *ecdsa.PrivateKey
+	aad         []byte // SerializedContext, once
 }
 
 // NewEncryptionMaterials returns materials for suite and the full encryption
@@ -46,7 +47,34 @@ func NewEncryptionMaterials(suite Suite, ec map[string]string, required []string
 			return nil, fmt.Errorf("%w: required key %q missing", ErrEncryptionContext, k)
 		}
 	}
-	return &EncryptionMaterials{suite: suite, ec: maps.Clone(ec), required: slices.Clone(required)}, nil
+	return newEncryptionMaterials(suite, maps.Clone(ec), slices.Clone(required))
+}
+
+// newEncryptionMaterials is NewEncryptionMaterials that takes ownership of
+// ec and required.
+func newEncryptionMaterials(suite Suite, ec map[string]string, required []string) (*EncryptionMaterials, error) {
+	if !suite.Valid() {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, suite)
+	}
+	for _, k := range required {
+		if _, ok := ec[k]; !ok {
+			return nil, fmt.Errorf("%w: required key %q missing", ErrEncryptionContext, k)
+		}
+	}
+	return &EncryptionMaterials{suite: suite, ec: ec, required: required}, nil
+}
+
+// SerializedContext returns the MPL serialization of the encryption
+// context ([AppendContext]), computed once. Do not modify it.
+func (m *EncryptionMaterials) SerializedContext() ([]byte, error) {
+	if m.aad == nil {
+		aad, err := AppendContext(make([]byte, 0, 64*len(m.ec)), m.ec)
+		if err != nil {
+			return nil, err
+		}
+		m.aad = aad
+	}
+	return m.aad, nil
 }
 
 // Suite returns the algorithm suite.
@@ -138,6 +166,7 @@ type DecryptionMaterials struct {
 	dataKey    []byte
 	signingKey []byte
 	verifier   *ecdsa.PublicKey
+	aad        []byte
 }
 
 // NewDecryptionMaterials returns materials for suite and the full
@@ -147,6 +176,19 @@ func NewDecryptionMaterials(suite Suite, ec map[string]string) (*DecryptionMater
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, suite)
 	}
 	return &DecryptionMaterials{suite: suite, ec: maps.Clone(ec)}, nil
+}
+
+// SerializedContext returns the MPL serialization of the encryption
+// context ([AppendContext]), computed once. Do not modify it.
+func (m *DecryptionMaterials) SerializedContext() ([]byte, error) {
+	if m.aad == nil {
+		aad, err := AppendContext(make([]byte, 0, 64*len(m.ec)), m.ec)
+		if err != nil {
+			return nil, err
+		}
+		m.aad = aad
+	}
+	return m.aad, nil
 }
 
 // Suite returns the algorithm suite.

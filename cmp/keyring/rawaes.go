@@ -3,12 +3,12 @@ package keyring
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 )
 
 // RawAESOptions tune [NewRawAES].
@@ -25,7 +25,7 @@ type RawAESOptions struct {
 // IV as provider info.
 type RawAES struct {
 	namespace, name string
-	key             *[]byte // behind a pointer: copies of RawAES share, never print it
+	aead            cipher.AEAD // AES-GCM under the wrapping key; safe for concurrent use
 	rand            io.Reader
 }
 
@@ -53,8 +53,11 @@ func NewRawAES(namespace, name string, key []byte, optFns ...func(*RawAESOptions
 	if o.Rand == nil {
 		o.Rand = crand.Reader
 	}
-	k := slices.Clone(key)
-	return &RawAES{namespace: namespace, name: name, key: &k, rand: o.Rand}, nil
+	a, err := gcm(key) // the AEAD holds its own copy of the key schedule
+	if err != nil {
+		return nil, err
+	}
+	return &RawAES{namespace: namespace, name: name, aead: a, rand: o.Rand}, nil
 }
 
 func (r *RawAES) String() string {
@@ -63,27 +66,20 @@ func (r *RawAES) String() string {
 
 const rawAESIVLength = 12
 
-// providerInfo returns name || tag bits || IV length || iv.
-func (r *RawAES) providerInfo(iv []byte) []byte {
-	info := make([]byte, 0, len(r.name)+8+len(iv))
+// wrap encrypts secret (a data key or intermediate key) with aad, returning
+// the provider info (name || tag bits || IV length || IV) and ciphertext of
+// its encrypted data key.
+func (r *RawAES) wrap(secret, aad []byte) (info, ct []byte, err error) {
+	info = make([]byte, 0, len(r.name)+8+rawAESIVLength)
 	info = append(info, r.name...)
 	info = binary.BigEndian.AppendUint32(info, gcmTagLength*8)
-	info = binary.BigEndian.AppendUint32(info, uint32(len(iv)))
-	return append(info, iv...)
-}
-
-// Wrap encrypts secret (a data key or intermediate key) with aad, returning
-// the provider info and ciphertext of its encrypted data key.
-func (r *RawAES) wrap(secret, aad []byte) (info, ct []byte, err error) {
-	iv := make([]byte, rawAESIVLength)
+	info = binary.BigEndian.AppendUint32(info, rawAESIVLength)
+	info = info[:len(info)+rawAESIVLength]
+	iv := info[len(info)-rawAESIVLength:]
 	if _, err := io.ReadFull(r.rand, iv); err != nil {
 		return nil, nil, fmt.Errorf("keyring: generating IV: %w", err)
 	}
-	a, err := gcm(*r.key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return r.providerInfo(iv), a.Seal(nil, iv, secret, aad), nil
+	return info, r.aead.Seal(nil, iv, secret, aad), nil
 }
 
 // unwrap decrypts one encrypted data key of this keyring; ok is false when
@@ -100,11 +96,7 @@ func (r *RawAES) unwrap(edk EncryptedDataKey, wrapped, aad []byte) (secret []byt
 	if binary.BigEndian.Uint32(rest) != gcmTagLength*8 || binary.BigEndian.Uint32(rest[4:]) != rawAESIVLength {
 		return nil, false, nil
 	}
-	a, err := gcm(*r.key)
-	if err != nil {
-		return nil, true, err
-	}
-	pt, err := a.Open(nil, rest[8:], wrapped, aad)
+	pt, err := r.aead.Open(nil, rest[8:], wrapped, aad)
 	if err != nil {
 		return nil, true, ErrAuthentication
 	}

@@ -205,8 +205,8 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	for i, f := range fields {
 		h.Legend[i] = legendByte(f.action)
 	}
-	h.Context = storedContext(mat.EncryptionContext(), mat.RequiredKeys())
-	head, err := h.AppendPartial(make([]byte, 0, 256))
+	h.Context, h.Omit = mat.EncryptionContext(), mat.RequiredKeys()
+	head, err := h.AppendPartial(make([]byte, 0, 320))
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	clear(ck)
 	head = append(head, c[:]...)
 
-	aad, err := keyring.AppendCountedContext(nil, mat.EncryptionContext())
+	aad, err := mat.SerializedContext() // never empty: it holds the table name
 	if err != nil {
 		return nil, err
 	}
@@ -292,17 +292,6 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 		return nil, err
 	}
 	return cipher.NewGCM(b)
-}
-
-// storedContext is ec without the required (reproduced) keys.
-func storedContext(ec map[string]string, required []string) map[string]string {
-	out := make(map[string]string, len(ec))
-	for k, v := range ec {
-		if !slices.Contains(required, k) {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // baseContext returns the DynamoDB item base context of a version and the

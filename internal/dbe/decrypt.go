@@ -123,7 +123,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	if err != nil {
 		return nil, nil, ErrAuthentication
 	}
-	aad, err := keyring.AppendCountedContext(nil, mat.EncryptionContext())
+	aad, err := mat.SerializedContext() // never empty: it holds the table name
 	if err != nil {
 		return nil, nil, ErrAuthentication
 	}

@@ -44,8 +44,10 @@ type Header struct {
 	MessageID [MessageIDLength]byte
 	Legend    []byte
 	// Context is the stored encryption context: the materials' context
-	// minus the keys the reader reproduces.
+	// minus the keys the reader reproduces. A writer may set the full
+	// context and list the reproduced keys in Omit.
 	Context map[string]string
+	Omit    []string
 	EDKs    []keyring.EncryptedDataKey
 	// Commitment is the last 32 bytes of a parsed header.
 	Commitment [CommitmentLength]byte
@@ -60,7 +62,7 @@ func (h *Header) AppendPartial(dst []byte) ([]byte, error) {
 	}
 	dst = binary.BigEndian.AppendUint16(dst, uint16(len(h.Legend)))
 	dst = append(dst, h.Legend...)
-	dst, err := keyring.AppendCountedContext(dst, h.Context)
+	dst, err := keyring.AppendCountedContextExcept(dst, h.Context, h.Omit)
 	if err != nil {
 		return nil, err
 	}
