@@ -26,6 +26,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -137,10 +138,26 @@ func IsItem(item map[string]types.AttributeValue) bool {
 }
 
 type field struct {
-	name   string
-	action Action
-	typeID uint16
-	value  []byte // serialized plaintext value
+	name       string
+	action     Action
+	typeID     uint16
+	value      []byte // serialized plaintext value (stored value if encrypted, on decrypt)
+	start, end int    // of value in the scratch buffer
+}
+
+// scratchPool holds serialization buffers. They hold plaintext while in use
+// and are cleared before they go back.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
+
+func putScratch(p *[]byte, b []byte) {
+	clear(b[:cap(b)])
+	if cap(b) > 1<<20 {
+		return // let the GC have huge buffers, cleared like the others
+	}
+	*p = b[:0]
+	scratchPool.Put(p)
 }
 
 // Encrypt returns the DB-ESDK form of item. item is not modified.
@@ -154,6 +171,9 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 	}
 	fields := make([]field, 0, len(item))
+	sp := getScratch()
+	scratch := *sp
+	defer func() { putScratch(sp, scratch) }()
 	signed := 0
 	for name, v := range item {
 		if strings.HasPrefix(name, ReservedPrefix) {
@@ -169,15 +189,19 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		if a == DoNothing {
 			continue
 		}
-		f := field{name: name, action: a}
-		if f.value, f.typeID, err = ddbattr.Append(nil, v); err != nil {
+		f := field{name: name, action: a, start: len(scratch)}
+		if scratch, f.typeID, err = ddbattr.Append(scratch, v); err != nil {
 			return nil, &AttrError{Name: name, Action: a, Err: err}
 		}
+		f.end = len(scratch)
 		fields = append(fields, f)
 		signed++
 	}
 	if signed == 0 {
 		return nil, ErrNotSignedOnly
+	}
+	for i := range fields {
+		fields[i].value = scratch[fields[i].start:fields[i].end:fields[i].end]
 	}
 	slices.SortFunc(fields, func(a, b field) int { return canon.ComparePaths(a.name, b.name) })
 
@@ -224,6 +248,7 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	if err != nil {
 		return nil, err
 	}
+	defer root.Zero()
 	out := make(map[string]types.AttributeValue, len(item)+2)
 	for name, v := range item {
 		out[name] = v
@@ -236,18 +261,16 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 			hash.AddPlaintext(f.name, f.typeID, f.value)
 			continue
 		}
-		key, nonce := canon.FieldKey(root, offset)
+		key, nonce := root.FieldKey(offset)
 		offset++
-		g, err := newGCM(key[:])
-		clear(key[:])
+		g, err := newGCM(key)
 		if err != nil {
 			return nil, err
 		}
 		path = canon.AppendPath(path[:0], cfg.Table, f.name)
 		stored := make([]byte, 2, 2+len(f.value)+16)
 		stored[0], stored[1] = byte(f.typeID>>8), byte(f.typeID)
-		stored = g.Seal(stored, nonce[:], f.value, path)
-		clear(f.value)
+		stored = g.Seal(stored, nonce, f.value, path)
 		hash.AddEncrypted(f.name, stored)
 		out[f.name] = &types.AttributeValueMemberB{Value: stored}
 	}
@@ -280,7 +303,7 @@ func legendByte(a Action) byte {
 	return header.LegendSign
 }
 
-func fieldRoot(dataKey []byte, msgID *[header.MessageIDLength]byte) (cipher.Block, error) {
+func fieldRoot(dataKey []byte, msgID *[header.MessageIDLength]byte) (*canon.Root, error) {
 	rk := header.FieldRootKey(dataKey, msgID)
 	defer clear(rk)
 	return canon.NewRoot(rk)

@@ -70,6 +70,9 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	}
 	slices.SortFunc(names, canon.ComparePaths)
 	fields := make([]field, len(names))
+	sp := getScratch()
+	scratch := *sp
+	defer func() { putScratch(sp, scratch) }()
 	for i, name := range names {
 		f := field{name: name}
 		switch h.Legend[i] {
@@ -86,11 +89,18 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 			f.action = SignOnly
 		}
 		if f.action != EncryptAndSign {
-			if f.value, f.typeID, err = ddbattr.Append(nil, item[name]); err != nil {
+			f.start = len(scratch)
+			if scratch, f.typeID, err = ddbattr.Append(scratch, item[name]); err != nil {
 				return nil, nil, ErrAuthentication
 			}
+			f.end = len(scratch)
 		}
 		fields[i] = f
+	}
+	for i := range fields {
+		if fields[i].action != EncryptAndSign {
+			fields[i].value = scratch[fields[i].start:fields[i].end:fields[i].end]
+		}
 	}
 	ec, required, err := baseContext(cfg, h.Version, item, fields)
 	if err != nil {
@@ -148,6 +158,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	if err != nil {
 		return nil, nil, err
 	}
+	defer root.Zero()
 	out := make(map[string]types.AttributeValue, len(item))
 	for name, v := range item {
 		if name != HeaderAttribute && name != FooterAttribute {
@@ -162,16 +173,15 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		if f.action != EncryptAndSign {
 			continue
 		}
-		key, nonce := canon.FieldKey(root, offset)
+		key, nonce := root.FieldKey(offset)
 		offset++
-		g, err := newGCM(key[:])
-		clear(key[:])
+		g, err := newGCM(key)
 		if err != nil {
 			clear(out)
 			return nil, nil, err
 		}
 		path = canon.AppendPath(path[:0], cfg.Table, f.name)
-		pt, err := g.Open(nil, nonce[:], f.value[2:], path)
+		pt, err := g.Open(nil, nonce, f.value[2:], path)
 		if err != nil {
 			clear(out)
 			return nil, nil, ErrAuthentication

@@ -45,25 +45,40 @@ func ComparePaths(a, b string) int {
 	return 0
 }
 
-// FieldKey derives the AES-256-GCM key and nonce of the field at ordinal
-// position offset among the encrypted fields (in canonical order): the first
-// 44 bytes of AES-256-CTR under rootKey with the 16-byte counter block
-// "AwsDbeField" || 44 || uint32(3*offset).
-func FieldKey(root cipher.Block, offset uint32) (key [32]byte, nonce [12]byte) {
-	var iv [16]byte
-	copy(iv[:], "AwsDbeField")
-	iv[11] = 44
-	binary.BigEndian.PutUint32(iv[12:], 3*offset)
-	var stream [48]byte
-	cipher.NewCTR(root, iv[:]).XORKeyStream(stream[:], stream[:])
-	copy(key[:], stream[:32])
-	copy(nonce[:], stream[32:44])
-	clear(stream[:])
-	return key, nonce
+// Root derives the per-field keys and nonces of one item. Use it from one
+// goroutine; Zero it when done.
+type Root struct {
+	block cipher.Block
+	ctr   [16]byte
+	out   [48]byte
 }
 
-// NewRoot returns the AES block cipher of a 32-byte field root key.
-func NewRoot(rootKey []byte) (cipher.Block, error) { return aes.NewCipher(rootKey) }
+// NewRoot returns the field-key deriver of a 32-byte field root key.
+func NewRoot(rootKey []byte) (*Root, error) {
+	b, err := aes.NewCipher(rootKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Root{block: b}, nil
+}
+
+// FieldKey derives the AES-256-GCM key and nonce of the field at ordinal
+// position offset among the encrypted fields (in canonical order): the first
+// 44 bytes of AES-256-CTR under the root key with the 16-byte counter block
+// "AwsDbeField" || 44 || uint32(3*offset), counting up by one per block.
+// The slices alias r and are valid until the next call.
+func (r *Root) FieldKey(offset uint32) (key, nonce []byte) {
+	copy(r.ctr[:], "AwsDbeField")
+	r.ctr[11] = 44
+	for i := range uint32(3) {
+		binary.BigEndian.PutUint32(r.ctr[12:], 3*offset+i) // 3*offset < 2^32: offset is bounded by the item
+		r.block.Encrypt(r.out[16*i:16*(i+1)], r.ctr[:])
+	}
+	return r.out[:32], r.out[32:44]
+}
+
+// Zero clears the last derived key.
+func (r *Root) Zero() { clear(r.out[:]) }
 
 // Hash computes the canonical hash: SHA-384 of the full header, the length
 // of the serialized encryption context as uint64, that context, then each
