@@ -296,3 +296,54 @@ func (e *Encryptor) decryptDBESDK(ctx context.Context, item Item) (Item, error) 
 	}
 	return out, nil
 }
+
+// Format returns the format Encrypt writes.
+func (e *Encryptor) Format() Format {
+	if e.writesDDBEC() {
+		return FormatDDBEC
+	}
+	return FormatDBESDK
+}
+
+// ReservedAttributes returns the names of the attributes the encryptor adds
+// to items and reads back (the DDBEC material description and signature,
+// the DB-ESDK header and footer, or both when it reads both formats). No
+// plaintext item may carry them, and adapters must read them along with
+// the item.
+func (e *Encryptor) ReservedAttributes() []string {
+	var names []string
+	if e.provider != nil && (e.dbesdk == nil || e.readsDDBEC() || e.writesDDBEC()) {
+		names = append(names, MaterialDescriptionAttribute, SignatureAttribute)
+	}
+	if e.dbesdk != nil {
+		names = append(names, dbe.HeaderAttribute, dbe.FooterAttribute)
+	}
+	return names
+}
+
+// IsReserved reports whether name is one of ReservedAttributes or, with a
+// DB-ESDK configuration, any name the DB-ESDK reserves (prefix "aws_dbe_").
+func (e *Encryptor) IsReserved(name string) bool {
+	if name == MaterialDescriptionAttribute || name == SignatureAttribute {
+		return true
+	}
+	return e.dbesdk != nil && strings.HasPrefix(name, dbe.ReservedPrefix)
+}
+
+// MarkerAttribute returns the attribute every item Encrypt writes carries:
+// the DDBEC signature or the DB-ESDK footer ("" when Encrypt writes
+// plaintext: a policy of DoNothing only, or a plaintext policy that forces
+// plaintext writes). An update that must not create an unprotected item
+// can require it to exist.
+func (e *Encryptor) MarkerAttribute() string {
+	switch {
+	case e.writesDDBEC():
+		if e.policy.NoOp() {
+			return ""
+		}
+		return SignatureAttribute
+	case e.dbesdk.plaintext == ForcePlaintextWriteAllowPlaintextRead:
+		return ""
+	}
+	return dbe.FooterAttribute
+}

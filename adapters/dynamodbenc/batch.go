@@ -95,7 +95,7 @@ func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 		if err := tc.g.legacy(len(ka.AttributesToGet) > 0, "AttributesToGet"); err != nil {
 			return nil, err
 		}
-		proj, err := widen(tc.enc.Policy(), ka.ProjectionExpression, ka.ExpressionAttributeNames)
+		proj, err := widen(tc.enc, ka.ProjectionExpression, ka.ExpressionAttributeNames)
 		if err != nil {
 			return nil, tc.g.refuse("", "ProjectionExpression: %v", err)
 		}

@@ -60,7 +60,8 @@ type Config struct {
 // a table (in Go, Java or Python) must agree on the actions, the key names
 // and the signing table name.
 type TableConfig struct {
-	// Provider hands out the keys. Required.
+	// Provider hands out the keys of the DDBEC format. Required unless
+	// Format is itemcrypto.FormatDBESDK.
 	Provider cmp.Provider
 	// Default is the action of every attribute without an override. The
 	// zero value is actions.DoNothing; most tables want
@@ -78,6 +79,14 @@ type TableConfig struct {
 	// name. Set it to read and write items of a Java program that uses
 	// @TableAadOverride or an EncryptionContext override.
 	SigningTableName string
+	// Format is what is written: itemcrypto.FormatDDBEC (the zero value) or
+	// itemcrypto.FormatDBESDK; reading takes the format from each item.
+	Format itemcrypto.Format
+	// DBESDK configures the AWS Database Encryption SDK format (keyring,
+	// suite, allowed-unsigned attributes, legacy and plaintext policies).
+	// Required for itemcrypto.FormatDBESDK; with the DDBEC format it lets
+	// the table read DB-ESDK items too.
+	DBESDK *itemcrypto.DBESDKConfig
 }
 
 // Options tune a [Client]. The zero value is the default.
@@ -130,8 +139,8 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 		if name == "" {
 			return nil, errors.New("dynamodbenc: New: a table configuration has an empty name")
 		}
-		if tc.Provider == nil {
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: Provider is required", name)
+		if tc.Provider == nil && tc.Format != itemcrypto.FormatDBESDK {
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)", name)
 		}
 		if tc.PartitionKey == "" && tc.SortKey != "" {
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: SortKey is set without PartitionKey", name)
@@ -165,7 +174,9 @@ func (t *table) build(pk, sk string) (*itemcrypto.Encryptor, error) {
 	if signing == "" {
 		signing = t.name
 	}
-	return itemcrypto.New(itemcrypto.Config{TableName: signing, Policy: policy, Provider: t.cfg.Provider}, t.opts...)
+	return itemcrypto.New(itemcrypto.Config{
+		TableName: signing, Policy: policy, Provider: t.cfg.Provider, Format: t.cfg.Format, DBESDK: t.cfg.DBESDK,
+	}, t.opts...)
 }
 
 // encryptor returns the table's encryptor, learning the key names from

@@ -162,6 +162,14 @@ func TestProjectItem(t *testing.T) {
 	}
 }
 
+// ddbecShape is an itemShape of the DDBEC format for a bare policy.
+type ddbecShape struct{ p *actions.Policy }
+
+func (d ddbecShape) Policy() *actions.Policy { return d.p }
+func (ddbecShape) ReservedAttributes() []string {
+	return []string{actions.MaterialDescriptionAttribute, actions.SignatureAttribute}
+}
+
 func TestWiden(t *testing.T) {
 	encAll := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk", SortKey: "sk"})
 	doNothing := actions.Must(actions.Options{Default: actions.DoNothing, PartitionKey: "pk", SortKey: "sk",
@@ -170,20 +178,20 @@ func TestWiden(t *testing.T) {
 	proj := func(s string) *string { return &s }
 
 	// Default signs: the projection goes, and the names only it used.
-	p, err := widen(encAll, proj("#a, b"), map[string]string{"#a": "a", "#f": "f"}, proj("#f = :v"))
+	p, err := widen(ddbecShape{encAll}, proj("#a, b"), map[string]string{"#a": "a", "#f": "f"}, proj("#f = :v"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.expr != nil || !p.wholeItem || len(p.names) != 1 || p.names["#f"] != "f" {
 		t.Errorf("widen(encrypt-all) = expr %v names %v wholeItem %v", p.expr, p.names, p.wholeItem)
 	}
-	p, _ = widen(encAll, proj("a"), map[string]string{"#a": "a"})
+	p, _ = widen(ddbecShape{encAll}, proj("a"), map[string]string{"#a": "a"})
 	if p.names != nil {
 		t.Errorf("names = %v, want nil", p.names)
 	}
 
 	// Default DoNothing: the projection gains the signed attributes.
-	p, err = widen(doNothing, proj("note, #x"), map[string]string{"#x": "x", "#dynamodbenc0": "clash"})
+	p, err = widen(ddbecShape{doNothing}, proj("note, #x"), map[string]string{"#x": "x", "#dynamodbenc0": "clash"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +211,7 @@ func TestWiden(t *testing.T) {
 	}
 
 	// A policy that does nothing leaves the request alone.
-	p, _ = widen(noop, proj("a"), nil)
+	p, _ = widen(ddbecShape{noop}, proj("a"), nil)
 	if p.expr == nil || *p.expr != "a" || p.paths != nil {
 		t.Errorf("widen(no-op) changed the projection")
 	}

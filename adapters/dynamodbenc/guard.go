@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // guard builds the refusals of one request on one table.
 type guard struct {
 	op, table string
 	policy    *actions.Policy
+	enc       *itemcrypto.Encryptor
 }
 
 func (g guard) refuse(attr, format string, args ...any) error {
@@ -42,7 +44,7 @@ func (g guard) condition(param string, expr *string, names map[string]string) er
 	}
 	for _, r := range p.refs {
 		name := r.path.top()
-		if actions.IsReserved(name) || r.existence {
+		if g.enc.IsReserved(name) || r.existence {
 			continue
 		}
 		if g.policy.Action(name) == actions.EncryptAndSign {
@@ -68,7 +70,7 @@ func (g guard) update(param string, expr *string, names map[string]string) error
 	for _, r := range p.refs {
 		name := r.path.top()
 		switch {
-		case actions.IsReserved(name):
+		case g.enc.IsReserved(name):
 			return g.refuse(name, "%s touches the reserved attribute %q", param, name)
 		case name == pk || name == sk:
 			return g.refuse(name, "%s touches the key attribute %q", param, name)
@@ -84,14 +86,15 @@ func (g guard) update(param string, expr *string, names map[string]string) error
 // requireSigned adds attribute_exists(<signature attribute>) to an update's
 // condition, so that an update never creates an unsigned item where none
 // exists (it fails with ConditionalCheckFailedException instead).
-func requireSigned(policy *actions.Policy, cond *string, names map[string]string) (*string, map[string]string) {
-	if policy.NoOp() {
+func requireSigned(enc *itemcrypto.Encryptor, cond *string, names map[string]string) (*string, map[string]string) {
+	marker := enc.MarkerAttribute()
+	if marker == "" {
 		return cond, names
 	}
 	ph := freshPrefix(names) + "sig"
 	out := make(map[string]string, len(names)+1)
 	maps.Copy(out, names)
-	out[ph] = actions.SignatureAttribute
+	out[ph] = marker
 	s := "attribute_exists(" + ph + ")"
 	if cond != nil && strings.TrimSpace(*cond) != "" {
 		s = "(" + *cond + ") AND " + s

@@ -19,7 +19,7 @@ func (c *Client) prepare(ctx context.Context, op string, t *table, tableName *st
 	if err != nil {
 		return nil, guard{}, &OpError{Op: op, Table: name, Err: err}
 	}
-	return enc, guard{op: op, table: name, policy: enc.Policy()}, nil
+	return enc, guard{op: op, table: name, policy: enc.Policy(), enc: enc}, nil
 }
 
 func derefName(s *string) string {
@@ -116,7 +116,7 @@ func (c *Client) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns 
 	if err := g.legacy(len(in.AttributesToGet) > 0, "AttributesToGet"); err != nil {
 		return nil, err
 	}
-	proj, err := widen(enc.Policy(), in.ProjectionExpression, in.ExpressionAttributeNames)
+	proj, err := widen(enc, in.ProjectionExpression, in.ExpressionAttributeNames)
 	if err != nil {
 		return nil, g.refuse("", "ProjectionExpression: %v", err)
 	}
@@ -205,7 +205,7 @@ func (c *Client) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 		return nil, err
 	}
 	req := *in
-	req.ConditionExpression, req.ExpressionAttributeNames = requireSigned(enc.Policy(), in.ConditionExpression, in.ExpressionAttributeNames)
+	req.ConditionExpression, req.ExpressionAttributeNames = requireSigned(enc, in.ConditionExpression, in.ExpressionAttributeNames)
 	out, err := c.api.UpdateItem(ctx, &req, optFns...)
 	if err != nil {
 		conditionItem(ctx, enc, err)

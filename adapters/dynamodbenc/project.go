@@ -52,11 +52,18 @@ func freshPrefix(names map[string]string) string {
 	}
 }
 
-// widen rewrites a request's projection for policy. others are the request's
+// itemShape is what widen needs of a table's encryptor.
+type itemShape interface {
+	Policy() *actions.Policy
+	ReservedAttributes() []string
+}
+
+// widen rewrites a request's projection for the table's encryptor. others are the request's
 // other expressions, whose #placeholders must stay in the names map.
 // DynamoDB rejects unused names, so those only the caller's projection used
 // are removed.
-func widen(policy *actions.Policy, expr *string, names map[string]string, others ...*string) (projection, error) {
+func widen(enc itemShape, expr *string, names map[string]string, others ...*string) (projection, error) {
+	policy := enc.Policy()
 	if expr == nil || *expr == "" || policy.NoOp() {
 		return projection{expr: expr, names: names}, nil
 	}
@@ -82,11 +89,16 @@ func widen(policy *actions.Policy, expr *string, names map[string]string, others
 			newNames[k] = v
 		}
 	}
-	if policy.Default() != actions.DoNothing {
-		// Any attribute of the item may be signed: read it whole.
+	reserved := enc.ReservedAttributes()
+	if policy.Default() != actions.DoNothing || slices.Contains(reserved, "aws_dbe_foot") {
+		// Any attribute of the item may be signed (in the DB-ESDK format,
+		// every attribute not allowed unsigned is): read it whole.
 		out.wholeItem = true
 	} else {
-		need := map[string]bool{actions.MaterialDescriptionAttribute: true, actions.SignatureAttribute: true}
+		need := map[string]bool{}
+		for _, r := range reserved {
+			need[r] = true
+		}
 		for _, p := range paths {
 			need[p.top()] = true
 		}

@@ -63,7 +63,7 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 	); err != nil {
 		return nil, err
 	}
-	proj, err := widen(enc.Policy(), in.ProjectionExpression, in.ExpressionAttributeNames, in.KeyConditionExpression, in.FilterExpression)
+	proj, err := widen(enc, in.ProjectionExpression, in.ExpressionAttributeNames, in.KeyConditionExpression, in.FilterExpression)
 	if err != nil {
 		return nil, g.refuse("", "ProjectionExpression: %v", err)
 	}
@@ -107,7 +107,7 @@ func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fun
 	); err != nil {
 		return nil, err
 	}
-	proj, err := widen(enc.Policy(), in.ProjectionExpression, in.ExpressionAttributeNames, in.FilterExpression)
+	proj, err := widen(enc, in.ProjectionExpression, in.ExpressionAttributeNames, in.FilterExpression)
 	if err != nil {
 		return nil, g.refuse("", "ProjectionExpression: %v", err)
 	}

@@ -45,7 +45,7 @@ func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetI
 		if !ok {
 			continue
 		}
-		proj, err := widen(tc.enc.Policy(), ti.Get.ProjectionExpression, ti.Get.ExpressionAttributeNames)
+		proj, err := widen(tc.enc, ti.Get.ProjectionExpression, ti.Get.ExpressionAttributeNames)
 		if err != nil {
 			return nil, tc.g.refuse("", "TransactItems[%d].Get.ProjectionExpression: %v", i, err)
 		}
@@ -157,7 +157,7 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 				return nil, err
 			}
 			nu := *u
-			nu.ConditionExpression, nu.ExpressionAttributeNames = requireSigned(tc.enc.Policy(), u.ConditionExpression, u.ExpressionAttributeNames)
+			nu.ConditionExpression, nu.ExpressionAttributeNames = requireSigned(tc.enc, u.ConditionExpression, u.ExpressionAttributeNames)
 			req.TransactItems[i] = types.TransactWriteItem{Update: &nu}
 		case ti.Delete != nil:
 			if err := g.condition(param("Delete", "ConditionExpression"), ti.Delete.ConditionExpression, ti.Delete.ExpressionAttributeNames); err != nil {

@@ -27,8 +27,18 @@ type Config struct {
 	// place the items live, e.g. "db.collection" or "redis:sessions".
 	// Required.
 	TableName string
-	// Provider hands out the keys. Required.
+	// Provider hands out the keys of the DDBEC format. Required unless
+	// Format is itemcrypto.FormatDBESDK.
 	Provider cmp.Provider
+	// Format is what is written: itemcrypto.FormatDDBEC (the zero value) or
+	// itemcrypto.FormatDBESDK; reading takes the format from each item.
+	Format itemcrypto.Format
+	// DBESDK configures the AWS Database Encryption SDK format (keyring,
+	// suite, allowed-unsigned attributes, legacy and plaintext policies).
+	// Required for itemcrypto.FormatDBESDK; with the DDBEC format it lets
+	// the table read DB-ESDK items too.
+	DBESDK *itemcrypto.DBESDKConfig
+
 	// Default is the action of every attribute without an override or a
 	// struct tag. The zero value is actions.DoNothing; most stores want
 	// actions.EncryptAndSign.
@@ -91,8 +101,8 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 	if cfg.TableName == "" {
 		return nil, errors.New("mapenc: Config.TableName is required")
 	}
-	if cfg.Provider == nil {
-		return nil, errors.New("mapenc: Config.Provider is required")
+	if cfg.Provider == nil && cfg.Format != itemcrypto.FormatDBESDK {
+		return nil, errors.New("mapenc: Config.Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)")
 	}
 	policy, err := actions.New(actions.Options{
 		Default: cfg.Default, Overrides: cfg.Overrides, PartitionKey: cfg.PartitionKey, SortKey: cfg.SortKey,
@@ -100,7 +110,7 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapenc: %w", err)
 	}
-	base, err := itemcrypto.New(itemcrypto.Config{TableName: cfg.TableName, Policy: policy, Provider: cfg.Provider}, opts.Itemcrypto...)
+	base, err := itemcrypto.New(itemcrypto.Config{TableName: cfg.TableName, Policy: policy, Provider: cfg.Provider, Format: cfg.Format, DBESDK: cfg.DBESDK}, opts.Itemcrypto...)
 	if err != nil {
 		return nil, fmt.Errorf("mapenc: %w", err)
 	}

@@ -115,7 +115,7 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 		info.err = te
 		return info
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider}, c.opts.Itemcrypto...)
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider, Format: c.cfg.Format, DBESDK: c.cfg.DBESDK}, c.opts.Itemcrypto...)
 	if err != nil {
 		info.err = fmt.Errorf("mapenc: type %v: %w", t, err)
 		return info
