@@ -97,7 +97,7 @@ func (m *mapper) fields(doc []byte, prefix string, nodes map[string]*node, top b
 		if !top {
 			path = prefix + key
 		}
-		if top && actions.IsReserved(key) {
+		if top && m.s.enc.IsReserved(key) {
 			if !m.stored {
 				return fieldErr(key, actions.DoNothing, itemcrypto.ErrReservedAttribute)
 			}
@@ -167,7 +167,7 @@ func (m *mapper) fields(doc []byte, prefix string, nodes map[string]*node, top b
 func (m *mapper) rebuild(dst, doc []byte, prefix string, nodes map[string]*node, top bool, out itemcrypto.Item, toStored bool) ([]byte, error) {
 	idx, dst := bsoncore.ReserveLength(dst)
 	err := forEach(doc, func(elem bsoncore.Element, key string, val bsoncore.Value) error {
-		if top && actions.IsReserved(key) {
+		if top && m.s.enc.IsReserved(key) {
 			return nil // only ever in stored documents, dropped on the way back
 		}
 		path := key
@@ -219,7 +219,7 @@ func (m *mapper) rebuild(dst, doc []byte, prefix string, nodes map[string]*node,
 		return nil, err
 	}
 	if top && toStored {
-		for _, name := range []string{itemcrypto.MaterialDescriptionAttribute, itemcrypto.SignatureAttribute} {
+		for _, name := range m.s.enc.ReservedAttributes() {
 			if b, ok := out[name].(*types.AttributeValueMemberB); ok {
 				dst = bsoncore.AppendBinaryElement(dst, name, CiphertextSubtype, b.Value)
 			}

@@ -259,7 +259,7 @@ func (g guard) touch(op, key string) error {
 	switch {
 	case path[0] == IDField:
 		return g.refuse(key, "%s touches _id, the signed document key", op)
-	case actions.IsReserved(path[0]):
+	case g.s.enc.IsReserved(path[0]):
 		return g.refuse(key, "%s touches the reserved field %q", op, path[0])
 	}
 	if a, field, bad := g.s.untouchable(path); bad {

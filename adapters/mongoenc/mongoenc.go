@@ -26,7 +26,8 @@ const DefaultMaxDocumentSize = 16 << 20
 // Config is how a collection's documents are protected. Readers and writers
 // of a collection must agree on all of it.
 type Config struct {
-	// Provider hands out the keys. Required.
+	// Provider hands out the keys of the DDBEC format. Required unless
+	// Format is itemcrypto.FormatDBESDK.
 	Provider cmp.Provider
 	// Default is the action of every top-level field without an override.
 	// The zero value is actions.DoNothing; most collections want
@@ -45,6 +46,15 @@ type Config struct {
 	// collection's namespace, "database.collection". Set it when a
 	// collection is renamed, or copied to another database on purpose.
 	SigningName string
+	// Format is what is written: itemcrypto.FormatDDBEC (the zero value) or
+	// itemcrypto.FormatDBESDK (aws_dbe_head and aws_dbe_foot binary fields,
+	// "_id" as the partition key); reading takes the format from each
+	// document.
+	Format itemcrypto.Format
+	// DBESDK configures the DB-ESDK format (keyring, suite, allowed-unsigned
+	// fields, legacy and plaintext policies). Required for
+	// itemcrypto.FormatDBESDK.
+	DBESDK *itemcrypto.DBESDKConfig
 }
 
 // Options tune a [Collection]. The zero value is the default.
@@ -78,8 +88,8 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 	if coll == nil {
 		return nil, errors.New("mongoenc: NewCollection: coll is nil")
 	}
-	if cfg.Provider == nil {
-		return nil, errors.New("mongoenc: NewCollection: Config.Provider is required")
+	if cfg.Provider == nil && cfg.Format != itemcrypto.FormatDBESDK {
+		return nil, errors.New("mongoenc: NewCollection: Config.Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)")
 	}
 	var opts Options
 	for _, fn := range optFns {
@@ -96,10 +106,13 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 	}
 	encOpts := append([]func(*itemcrypto.Options){func(o *itemcrypto.Options) { o.MaxItemSize = DefaultMaxDocumentSize }},
 		opts.EncryptorOptions...)
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: signing, Policy: s.policy, Provider: cfg.Provider}, encOpts...)
+	enc, err := itemcrypto.New(itemcrypto.Config{
+		TableName: signing, Policy: s.policy, Provider: cfg.Provider, Format: cfg.Format, DBESDK: cfg.DBESDK,
+	}, encOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("mongoenc: NewCollection %s: %w", ns, err)
 	}
+	s.enc = enc
 	return &Collection{coll: coll, ns: ns, enc: enc, schema: s, reg: opts.Registry}, nil
 }
 
@@ -129,6 +142,8 @@ func (c *Collection) Action(path string) actions.Action {
 // attributes of their own, and each one's action.
 type schema struct {
 	policy *actions.Policy
+	// enc is the collection's encryptor; it names the reserved fields.
+	enc *itemcrypto.Encryptor
 	// nodes holds the top-level fields that have an override or a
 	// configured descendant.
 	nodes map[string]*node
