@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,4 +292,18 @@ func TestDBESDKPlaintextOverride(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dbesdkFuzzFixtures are fuzzFixtures in the DB-ESDK format (suite 0x6700,
+// raw AES keyring, deterministic randomness).
+func dbesdkFuzzFixtures(tb testing.TB) []fuzzFixture {
+	kr := must(keyring.NewRawAES("fuzz", "fuzz-key", keyBytes(60, 32), func(o *keyring.RawAESOptions) { o.Rand = detRand(61) }))
+	cfg := dbesdkConfig("FuzzTable", fuzzPolicy(), kr, keyring.SuiteHMAC)
+	e, err := itemcrypto.New(cfg, func(o *itemcrypto.Options) { o.Rand = detRand(62) })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	plain := fuzzPlaintext()
+	stored := encryptOK(tb, e, plain)
+	return []fuzzFixture{{e: e, plain: plain, stored: stored, names: slices.Sorted(maps.Keys(stored))}}
 }

@@ -64,7 +64,7 @@ func fuzzFixtures(tb testing.TB) []fuzzFixture {
 		stored := encryptOK(tb, e, plain)
 		out = append(out, fuzzFixture{e: e, plain: plain, stored: stored, names: slices.Sorted(maps.Keys(stored))})
 	}
-	return out
+	return append(out, dbesdkFuzzFixtures(tb)...)
 }
 
 // rawBytes is the byte content of a value that operation 0 replaces.
