@@ -46,7 +46,11 @@ func AppendCountedContext(dst []byte, ec map[string]string) ([]byte, error) {
 // AppendCountedContextExcept is AppendCountedContext of ec without the keys
 // in omit.
 func AppendCountedContextExcept(dst []byte, ec map[string]string, omit []string) ([]byte, error) {
-	keys := make([]string, 0, len(ec))
+	var small [16]string
+	keys := small[:0]
+	if len(ec) > len(small) {
+		keys = make([]string, 0, len(ec))
+	}
 	for k := range ec {
 		if !slices.Contains(omit, k) {
 			keys = append(keys, k)

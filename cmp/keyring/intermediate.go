@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"io"
+	"slices"
 
 	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
@@ -108,6 +109,11 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 	if err != nil {
 		return ErrAuthentication
 	}
-	defer clear(dk)
-	return m.SetDataKey(dk, mac[:])
+	if m.dataKey != nil || len(dk) != KeyLength {
+		clear(dk)
+		return m.SetDataKey(dk, mac[:]) // the error of SetDataKey
+	}
+	m.dataKey = dk // fresh from Open: owned
+	m.signingKey = slices.Clone(mac[:])
+	return nil
 }

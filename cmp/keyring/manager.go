@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 )
 
 // EncryptionRequest asks a [MaterialsManager] for the materials of one item.
@@ -18,7 +17,8 @@ type EncryptionRequest struct {
 	Suite Suite
 	// EncryptionContext is the item's context (the item encryptor's table,
 	// key names and values). Keys of RequiredKeys are not stored with the
-	// item; the rest is.
+	// item; the rest is. The manager may keep both (the materials refer to
+	// them): the caller must not modify them after the call.
 	EncryptionContext map[string]string
 	RequiredKeys      []string
 }
@@ -32,7 +32,9 @@ type DecryptionRequest struct {
 	// until the item verifies.
 	StoredContext map[string]string
 	// ReproducedContext is what the reader rebuilt from its configuration
-	// and the item; it must hold every key of RequiredKeys.
+	// and the item; it must hold every key of RequiredKeys. The manager may
+	// keep it and add the stored entries to it: the caller must not use it
+	// after the call.
 	ReproducedContext map[string]string
 	RequiredKeys      []string
 }
@@ -86,16 +88,16 @@ func (d *defaultManager) EncryptionMaterials(ctx context.Context, req Encryption
 		if signer, err = generateP384(d.rand); err != nil {
 			return nil, err
 		}
-		ec = maps.Clone(ec)
+		ec = maps.Clone(ec) // the public key is added: a copy, whatever the caller does
 		if ec == nil {
 			ec = make(map[string]string, 1)
 		}
 		ec[PublicKeyContextKey] = EncodePublicKey(&signer.PublicKey)
 	}
-	if !suite.Signed() {
-		ec = maps.Clone(ec)
+	if ec == nil {
+		ec = map[string]string{}
 	}
-	m, err := newEncryptionMaterials(suite, ec, slices.Clone(req.RequiredKeys))
+	m, err := newEncryptionMaterials(suite, ec, req.RequiredKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +117,7 @@ func (d *defaultManager) DecryptionMaterials(ctx context.Context, req Decryption
 	if !req.Suite.Valid() {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, req.Suite)
 	}
-	ec, err := MergeContext(req.StoredContext, req.ReproducedContext, req.RequiredKeys)
+	ec, err := mergeInto(req.ReproducedContext, req.StoredContext, req.RequiredKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -148,20 +150,29 @@ func (d *defaultManager) DecryptionMaterials(ctx context.Context, req Decryption
 // MergeContext returns stored plus reproduced: a key in both must have the
 // same value, and every key of required must be in reproduced.
 func MergeContext(stored, reproduced map[string]string, required []string) (map[string]string, error) {
-	ec := make(map[string]string, len(stored)+len(reproduced))
-	maps.Copy(ec, stored)
-	for k, v := range reproduced {
-		if sv, ok := stored[k]; ok && sv != v {
-			return nil, fmt.Errorf("%w: stored and reproduced values of %q differ", ErrEncryptionContext, k)
-		}
-		ec[k] = v
-	}
+	return mergeInto(maps.Clone(reproduced), stored, required)
+}
+
+// mergeInto is MergeContext that adds stored to reproduced (which it owns).
+func mergeInto(reproduced, stored map[string]string, required []string) (map[string]string, error) {
 	for _, k := range required {
 		if _, ok := reproduced[k]; !ok {
 			return nil, fmt.Errorf("%w: required key %q not reproduced", ErrEncryptionContext, k)
 		}
 	}
-	return ec, nil
+	if reproduced == nil {
+		reproduced = make(map[string]string, len(stored))
+	}
+	for k, v := range stored {
+		if rv, ok := reproduced[k]; ok {
+			if rv != v {
+				return nil, fmt.Errorf("%w: stored and reproduced values of %q differ", ErrEncryptionContext, k)
+			}
+			continue
+		}
+		reproduced[k] = v
+	}
+	return reproduced, nil
 }
 
 func generateP384(rand io.Reader) (*ecdsa.PrivateKey, error) {

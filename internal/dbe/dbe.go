@@ -230,15 +230,29 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		h.Legend[i] = legendByte(f.action)
 	}
 	h.Context, h.Omit = mat.EncryptionContext(), mat.RequiredKeys()
-	head, err := h.AppendPartial(make([]byte, 0, 320))
+	// One allocation holds every byte the item gains: header, ciphertexts,
+	// footer; one more the binary values that hold them.
+	keys := mat.SymmetricSigningKeys()
+	nEnc, size := 0, h.Size()+len(keys)*footer.TagLength+footer.SignatureLength
+	for _, f := range fields {
+		if f.action == EncryptAndSign {
+			nEnc++
+			size += 2 + len(f.value) + 16
+		}
+	}
+	arena := make([]byte, 0, size)
+	bvals := make([]types.AttributeValueMemberB, nEnc+2)
+	head, err := h.AppendPartial(arena)
 	if err != nil {
 		return nil, err
 	}
 	dataKey := mat.DataKey()
 	ck := header.CommitKey(dataKey, &h.MessageID)
-	c := header.Commitment(ck, head)
-	clear(ck)
+	c := header.Commitment(ck[:], head)
+	clear(ck[:])
 	head = append(head, c[:]...)
+	arena = head[len(head):] // the rest (of a new buffer if the estimate was short)
+	head = head[:len(head):len(head)]
 
 	aad, err := mat.SerializedContext() // never empty: it holds the table name
 	if err != nil {
@@ -254,7 +268,7 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		out[name] = v
 	}
 	hash := canon.NewHash(cfg.Table, head, aad)
-	var path []byte
+	path := make([]byte, 0, len(cfg.Table)+17+maxNameLen(fields))
 	offset := uint32(0)
 	for _, f := range fields {
 		if f.action != EncryptAndSign {
@@ -268,15 +282,18 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 			return nil, err
 		}
 		path = canon.AppendPath(path[:0], cfg.Table, f.name)
-		stored := make([]byte, 2, 2+len(f.value)+16)
-		stored[0], stored[1] = byte(f.typeID>>8), byte(f.typeID)
+		stored := append(arena, byte(f.typeID>>8), byte(f.typeID))
 		stored = g.Seal(stored, nonce, f.value, path)
+		arena = stored[len(stored):]
+		stored = stored[:len(stored):len(stored)]
 		hash.AddEncrypted(f.name, stored)
-		out[f.name] = &types.AttributeValueMemberB{Value: stored}
+		bv := &bvals[len(bvals)-1]
+		bvals = bvals[:len(bvals)-1]
+		bv.Value = stored
+		out[f.name] = bv
 	}
 	sum := hash.Sum()
-	keys := mat.SymmetricSigningKeys()
-	foot := make([]byte, 0, len(keys)*footer.TagLength+footer.SignatureLength)
+	foot := arena
 	for _, k := range keys {
 		t := footer.Tag(k, &sum)
 		foot = append(foot, t[:]...)
@@ -288,9 +305,17 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 		foot = append(foot, sig...)
 	}
-	out[HeaderAttribute] = &types.AttributeValueMemberB{Value: head}
-	out[FooterAttribute] = &types.AttributeValueMemberB{Value: foot}
+	bvals[0].Value, bvals[1].Value = head, foot
+	out[HeaderAttribute], out[FooterAttribute] = &bvals[0], &bvals[1]
 	return out, nil
+}
+
+func maxNameLen(fields []field) int {
+	n := 0
+	for _, f := range fields {
+		n = max(n, len(f.name))
+	}
+	return n
 }
 
 func legendByte(a Action) byte {
@@ -305,8 +330,8 @@ func legendByte(a Action) byte {
 
 func fieldRoot(dataKey []byte, msgID *[header.MessageIDLength]byte) (*canon.Root, error) {
 	rk := header.FieldRootKey(dataKey, msgID)
-	defer clear(rk)
-	return canon.NewRoot(rk)
+	defer clear(rk[:])
+	return canon.NewRoot(rk[:])
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -373,8 +398,12 @@ func keysOf(m map[string]string) []string {
 }
 
 func encodeTerminal(t uint16, value []byte) string {
-	b := make([]byte, 2, 2+len(value))
-	b[0], b[1] = byte(t>>8), byte(t)
+	var small [128]byte
+	b := small[:0]
+	if len(value) > len(small)-2 {
+		b = make([]byte, 0, 2+len(value))
+	}
+	b = append(b, byte(t>>8), byte(t))
 	return base64.StdEncoding.EncodeToString(append(b, value...))
 }
 

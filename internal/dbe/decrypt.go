@@ -19,9 +19,12 @@ import (
 type Parsed struct {
 	Version byte
 	Suite   keyring.Suite
-	// Actions are the actions the writer gave the signed attributes.
-	Actions map[string]Action
-	EDKs    []keyring.EncryptedDataKey
+	// Signed names the signed attributes in canonical order, and Legend
+	// gives the action the writer gave each (header.LegendEncrypt,
+	// LegendSign or LegendContext).
+	Signed []string
+	Legend []byte
+	EDKs   []keyring.EncryptedDataKey
 	// StoredContext is the header's context; Context the full one.
 	StoredContext, Context map[string]string
 }
@@ -37,24 +40,47 @@ func (e authErr) Unwrap() []error { return []error{ErrAuthentication, e.cause} }
 // footer. Every failure of authenticity matches ErrAuthentication and
 // returns no item; errors of a keyring's backend (a KMS that cannot be
 // reached) are returned wrapped.
-func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, *Parsed, error) {
+func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, Parsed, error) {
+	out, p, err := decrypt(ctx, cfg, item)
+	if err != nil {
+		return nil, Parsed{}, err
+	}
+	return out, p, nil
+}
+
+// Action returns the writer's action for a signed attribute, or DoNothing.
+func (p *Parsed) Action(name string) Action {
+	i := slices.Index(p.Signed, name)
+	if i < 0 {
+		return DoNothing
+	}
+	switch p.Legend[i] {
+	case header.LegendEncrypt:
+		return EncryptAndSign
+	case header.LegendContext:
+		return SignAndIncludeInContext
+	}
+	return SignOnly
+}
+
+func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, Parsed, error) {
 	headAV, ok1 := item[HeaderAttribute].(*types.AttributeValueMemberB)
 	footAV, ok2 := item[FooterAttribute].(*types.AttributeValueMemberB)
 	if !ok1 || !ok2 || headAV == nil || footAV == nil {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	for _, k := range []string{cfg.PartitionKey, cfg.SortKey} {
 		if k == "" {
 			continue
 		}
 		if _, ok := item[k]; !ok {
-			return nil, nil, ErrAuthentication
+			return nil, Parsed{}, ErrAuthentication
 		}
 	}
 	raw := headAV.Value
 	h, err := header.Parse(raw)
 	if err != nil {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	// The signed attributes in canonical order, and their actions from the
 	// legend.
@@ -66,7 +92,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		names = append(names, name)
 	}
 	if len(names) == 0 || len(names) != len(h.Legend) {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	slices.SortFunc(names, canon.ComparePaths)
 	fields := make([]field, len(names))
@@ -80,7 +106,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 			f.action = EncryptAndSign
 			b, ok := item[name].(*types.AttributeValueMemberB)
 			if !ok || b == nil || len(b.Value) < 2+16 {
-				return nil, nil, ErrAuthentication
+				return nil, Parsed{}, ErrAuthentication
 			}
 			f.value = b.Value
 		case header.LegendContext:
@@ -91,7 +117,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		if f.action != EncryptAndSign {
 			f.start = len(scratch)
 			if scratch, f.typeID, err = ddbattr.Append(scratch, item[name]); err != nil {
-				return nil, nil, ErrAuthentication
+				return nil, Parsed{}, ErrAuthentication
 			}
 			f.end = len(scratch)
 		}
@@ -104,7 +130,7 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	}
 	ec, required, err := baseContext(cfg, h.Version, item, fields)
 	if err != nil {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	mat, err := cfg.Manager.DecryptionMaterials(ctx, keyring.DecryptionRequest{
 		Suite: h.Suite, EncryptedDataKeys: h.EDKs, StoredContext: h.Context, ReproducedContext: ec, RequiredKeys: required,
@@ -112,30 +138,30 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrAuthentication):
-			return nil, nil, ErrAuthentication
+			return nil, Parsed{}, ErrAuthentication
 		case errors.Is(err, keyring.ErrNoDecryptableKey), errors.Is(err, keyring.ErrEncryptionContext), errors.Is(err, keyring.ErrUnsupportedSuite):
-			return nil, nil, authErr{err} // decided by unsigned header fields
+			return nil, Parsed{}, authErr{err} // decided by unsigned header fields
 		}
-		return nil, nil, fmt.Errorf("decryption materials: %w", err)
+		return nil, Parsed{}, fmt.Errorf("decryption materials: %w", err)
 	}
 	defer mat.Zero()
 	if mat.Suite() != h.Suite {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	dataKey := mat.DataKey()
 	ck := header.CommitKey(dataKey, &h.MessageID)
-	okCommit := header.VerifyCommitment(ck, raw)
-	clear(ck)
+	okCommit := header.VerifyCommitment(ck[:], raw)
+	clear(ck[:])
 	if !okCommit {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	foot, err := footer.Parse(footAV.Value, len(h.EDKs), h.Suite.Signed())
 	if err != nil {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	aad, err := mat.SerializedContext() // never empty: it holds the table name
 	if err != nil {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 	hash := canon.NewHash(cfg.Table, raw, aad)
 	for _, f := range fields {
@@ -146,17 +172,17 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 	}
 	sum := hash.Sum()
-	if !footer.AnyTagMatches(foot.Tags, mat.SymmetricSigningKey(), &sum) {
-		return nil, nil, ErrAuthentication
+	if !foot.AnyTagMatches(mat.SymmetricSigningKey(), &sum) {
+		return nil, Parsed{}, ErrAuthentication
 	}
 	if h.Suite.Signed() && !footer.Verify(mat.VerificationKey(), &sum, foot.Signature) {
-		return nil, nil, ErrAuthentication
+		return nil, Parsed{}, ErrAuthentication
 	}
 
 	// Verified: decrypt.
 	root, err := fieldRoot(dataKey, &h.MessageID)
 	if err != nil {
-		return nil, nil, err
+		return nil, Parsed{}, err
 	}
 	defer root.Zero()
 	out := make(map[string]types.AttributeValue, len(item))
@@ -165,11 +191,9 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 			out[name] = v
 		}
 	}
-	actions := make(map[string]Action, len(fields))
-	var path []byte
+	path := make([]byte, 0, len(cfg.Table)+17+maxNameLen(fields))
 	offset := uint32(0)
 	for _, f := range fields {
-		actions[f.name] = f.action
 		if f.action != EncryptAndSign {
 			continue
 		}
@@ -178,25 +202,25 @@ func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		g, err := newGCM(key)
 		if err != nil {
 			clear(out)
-			return nil, nil, err
+			return nil, Parsed{}, err
 		}
 		path = canon.AppendPath(path[:0], cfg.Table, f.name)
 		pt, err := g.Open(nil, nonce, f.value[2:], path)
 		if err != nil {
 			clear(out)
-			return nil, nil, ErrAuthentication
+			return nil, Parsed{}, ErrAuthentication
 		}
 		t := uint16(f.value[0])<<8 | uint16(f.value[1])
 		v, err := ddbattr.Parse(t, pt)
 		if err != nil {
 			clear(pt)
 			clear(out)
-			return nil, nil, ErrAuthentication
+			return nil, Parsed{}, ErrAuthentication
 		}
 		out[f.name] = v
 	}
-	return out, &Parsed{
-		Version: h.Version, Suite: h.Suite, Actions: actions, EDKs: h.EDKs,
+	return out, Parsed{
+		Version: h.Version, Suite: h.Suite, Signed: names, Legend: h.Legend, EDKs: h.EDKs,
 		StoredContext: h.Context, Context: mat.EncryptionContext(),
 	}, nil
 }

@@ -62,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if p.Suite != suite || p.Actions["Stuff"] != dbe.EncryptAndSign {
+				if p.Suite != suite || p.Action("Stuff") != dbe.EncryptAndSign {
 					t.Fatalf("parsed header %+v", p)
 				}
 				if !ddbjson.EqualItems(out, in, ddbattr.NormalizeNumber) {

@@ -14,6 +14,7 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"hash"
+	"sync"
 )
 
 // AppendPath appends the canonical path of top-level attribute name in
@@ -82,17 +83,22 @@ func (r *Root) Zero() { clear(r.out[:]) }
 
 // Hash computes the canonical hash: SHA-384 of the full header, the length
 // of the serialized encryption context as uint64, that context, then each
-// signed field in canonical order.
+// signed field in canonical order. Hashes come from a pool: Sum returns it,
+// and h must not be used afterwards.
 type Hash struct {
 	h     hash.Hash
 	table string
 	buf   []byte
 }
 
+var hashPool = sync.Pool{New: func() any { return &Hash{h: sha512.New384(), buf: make([]byte, 0, 256)} }}
+
 // NewHash starts a canonical hash over header and the serialized full
 // encryption context aad, for table.
 func NewHash(table string, header, aad []byte) *Hash {
-	h := &Hash{h: sha512.New384(), table: table, buf: make([]byte, 0, 128)}
+	h := hashPool.Get().(*Hash)
+	h.table = table
+	h.h.Reset()
 	h.h.Write(header)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(aad)))
@@ -122,9 +128,15 @@ func (h *Hash) AddPlaintext(name string, typeID uint16, value []byte) {
 	h.h.Write(value)
 }
 
-// Sum returns the 48-byte canonical hash.
+// Sum returns the 48-byte canonical hash and releases h.
 func (h *Hash) Sum() [48]byte {
 	var out [48]byte
-	h.h.Sum(out[:0])
+	h.buf = h.h.Sum(h.buf[:0])
+	copy(out[:], h.buf)
+	h.h.Reset()
+	clear(h.buf[:cap(h.buf)])
+	h.buf = h.buf[:0]
+	h.table = ""
+	hashPool.Put(h)
 	return out
 }

@@ -37,27 +37,44 @@ var ErrMalformed = errors.New("footer: malformed aws_dbe_foot")
 
 // Footer is a parsed footer; slices alias the input.
 type Footer struct {
-	Tags      [][]byte
+	tags      []byte // nTags * TagLength bytes
 	Signature []byte // nil under suite 0x6700
 }
 
-// Parse splits b into nTags tags and, when signed, the signature.
-func Parse(b []byte, nTags int, signed bool) (*Footer, error) {
+// Parse splits b into nTags tags and, when signed, the signature. It
+// allocates nothing.
+func Parse(b []byte, nTags int, signed bool) (Footer, error) {
 	want := nTags * TagLength
 	if signed {
 		want += SignatureLength
 	}
 	if nTags < 1 || len(b) != want {
-		return nil, ErrMalformed
+		return Footer{}, ErrMalformed
 	}
-	f := &Footer{Tags: make([][]byte, nTags)}
-	for i := range f.Tags {
-		f.Tags[i] = b[i*TagLength : (i+1)*TagLength : (i+1)*TagLength]
-	}
+	f := Footer{tags: b[: nTags*TagLength : nTags*TagLength]}
 	if signed {
 		f.Signature = b[nTags*TagLength:]
 	}
 	return f, nil
+}
+
+// NumTags returns the number of recipient tags.
+func (f *Footer) NumTags() int { return len(f.tags) / TagLength }
+
+// Tag returns recipient tag i.
+func (f *Footer) Tag(i int) []byte { return f.tags[i*TagLength : (i+1)*TagLength : (i+1)*TagLength] }
+
+// AnyTagMatches reports whether one of the footer's tags is the tag of hash
+// under key; each comparison is constant time.
+func (f *Footer) AnyTagMatches(key []byte, hash *[48]byte) bool {
+	want := Tag(key, hash)
+	found := false
+	for i := range f.NumTags() {
+		if hmac.Equal(f.Tag(i), want[:]) {
+			found = true
+		}
+	}
+	return found
 }
 
 // Tag returns HMAC-SHA384(key, hash).
@@ -67,19 +84,6 @@ func Tag(key []byte, hash *[48]byte) [TagLength]byte {
 	var out [TagLength]byte
 	m.Sum384(&out)
 	return out
-}
-
-// AnyTagMatches reports whether one of tags is the tag of hash under key;
-// each comparison is constant time.
-func AnyTagMatches(tags [][]byte, key []byte, hash *[48]byte) bool {
-	want := Tag(key, hash)
-	found := false
-	for _, t := range tags {
-		if hmac.Equal(t, want[:]) {
-			found = true
-		}
-	}
-	return found
 }
 
 // Sign returns the 103-byte DER ECDSA P-384 signature of hash (which the

@@ -44,7 +44,7 @@ func TestSignLength(t *testing.T) {
 func TestParse(t *testing.T) {
 	b := make([]byte, 2*TagLength+SignatureLength)
 	f, err := Parse(b, 2, true)
-	if err != nil || len(f.Tags) != 2 || len(f.Signature) != SignatureLength {
+	if err != nil || f.NumTags() != 2 || len(f.Tag(1)) != TagLength || len(f.Signature) != SignatureLength {
 		t.Fatalf("Parse: %+v, %v", f, err)
 	}
 	for _, c := range []struct {

@@ -13,6 +13,7 @@ import (
 	"crypto/hmac"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
@@ -86,8 +87,23 @@ func (h *Header) AppendPartial(dst []byte) ([]byte, error) {
 
 // CommitKey derives the commitment key from the data key and message id:
 // HKDF-SHA512, no salt, info "AWS_DBE_COMMIT_KEY" || message id, 32 bytes.
-func CommitKey(dataKey []byte, msgID *[MessageIDLength]byte) []byte {
-	return hkdfSHA512(dataKey, "AWS_DBE_COMMIT_KEY", msgID)
+func CommitKey(dataKey []byte, msgID *[MessageIDLength]byte) (out [32]byte) {
+	imac.HKDF32(&out, dataKey, "AWS_DBE_COMMIT_KEY", msgID[:])
+	return out
+}
+
+// Size returns the length of the full header h serializes to.
+func (h *Header) Size() int {
+	n := 2 + MessageIDLength + 2 + len(h.Legend) + 2 + 1 + CommitmentLength
+	for k, v := range h.Context {
+		if !slices.Contains(h.Omit, k) {
+			n += 4 + len(k) + len(v)
+		}
+	}
+	for _, k := range h.EDKs {
+		n += 6 + len(k.ProviderID) + len(k.ProviderInfo) + len(k.Ciphertext)
+	}
+	return n
 }
 
 // Commitment returns the first 32 bytes of HMAC-SHA512(commitKey,
@@ -115,35 +131,42 @@ func VerifyCommitment(commitKey, raw []byte) bool {
 
 // Parse parses a full header. It checks structure only (commitment, legend
 // against the item and context against the configuration are the caller's).
-func Parse(b []byte) (*Header, error) {
+func Parse(b []byte) (Header, error) {
+	h, err := parse(b)
+	if err != nil {
+		return Header{}, ErrMalformed
+	}
+	return h, nil
+}
+
+func parse(b []byte) (h Header, err error) {
 	r := reader{b: b}
-	var h Header
 	ver, ok1 := r.byte()
 	flavor, ok2 := r.byte()
 	if !ok1 || !ok2 || (ver != 1 && ver != 2) {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	suite, ok := keyring.SuiteFromFlavor(flavor)
 	if !ok {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	h.Version, h.Suite = ver, suite
 	id, ok := r.bytes(MessageIDLength)
 	if !ok {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	copy(h.MessageID[:], id)
 	if h.Legend, ok = r.lv16(); !ok {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	for _, c := range h.Legend {
 		if c != LegendEncrypt && c != LegendSign && !(c == LegendContext && ver == 2) {
-			return nil, ErrMalformed
+			return h, ErrMalformed
 		}
 	}
 	n, ok := r.u16()
 	if !ok || int(n)*4 > len(r.b) {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	h.Context = make(map[string]string, n)
 	prev := ""
@@ -151,18 +174,18 @@ func Parse(b []byte) (*Header, error) {
 		k, ok1 := r.lv16()
 		v, ok2 := r.lv16()
 		if !ok1 || !ok2 || !utf8.Valid(k) || !utf8.Valid(v) {
-			return nil, ErrMalformed
+			return h, ErrMalformed
 		}
 		ks := string(k)
 		if i > 0 && ks <= prev { // sorted, no duplicates
-			return nil, ErrMalformed
+			return h, ErrMalformed
 		}
 		prev = ks
 		h.Context[ks] = string(v)
 	}
 	cnt, ok := r.byte()
 	if !ok || cnt == 0 || int(cnt)*6 > len(r.b) {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	h.EDKs = make([]keyring.EncryptedDataKey, cnt)
 	for i := range h.EDKs {
@@ -170,15 +193,26 @@ func Parse(b []byte) (*Header, error) {
 		info, ok2 := r.lv16()
 		ct, ok3 := r.lv16()
 		if !ok1 || !ok2 || !ok3 || !utf8.Valid(pid) {
-			return nil, ErrMalformed
+			return h, ErrMalformed
 		}
-		h.EDKs[i] = keyring.EncryptedDataKey{ProviderID: string(pid), ProviderInfo: info, Ciphertext: ct}
+		h.EDKs[i] = keyring.EncryptedDataKey{ProviderID: internProviderID(pid), ProviderInfo: info, Ciphertext: ct}
 	}
 	if len(r.b) != CommitmentLength {
-		return nil, ErrMalformed
+		return h, ErrMalformed
 	}
 	copy(h.Commitment[:], r.b)
-	return &h, nil
+	return h, nil
+}
+
+// internProviderID returns well-known provider ids without allocating.
+func internProviderID(b []byte) string {
+	switch string(b) { // no allocation for the comparison
+	case "aws-kms-hierarchy":
+		return "aws-kms-hierarchy"
+	case "aws-kms":
+		return "aws-kms"
+	}
+	return string(b)
 }
 
 type reader struct{ b []byte }

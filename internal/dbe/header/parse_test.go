@@ -88,12 +88,12 @@ func TestParseMalformed(t *testing.T) {
 		"bad legend": nil,
 	}
 	h, _ := Parse(raw)
-	h2 := *h
+	h2 := h
 	h2.Legend = []byte{'x'}
 	if b, err := h2.AppendPartial(nil); err == nil {
 		cases["bad legend"] = append(b, h.Commitment[:]...)
 	}
-	h3 := *h
+	h3 := h
 	h3.Version = 1
 	h3.Legend = []byte{'c'}
 	if b, err := h3.AppendPartial(nil); err == nil {
