@@ -82,3 +82,39 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestItemAllocs holds the allocation target of the DB-ESDK format: at most
+// 40 allocations to encrypt, and 40 to decrypt, a 1 KB item of the
+// benchmark workload under suite 0x6700 and the raw AES keyring.
+func TestItemAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector (scripts/test runs this test without it)")
+	}
+	kr, err := keyring.NewRawAES("ns", "name", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc := vecConfig{Actions: map[string]string{"partition_key": "SIGN_ONLY", "sort_key": "SIGN_ONLY", "attribute1": "ENCRYPT_AND_SIGN",
+		"attribute2": "SIGN_ONLY", ":attribute3": "DO_NOTHING"}, UnsignedPrefix: ":"}
+	cfg := configFor(vc, keyring.NewDefaultManager(kr))
+	cfg.PartitionKey, cfg.SortKey, cfg.Suite = "partition_key", "sort_key", keyring.SuiteHMAC
+	item := map[string]types.AttributeValue{
+		"partition_key": &types.AttributeValueMemberS{Value: "BenchmarkPartitionKey"},
+		"sort_key":      &types.AttributeValueMemberN{Value: "1"},
+		"attribute1": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"data": &types.AttributeValueMemberB{Value: make([]byte, 1024)}}},
+		"attribute2":  &types.AttributeValueMemberS{Value: "sign me!"},
+		":attribute3": &types.AttributeValueMemberS{Value: "ignore me!"},
+	}
+	ctx := context.Background()
+	enc, err := dbe.Encrypt(ctx, cfg, item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(200, func() { dbe.Encrypt(ctx, cfg, item) }); a > 40 {
+		t.Errorf("Encrypt: %.0f allocations per item, want at most 40", a)
+	}
+	if a := testing.AllocsPerRun(200, func() { dbe.Decrypt(ctx, cfg, enc) }); a > 40 {
+		t.Errorf("Decrypt: %.0f allocations per item, want at most 40", a)
+	}
+}

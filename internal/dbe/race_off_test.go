@@ -1,0 +1,5 @@
+//go:build !race
+
+package dbe_test
+
+const raceEnabled = false
