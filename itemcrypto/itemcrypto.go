@@ -17,6 +17,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/bufpool"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
@@ -202,21 +203,6 @@ func sortedNames(item Item) []string {
 	return names
 }
 
-// scratchPool holds serialization buffers. They hold plaintext while in use
-// and are cleared before they go back.
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
-
-func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
-
-func putScratch(p *[]byte, b []byte) {
-	clear(b[:cap(b)])
-	if cap(b) > 1<<20 {
-		return // let the GC have huge buffers, cleared like the others
-	}
-	*p = b[:0]
-	scratchPool.Put(p)
-}
-
 // Encrypt returns the protected form of item: every EncryptAndSign attribute
 // replaced by its ciphertext, the material description and the signature
 // added. item is not modified. When the policy does nothing to any
@@ -262,9 +248,8 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	out := make(Item, len(item)+2)
 	sts := newSTS(e.tableHash, len(names))
 	defer sts.done()
-	sp := getScratch()
-	scratch := *sp
-	defer func() { putScratch(sp, scratch) }()
+	sp, scratch := bufpool.Get()
+	defer func() { bufpool.Put(sp, scratch) }()
 	size := 0
 	for _, name := range names {
 		v := item[name]
@@ -480,9 +465,8 @@ func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, e
 	names := sortedNames(item)
 	b := newSTS(th, len(names))
 	defer b.done()
-	sp := getScratch()
-	scratch := *sp
-	defer func() { putScratch(sp, scratch) }()
+	sp, scratch := bufpool.Get()
+	defer func() { bufpool.Put(sp, scratch) }()
 	for _, name := range names {
 		a := policy.Action(name)
 		if actions.IsReserved(name) || a == actions.DoNothing {

@@ -66,15 +66,19 @@ func newEncryptionMaterials(suite Suite, ec map[string]string, required []string
 
 // SerializedContext returns the MPL serialization of the encryption
 // context ([AppendContext]), computed once. Do not modify it.
-func (m *EncryptionMaterials) SerializedContext() ([]byte, error) {
-	if m.aad == nil {
-		aad, err := AppendContext(make([]byte, 0, 64*len(m.ec)), m.ec)
+func (m *EncryptionMaterials) SerializedContext() ([]byte, error) { return serializeOnce(&m.aad, m.ec) }
+
+// serializeOnce returns *cache, filling it with the serialization of ec
+// the first time.
+func serializeOnce(cache *[]byte, ec map[string]string) ([]byte, error) {
+	if *cache == nil {
+		aad, err := AppendContext(make([]byte, 0, 64*len(ec)), ec)
 		if err != nil {
 			return nil, err
 		}
-		m.aad = aad
+		*cache = aad
 	}
-	return m.aad, nil
+	return *cache, nil
 }
 
 // Suite returns the algorithm suite.
@@ -180,16 +184,7 @@ func NewDecryptionMaterials(suite Suite, ec map[string]string) (*DecryptionMater
 
 // SerializedContext returns the MPL serialization of the encryption
 // context ([AppendContext]), computed once. Do not modify it.
-func (m *DecryptionMaterials) SerializedContext() ([]byte, error) {
-	if m.aad == nil {
-		aad, err := AppendContext(make([]byte, 0, 64*len(m.ec)), m.ec)
-		if err != nil {
-			return nil, err
-		}
-		m.aad = aad
-	}
-	return m.aad, nil
-}
+func (m *DecryptionMaterials) SerializedContext() ([]byte, error) { return serializeOnce(&m.aad, m.ec) }
 
 // Suite returns the algorithm suite.
 func (m *DecryptionMaterials) Suite() Suite { return m.suite }

@@ -26,12 +26,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/bufpool"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/footer"
@@ -145,21 +145,6 @@ type field struct {
 	start, end int    // of value in the scratch buffer
 }
 
-// scratchPool holds serialization buffers. They hold plaintext while in use
-// and are cleared before they go back.
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
-
-func putScratch(p *[]byte, b []byte) {
-	clear(b[:cap(b)])
-	if cap(b) > 1<<20 {
-		return // let the GC have huge buffers, cleared like the others
-	}
-	*p = b[:0]
-	scratchPool.Put(p)
-}
-
 // Encrypt returns the DB-ESDK form of item. item is not modified.
 func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
 	for _, k := range []string{cfg.PartitionKey, cfg.SortKey} {
@@ -171,9 +156,8 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 	}
 	fields := make([]field, 0, len(item))
-	sp := getScratch()
-	scratch := *sp
-	defer func() { putScratch(sp, scratch) }()
+	sp, scratch := bufpool.Get()
+	defer func() { bufpool.Put(sp, scratch) }()
 	signed := 0
 	for name, v := range item {
 		if strings.HasPrefix(name, ReservedPrefix) {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/bufpool"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/footer"
@@ -96,9 +97,8 @@ func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	}
 	slices.SortFunc(names, canon.ComparePaths)
 	fields := make([]field, len(names))
-	sp := getScratch()
-	scratch := *sp
-	defer func() { putScratch(sp, scratch) }()
+	sp, scratch := bufpool.Get()
+	defer func() { bufpool.Put(sp, scratch) }()
 	for i, name := range names {
 		f := field{name: name}
 		switch h.Legend[i] {

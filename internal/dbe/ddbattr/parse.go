@@ -1,10 +1,11 @@
 package ddbattr
 
 import (
-	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/wire"
 )
 
 // Parse returns the attribute value of type id t serialized as b. Binary
@@ -60,62 +61,30 @@ func parseNumber1(b []byte) (string, error) {
 	return s, nil // as the writer stored it
 }
 
-type reader struct{ b []byte }
-
-func (r *reader) u32() (uint32, bool) {
-	if len(r.b) < 4 {
-		return 0, false
-	}
-	v := binary.BigEndian.Uint32(r.b)
-	r.b = r.b[4:]
-	return v, true
-}
-
-func (r *reader) u16() (uint16, bool) {
-	if len(r.b) < 2 {
-		return 0, false
-	}
-	v := binary.BigEndian.Uint16(r.b)
-	r.b = r.b[2:]
-	return v, true
-}
-
-func (r *reader) bytes(n uint32) ([]byte, bool) {
-	if uint64(len(r.b)) < uint64(n) {
-		return nil, false
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v, true
-}
-
 // count reads an element count and checks that the rest can hold it at
 // minSize bytes per element, so no allocation outgrows the input.
-func (r *reader) count(minSize int) (int, bool) {
-	n, ok := r.u32()
-	if !ok || uint64(n)*uint64(minSize) > uint64(len(r.b)) {
+func count(r *wire.Reader, minSize int) (int, bool) {
+	n, ok := r.U32()
+	if !ok || uint64(n)*uint64(minSize) > uint64(len(r.B)) {
 		return 0, false
 	}
 	return int(n), true
 }
 
 func parseSet(t uint16, b []byte) (types.AttributeValue, error) {
-	r := reader{b}
-	n, ok := r.count(4)
+	r := wire.Reader{B: b}
+	n, ok := count(&r, 4)
 	if !ok {
 		return nil, ErrMalformed
 	}
 	members := make([][]byte, n)
 	for i := range members {
-		l, ok := r.u32()
-		if !ok {
-			return nil, ErrMalformed
-		}
-		if members[i], ok = r.bytes(l); !ok {
+		var ok bool
+		if members[i], ok = r.LV32(); !ok {
 			return nil, ErrMalformed
 		}
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return nil, ErrMalformed
 	}
 	switch t {
@@ -154,29 +123,25 @@ func parseSet(t uint16, b []byte) (types.AttributeValue, error) {
 }
 
 func parseMap(b []byte, depth int) (types.AttributeValue, error) {
-	r := reader{b}
-	n, ok := r.count(12)
+	r := wire.Reader{B: b}
+	n, ok := count(&r, 12)
 	if !ok {
 		return nil, ErrMalformed
 	}
 	m := make(map[string]types.AttributeValue, n)
 	for range n {
-		kt, ok := r.u16()
+		kt, ok := r.U16()
 		if !ok || kt != TypeString {
 			return nil, ErrMalformed
 		}
-		kl, ok := r.u32()
-		if !ok {
-			return nil, ErrMalformed
-		}
-		kb, ok := r.bytes(kl)
+		kb, ok := r.LV32()
 		if !ok {
 			return nil, ErrMalformed
 		}
 		if !utf8.Valid(kb) {
 			return nil, ErrNotUTF8
 		}
-		v, err := r.nested(depth)
+		v, err := nested(&r, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -186,42 +151,38 @@ func parseMap(b []byte, depth int) (types.AttributeValue, error) {
 		}
 		m[k] = v
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return nil, ErrMalformed
 	}
 	return &types.AttributeValueMemberM{Value: m}, nil
 }
 
 func parseList(b []byte, depth int) (types.AttributeValue, error) {
-	r := reader{b}
-	n, ok := r.count(6)
+	r := wire.Reader{B: b}
+	n, ok := count(&r, 6)
 	if !ok {
 		return nil, ErrMalformed
 	}
 	l := make([]types.AttributeValue, n)
 	for i := range l {
-		v, err := r.nested(depth)
+		v, err := nested(&r, depth)
 		if err != nil {
 			return nil, err
 		}
 		l[i] = v
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return nil, ErrMalformed
 	}
 	return &types.AttributeValueMemberL{Value: l}, nil
 }
 
-func (r *reader) nested(depth int) (types.AttributeValue, error) {
-	t, ok := r.u16()
+func nested(r *wire.Reader, depth int) (types.AttributeValue, error) {
+	t, ok := r.U16()
 	if !ok {
 		return nil, ErrMalformed
 	}
-	l, ok := r.u32()
-	if !ok {
-		return nil, ErrMalformed
-	}
-	vb, ok := r.bytes(l)
+	vb, ok := r.LV32()
 	if !ok {
 		return nil, ErrMalformed
 	}

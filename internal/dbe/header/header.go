@@ -18,6 +18,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
+	"github.com/itemcrypto/go-itemcrypto/internal/wire"
 )
 
 // Legend bytes: one per signed attribute in canonical order.
@@ -140,9 +141,9 @@ func Parse(b []byte) (Header, error) {
 }
 
 func parse(b []byte) (h Header, err error) {
-	r := reader{b: b}
-	ver, ok1 := r.byte()
-	flavor, ok2 := r.byte()
+	r := wire.Reader{B: b}
+	ver, ok1 := r.Byte()
+	flavor, ok2 := r.Byte()
 	if !ok1 || !ok2 || (ver != 1 && ver != 2) {
 		return h, ErrMalformed
 	}
@@ -151,12 +152,12 @@ func parse(b []byte) (h Header, err error) {
 		return h, ErrMalformed
 	}
 	h.Version, h.Suite = ver, suite
-	id, ok := r.bytes(MessageIDLength)
+	id, ok := r.Bytes(MessageIDLength)
 	if !ok {
 		return h, ErrMalformed
 	}
 	copy(h.MessageID[:], id)
-	if h.Legend, ok = r.lv16(); !ok {
+	if h.Legend, ok = r.LV16(); !ok {
 		return h, ErrMalformed
 	}
 	for _, c := range h.Legend {
@@ -164,15 +165,15 @@ func parse(b []byte) (h Header, err error) {
 			return h, ErrMalformed
 		}
 	}
-	n, ok := r.u16()
-	if !ok || int(n)*4 > len(r.b) {
+	n, ok := r.U16()
+	if !ok || int(n)*4 > len(r.B) {
 		return h, ErrMalformed
 	}
 	h.Context = make(map[string]string, n)
 	prev := ""
 	for i := range int(n) {
-		k, ok1 := r.lv16()
-		v, ok2 := r.lv16()
+		k, ok1 := r.LV16()
+		v, ok2 := r.LV16()
 		if !ok1 || !ok2 || !utf8.Valid(k) || !utf8.Valid(v) {
 			return h, ErrMalformed
 		}
@@ -183,24 +184,24 @@ func parse(b []byte) (h Header, err error) {
 		prev = ks
 		h.Context[ks] = string(v)
 	}
-	cnt, ok := r.byte()
-	if !ok || cnt == 0 || int(cnt)*6 > len(r.b) {
+	cnt, ok := r.Byte()
+	if !ok || cnt == 0 || int(cnt)*6 > len(r.B) {
 		return h, ErrMalformed
 	}
 	h.EDKs = make([]keyring.EncryptedDataKey, cnt)
 	for i := range h.EDKs {
-		pid, ok1 := r.lv16()
-		info, ok2 := r.lv16()
-		ct, ok3 := r.lv16()
+		pid, ok1 := r.LV16()
+		info, ok2 := r.LV16()
+		ct, ok3 := r.LV16()
 		if !ok1 || !ok2 || !ok3 || !utf8.Valid(pid) {
 			return h, ErrMalformed
 		}
 		h.EDKs[i] = keyring.EncryptedDataKey{ProviderID: internProviderID(pid), ProviderInfo: info, Ciphertext: ct}
 	}
-	if len(r.b) != CommitmentLength {
+	if len(r.B) != CommitmentLength {
 		return h, ErrMalformed
 	}
-	copy(h.Commitment[:], r.b)
+	copy(h.Commitment[:], r.B)
 	return h, nil
 }
 
@@ -213,41 +214,4 @@ func internProviderID(b []byte) string {
 		return "aws-kms"
 	}
 	return string(b)
-}
-
-type reader struct{ b []byte }
-
-func (r *reader) byte() (byte, bool) {
-	if len(r.b) < 1 {
-		return 0, false
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c, true
-}
-
-func (r *reader) u16() (uint16, bool) {
-	if len(r.b) < 2 {
-		return 0, false
-	}
-	v := binary.BigEndian.Uint16(r.b)
-	r.b = r.b[2:]
-	return v, true
-}
-
-func (r *reader) bytes(n int) ([]byte, bool) {
-	if len(r.b) < n {
-		return nil, false
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v, true
-}
-
-func (r *reader) lv16() ([]byte, bool) {
-	n, ok := r.u16()
-	if !ok {
-		return nil, false
-	}
-	return r.bytes(int(n))
 }
