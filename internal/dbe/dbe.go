@@ -11,8 +11,12 @@
 //
 // Bounds on untrusted input: the header and footer parsers (packages header
 // and footer) and the value parser (ddbattr) each allocate at most a
-// constant times their input plus a constant; Decrypt adds one canonical
-// path per signed attribute and one copy of each decrypted value.
+// constant times their input plus a constant; Decrypt as a whole allocates
+// at most 48 bytes per input byte plus 64 KiB (signed numbers are hashed in
+// DynamoDB's plain form, at most 26 times their written length, and held
+// twice, once sorted and once serialized; every other
+// value is hashed as it is), and does work linear in that. TestDecryptBound
+// holds it.
 package dbe
 
 import (

@@ -229,11 +229,14 @@ func appendNested(dst []byte, v types.AttributeValue, depth int) ([]byte, error)
 // appendStrings sorts ss (owned) in UTF-16 order and appends the set.
 func appendStrings(dst []byte, ss []string) ([]byte, error) {
 	slices.SortFunc(ss, CompareUTF16)
-	for i := 1; i < len(ss); i++ {
-		if ss[i-1] == ss[i] {
+	size := 4
+	for i, s := range ss {
+		if i > 0 && ss[i-1] == s {
 			return dst, ErrDuplicate
 		}
+		size += 4 + len(s)
 	}
+	dst = slices.Grow(dst, size)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(ss)))
 	for _, s := range ss {
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(s)))

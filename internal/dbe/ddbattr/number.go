@@ -56,12 +56,22 @@ func NormalizeNumber(n string) (string, error) {
 		return "", ErrNumberRange
 	}
 	var b strings.Builder
+	size := len(digits) + 1 // digits and maybe the point
+	switch {
+	case newPos <= 0:
+		size += 1 + int(-newPos)
+	case newPos > int64(len(digits)):
+		size += int(newPos) - len(digits)
+	}
+	if neg {
+		size++
+	}
+	b.Grow(size) // the one allocation of the result
 	if neg {
 		b.WriteByte('-')
 	}
 	switch {
 	case newPos <= 0:
-		b.Grow(int(-newPos) + len(digits) + 3)
 		b.WriteString("0.")
 		for range -newPos {
 			b.WriteByte('0')

@@ -57,3 +57,11 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAllocatesNothing: the footer parser's bound is zero allocations.
+func TestParseAllocatesNothing(t *testing.T) {
+	b := make([]byte, 3*TagLength+SignatureLength)
+	if a := testing.AllocsPerRun(100, func() { Parse(b, 3, true) }); a != 0 {
+		t.Fatalf("Parse allocated %v times", a)
+	}
+}
