@@ -148,6 +148,14 @@ func (c *Caching) EncryptionMaterials(ctx context.Context, ec EncryptionContext)
 		}
 		c.mu.Unlock()
 		_, err := share(ctx, &c.flight, "enc\x00"+part, func(ctx context.Context) (any, error) {
+			// A flight that ended since our miss may have filled the entry:
+			// then the loop takes it.
+			c.mu.Lock()
+			if e := c.enc[part]; e != nil && c.usable(e, size) {
+				c.mu.Unlock()
+				return nil, nil
+			}
+			c.mu.Unlock()
 			m, err := c.p.EncryptionMaterials(ctx, ec)
 			if err != nil {
 				return nil, err
@@ -201,6 +209,15 @@ func (c *Caching) DecryptionMaterials(ctx context.Context, ec EncryptionContext)
 	}
 	c.mu.Unlock()
 	v, err := share(ctx, &c.flight, "dec\x00"+key, func(ctx context.Context) (any, error) {
+		// A flight that ended between our miss and this one has filled the
+		// cache: look again before asking the provider.
+		c.mu.Lock()
+		if m, ok := c.dec.Get(key); ok {
+			mc := m.clone()
+			c.mu.Unlock()
+			return mc, nil
+		}
+		c.mu.Unlock()
 		m, err := c.p.DecryptionMaterials(ctx, ec)
 		if err != nil {
 			return nil, err
