@@ -3,6 +3,7 @@ package keyring
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -42,6 +43,11 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
+// GenerateAndWrapFunc returns a fresh 32-byte intermediate key together
+// with its wrapped form, for keyrings whose key service makes the key itself
+// (AWS KMS GenerateDataKey). aad is as for [WrapFunc].
+type GenerateAndWrapFunc func(aad []byte) (intermediate, providerInfo, wrapped []byte, err error)
+
 // WrapIntermediate adds one encrypted data key for providerID to m under
 // intermediate key wrapping: a fresh intermediate key (from rand) is wrapped
 // by wrap, the data key is encrypted under a key derived from it (AES-GCM,
@@ -55,18 +61,50 @@ func WrapIntermediate(rand io.Reader, m *EncryptionMaterials, providerID string,
 	if err != nil {
 		return err
 	}
-	var ikm, mac, kek [KeyLength]byte
+	var ikm [KeyLength]byte
 	defer clear(ikm[:])
-	defer clear(mac[:])
-	defer clear(kek[:])
 	if _, err := io.ReadFull(rand, ikm[:]); err != nil {
 		return fmt.Errorf("keyring: generating intermediate key: %w", err)
 	}
-	deriveIntermediate(ikm[:], &mac, &kek)
 	info, wrapped, err := wrap(ikm[:], aad)
 	if err != nil {
 		return err
 	}
+	return addIntermediateEDK(m, providerID, ikm[:], info, wrapped, aad)
+}
+
+// WrapGeneratedIntermediate is [WrapIntermediate] for an intermediate key
+// that gen makes and wraps in one step: the MPL's GenerateAndWrap, which it
+// calls for every keyring under intermediate key wrapping, whether or not m
+// already holds a data key. The intermediate key gen returns is cleared
+// after use; it must be [KeyLength] bytes. m must hold a data key.
+func WrapGeneratedIntermediate(m *EncryptionMaterials, providerID string, gen GenerateAndWrapFunc) error {
+	if m.dataKey == nil {
+		return fmt.Errorf("%w: no data key to wrap", ErrInvalidMaterials)
+	}
+	aad, err := m.SerializedContext()
+	if err != nil {
+		return err
+	}
+	ikm, info, wrapped, err := gen(aad)
+	if err != nil {
+		return err
+	}
+	defer clear(ikm)
+	if len(ikm) != KeyLength {
+		return fmt.Errorf("%w: intermediate key of %d bytes, want %d", ErrInvalidMaterials, len(ikm), KeyLength)
+	}
+	return addIntermediateEDK(m, providerID, ikm, info, wrapped, aad)
+}
+
+// addIntermediateEDK encrypts m's data key under the key derived from ikm
+// and adds the EDK (that, then the keyring's wrapped part) with the derived
+// HMAC key.
+func addIntermediateEDK(m *EncryptionMaterials, providerID string, ikm, info, wrapped, aad []byte) error {
+	var mac, kek [KeyLength]byte
+	defer clear(mac[:])
+	defer clear(kek[:])
+	deriveIntermediate(ikm, &mac, &kek)
 	a, err := gcm(kek[:])
 	if err != nil {
 		return err
@@ -116,4 +154,62 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 	m.dataKey = dk // fresh from Open: owned
 	m.signingKey = slices.Clone(mac[:])
 	return nil
+}
+
+// UnwrapFirst is the OnDecrypt loop of a keyring under intermediate key
+// wrapping: it fails when m already has a data key, then tries, in order,
+// each encrypted data key for which match reports true, unwrapping its
+// keyring part with unwrap ([UnwrapIntermediate]), until one sets the data
+// key. With no matching key it returns [ErrNoDecryptableKey]; when every
+// attempt fails, the attempts' errors joined (one [ErrAuthentication] for
+// all that failed to authenticate). m is not modified on failure.
+func UnwrapFirst(m *DecryptionMaterials, edks []EncryptedDataKey, match func(EncryptedDataKey) bool, unwrap func(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, error)) error {
+	if m.HasDataKey() {
+		return fmt.Errorf("%w: data key already set", ErrInvalidMaterials)
+	}
+	var failed attempts
+	for _, edk := range edks {
+		if !match(edk) {
+			continue
+		}
+		err := UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, aad []byte) ([]byte, error) {
+			return unwrap(edk, wrapped, aad)
+		})
+		if err == nil {
+			return nil
+		}
+		failed.add(err)
+	}
+	return failed.err()
+}
+
+// attempts collects the failures of decrypt attempts.
+type attempts struct {
+	errs       []error
+	authFailed bool
+}
+
+// add records one failure; a bare ErrAuthentication is kept once.
+func (a *attempts) add(err error) {
+	if err == ErrAuthentication { //nolint:errorlint // the bare sentinel, collected once
+		a.authFailed = true
+		return
+	}
+	a.errs = append(a.errs, err)
+}
+
+// err is ErrNoDecryptableKey when nothing was attempted, else the failures
+// joined.
+func (a *attempts) err() error {
+	errs := a.errs
+	if a.authFailed {
+		errs = append(errs, ErrAuthentication)
+	}
+	switch len(errs) {
+	case 0:
+		return ErrNoDecryptableKey
+	case 1:
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }

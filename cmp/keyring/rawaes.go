@@ -35,11 +35,8 @@ var _ Keyring = (*RawAES)(nil)
 // copied. namespace and name identify the key to readers and must match
 // theirs.
 func NewRawAES(namespace, name string, key []byte, optFns ...func(*RawAESOptions)) (*RawAES, error) {
-	if namespace == "" || name == "" {
-		return nil, errors.New("keyring: raw AES keyring needs a key namespace and a key name")
-	}
-	if namespace == "aws-kms" || len(namespace) >= 7 && namespace[:7] == "aws-kms" {
-		return nil, fmt.Errorf("keyring: key namespace %q is reserved for AWS KMS keyrings", namespace)
+	if err := checkRawKeyName("raw AES", namespace, name); err != nil {
+		return nil, err
 	}
 	switch len(key) {
 	case 16, 24, 32:
