@@ -1,5 +1,6 @@
-// Package awskms implements [cmp.KMS] over AWS KMS with aws-sdk-go-v2, for
-// the [cmp.DirectKMS] provider:
+// Package awskms implements [cmp.KMS] (and [cmp.KMSWithKeyARN]) over AWS
+// KMS with aws-sdk-go-v2, for the [cmp.DirectKMS] provider and the DB-ESDK
+// AWS KMS keyring (cmp/keyring/kmskeyring):
 //
 //	client := kms.NewFromConfig(cfg)
 //	p, err := cmp.NewDirectKMS(cmp.DirectKMSConfig{KMS: awskms.New(client), KeyID: keyARN})
@@ -45,7 +46,7 @@ type KMS struct {
 	opts Options
 }
 
-var _ cmp.KMS = (*KMS)(nil)
+var _ cmp.KMSWithKeyARN = (*KMS)(nil)
 
 // New wraps api (a *kms.Client).
 func New(api API, optFns ...func(*Options)) *KMS {
@@ -79,27 +80,41 @@ func (e classified) Unwrap() []error { return []error{e.class, e.err} }
 
 // GenerateDataKey calls KMS GenerateDataKey with NumberOfBytes.
 func (k *KMS) GenerateDataKey(ctx context.Context, keyID string, numBytes int, ec map[string]string) ([]byte, []byte, error) {
+	pt, ct, _, err := k.GenerateDataKeyWithARN(ctx, keyID, numBytes, ec)
+	return pt, ct, err
+}
+
+// GenerateDataKeyWithARN is GenerateDataKey that also returns the KeyId
+// of the response, the ARN of the key (cmp.KMSWithKeyARN).
+func (k *KMS) GenerateDataKeyWithARN(ctx context.Context, keyID string, numBytes int, ec map[string]string) ([]byte, []byte, string, error) {
 	out, err := k.api.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 		KeyId: aws.String(keyID), NumberOfBytes: aws.Int32(int32(numBytes)), EncryptionContext: ec, GrantTokens: k.opts.GrantTokens,
 	})
 	if err != nil {
-		return nil, nil, k.fail("GenerateDataKey", keyID, err)
+		return nil, nil, "", k.fail("GenerateDataKey", keyID, err)
 	}
-	return out.Plaintext, out.CiphertextBlob, nil
+	return out.Plaintext, out.CiphertextBlob, aws.ToString(out.KeyId), nil
 }
 
 // Decrypt calls KMS Decrypt, naming keyID when it is not "" so that KMS
 // refuses a ciphertext of another key.
 func (k *KMS) Decrypt(ctx context.Context, keyID string, ciphertext []byte, ec map[string]string) ([]byte, error) {
+	pt, _, err := k.DecryptWithARN(ctx, keyID, ciphertext, ec)
+	return pt, err
+}
+
+// DecryptWithARN is Decrypt that also returns the KeyId of the response,
+// the ARN of the key (cmp.KMSWithKeyARN).
+func (k *KMS) DecryptWithARN(ctx context.Context, keyID string, ciphertext []byte, ec map[string]string) ([]byte, string, error) {
 	in := &kms.DecryptInput{CiphertextBlob: ciphertext, EncryptionContext: ec, GrantTokens: k.opts.GrantTokens}
 	if keyID != "" {
 		in.KeyId = aws.String(keyID)
 	}
 	out, err := k.api.Decrypt(ctx, in)
 	if err != nil {
-		return nil, k.fail("Decrypt", keyID, err)
+		return nil, "", k.fail("Decrypt", keyID, err)
 	}
-	return out.Plaintext, nil
+	return out.Plaintext, aws.ToString(out.KeyId), nil
 }
 
 // Encrypt calls KMS Encrypt.

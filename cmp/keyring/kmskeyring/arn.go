@@ -1,0 +1,51 @@
+package kmskeyring
+
+import (
+	"errors"
+	"strings"
+)
+
+// ARN is a parsed AWS KMS ARN:
+// arn:<partition>:kms:<region>:<account>:<key|alias>/<id>.
+type ARN struct {
+	Partition, Region, Account string
+	// ResourceType is "key" or "alias".
+	ResourceType string
+	// ResourceID is the key id or alias name; it may contain "/".
+	ResourceID string
+}
+
+var errNotARN = errors.New("kmskeyring: not an AWS KMS ARN")
+
+// ParseARN parses an AWS KMS key or alias ARN as the MPL specification
+// defines a valid one ("aws-kms-key-arn.md"): six non-empty parts split by
+// ":", service "kms", and a resource "key/<id>" or "alias/<name>".
+func ParseARN(s string) (ARN, error) {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "kms" || parts[3] == "" || parts[4] == "" {
+		return ARN{}, errNotARN
+	}
+	typ, id, ok := strings.Cut(parts[5], "/")
+	if !ok || id == "" || (typ != "key" && typ != "alias") {
+		return ARN{}, errNotARN
+	}
+	return ARN{Partition: parts[1], Region: parts[3], Account: parts[4], ResourceType: typ, ResourceID: id}, nil
+}
+
+// String returns the ARN in its text form.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":kms:" + a.Region + ":" + a.Account + ":" + a.ResourceType + "/" + a.ResourceID
+}
+
+// validIdentifier reports whether s is an AWS KMS key identifier: an ARN,
+// an alias name ("alias/<name>") or a key id.
+func validIdentifier(s string) bool {
+	switch {
+	case strings.HasPrefix(s, "arn:"):
+		_, err := ParseARN(s)
+		return err == nil
+	case strings.HasPrefix(s, "alias/"):
+		return len(s) > len("alias/")
+	}
+	return s != "" && !strings.ContainsAny(s, ": \t\n/")
+}

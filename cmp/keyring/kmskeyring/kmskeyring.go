@@ -1,0 +1,201 @@
+// Package kmskeyring is the MPL's AWS KMS keyring for the DB-ESDK: each
+// item's data key is protected by one AWS KMS key, one KMS call per item
+// written and per item read.
+//
+// Under the DB-ESDK suites (intermediate key wrapping) the keyring always
+// calls KMS GenerateDataKey on encrypt, as the MPL does: the 32-byte
+// plaintext KMS returns is the intermediate key, under which the item's
+// data key (made locally) is encrypted, and the KMS ciphertext blob follows
+// it in the encrypted data key. KMS Encrypt is never called. The KMS
+// encryption context is the item's full encryption context. The encrypted
+// data key's provider id is "aws-kms" and its provider info the key ARN KMS
+// answered with. On decrypt the keyring calls KMS Decrypt for the encrypted
+// data keys whose provider info is exactly its configured key ARN, naming
+// that key, and checks that KMS answered with it.
+//
+// The keyring talks to KMS through [cmp.KMS]; cmp/awskms implements it
+// over aws-sdk-go-v2 (grant tokens are set there), cmp/kmstest serves a
+// fake for tests:
+//
+//	kr, err := kmskeyring.New(awskms.New(kms.NewFromConfig(cfg)), keyARN)
+package kmskeyring
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+)
+
+// ProviderID is the provider id of every EDK this keyring writes.
+const ProviderID = "aws-kms"
+
+// maxCiphertext is the KMS limit on a ciphertext blob.
+const maxCiphertext = 6144
+
+// Options tune [New].
+type Options struct {
+	// Rand is the source of data keys; nil is crypto/rand.
+	Rand io.Reader
+}
+
+// Keyring is the AWS KMS keyring. It is safe for concurrent use.
+type Keyring struct {
+	kms     cmp.KMS
+	withARN cmp.KMSWithKeyARN // kms, when it reports key ARNs
+	keyID   string
+	// canDecrypt: keyID is a key ARN, the only identifier the MPL decrypts
+	// with.
+	canDecrypt bool
+	rand       io.Reader
+}
+
+var _ keyring.Keyring = (*Keyring)(nil)
+
+// ErrCannotDecrypt: the keyring is configured with an alias or a bare key
+// id, which encrypt but, as in the MPL, cannot decrypt: only a key ARN
+// names the key an encrypted data key must belong to.
+var ErrCannotDecrypt = errors.New("kmskeyring: only a keyring configured with a key ARN decrypts")
+
+// New returns a keyring for the AWS KMS key keyID: a key ARN (the form
+// that encrypts and decrypts), or an alias name, alias ARN or key id
+// (encrypt only). A KMS that does not implement [cmp.KMSWithKeyARN]
+// requires a key ARN, which is then recorded as the provider info.
+func New(kms cmp.KMS, keyID string, optFns ...func(*Options)) (*Keyring, error) {
+	if kms == nil {
+		return nil, errors.New("kmskeyring: a KMS client is required")
+	}
+	if !validIdentifier(keyID) {
+		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", keyID)
+	}
+	arn, err := ParseARN(keyID)
+	isKeyARN := err == nil && arn.ResourceType == "key"
+	withARN, _ := kms.(cmp.KMSWithKeyARN)
+	if withARN == nil && !isKeyARN {
+		return nil, fmt.Errorf("kmskeyring: %q is not a key ARN, and the KMS client does not report the key ARN of its responses", keyID)
+	}
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Rand == nil {
+		o.Rand = crand.Reader
+	}
+	return &Keyring{kms: kms, withARN: withARN, keyID: keyID, canDecrypt: isKeyARN, rand: o.Rand}, nil
+}
+
+// KeyID returns the configured key identifier.
+func (k *Keyring) KeyID() string { return k.keyID }
+
+func (k *Keyring) String() string { return "kmskeyring.Keyring{" + k.keyID + "}" }
+
+func (k *Keyring) badResponse(op, format string, args ...any) error {
+	return &cmp.KMSError{Op: op, KeyID: k.keyID, Err: fmt.Errorf("invalid response: "+format, args...)}
+}
+
+// generate asks KMS for an intermediate key and checks the response as
+// the MPL does.
+func (k *Keyring) generate(ctx context.Context, ec map[string]string) (plaintext, blob []byte, keyARN string, err error) {
+	if k.withARN != nil {
+		plaintext, blob, keyARN, err = k.withARN.GenerateDataKeyWithARN(ctx, k.keyID, keyring.KeyLength, ec)
+	} else {
+		plaintext, blob, err = k.kms.GenerateDataKey(ctx, k.keyID, keyring.KeyLength, ec)
+		keyARN = k.keyID
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	switch _, perr := ParseARN(keyARN); {
+	case perr != nil || len(keyARN) > 0xffff:
+		err = k.badResponse("GenerateDataKey", "KeyId %q is not a key ARN", keyARN)
+	case len(plaintext) != keyring.KeyLength:
+		err = k.badResponse("GenerateDataKey", "a %d-byte data key, want %d", len(plaintext), keyring.KeyLength)
+	case len(blob) == 0 || len(blob) > maxCiphertext:
+		err = k.badResponse("GenerateDataKey", "a ciphertext blob of %d bytes", len(blob))
+	}
+	if err != nil {
+		clear(plaintext)
+		return nil, nil, "", err
+	}
+	return plaintext, blob, keyARN, nil
+}
+
+// OnEncrypt implements [keyring.Keyring]: one KMS GenerateDataKey call for
+// the intermediate key; a data key is made locally unless m has one. When
+// KMS fails, m is not modified.
+func (k *Keyring) OnEncrypt(ctx context.Context, m *keyring.EncryptionMaterials) error {
+	ikm, blob, keyARN, err := k.generate(ctx, m.EncryptionContext())
+	if err != nil {
+		return err
+	}
+	defer clear(ikm)
+	if err := m.GenerateDataKey(k.rand); err != nil {
+		return err
+	}
+	return keyring.WrapGeneratedIntermediate(m, ProviderID, func([]byte) ([]byte, []byte, []byte, error) {
+		return ikm, []byte(keyARN), blob, nil
+	})
+}
+
+// OnDecrypt implements [keyring.Keyring]. An "aws-kms" EDK whose provider
+// info is not a KMS ARN fails the call as [keyring.ErrAuthentication] (the
+// MPL fails there too); KMS failures come back as the [cmp.KMS] contract
+// says, a ciphertext KMS refuses as [keyring.ErrAuthentication].
+func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials, edks []keyring.EncryptedDataKey) error {
+	if m.HasDataKey() {
+		return fmt.Errorf("%w: data key already set", keyring.ErrInvalidMaterials)
+	}
+	if !k.canDecrypt {
+		return ErrCannotDecrypt
+	}
+	for _, edk := range edks {
+		if edk.ProviderID != ProviderID {
+			continue
+		}
+		if !utf8.Valid(edk.ProviderInfo) {
+			return fmt.Errorf("%w: aws-kms provider info is not UTF-8", keyring.ErrAuthentication)
+		}
+		if _, err := ParseARN(string(edk.ProviderInfo)); err != nil {
+			return fmt.Errorf("%w: aws-kms provider info is not a KMS ARN", keyring.ErrAuthentication)
+		}
+	}
+	ec := m.EncryptionContext()
+	return keyring.UnwrapFirst(m, edks, func(edk keyring.EncryptedDataKey) bool {
+		return edk.ProviderID == ProviderID && string(edk.ProviderInfo) == k.keyID
+	}, func(_ keyring.EncryptedDataKey, blob, _ []byte) ([]byte, error) {
+		return k.decrypt(ctx, blob, ec)
+	})
+}
+
+func (k *Keyring) decrypt(ctx context.Context, blob []byte, ec map[string]string) ([]byte, error) {
+	if len(blob) == 0 || len(blob) > maxCiphertext {
+		return nil, keyring.ErrAuthentication
+	}
+	var plaintext []byte
+	keyARN := k.keyID
+	var err error
+	if k.withARN != nil {
+		plaintext, keyARN, err = k.withARN.DecryptWithARN(ctx, k.keyID, blob, ec)
+	} else {
+		plaintext, err = k.kms.Decrypt(ctx, k.keyID, blob, ec)
+	}
+	switch {
+	case errors.Is(err, cmp.ErrNoMaterials):
+		// KMS says the blob is another key's, though the EDK names ours.
+		return nil, keyring.ErrAuthentication
+	case err != nil:
+		return nil, err
+	case keyARN != k.keyID:
+		clear(plaintext)
+		return nil, k.badResponse("Decrypt", "KeyId %q, want the configured key", keyARN)
+	case len(plaintext) != keyring.KeyLength:
+		clear(plaintext)
+		return nil, keyring.ErrAuthentication
+	}
+	return plaintext, nil
+}
