@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/internal/kwtest"
 )
 
 // mplDir holds the MPL keyring vectors (read-only).
@@ -89,30 +90,16 @@ func anotherRSA(t testing.TB) *rsa.PrivateKey {
 	return k
 }
 
-// encryptWith runs kr under the default materials manager.
 func encryptWith(t testing.TB, kr keyring.Keyring, suite keyring.Suite, ec map[string]string) *keyring.EncryptionMaterials {
 	t.Helper()
-	m, err := keyring.NewDefaultManager(kr).EncryptionMaterials(context.Background(), keyring.EncryptionRequest{Suite: suite, EncryptionContext: ec})
-	if err != nil {
-		t.Fatalf("EncryptionMaterials: %v", err)
-	}
-	return m
+	return kwtest.Encrypt(t, kr, suite, ec)
 }
 
-// decryptWith asks kr alone to decrypt edks under the full context ec.
 func decryptWith(kr keyring.Keyring, suite keyring.Suite, ec map[string]string, edks []keyring.EncryptedDataKey) (*keyring.DecryptionMaterials, error) {
-	m, err := keyring.NewDecryptionMaterials(suite, ec)
-	if err != nil {
-		return nil, err
-	}
-	if err := kr.OnDecrypt(context.Background(), m, edks); err != nil {
-		if m.HasDataKey() {
-			panic("keyring set a data key and failed")
-		}
-		return nil, err
-	}
-	return m, nil
+	return kwtest.Decrypt(context.Background(), kr, suite, ec, edks)
 }
+
+var cloneEDKs = kwtest.CloneEDKs
 
 // checkSameKeys fails unless d holds the data key of e and the HMAC key of
 // e's recipient i.
@@ -124,13 +111,4 @@ func checkSameKeys(t testing.TB, e *keyring.EncryptionMaterials, d *keyring.Decr
 	if !bytes.Equal(d.SymmetricSigningKey(), e.SymmetricSigningKeys()[i]) {
 		t.Fatalf("recipient HMAC key differs from recipient %d's", i)
 	}
-}
-
-// cloneEDKs deep-copies edks so a test can tamper with one.
-func cloneEDKs(edks []keyring.EncryptedDataKey) []keyring.EncryptedDataKey {
-	out := make([]keyring.EncryptedDataKey, len(edks))
-	for i, e := range edks {
-		out[i] = keyring.EncryptedDataKey{ProviderID: e.ProviderID, ProviderInfo: bytes.Clone(e.ProviderInfo), Ciphertext: bytes.Clone(e.Ciphertext)}
-	}
-	return out
 }

@@ -48,36 +48,11 @@ func (f *fixture) keyring(t testing.TB, keyID string) *kmskeyring.Keyring {
 	return kr
 }
 
-func encrypt(t testing.TB, kr keyring.Keyring, suite keyring.Suite, ec map[string]string) *keyring.EncryptionMaterials {
-	t.Helper()
-	m, err := keyring.NewDefaultManager(kr).EncryptionMaterials(context.Background(), keyring.EncryptionRequest{Suite: suite, EncryptionContext: ec})
-	if err != nil {
-		t.Fatalf("EncryptionMaterials: %v", err)
-	}
-	return m
-}
-
-func decrypt(ctx context.Context, kr keyring.Keyring, suite keyring.Suite, ec map[string]string, edks []keyring.EncryptedDataKey) (*keyring.DecryptionMaterials, error) {
-	m, err := keyring.NewDecryptionMaterials(suite, ec)
-	if err != nil {
-		return nil, err
-	}
-	if err := kr.OnDecrypt(ctx, m, edks); err != nil {
-		if m.HasDataKey() {
-			panic("keyring set a data key and failed")
-		}
-		return nil, err
-	}
-	return m, nil
-}
-
-func cloneEDKs(edks []keyring.EncryptedDataKey) []keyring.EncryptedDataKey {
-	out := make([]keyring.EncryptedDataKey, len(edks))
-	for i, e := range edks {
-		out[i] = keyring.EncryptedDataKey{ProviderID: e.ProviderID, ProviderInfo: bytes.Clone(e.ProviderInfo), Ciphertext: bytes.Clone(e.Ciphertext)}
-	}
-	return out
-}
+var (
+	encrypt   = kwtest.Encrypt
+	decrypt   = kwtest.Decrypt
+	cloneEDKs = kwtest.CloneEDKs
+)
 
 // checkNoSecret fails if err's text holds key in raw, hex or base64 form.
 func checkNoSecret(t *testing.T, err error, keys ...[]byte) {

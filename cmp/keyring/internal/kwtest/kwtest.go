@@ -1,9 +1,12 @@
-// Package kwtest checks the MPL intermediate key wrapping layout of an
-// encrypted data key independently of package keyring, with the standard
-// library only, for the keyrings' tests.
+// Package kwtest holds the keyrings' test helpers: a check of the MPL
+// intermediate key wrapping layout of an encrypted data key made
+// independently of package keyring, with the standard library only, and
+// the encrypt/decrypt calls the keyring tests share.
 package kwtest
 
 import (
+	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -11,6 +14,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"testing"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 )
 
 // EncryptedPDKLength is the AES-256-GCM ciphertext and tag of the data key
@@ -88,4 +94,39 @@ func derive(ikm []byte) (cipher.AEAD, []byte, error) {
 	}
 	a, err := cipher.NewGCM(b)
 	return a, mac, err
+}
+
+// Encrypt runs kr under the default materials manager.
+func Encrypt(t testing.TB, kr keyring.Keyring, suite keyring.Suite, ec map[string]string) *keyring.EncryptionMaterials {
+	t.Helper()
+	m, err := keyring.NewDefaultManager(kr).EncryptionMaterials(context.Background(), keyring.EncryptionRequest{Suite: suite, EncryptionContext: ec})
+	if err != nil {
+		t.Fatalf("EncryptionMaterials: %v", err)
+	}
+	return m
+}
+
+// Decrypt asks kr alone to decrypt edks under the full context ec. It
+// panics if kr fails but leaves a data key behind.
+func Decrypt(ctx context.Context, kr keyring.Keyring, suite keyring.Suite, ec map[string]string, edks []keyring.EncryptedDataKey) (*keyring.DecryptionMaterials, error) {
+	m, err := keyring.NewDecryptionMaterials(suite, ec)
+	if err != nil {
+		return nil, err
+	}
+	if err := kr.OnDecrypt(ctx, m, edks); err != nil {
+		if m.HasDataKey() {
+			panic("keyring set a data key and failed")
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// CloneEDKs deep-copies edks so a test can tamper with one.
+func CloneEDKs(edks []keyring.EncryptedDataKey) []keyring.EncryptedDataKey {
+	out := make([]keyring.EncryptedDataKey, len(edks))
+	for i, e := range edks {
+		out[i] = keyring.EncryptedDataKey{ProviderID: e.ProviderID, ProviderInfo: bytes.Clone(e.ProviderInfo), Ciphertext: bytes.Clone(e.Ciphertext)}
+	}
+	return out
 }
