@@ -17,7 +17,13 @@ import (
 )
 
 // mplDir holds the MPL keyring vectors (read-only).
-const mplDir = "../../../shared/vectors/dbesdk/mpl"
+// ($ITEMCRYPTO_DBESDK_VECTORS/mpl, or beside the repository).
+func mplDir() string {
+	if dir := os.Getenv("ITEMCRYPTO_DBESDK_VECTORS"); dir != "" {
+		return filepath.Join(dir, "mpl")
+	}
+	return "../../../shared/vectors/dbesdk/mpl"
+}
 
 type vectorKey struct {
 	Type     string `json:"type"`
@@ -29,7 +35,7 @@ type vectorKey struct {
 }
 
 var loadVectorKeys = sync.OnceValues(func() (map[string]vectorKey, error) {
-	b, err := os.ReadFile(filepath.Join(mplDir, "keys.json"))
+	b, err := os.ReadFile(filepath.Join(mplDir(), "keys.json"))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
 )
 
 // TestMPLDecryptManifest decrypts the records of mpl/manifest.json (the
@@ -18,7 +20,7 @@ import (
 // AAD (the serialized non-ASCII context) and the key lookup byte for byte
 // against the MPL.
 func TestMPLDecryptManifest(t *testing.T) {
-	dir := "../../../shared/vectors/dbesdk/mpl"
+	dir := filepath.Join(testenv.DBESDKVectorsDir(t), "mpl")
 	var manifest struct {
 		Manifest struct {
 			Type    string `json:"type"`

@@ -84,7 +84,7 @@ func rawKeyring(t testing.TB, d *keyDescription) (keyring.Keyring, error) {
 // check lies in the materials manager and does not depend on the suite:
 // those run under 0x6700. The rest are counted as skipped.
 func TestMPLRoundTripVectors(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(mplDir, "test.json"))
+	b, err := os.ReadFile(filepath.Join(mplDir(), "test.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

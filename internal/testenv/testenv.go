@@ -11,12 +11,15 @@ package testenv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +203,45 @@ func DBESDKVectorsDir(t testing.TB) string {
 		t.Fatalf("DB-ESDK vectors not found in %s (set ITEMCRYPTO_DBESDK_VECTORS to their directory): %v", dir, err)
 	}
 	return dir
+}
+
+// DBESDKVector is one record of the shared DB-ESDK decrypt manifests.
+type DBESDKVector struct {
+	File, ID string
+	// Encrypted holds the binary attributes of the stored item (B is nil
+	// for the others), among them aws_dbe_head and aws_dbe_foot.
+	Encrypted map[string]struct {
+		B []byte `json:"B"`
+	} `json:"encrypted"`
+	// Plaintext is the expected item in the harness's simplified JSON.
+	Plaintext json.RawMessage `json:"plaintext"`
+}
+
+// DBESDKVectors returns every record of the decrypt_*.json manifests in
+// DBESDKVectorsDir, failing the test when there are none.
+func DBESDKVectors(t testing.TB) []DBESDKVector {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(DBESDKVectorsDir(t), "decrypt_*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no DB-ESDK decrypt manifests (%v)", err)
+	}
+	var out []DBESDKVector
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Tests map[string]DBESDKVector `json:"tests"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, id := range slices.Sorted(maps.Keys(m.Tests)) {
+			v := m.Tests[id]
+			v.File, v.ID = filepath.Base(f), id
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -1,10 +1,9 @@
 package ddbattr_test
 
 import (
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -17,32 +16,14 @@ import (
 // DB-ESDK decrypt manifests, plus one value of every type, nested.
 func seedValues(t testing.TB) []types.AttributeValue {
 	t.Helper()
-	files, err := filepath.Glob("../../../../shared/vectors/dbesdk/decrypt_*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no DB-ESDK decrypt manifests (%v)", err)
-	}
 	var vals []types.AttributeValue
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	for _, v := range testenv.DBESDKVectors(t) {
+		item, err := vectors.SimpleItem(v.Plaintext)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s/%s: %v", v.File, v.ID, err)
 		}
-		var m struct {
-			Tests map[string]struct {
-				Plaintext json.RawMessage `json:"plaintext"`
-			} `json:"tests"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, tc := range m.Tests {
-			item, err := vectors.SimpleItem(tc.Plaintext)
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			for _, v := range item {
-				vals = append(vals, v)
-			}
+		for _, av := range item {
+			vals = append(vals, av)
 		}
 	}
 	all := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{

@@ -54,11 +54,19 @@ func parseValue(t uint16, b []byte, depth int) (types.AttributeValue, error) {
 }
 
 func parseNumber1(b []byte) (string, error) {
+	s, _, err := parseNumber2(b)
+	return s, err
+}
+
+// parseNumber2 returns a number as the writer stored it and its normalized
+// form (the value, for duplicate checks).
+func parseNumber2(b []byte) (stored, normalized string, err error) {
 	s := string(b)
-	if _, err := NormalizeNumber(s); err != nil {
-		return "", err
+	n, err := NormalizeNumber(s)
+	if err != nil {
+		return "", "", err
 	}
-	return s, nil // as the writer stored it
+	return s, n, nil
 }
 
 // count reads an element count and checks that the rest can hold it at
@@ -89,31 +97,35 @@ func parseSet(t uint16, b []byte) (types.AttributeValue, error) {
 	}
 	switch t {
 	case TypeBinarySet:
-		for i := 1; i < n; i++ {
-			if compareBytes(members[i-1], members[i]) == 0 {
+		seen := make(map[string]struct{}, n)
+		for _, m := range members {
+			if _, dup := seen[string(m)]; dup {
 				return nil, ErrDuplicate
 			}
+			seen[string(m)] = struct{}{}
 		}
 		return &types.AttributeValueMemberBS{Value: members}, nil
 	default:
 		ss := make([]string, n)
 		seen := make(map[string]struct{}, n)
 		for i, m := range members {
-			var err error
+			key := ""
 			if t == TypeNumberSet {
-				if ss[i], err = parseNumber1(m); err != nil {
-					return nil, err
+				var err error
+				if ss[i], key, err = parseNumber2(m); err != nil {
+					return nil, err // duplicates are by value: "1" and "1.0" are one
 				}
 			} else {
 				if !utf8.Valid(m) {
 					return nil, ErrNotUTF8
 				}
 				ss[i] = string(m)
+				key = ss[i]
 			}
-			if _, dup := seen[ss[i]]; dup {
+			if _, dup := seen[key]; dup {
 				return nil, ErrDuplicate
 			}
-			seen[ss[i]] = struct{}{}
+			seen[key] = struct{}{}
 		}
 		if t == TypeNumberSet {
 			return &types.AttributeValueMemberNS{Value: ss}, nil

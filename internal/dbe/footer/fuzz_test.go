@@ -1,10 +1,9 @@
 package footer_test
 
 import (
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/footer"
@@ -21,37 +20,14 @@ type footSeed struct {
 // DB-ESDK decrypt manifests, with the EDK count and suite of its header.
 func vectorFooters(t testing.TB) []footSeed {
 	t.Helper()
-	files, err := filepath.Glob("../../../../shared/vectors/dbesdk/decrypt_*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no DB-ESDK decrypt manifests (%v)", err)
-	}
 	var seeds []footSeed
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	for _, v := range testenv.DBESDKVectors(t) {
+		head, foot := v.Encrypted["aws_dbe_head"].B, v.Encrypted["aws_dbe_foot"].B
+		h, err := header.Parse(head)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s/%s: header: %v", v.File, v.ID, err)
 		}
-		var m struct {
-			Tests map[string]struct {
-				Encrypted map[string]struct {
-					B []byte `json:"B"`
-				} `json:"encrypted"`
-			} `json:"tests"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, tc := range m.Tests {
-			head, foot := tc.Encrypted["aws_dbe_head"].B, tc.Encrypted["aws_dbe_foot"].B
-			if head == nil || foot == nil {
-				continue
-			}
-			h, err := header.Parse(head)
-			if err != nil {
-				t.Fatalf("%s: header: %v", f, err)
-			}
-			seeds = append(seeds, footSeed{foot, len(h.EDKs), h.Suite.Signed()})
-		}
+		seeds = append(seeds, footSeed{foot, len(h.EDKs), h.Suite.Signed()})
 	}
 	if len(seeds) < 42 {
 		t.Fatalf("%d footers in the vectors, want at least 42", len(seeds))

@@ -1,11 +1,10 @@
 package header_test
 
 import (
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -17,34 +16,9 @@ import (
 // DB-ESDK decrypt manifests.
 func vectorHeads(t testing.TB) [][]byte {
 	t.Helper()
-	files, err := filepath.Glob("../../../../shared/vectors/dbesdk/decrypt_*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no DB-ESDK decrypt manifests (%v)", err)
-	}
 	var heads [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m struct {
-			Tests map[string]struct {
-				Encrypted map[string]struct {
-					B []byte `json:"B"`
-				} `json:"encrypted"`
-			} `json:"tests"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, tc := range m.Tests {
-			if h := tc.Encrypted["aws_dbe_head"].B; h != nil {
-				heads = append(heads, h)
-			}
-		}
-	}
-	if len(heads) < 42 {
-		t.Fatalf("%d headers in the vectors, want at least 42", len(heads))
+	for _, v := range testenv.DBESDKVectors(t) {
+		heads = append(heads, v.Encrypted["aws_dbe_head"].B)
 	}
 	return heads
 }

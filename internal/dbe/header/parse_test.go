@@ -1,12 +1,9 @@
 package header
 
 import (
+	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
@@ -16,36 +13,9 @@ import (
 // vectors.
 func vectorHeaders(t testing.TB) [][]byte {
 	t.Helper()
-	dir := os.Getenv("ITEMCRYPTO_DBESDK_VECTORS")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "vectors", "dbesdk")
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "decrypt_*.json"))
-	if len(files) == 0 {
-		t.Fatalf("no DB-ESDK vectors in %s (set ITEMCRYPTO_DBESDK_VECTORS)", dir)
-	}
 	var out [][]byte
-	for _, f := range files {
-		var m struct {
-			Tests map[string]struct {
-				Encrypted map[string]struct{ B string } `json:"encrypted"`
-			} `json:"tests"`
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range m.Tests {
-			h, err := base64.StdEncoding.DecodeString(rec.Encrypted["aws_dbe_head"].B)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, h)
-		}
+	for _, v := range testenv.DBESDKVectors(t) {
+		out = append(out, v.Encrypted["aws_dbe_head"].B)
 	}
 	return out
 }
@@ -105,43 +75,4 @@ func TestParseMalformed(t *testing.T) {
 			t.Errorf("%s: parsed", name)
 		}
 	}
-}
-
-// TestParseAllocationBound: Parse allocates at most 4 bytes per input byte
-// plus a constant.
-func TestParseAllocationBound(t *testing.T) {
-	for _, raw := range vectorHeaders(t)[:4] {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		const n = 100
-		for range n {
-			if _, err := Parse(raw); err != nil {
-				t.Fatal(err)
-			}
-		}
-		runtime.ReadMemStats(&after)
-		perParse := float64(after.TotalAlloc-before.TotalAlloc) / n
-		if limit := 4*float64(len(raw)) + 1024; perParse > limit {
-			t.Errorf("Parse of %d bytes allocated %.0f bytes, bound %.0f", len(raw), perParse, limit)
-		}
-	}
-}
-
-func FuzzParseHeader(f *testing.F) {
-	for _, raw := range vectorHeaders(f) {
-		f.Add(raw)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := Parse(b)
-		if err != nil {
-			return
-		}
-		again, err := h.AppendPartial(nil)
-		if err != nil {
-			t.Fatalf("AppendPartial of a parsed header: %v", err)
-		}
-		if !bytes.Equal(append(again, h.Commitment[:]...), b) {
-			t.Fatal("parse then serialize differs from the input")
-		}
-	})
 }
