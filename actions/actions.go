@@ -17,16 +17,21 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Action is what happens to one attribute.
+//
+// The zero Action is not an action: it stands for a setting left out, and
+// [New] refuses it (as a default or an override) with [ErrDefaultNotSet] or
+// a [*PolicyError], so that a forgotten setting never stores plaintext.
 type Action uint8
 
 // The actions, ordered DoNothing < SignOnly < EncryptAndSign as in the DDBEC.
 const (
 	// DoNothing leaves the attribute in plaintext and outside the signature:
 	// it may change freely without the reader noticing.
-	DoNothing Action = iota
+	DoNothing Action = iota + 1
 	// SignOnly leaves the attribute in plaintext, covered by the signature.
 	SignOnly
 	// EncryptAndSign replaces the attribute by its ciphertext, which the
@@ -54,6 +59,8 @@ func (a Action) String() string {
 		return "EncryptAndSign"
 	case SignAndIncludeInEncryptionContext:
 		return "SignAndIncludeInEncryptionContext"
+	case 0:
+		return "Action(unset)"
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
@@ -73,8 +80,24 @@ func Parse(s string) (Action, error) {
 		"SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT", "CONTEXT_AND_SIGN":
 		return SignAndIncludeInEncryptionContext, nil
 	}
-	return 0, fmt.Errorf("%w: unknown action %q (want encrypt, sign, context or nothing)", ErrInvalidPolicy, s)
+	return 0, &ParseError{Input: s}
 }
+
+// ParseError is the error of [Parse]: the text is none of the action names.
+// It matches [ErrInvalidPolicy].
+type ParseError struct {
+	Input string // what was given, at most 40 bytes of it
+}
+
+func (e *ParseError) Error() string {
+	in := e.Input
+	if len(in) > 40 {
+		in = in[:40] + "..."
+	}
+	return fmt.Sprintf("unknown action %q (want encrypt, sign, context or nothing)", in)
+}
+
+func (e *ParseError) Unwrap() error { return ErrInvalidPolicy }
 
 // Reserved attribute names: the material description and the signature.
 // No item may carry them in plaintext and no policy may name them.
@@ -95,6 +118,13 @@ var (
 	ErrReservedName = errors.New("actions: reserved attribute name")
 	// ErrEncryptedKey: EncryptAndSign was set explicitly on a key attribute.
 	ErrEncryptedKey = errors.New("actions: primary-key attributes cannot be encrypted")
+	// ErrDefaultNotSet: Options.Default was left at its zero value. Choose
+	// EncryptAndSign unless the items must stay readable in the store.
+	ErrDefaultNotSet = errors.New("default action not set (choose EncryptAndSign, SignOnly or DoNothing; most tables want EncryptAndSign)")
+	// ErrPartitionKeyNotSet: Options.PartitionKey is "" and
+	// Options.NoPartitionKey is false. Without the name, the partition key
+	// would get the default action, and an encrypted key cannot be looked up.
+	ErrPartitionKeyNotSet = errors.New("partition key not named (name it, or say explicitly that the items have none)")
 )
 
 // PolicyError names the attribute a policy got wrong.
@@ -104,23 +134,33 @@ type PolicyError struct {
 }
 
 func (e *PolicyError) Error() string {
-	return fmt.Sprintf("actions: attribute %q: %v", e.Attribute, e.Err)
+	return fmt.Sprintf("actions: attribute %q: %s", e.Attribute, strings.TrimPrefix(e.Err.Error(), "actions: "))
 }
 
 func (e *PolicyError) Unwrap() []error { return []error{e.Err, ErrInvalidPolicy} }
 
-// Options configure a Policy.
+// Options configure a Policy. Default and PartitionKey (or NoPartitionKey)
+// are required: their zero values are refused rather than guessed, so that a
+// forgotten setting never stores plaintext or an encrypted key.
 type Options struct {
 	// Default is the action of every attribute without an override.
-	// The zero value is DoNothing.
+	// Required: the zero value is refused with ErrDefaultNotSet. Most
+	// tables want EncryptAndSign.
 	Default Action
-	// Overrides sets the action of individual attributes.
+	// Overrides sets the action of individual attributes. A zero Action in
+	// it is refused.
 	Overrides map[string]Action
 	// PartitionKey and SortKey name the primary-key attributes. They are
 	// never encrypted: a default of EncryptAndSign resolves to SignOnly for
 	// them, and an explicit EncryptAndSign override is an error. A key
 	// without an override is signed whenever the policy signs anything.
+	// PartitionKey is required unless NoPartitionKey is set; SortKey ""
+	// means the items have no sort key.
 	PartitionKey, SortKey string
+	// NoPartitionKey says that the items have no partition key, so that
+	// every attribute, whatever its name, gets its own action. Only then
+	// may PartitionKey (and SortKey) be "".
+	NoPartitionKey bool
 }
 
 // Policy maps attribute names to actions. It is immutable and safe for
@@ -134,8 +174,18 @@ type Policy struct {
 
 // New validates opts and returns the policy.
 func New(opts Options) (*Policy, error) {
-	if opts.Default > SignAndIncludeInEncryptionContext {
+	switch {
+	case opts.Default == 0:
+		return nil, fmt.Errorf("actions: Options.Default: %w", classErr{ErrDefaultNotSet})
+	case opts.Default > SignAndIncludeInEncryptionContext:
 		return nil, fmt.Errorf("%w: unknown default action %d", ErrInvalidPolicy, opts.Default)
+	case opts.PartitionKey == "" && !opts.NoPartitionKey:
+		if opts.SortKey != "" {
+			return nil, fmt.Errorf("actions: Options.SortKey is set without Options.PartitionKey: %w", classErr{ErrPartitionKeyNotSet})
+		}
+		return nil, fmt.Errorf("actions: Options.PartitionKey: %w (Options.NoPartitionKey)", classErr{ErrPartitionKeyNotSet})
+	case opts.NoPartitionKey && (opts.PartitionKey != "" || opts.SortKey != ""):
+		return nil, fmt.Errorf("%w: Options.NoPartitionKey is set, and a key is named too", ErrInvalidPolicy)
 	}
 	p := &Policy{def: opts.Default, overrides: maps.Clone(opts.Overrides), keys: [2]string{opts.PartitionKey, opts.SortKey}}
 	if p.overrides == nil {
@@ -144,6 +194,8 @@ func New(opts Options) (*Policy, error) {
 	for _, name := range slices.Sorted(maps.Keys(p.overrides)) {
 		a := p.overrides[name]
 		switch {
+		case a == 0:
+			return nil, &PolicyError{name, errors.New("override with no action (the zero Action)")}
 		case a > SignAndIncludeInEncryptionContext:
 			return nil, &PolicyError{name, fmt.Errorf("unknown action %d", a)}
 		case IsReserved(name):
@@ -168,6 +220,12 @@ func New(opts Options) (*Policy, error) {
 	}
 	return p, nil
 }
+
+// classErr is a configuration error that also matches ErrInvalidPolicy.
+type classErr struct{ err error }
+
+func (e classErr) Error() string   { return e.err.Error() }
+func (e classErr) Unwrap() []error { return []error{e.err, ErrInvalidPolicy} }
 
 // Must is New for policies known to be valid (tests, examples); it panics on error.
 func Must(opts Options) *Policy {

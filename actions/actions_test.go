@@ -61,10 +61,14 @@ func TestOrdering(t *testing.T) {
 	if !(actions.DoNothing < actions.SignOnly && actions.SignOnly < actions.EncryptAndSign) {
 		t.Errorf("want DoNothing < SignOnly < EncryptAndSign, got %d %d %d", actions.DoNothing, actions.SignOnly, actions.EncryptAndSign)
 	}
-	// Zero value is DoNothing (documented on Options.Default).
+	// The zero value is no action at all (documented on Action): New
+	// refuses it, see TestNewRefusesMissingSettings.
 	var a actions.Action
-	if a != actions.DoNothing {
-		t.Errorf("zero Action = %v; want DoNothing", a)
+	if a == actions.DoNothing || a == actions.SignOnly || a == actions.EncryptAndSign {
+		t.Errorf("zero Action = %v; want it to be none of the actions", a)
+	}
+	if got := a.String(); got != "Action(unset)" {
+		t.Errorf("zero Action String() = %q; want Action(unset)", got)
 	}
 }
 
@@ -96,13 +100,13 @@ func TestNewValidation(t *testing.T) {
 	}{
 		{
 			name:     "override on description attribute",
-			opts:     actions.Options{Default: actions.SignOnly, Overrides: map[string]actions.Action{"*amzn-ddb-map-desc*": actions.DoNothing}},
+			opts:     actions.Options{Default: actions.SignOnly, NoPartitionKey: true, Overrides: map[string]actions.Action{"*amzn-ddb-map-desc*": actions.DoNothing}},
 			wantAttr: "*amzn-ddb-map-desc*",
 			wantIs:   []error{actions.ErrReservedName, actions.ErrInvalidPolicy},
 		},
 		{
 			name:     "override on signature attribute",
-			opts:     actions.Options{Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}},
+			opts:     actions.Options{Default: actions.EncryptAndSign, NoPartitionKey: true, Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}},
 			wantAttr: "*amzn-ddb-map-sig*",
 			wantIs:   []error{actions.ErrReservedName, actions.ErrInvalidPolicy},
 		},
@@ -126,7 +130,7 @@ func TestNewValidation(t *testing.T) {
 		},
 		{
 			name:     "explicit EncryptAndSign on sort key",
-			opts:     actions.Options{PartitionKey: "pk", SortKey: "sk", Overrides: map[string]actions.Action{"sk": actions.EncryptAndSign}},
+			opts:     actions.Options{Default: actions.DoNothing, PartitionKey: "pk", SortKey: "sk", Overrides: map[string]actions.Action{"sk": actions.EncryptAndSign}},
 			wantAttr: "sk",
 			wantIs:   []error{actions.ErrEncryptedKey, actions.ErrInvalidPolicy},
 		},
@@ -138,13 +142,39 @@ func TestNewValidation(t *testing.T) {
 		},
 		{
 			name:     "unknown override action",
-			opts:     actions.Options{Overrides: map[string]actions.Action{"a": actions.Action(4)}},
+			opts:     actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"a": actions.Action(9)}},
 			wantAttr: "a",
 			wantIs:   []error{actions.ErrInvalidPolicy},
 		},
 		{
+			name:     "zero override action",
+			opts:     actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"a": 0}},
+			wantAttr: "a",
+			wantIs:   []error{actions.ErrInvalidPolicy},
+		},
+		{
+			name:   "no default",
+			opts:   actions.Options{PartitionKey: "pk", Overrides: map[string]actions.Action{"a": actions.SignOnly}},
+			wantIs: []error{actions.ErrDefaultNotSet, actions.ErrInvalidPolicy},
+		},
+		{
+			name:   "no partition key",
+			opts:   actions.Options{Default: actions.EncryptAndSign},
+			wantIs: []error{actions.ErrPartitionKeyNotSet, actions.ErrInvalidPolicy},
+		},
+		{
+			name:   "sort key without partition key",
+			opts:   actions.Options{Default: actions.EncryptAndSign, SortKey: "sk"},
+			wantIs: []error{actions.ErrPartitionKeyNotSet, actions.ErrInvalidPolicy},
+		},
+		{
+			name:   "NoPartitionKey and a key",
+			opts:   actions.Options{Default: actions.EncryptAndSign, NoPartitionKey: true, PartitionKey: "pk"},
+			wantIs: []error{actions.ErrInvalidPolicy},
+		},
+		{
 			name:   "unknown default action",
-			opts:   actions.Options{Default: actions.Action(200)},
+			opts:   actions.Options{Default: actions.Action(200), PartitionKey: "pk"},
 			wantIs: []error{actions.ErrInvalidPolicy},
 		},
 	}
@@ -178,14 +208,14 @@ func TestNewValidation(t *testing.T) {
 
 func TestNewValid(t *testing.T) {
 	tests := []actions.Options{
-		{},
+		{Default: actions.DoNothing, NoPartitionKey: true},
 		{Default: actions.EncryptAndSign, PartitionKey: "pk", SortKey: "sk"},
 		// Explicit SignOnly or DoNothing on a key is allowed.
 		{Default: actions.EncryptAndSign, PartitionKey: "pk", SortKey: "sk", Overrides: map[string]actions.Action{"pk": actions.SignOnly, "sk": actions.DoNothing}},
 		// Only a partition key.
 		{Default: actions.SignOnly, PartitionKey: "pk"},
 		// EncryptAndSign on an attribute that is not a key.
-		{PartitionKey: "pk", Overrides: map[string]actions.Action{"secret": actions.EncryptAndSign}},
+		{Default: actions.DoNothing, PartitionKey: "pk", Overrides: map[string]actions.Action{"secret": actions.EncryptAndSign}},
 	}
 	for _, opts := range tests {
 		if _, err := actions.New(opts); err != nil {
@@ -195,7 +225,7 @@ func TestNewValid(t *testing.T) {
 }
 
 func TestMust(t *testing.T) {
-	if p := actions.Must(actions.Options{Default: actions.SignOnly}); p == nil || p.Default() != actions.SignOnly {
+	if p := actions.Must(actions.Options{Default: actions.SignOnly, NoPartitionKey: true}); p == nil || p.Default() != actions.SignOnly {
 		t.Errorf("Must(valid) = %v", p)
 	}
 	defer func() {
@@ -203,7 +233,7 @@ func TestMust(t *testing.T) {
 			t.Errorf("Must(invalid) did not panic")
 		}
 	}()
-	actions.Must(actions.Options{Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}})
+	actions.Must(actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}})
 }
 
 func TestAction(t *testing.T) {
@@ -260,14 +290,14 @@ func TestAction(t *testing.T) {
 			wantNoOp: true,
 		},
 		{
-			name:     "zero options: NoOp",
-			opts:     actions.Options{},
+			name:     "DoNothing without keys: NoOp",
+			opts:     actions.Options{Default: N, NoPartitionKey: true},
 			want:     map[string]actions.Action{"": N, "x": N},
 			wantNoOp: true,
 		},
 		{
 			name: "no keys configured: the empty name is not a key",
-			opts: actions.Options{Default: E},
+			opts: actions.Options{Default: E, NoPartitionKey: true},
 			want: map[string]actions.Action{"": E, "x": E},
 		},
 		{
@@ -299,11 +329,11 @@ func TestEncrypts(t *testing.T) {
 		opts actions.Options
 		want bool
 	}{
-		{actions.Options{Default: actions.EncryptAndSign}, true},
-		{actions.Options{Default: actions.SignOnly}, false},
-		{actions.Options{Default: actions.SignOnly, Overrides: map[string]actions.Action{"x": actions.EncryptAndSign}}, true},
-		{actions.Options{Default: actions.DoNothing, Overrides: map[string]actions.Action{"x": actions.SignOnly}}, false},
-		{actions.Options{}, false},
+		{actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk"}, true},
+		{actions.Options{Default: actions.SignOnly, PartitionKey: "pk"}, false},
+		{actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"x": actions.EncryptAndSign}}, true},
+		{actions.Options{Default: actions.DoNothing, PartitionKey: "pk", Overrides: map[string]actions.Action{"x": actions.SignOnly}}, false},
+		{actions.Options{Default: actions.DoNothing, NoPartitionKey: true}, false},
 	}
 	for _, tt := range tests {
 		p := actions.Must(tt.opts)
@@ -351,13 +381,13 @@ func TestAccessorsAndImmutability(t *testing.T) {
 	}
 
 	// A policy built with nil overrides still returns a usable (non-nil) map.
-	if o := actions.Must(actions.Options{}).Overrides(); o == nil {
+	if o := actions.Must(actions.Options{Default: actions.DoNothing, NoPartitionKey: true}).Overrides(); o == nil {
 		t.Errorf("Overrides() of a policy without overrides = nil; want an empty map")
 	}
 }
 
 func TestPolicyErrorMessage(t *testing.T) {
-	_, err := actions.New(actions.Options{PartitionKey: "pk-name", Overrides: map[string]actions.Action{"pk-name": actions.EncryptAndSign}})
+	_, err := actions.New(actions.Options{Default: actions.SignOnly, PartitionKey: "pk-name", Overrides: map[string]actions.Action{"pk-name": actions.EncryptAndSign}})
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -367,5 +397,42 @@ func TestPolicyErrorMessage(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "pk-name") {
 		t.Errorf("error message %q does not name the attribute", msg)
+	}
+}
+
+// TestNewRefusesMissingSettings pins the messages of the settings New
+// refuses to guess: each names the missing setting and what to put there.
+func TestNewRefusesMissingSettings(t *testing.T) {
+	tests := []struct {
+		opts actions.Options
+		want string
+	}{
+		{actions.Options{PartitionKey: "pk"},
+			"actions: Options.Default: default action not set (choose EncryptAndSign, SignOnly or DoNothing; most tables want EncryptAndSign)"},
+		{actions.Options{Default: actions.EncryptAndSign},
+			"actions: Options.PartitionKey: partition key not named (name it, or say explicitly that the items have none) (Options.NoPartitionKey)"},
+		{actions.Options{Default: actions.EncryptAndSign, SortKey: "sk"},
+			"actions: Options.SortKey is set without Options.PartitionKey: partition key not named (name it, or say explicitly that the items have none)"},
+		{actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"pk": actions.EncryptAndSign}},
+			`actions: attribute "pk": primary-key attributes cannot be encrypted`},
+		{actions.Options{Default: actions.SignOnly, PartitionKey: "pk", Overrides: map[string]actions.Action{"x": 0}},
+			`actions: attribute "x": override with no action (the zero Action)`},
+	}
+	for _, tt := range tests {
+		_, err := actions.New(tt.opts)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("New(%+v) error = %v;\nwant %s", tt.opts, err, tt.want)
+		}
+	}
+}
+
+func TestParseErrorMessage(t *testing.T) {
+	_, err := actions.Parse("encrpyt")
+	if want := `unknown action "encrpyt" (want encrypt, sign, context or nothing)`; err == nil || err.Error() != want {
+		t.Errorf("Parse(encrpyt) error = %v; want %s", err, want)
+	}
+	_, err = actions.Parse(strings.Repeat("x", 100))
+	if want := `unknown action "` + strings.Repeat("x", 40) + `..." (want encrypt, sign, context or nothing)`; err == nil || err.Error() != want {
+		t.Errorf("Parse(100 x) error = %v; want %s", err, want)
 	}
 }
