@@ -124,7 +124,7 @@ var (
 	// ErrPartitionKeyNotSet: Options.PartitionKey is "" and
 	// Options.NoPartitionKey is false. Without the name, the partition key
 	// would get the default action, and an encrypted key cannot be looked up.
-	ErrPartitionKeyNotSet = errors.New("partition key not named (name it, or say explicitly that the items have none)")
+	ErrPartitionKeyNotSet = errors.New("partition key not named")
 )
 
 // PolicyError names the attribute a policy got wrong.
@@ -181,9 +181,9 @@ func New(opts Options) (*Policy, error) {
 		return nil, fmt.Errorf("%w: unknown default action %d", ErrInvalidPolicy, opts.Default)
 	case opts.PartitionKey == "" && !opts.NoPartitionKey:
 		if opts.SortKey != "" {
-			return nil, fmt.Errorf("actions: Options.SortKey is set without Options.PartitionKey: %w", classErr{ErrPartitionKeyNotSet})
+			return nil, fmt.Errorf("actions: Options.SortKey is set, Options.PartitionKey is not: %w", classErr{ErrPartitionKeyNotSet})
 		}
-		return nil, fmt.Errorf("actions: Options.PartitionKey: %w (Options.NoPartitionKey)", classErr{ErrPartitionKeyNotSet})
+		return nil, fmt.Errorf("actions: Options.PartitionKey: %w (name it, or set Options.NoPartitionKey if the items have none)", classErr{ErrPartitionKeyNotSet})
 	case opts.NoPartitionKey && (opts.PartitionKey != "" || opts.SortKey != ""):
 		return nil, fmt.Errorf("%w: Options.NoPartitionKey is set, and a key is named too", ErrInvalidPolicy)
 	}

@@ -34,7 +34,7 @@ func manyTypes(n int) []reflect.Type {
 func TestConcurrentManyTypes(t *testing.T) {
 	const nTypes, goroutines, rounds = 24, 16, 6
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.DoNothing})
+	c := newCodec(t, Config{Default: actions.DoNothing, PartitionKey: "id"})
 	ts := manyTypes(nTypes)
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)

@@ -47,6 +47,9 @@ type TagError struct {
 }
 
 func (e *TagError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("mapenc: type %v: %v", e.Type, e.Err)
+	}
 	if e.Attribute == "" {
 		return fmt.Sprintf("mapenc: type %v, field %s: %v", e.Type, e.Field, e.Err)
 	}

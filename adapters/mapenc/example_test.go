@@ -132,6 +132,7 @@ func ExampleFor() {
 	_, err = mapenc.For[Order](mapenc.Config{
 		TableName: "shop.orders",
 		Provider:  cmptest.NewFakeProvider("example"),
+		Default:   actions.EncryptAndSign,
 		Overrides: map[string]actions.Action{"card": actions.SignOnly},
 	})
 	var te *mapenc.TagError

@@ -90,7 +90,7 @@ func TestJSONStoredItemVerifies(t *testing.T) {
 
 func TestEncryptJSON(t *testing.T) {
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	in := sampleCustomer()
 	data, err := c.EncryptJSON(ctx, in)
 	if err != nil {
@@ -121,7 +121,7 @@ func TestEncryptJSON(t *testing.T) {
 		t.Fatalf("TypedCodec.DecryptJSON = %+v, %v", got, err)
 	}
 	// Maps too.
-	mdata, err := c.EncryptJSON(ctx, map[string]any{"k": "v", "n": 2})
+	mdata, err := c.EncryptJSON(ctx, map[string]any{"id": "m", "k": "v", "n": 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestEncryptJSON(t *testing.T) {
 // access to the document store would.
 func TestJSONTamper(t *testing.T) {
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	data, err := c.EncryptJSON(ctx, sampleCustomer())
 	if err != nil {
 		t.Fatal(err)

@@ -40,8 +40,8 @@ type Config struct {
 	DBESDK *itemcrypto.DBESDKConfig
 
 	// Default is the action of every attribute without an override or a
-	// struct tag. The zero value is actions.DoNothing; most stores want
-	// actions.EncryptAndSign.
+	// struct tag. Required: the zero value is refused (an error matching
+	// actions.ErrDefaultNotSet). Most stores want actions.EncryptAndSign.
 	Default actions.Action
 	// Overrides sets the action of individual attributes, by attribute name
 	// (the dynamodbav tag name or the field name). A struct tag may repeat an
@@ -50,8 +50,14 @@ type Config struct {
 	// PartitionKey and SortKey name the attributes that identify an item.
 	// They are signed, never encrypted, and must be present in every item.
 	// A struct may name them with the tags itemcrypto:"partition" and
-	// itemcrypto:"sort" instead.
+	// itemcrypto:"sort" instead. A partition key is required, here or by a
+	// tag, unless NoPartitionKey is set: maps and structs without one fail
+	// with an error matching actions.ErrPartitionKeyNotSet, so that the key
+	// is never encrypted by omission.
 	PartitionKey, SortKey string
+	// NoPartitionKey says the items have no partition key: every attribute
+	// gets its action, none is kept readable as a key.
+	NoPartitionKey bool
 }
 
 // Options tune a [Codec]. The zero value is the default.
@@ -78,6 +84,7 @@ type Codec struct {
 	cfg     Config
 	opts    Options
 	base    *itemcrypto.Encryptor // the Config's policy: maps and untagged structs
+	baseErr error                 // why there is no base (no partition key named)
 	encoder *attributevalue.Encoder
 	decoder *attributevalue.Decoder
 	types   sync.Map // reflect.Type (a struct type) → *typeEntry
@@ -104,30 +111,50 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 	if cfg.Provider == nil && cfg.Format != itemcrypto.FormatDBESDK {
 		return nil, errors.New("mapenc: Config.Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)")
 	}
-	policy, err := actions.New(actions.Options{
-		Default: cfg.Default, Overrides: cfg.Overrides, PartitionKey: cfg.PartitionKey, SortKey: cfg.SortKey,
-	})
+	if cfg.Default == 0 {
+		return nil, fmt.Errorf("mapenc: Config.Default: %w", actions.ErrDefaultNotSet)
+	}
+	c := &Codec{cfg: cfg, opts: opts}
+	if cfg.NoPartitionKey && (cfg.PartitionKey != "" || cfg.SortKey != "") {
+		return nil, fmt.Errorf("mapenc: Config.NoPartitionKey is set, and a key is named too: %w", actions.ErrInvalidPolicy)
+	}
+	base := actions.Options{Default: cfg.Default, Overrides: cfg.Overrides, PartitionKey: cfg.PartitionKey, SortKey: cfg.SortKey}
+	if cfg.PartitionKey == "" && !cfg.NoPartitionKey {
+		// Structs may still name it by a tag (the sort key too); maps and
+		// untagged structs get this error. The rest of the Config is
+		// checked now all the same.
+		c.baseErr = fmt.Errorf("mapenc: Config.PartitionKey: %w (name it, tag a struct field itemcrypto:\"partition\", or set Config.NoPartitionKey if the items have none)",
+			actions.ErrPartitionKeyNotSet)
+		base.SortKey = ""
+	}
+	base.NoPartitionKey = cfg.PartitionKey == ""
+	policy, err := actions.New(base)
 	if err != nil {
 		return nil, fmt.Errorf("mapenc: %w", err)
 	}
-	base, err := itemcrypto.New(itemcrypto.Config{TableName: cfg.TableName, Policy: policy, Provider: cfg.Provider, Format: cfg.Format, DBESDK: cfg.DBESDK}, opts.Itemcrypto...)
-	if err != nil {
-		return nil, fmt.Errorf("mapenc: %w", err)
+	if c.baseErr == nil {
+		c.base, err = itemcrypto.New(itemcrypto.Config{TableName: cfg.TableName, Policy: policy, Provider: cfg.Provider, Format: cfg.Format, DBESDK: cfg.DBESDK}, opts.Itemcrypto...)
+		if err != nil {
+			return nil, fmt.Errorf("mapenc: %w", err)
+		}
 	}
 	tagKey := opts.TagKey
 	encFns := append(slices.Clone(opts.EncoderOptions), func(o *attributevalue.EncoderOptions) { o.TagKey = tagKey })
 	decFns := append(slices.Clone(opts.DecoderOptions), func(o *attributevalue.DecoderOptions) { o.TagKey = tagKey })
-	return &Codec{
-		cfg: cfg, opts: opts, base: base,
-		encoder: attributevalue.NewEncoder(encFns...),
-		decoder: attributevalue.NewDecoder(decFns...),
-	}, nil
+	c.encoder = attributevalue.NewEncoder(encFns...)
+	c.decoder = attributevalue.NewDecoder(decFns...)
+	return c, nil
 }
 
 // Encryptor returns the item encryptor of the Config's own policy, the one
-// that [Codec.EncryptMap] and [Codec.DecryptMap] use. Most users won't need
-// it.
+// that [Codec.EncryptMap] and [Codec.DecryptMap] use; nil when the Config
+// names no partition key (and NoPartitionKey is not set), so that only
+// structs with a partition tag can be protected. Most users won't need it.
 func (c *Codec) Encryptor() *itemcrypto.Encryptor { return c.base }
+
+// baseEncryptor returns the encryptor of the Config's own policy, or why
+// there is none.
+func (c *Codec) baseEncryptor() (*itemcrypto.Encryptor, error) { return c.base, c.baseErr }
 
 // EncryptMap encodes m with attributevalue (as attributevalue.MarshalMap
 // does) and returns its protected form, ready to store: every
@@ -139,11 +166,15 @@ func (c *Codec) EncryptMap(ctx context.Context, m map[string]any) (map[string]ty
 	if m == nil {
 		m = map[string]any{}
 	}
+	enc, err := c.baseEncryptor()
+	if err != nil {
+		return nil, err
+	}
 	item, err := c.marshal(m, nil)
 	if err != nil {
 		return nil, err
 	}
-	return c.base.Encrypt(ctx, item)
+	return enc.Encrypt(ctx, item)
 }
 
 // DecryptMap verifies item's signature, decrypts it and decodes it with
@@ -160,7 +191,11 @@ func (c *Codec) EncryptMap(ctx context.Context, m map[string]any) (map[string]ty
 // Every failure of authenticity returns an error matching
 // itemcrypto.ErrAuthentication and a nil map.
 func (c *Codec) DecryptMap(ctx context.Context, item map[string]types.AttributeValue) (map[string]any, error) {
-	pt, err := c.base.Decrypt(ctx, item)
+	enc, err := c.baseEncryptor()
+	if err != nil {
+		return nil, err
+	}
+	pt, err := enc.Decrypt(ctx, item)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +230,11 @@ func (c *Codec) DecryptMap(ctx context.Context, item map[string]types.AttributeV
 // no effect: actions belong to top-level attributes.
 func (c *Codec) Encrypt(ctx context.Context, v any) (map[string]types.AttributeValue, error) {
 	if item, ok := v.(map[string]types.AttributeValue); ok {
-		return c.base.Encrypt(ctx, item)
+		enc, err := c.baseEncryptor()
+		if err != nil {
+			return nil, err
+		}
+		return enc.Encrypt(ctx, item)
 	}
 	t := reflect.TypeOf(v)
 	enc, info, err := c.encryptorFor(t)
@@ -225,7 +264,11 @@ func (c *Codec) Decrypt(ctx context.Context, item map[string]types.AttributeValu
 	}
 	et := rv.Type().Elem()
 	if p, ok := out.(*map[string]types.AttributeValue); ok {
-		pt, err := c.base.Decrypt(ctx, item)
+		enc, err := c.baseEncryptor()
+		if err != nil {
+			return err
+		}
+		pt, err := enc.Decrypt(ctx, item)
 		if err != nil {
 			return err
 		}
@@ -238,8 +281,11 @@ func (c *Codec) Decrypt(ctx context.Context, item map[string]types.AttributeValu
 		err  error
 	)
 	if et.Kind() == reflect.Interface {
-		enc = c.base
-	} else if enc, info, err = c.encryptorFor(et); err != nil {
+		enc, err = c.baseEncryptor()
+	} else {
+		enc, info, err = c.encryptorFor(et)
+	}
+	if err != nil {
 		return err
 	}
 	pt, err := enc.Decrypt(ctx, item)
@@ -317,7 +363,8 @@ func (c *Codec) encryptorFor(t reflect.Type) (*itemcrypto.Encryptor, *typeInfo, 
 	}
 	switch t.Kind() {
 	case reflect.Map:
-		return c.base, nil, nil
+		enc, err := c.baseEncryptor()
+		return enc, nil, err
 	case reflect.Struct:
 		info := c.typeInfo(t)
 		if info.err != nil {

@@ -286,7 +286,7 @@ func wantCustomer(c Customer) Customer {
 
 func TestStructRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	in := sampleCustomer()
 	for name, v := range map[string]any{"value": in, "pointer": &in} {
 		t.Run(name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestStructRoundTrip(t *testing.T) {
 
 func TestTypedCodec(t *testing.T) {
 	ctx := context.Background()
-	cfg := Config{TableName: testTable, Provider: cmptest.NewFakeProvider("mapenc-test"), Default: actions.EncryptAndSign}
+	cfg := Config{TableName: testTable, Provider: cmptest.NewFakeProvider("mapenc-test"), Default: actions.EncryptAndSign, PartitionKey: "id"}
 	tc, err := For[Customer](cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +378,7 @@ func TestTypedCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	item := map[string]types.AttributeValue{"k": &types.AttributeValueMemberS{Value: "v"}}
+	item := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "v"}}
 	s, err := ti.Encrypt(ctx, item)
 	if err != nil {
 		t.Fatal(err)
@@ -483,17 +483,17 @@ func TestTagErrors(t *testing.T) {
 	}{
 		{"conflicting override", emailEncrypted{}, cfg, ErrTagConflict, "Email", "email", nil, "Config.Overrides says SignOnly"},
 		{"conflict in embedded struct", promoted{}, cfg, ErrTagConflict, "Audit.CreatedBy", "created_by", nil, "the tag says SignOnly"},
-		{"two partition keys", twoPartitions{}, Config{}, ErrTagConflict, "B", "b", nil, "field A is tagged partition too"},
+		{"two partition keys", twoPartitions{}, Config{Default: actions.EncryptAndSign}, ErrTagConflict, "B", "b", nil, "field A is tagged partition too"},
 		{"partition vs Config", twoPartitions{}, cfg, ErrTagConflict, "A", "a", nil, `Config.PartitionKey is "id"`},
-		{"partition is Config sort key", partitionIsSort{}, Config{SortKey: "s"}, ErrTagConflict, "S", "s", nil, "Config.SortKey names the attribute"},
-		{"sort vs Config", otherSortKey{}, Config{PartitionKey: "id", SortKey: "t"}, ErrTagConflict, "S", "s", nil, `Config.SortKey is "t"`},
+		{"partition is Config sort key", partitionIsSort{}, Config{Default: actions.EncryptAndSign, SortKey: "s"}, ErrTagConflict, "S", "s", nil, "Config.SortKey names the attribute"},
+		{"sort vs Config", otherSortKey{}, Config{Default: actions.EncryptAndSign, PartitionKey: "id", SortKey: "t"}, ErrTagConflict, "S", "s", nil, `Config.SortKey is "t"`},
 		{"unknown word", badWord{}, cfg, ErrInvalidTag, "A", "a", nil, `unknown word "encrypted"`},
 		{"empty tag", emptyTag{}, cfg, ErrInvalidTag, "A", "A", nil, "empty tag"},
 		{"two actions", twoActions{}, cfg, ErrInvalidTag, "A", "A", nil, "two actions"},
 		{"tag on skipped field", skipped{}, cfg, ErrInvalidTag, "A", "", nil, "skipped"},
 		{"tag on unexported field", unexported{}, cfg, ErrInvalidTag, "a", "", nil, "unexported"},
 		{"tag on embedded struct", onEmbedded{}, cfg, ErrInvalidTag, "Audit", "", nil, "promoted"},
-		{"encrypted key", encryptedKey{}, Config{}, ErrTagConflict, "ID", "id", actions.ErrEncryptedKey, ""},
+		{"encrypted key", encryptedKey{}, Config{Default: actions.EncryptAndSign}, ErrTagConflict, "ID", "id", actions.ErrEncryptedKey, ""},
 		{"encrypted Config key", encryptedConfigKey{}, cfg, ErrTagConflict, "ID", "id", actions.ErrEncryptedKey, ""},
 	}
 	ctx := context.Background()
@@ -643,7 +643,7 @@ func TestConvertErrorsNameAttributeNotValue(t *testing.T) {
 // dropped signature, another table: ErrAuthentication, and *out untouched.
 func TestTamper(t *testing.T) {
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	stored, err := c.Encrypt(ctx, sampleCustomer())
 	if err != nil {
 		t.Fatal(err)
@@ -693,11 +693,11 @@ func TestTamper(t *testing.T) {
 		t.Fatalf("changed DoNothing attribute: %v, views %d", err, out.Views)
 	}
 	// Another store name, another provider: no.
-	other := newCodec(t, Config{TableName: "app.other", Default: actions.EncryptAndSign})
+	other := newCodec(t, Config{TableName: "app.other", Default: actions.EncryptAndSign, PartitionKey: "id"})
 	if err := other.Decrypt(ctx, stored, &out); !errors.Is(err, itemcrypto.ErrAuthentication) {
 		t.Errorf("other table: err = %v, want ErrAuthentication", err)
 	}
-	otherKeys := newCodec(t, Config{Default: actions.EncryptAndSign, Provider: cmptest.NewFakeProvider("someone else")})
+	otherKeys := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id", Provider: cmptest.NewFakeProvider("someone else")})
 	if err := otherKeys.Decrypt(ctx, stored, &out); !errors.Is(err, itemcrypto.ErrAuthentication) {
 		t.Errorf("other provider: err = %v, want ErrAuthentication", err)
 	}
@@ -712,7 +712,7 @@ func TestTamper(t *testing.T) {
 // Codec, however often and however the type is used.
 func TestReflectionOncePerType(t *testing.T) {
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	in := sampleCustomer()
 	for range 20 {
 		stored, err := c.Encrypt(ctx, in)
@@ -726,7 +726,7 @@ func TestReflectionOncePerType(t *testing.T) {
 		if err := c.Decrypt(ctx, stored, &out); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.EncryptMap(ctx, map[string]any{"a": 1}); err != nil {
+		if _, err := c.EncryptMap(ctx, map[string]any{"id": "m", "a": 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -749,7 +749,7 @@ func TestNoReflectionCostOnHotPath(t *testing.T) {
 		t.Skip("allocation counts (under -race, sync.Pool drops items at random)")
 	}
 	ctx := context.Background()
-	c := newCodec(t, Config{Default: actions.EncryptAndSign})
+	c := newCodec(t, Config{Default: actions.EncryptAndSign, PartitionKey: "id"})
 	in := sampleCustomer()
 	tc, err := Typed[Customer](c)
 	if err != nil {

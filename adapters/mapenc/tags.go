@@ -41,11 +41,12 @@ func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
 func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 	c.typeBuilds.Add(1)
 	fields, stray := structFields(t, c.opts.TagKey)
-	info := &typeInfo{enc: c.base, fields: fields, byName: make(map[string]int, len(fields))}
+	info := &typeInfo{enc: c.base, err: c.baseErr, fields: fields, byName: make(map[string]int, len(fields))}
 	for i, f := range fields {
 		info.byName[f.name] = i
 	}
 	if len(stray) > 0 {
+		// A stray tag is the more specific error.
 		info.err = &TagError{Type: t, Field: stray[0].goName, Err: fmt.Errorf("%w: %s", ErrInvalidTag, stray[0].why)}
 		return info
 	}
@@ -79,6 +80,8 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 		switch role {
 		case rolePartition:
 			switch {
+			case c.cfg.NoPartitionKey:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.NoPartitionKey says the items have none", ErrTagConflict))
 			case c.cfg.PartitionKey != "" && c.cfg.PartitionKey != f.name:
 				return fail(fmt.Errorf("%w: the tag says partition key, Config.PartitionKey is %q", ErrTagConflict, c.cfg.PartitionKey))
 			case pkField != "":
@@ -102,7 +105,13 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 	if !tagged {
 		return info
 	}
-	policy, err := actions.New(actions.Options{Default: c.cfg.Default, Overrides: overrides, PartitionKey: pk, SortKey: sk})
+	info.err = nil
+	if pk == "" && !c.cfg.NoPartitionKey {
+		info.err = &TagError{Type: t, Err: fmt.Errorf(`%w (tag a field itemcrypto:"partition", name it in Config.PartitionKey, or set Config.NoPartitionKey if the items have none)`,
+			actions.ErrPartitionKeyNotSet)}
+		return info
+	}
+	policy, err := actions.New(actions.Options{Default: c.cfg.Default, Overrides: overrides, PartitionKey: pk, SortKey: sk, NoPartitionKey: pk == ""})
 	if err != nil {
 		te := &TagError{Type: t, Err: fmt.Errorf("%w: %w", ErrTagConflict, err)}
 		var pe *actions.PolicyError
