@@ -343,7 +343,7 @@ func bytesOf(t testing.TB, v av) []byte {
 // New
 
 func TestNewValidation(t *testing.T) {
-	p := actions.Must(actions.Options{Default: actions.SignOnly})
+	p := actions.Must(actions.Options{Default: actions.SignOnly, NoPartitionKey: true})
 	prov := staticProvider(t)
 	tests := []struct {
 		name string

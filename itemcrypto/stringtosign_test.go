@@ -69,7 +69,7 @@ func TestStringToSignVectors(t *testing.T) {
 					signed++
 				}
 			}
-			policy, err := actions.New(actions.Options{Default: actions.DoNothing, Overrides: overrides})
+			policy, err := actions.New(actions.Options{Default: actions.DoNothing, Overrides: overrides, NoPartitionKey: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestStringToSignLayout(t *testing.T) {
 		"a":       &types.AttributeValueMemberN{Value: "1.0"},    // encrypt
 		"ignored": &types.AttributeValueMemberNULL{Value: false}, // DoNothing: never serialized
 	}
-	policy := actions.Must(actions.Options{Default: actions.SignOnly, Overrides: map[string]actions.Action{
+	policy := actions.Must(actions.Options{Default: actions.SignOnly, NoPartitionKey: true, Overrides: map[string]actions.Action{
 		"a": actions.EncryptAndSign, "ignored": actions.DoNothing,
 	}})
 	got, err := itemcrypto.StringToSign("T", item, policy)
@@ -144,7 +144,7 @@ func TestStringToSignLayout(t *testing.T) {
 }
 
 func TestStringToSignErrors(t *testing.T) {
-	policy := actions.Must(actions.Options{Default: actions.SignOnly})
+	policy := actions.Must(actions.Options{Default: actions.SignOnly, NoPartitionKey: true})
 	tests := []struct {
 		name string
 		v    types.AttributeValue

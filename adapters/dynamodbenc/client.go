@@ -63,9 +63,9 @@ type TableConfig struct {
 	// Provider hands out the keys of the DDBEC format. Required unless
 	// Format is itemcrypto.FormatDBESDK.
 	Provider cmp.Provider
-	// Default is the action of every attribute without an override. The
-	// zero value is actions.DoNothing; most tables want
-	// actions.EncryptAndSign.
+	// Default is the action of every attribute without an override.
+	// Required: the zero value is refused by New (an error matching
+	// actions.ErrDefaultNotSet). Most tables want actions.EncryptAndSign.
 	Default actions.Action
 	// Overrides sets the action of individual attributes.
 	Overrides map[string]actions.Action
@@ -142,6 +142,9 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 		if tc.Provider == nil && tc.Format != itemcrypto.FormatDBESDK {
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)", name)
 		}
+		if tc.Default == 0 {
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: Default: %w", name, actions.ErrDefaultNotSet)
+		}
 		if tc.PartitionKey == "" && tc.SortKey != "" {
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: SortKey is set without PartitionKey", name)
 		}
@@ -153,7 +156,7 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 				return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
 			}
 			t.enc.Store(enc)
-		} else if _, err := actions.New(actions.Options{Default: tc.Default, Overrides: tc.Overrides}); err != nil {
+		} else if _, err := actions.New(actions.Options{Default: tc.Default, Overrides: tc.Overrides, NoPartitionKey: true}); err != nil {
 			// The key-dependent checks wait for DescribeTable.
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
 		}

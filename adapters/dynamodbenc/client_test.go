@@ -25,9 +25,9 @@ func TestNewValidates(t *testing.T) {
 		"nil api":         {nil, Config{}},
 		"empty name":      {mem, Config{Tables: map[string]TableConfig{"": customerConfig(p, true)}}},
 		"no provider":     {mem, Config{Tables: map[string]TableConfig{"t": {Default: actions.EncryptAndSign}}}},
-		"sort key alone":  {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, SortKey: "sk"}}}},
-		"encrypted key":   {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, PartitionKey: "pk", Overrides: map[string]actions.Action{"pk": actions.EncryptAndSign}}}}},
-		"reserved name":   {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, Overrides: map[string]actions.Action{itemcrypto.SignatureAttribute: actions.SignOnly}}}}},
+		"sort key alone":  {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, Default: actions.EncryptAndSign, SortKey: "sk"}}}},
+		"encrypted key":   {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, Default: actions.EncryptAndSign, PartitionKey: "pk", Overrides: map[string]actions.Action{"pk": actions.EncryptAndSign}}}}},
+		"reserved name":   {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{itemcrypto.SignatureAttribute: actions.SignOnly}}}}},
 		"unknown default": {mem, Config{Tables: map[string]TableConfig{"t": {Provider: p, Default: 7}}}},
 	} {
 		if _, err := New(tc.api, tc.cfg); err == nil {
@@ -36,6 +36,14 @@ func TestNewValidates(t *testing.T) {
 	}
 	if _, err := New(mem, Config{}); err != nil {
 		t.Errorf("New(no tables) = %v", err)
+	}
+	// No Default: refused, naming the setting, with or without key names.
+	for _, tc := range []TableConfig{{Provider: p}, {Provider: p, PartitionKey: "pk"}} {
+		_, err := New(mem, Config{Tables: map[string]TableConfig{"customers": tc}})
+		const want = `dynamodbenc: New: table "customers": Default: default action not set (choose EncryptAndSign, SignOnly or DoNothing; most tables want EncryptAndSign)`
+		if err == nil || err.Error() != want || !errors.Is(err, actions.ErrDefaultNotSet) {
+			t.Errorf("New without Default: err = %v;\nwant %s", err, want)
+		}
 	}
 }
 

@@ -174,7 +174,7 @@ func TestWiden(t *testing.T) {
 	encAll := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk", SortKey: "sk"})
 	doNothing := actions.Must(actions.Options{Default: actions.DoNothing, PartitionKey: "pk", SortKey: "sk",
 		Overrides: map[string]actions.Action{"secret": actions.EncryptAndSign, "note": actions.DoNothing}})
-	noop := actions.Must(actions.Options{Default: actions.DoNothing})
+	noop := actions.Must(actions.Options{Default: actions.DoNothing, NoPartitionKey: true})
 	proj := func(s string) *string { return &s }
 
 	// Default signs: the projection goes, and the names only it used.

@@ -328,15 +328,15 @@ func TestConfigValidation(t *testing.T) {
 		cfg  Config
 	}{
 		{"no provider", Config{}},
-		{"_id encrypted", Config{Provider: p, Overrides: map[string]actions.Action{"_id": actions.EncryptAndSign}}},
+		{"_id encrypted", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"_id": actions.EncryptAndSign}}},
 		{"_id do-nothing", Config{Provider: p, Default: actions.SignOnly, Overrides: map[string]actions.Action{"_id": actions.DoNothing}}},
-		{"_id nested", Config{Provider: p, Overrides: map[string]actions.Action{"_id.x": actions.SignOnly}}},
-		{"encrypted parent", Config{Provider: p, Overrides: map[string]actions.Action{"profile": actions.EncryptAndSign, "profile.ssn": actions.SignOnly}}},
+		{"_id nested", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"_id.x": actions.SignOnly}}},
+		{"encrypted parent", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"profile": actions.EncryptAndSign, "profile.ssn": actions.SignOnly}}},
 		{"parent inherits encryption", Config{Provider: p, Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{"profile.ssn": actions.EncryptAndSign}}},
-		{"empty segment", Config{Provider: p, Overrides: map[string]actions.Action{"a..b": actions.SignOnly}}},
-		{"operator segment", Config{Provider: p, Overrides: map[string]actions.Action{"a.$": actions.SignOnly}}},
-		{"reserved name", Config{Provider: p, Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}}},
-		{"unknown action", Config{Provider: p, Overrides: map[string]actions.Action{"a": 7}}},
+		{"empty segment", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"a..b": actions.SignOnly}}},
+		{"operator segment", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"a.$": actions.SignOnly}}},
+		{"reserved name", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"*amzn-ddb-map-sig*": actions.SignOnly}}},
+		{"unknown action", Config{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{"a": 7}}},
 		{"unknown default", Config{Provider: p, Default: 9}},
 	} {
 		if _, err := NewCollection(coll, tc.cfg); err == nil {
@@ -345,6 +345,12 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := NewCollection(nil, Config{Provider: p}); err == nil {
 		t.Error("NewCollection(nil) accepted")
+	}
+	// No Default: refused, naming the setting.
+	_, err = NewCollection(coll, Config{Provider: p, Overrides: map[string]actions.Action{"ssn": actions.EncryptAndSign}})
+	const want = "mongoenc: NewCollection db.c: Config.Default: default action not set (choose EncryptAndSign, SignOnly or DoNothing; most tables want EncryptAndSign)"
+	if err == nil || err.Error() != want || !errors.Is(err, actions.ErrDefaultNotSet) {
+		t.Errorf("NewCollection without Default: err = %v;\nwant %s", err, want)
 	}
 	// Valid: a signed parent whose default is encryption; _id SignOnly.
 	c, err := NewCollection(coll, Config{Provider: p, Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{

@@ -30,7 +30,8 @@ type Config struct {
 	// Format is itemcrypto.FormatDBESDK.
 	Provider cmp.Provider
 	// Default is the action of every top-level field without an override.
-	// The zero value is actions.DoNothing; most collections want
+	// Required: the zero value is refused by NewCollection (an error
+	// matching actions.ErrDefaultNotSet). Most collections want
 	// actions.EncryptAndSign.
 	Default actions.Action
 	// Overrides sets the action of individual fields: a top-level field
@@ -96,6 +97,9 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 		fn(&opts)
 	}
 	ns := coll.Database().Name() + "." + coll.Name()
+	if cfg.Default == 0 {
+		return nil, fmt.Errorf("mongoenc: NewCollection %s: Config.Default: %w", ns, actions.ErrDefaultNotSet)
+	}
 	s, err := newSchema(cfg.Default, cfg.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("mongoenc: NewCollection %s: %w", ns, err)
