@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,9 +31,11 @@ const maxItemInput = 4 << 20
 
 type cryptFlags struct {
 	table, partitionKey, sortKey string
+	noSortKey                    bool
 	defaultAction                string
 	sign, encrypt, nothing       []string
 	keys, provider               string
+	endpoint, region             string
 }
 
 func newCryptCmd(mode cryptMode) *cobra.Command {
@@ -46,17 +49,21 @@ same shape. It is read from FILE, or from stdin when FILE is absent or "-".
 Every attribute gets the --default-action unless --encrypt, --sign or
 --nothing names it. The partition and sort keys are never encrypted, and are
 signed unless every action is "nothing". Decrypt needs the table name, key
-names, actions and keys the item was encrypted with.`
+names, actions and keys the item was encrypted with.
+
+The key names are required, both of them: --partition-key, and --sort-key
+or --no-sort-key. With --endpoint they may be left out: they are read from
+DescribeTable (and the ones given are checked against it).`
 	switch mode {
 	case modeEncrypt:
-		cmd.Use = "encrypt --table NAME --partition-key NAME --keys FILE [flags] [FILE]"
+		cmd.Use = "encrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) --keys FILE [flags] [FILE]"
 		cmd.Short = "Encrypt and sign one DynamoDB item"
 		cmd.Long = `Encrypt and sign one item for the table, and print the item to store: each
 encrypted attribute replaced by its ciphertext (a binary value), plus the
 material description and signature attributes.
 ` + common
 	case modeDecrypt:
-		cmd.Use = "decrypt --table NAME --partition-key NAME --keys FILE [flags] [FILE]"
+		cmd.Use = "decrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) --keys FILE [flags] [FILE]"
 		cmd.Short = "Verify and decrypt one DynamoDB item"
 		cmd.Long = `Verify the signature of one stored item and print its plaintext. Any
 failure of authenticity (a tampered, added, swapped or removed signed
@@ -68,17 +75,12 @@ error "itemcrypto: item authentication failed" and exits with status 1.
 		return runCrypt(cmd, mode, &f, args)
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.table, "table", "", "table name, bound into the signature (required)")
-	fl.StringVar(&f.partitionKey, "partition-key", "", "partition key attribute name (required)")
-	fl.StringVar(&f.sortKey, "sort-key", "", "sort key attribute name, if the table has one")
-	fl.StringVar(&f.defaultAction, "default-action", "encrypt", "action of attributes not named otherwise: encrypt, sign or nothing")
-	fl.StringSliceVar(&f.encrypt, "encrypt", nil, "attributes to encrypt and sign (comma-separated)")
-	fl.StringSliceVar(&f.sign, "sign", nil, "attributes to sign only (comma-separated)")
-	fl.StringSliceVar(&f.nothing, "nothing", nil, "attributes to leave alone, unsigned (comma-separated)")
+	f.addPolicyFlags(fl, "table name, bound into the signature (required)")
 	fl.StringVar(&f.keys, "keys", "", "key file made by itemcrypto keygen (required)")
 	fl.StringVar(&f.provider, "provider", "wrapped", "materials provider: wrapped (a fresh content key per item) or static")
+	fl.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, to read the key names from DescribeTable (e.g. http://127.0.0.1:8000)")
+	fl.StringVar(&f.region, "region", "", "AWS region for --endpoint (default: from the AWS config; us-east-1 for a local endpoint)")
 	cmd.MarkFlagRequired("table")
-	cmd.MarkFlagRequired("partition-key")
 	cmd.MarkFlagRequired("keys")
 	return cmd
 }
@@ -109,6 +111,21 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 }
 
 func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var describe describeFunc
+	if f.endpoint != "" {
+		client, err := newDynamoDBClient(ctx, f.endpoint, f.region)
+		if err != nil {
+			return err
+		}
+		describe = describeWith(client)
+	}
+	if err := f.resolveKeys(ctx, describe); err != nil {
+		return err
+	}
 	pol, err := f.policy()
 	if err != nil {
 		return err
@@ -139,9 +156,9 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	var res map[string]types.AttributeValue
 	switch mode {
 	case modeEncrypt:
-		res, err = enc.Encrypt(cmd.Context(), item)
+		res, err = enc.Encrypt(ctx, item)
 	case modeDecrypt:
-		res, err = enc.Decrypt(cmd.Context(), item)
+		res, err = enc.Decrypt(ctx, item)
 		if errors.Is(err, itemcrypto.ErrAuthentication) {
 			return itemcrypto.ErrAuthentication // the opaque error, nothing more
 		}

@@ -354,14 +354,14 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 func TestEncryptDecryptStdinBareItem(t *testing.T) {
 	keys := keygen(t, "aes-hmac")
 	bare := `{"pk": {"S": "a"}, "secret": {"S": "s3cr3t value"}}`
-	code, out, errOut := runCLI(t, bare, "encrypt", "--table", "t", "--partition-key", "pk", "--keys", keys)
+	code, out, errOut := runCLI(t, bare, "encrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key", "--keys", keys)
 	if code != 0 {
 		t.Fatalf("encrypt: %s", errOut)
 	}
 	if strings.Contains(out, "s3cr3t") || strings.Contains(out, `"Item"`) {
 		t.Errorf("encrypt output shows the plaintext or is not a bare item:\n%s", out)
 	}
-	code, out, errOut = runCLI(t, out, "decrypt", "--table", "t", "--partition-key", "pk", "--keys", keys, "-")
+	code, out, errOut = runCLI(t, out, "decrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key", "--keys", keys, "-")
 	if code != 0 {
 		t.Fatalf("decrypt: %s", errOut)
 	}
@@ -371,8 +371,8 @@ func TestEncryptDecryptStdinBareItem(t *testing.T) {
 		t.Errorf("round trip through stdin: got\n%s", out)
 	}
 	// The wrong table name fails.
-	_, enc, _ := runCLI(t, bare, "encrypt", "--table", "t", "--partition-key", "pk", "--keys", keys)
-	if code, _, _ := runCLI(t, enc, "decrypt", "--table", "other", "--partition-key", "pk", "--keys", keys); code == 0 {
+	_, enc, _ := runCLI(t, bare, "encrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key", "--keys", keys)
+	if code, _, _ := runCLI(t, enc, "decrypt", "--table", "other", "--partition-key", "pk", "--no-sort-key", "--keys", keys); code == 0 {
 		t.Errorf("decrypt under another table name succeeded")
 	}
 }

@@ -129,13 +129,7 @@ Local) dummy credentials are used when none are configured.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.crypt.table, "table", "", "table to rotate; also the name bound into signatures (required)")
-	fl.StringVar(&f.crypt.partitionKey, "partition-key", "", "partition key attribute name (required)")
-	fl.StringVar(&f.crypt.sortKey, "sort-key", "", "sort key attribute name, if the table has one")
-	fl.StringVar(&f.crypt.defaultAction, "default-action", "encrypt", "action of attributes not named otherwise: encrypt, sign or nothing")
-	fl.StringSliceVar(&f.crypt.encrypt, "encrypt", nil, "attributes to encrypt and sign (comma-separated)")
-	fl.StringSliceVar(&f.crypt.sign, "sign", nil, "attributes to sign only (comma-separated)")
-	fl.StringSliceVar(&f.crypt.nothing, "nothing", nil, "attributes to leave alone, unsigned (comma-separated)")
+	f.crypt.addPolicyFlags(fl, "table to rotate; also the name bound into signatures (required)")
 	fl.StringVar(&f.from.keys, "from-keys", "", "key file (itemcrypto keygen) the items are under now")
 	fl.StringVar(&f.from.provider, "from-provider", "wrapped", "provider of --from-keys: wrapped or static")
 	fl.StringVar(&f.from.keyset, "from-keyset", "", "Tink keyset file (cleartext, --insecure) the items are under now")
@@ -161,7 +155,6 @@ Local) dummy credentials are used when none are configured.`,
 	fl.BoolVar(&f.noCount, "no-count", false, "do not count the items with a Select=COUNT scan when DescribeTable reports none")
 	fl.DurationVar(&f.logEvery, "log-every", 10*time.Second, "without a terminal, log progress at least this often")
 	cmd.MarkFlagRequired("table")
-	cmd.MarkFlagRequired("partition-key")
 	return cmd
 }
 
@@ -176,13 +169,6 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	if f.rate < 0 {
 		return errors.New("--rate must not be negative")
 	}
-	pol, err := f.crypt.policy()
-	if err != nil {
-		return err
-	}
-	if pol.NoOp() {
-		return errors.New("every action is \"nothing\": items are neither encrypted nor signed, there is nothing to rotate")
-	}
 	if err := f.checkSides(); err != nil {
 		return err
 	}
@@ -194,6 +180,22 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	client, err := newDynamoDBClient(ctx, f.endpoint, f.region)
 	if err != nil {
 		return err
+	}
+	// Key names left out are read from DescribeTable; the rotation checks
+	// the ones given against the table's schema itself.
+	var describe describeFunc
+	if !f.crypt.keysComplete() {
+		describe = describeWith(client)
+	}
+	if err := f.crypt.resolveKeys(ctx, describe); err != nil {
+		return err
+	}
+	pol, err := f.crypt.policy()
+	if err != nil {
+		return err
+	}
+	if pol.NoOp() {
+		return errors.New("every action is \"nothing\": items are neither encrypted nor signed, there is nothing to rotate")
 	}
 	var metaProvider cmp.Provider
 	if f.metastoreKeys != "" {

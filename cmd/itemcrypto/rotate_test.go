@@ -275,7 +275,7 @@ func TestRotateCLI(t *testing.T) {
 func TestRotateCLIErrors(t *testing.T) {
 	keys := keygen(t, "aes-hmac")
 	ks := newKeysetFile(t)
-	base := []string{"rotate", "--table", "t", "--partition-key", "id", "--endpoint", "http://127.0.0.1:1"}
+	base := []string{"rotate", "--table", "t", "--partition-key", "id", "--no-sort-key", "--endpoint", "http://127.0.0.1:1"}
 	for _, tc := range []struct {
 		name string
 		args []string
