@@ -293,7 +293,7 @@ func (k *AESKey) destroy() {
 }
 
 func (k *HMACKey) clone() *HMACKey {
-	c, _ := NewHMACKey(k.alg, k.key)
+	c, _ := NewInsecureHMACKey(k.alg, k.key)
 	return c
 }
 

@@ -62,11 +62,39 @@ func mustAES(t testing.TB, key []byte) *cmp.AESKey {
 
 func mustHMAC(t testing.TB, alg string, key []byte) *cmp.HMACKey {
 	t.Helper()
-	k, err := cmp.NewHMACKey(alg, key)
+	k, err := cmp.NewInsecureHMACKey(alg, key) // the tests use short keys, as the DDBEC vectors do
 	if err != nil {
-		t.Fatalf("NewHMACKey(%q) = %v", alg, err)
+		t.Fatalf("NewInsecureHMACKey(%q) = %v", alg, err)
 	}
 	return k
+}
+
+// TestHMACKeySize: keys for new items have at least 16 bytes; shorter keys
+// (of existing items) only through NewInsecureHMACKey. The messages say
+// what was wrong, never the key.
+func TestHMACKeySize(t *testing.T) {
+	for _, tc := range []struct {
+		alg     string
+		size    int
+		wantErr string
+	}{
+		{"HmacSHA256", 15, "cmp: invalid key: HMAC key of 15 bytes is too short (want at least 16; NewInsecureHMACKey reads items of shorter keys)"},
+		{"HmacSHA256", 16, ""},
+		{"HmacSHA512", 64, ""},
+		{"HmacSHA256", 0, "cmp: invalid key: empty HMAC key"},
+		{"HmacMD5", 32, `cmp: unsupported algorithm: HMAC algorithm "HmacMD5" (want HmacSHA256, HmacSHA224, HmacSHA384 or HmacSHA512)`},
+	} {
+		_, err := cmp.NewHMACKey(tc.alg, repeat(7, tc.size))
+		if got := fmt.Sprint(err); (tc.wantErr == "" && err != nil) || (tc.wantErr != "" && got != tc.wantErr) {
+			t.Errorf("NewHMACKey(%s, %d bytes) = %v; want %q", tc.alg, tc.size, err, tc.wantErr)
+		}
+	}
+	if _, err := cmp.NewInsecureHMACKey("HmacSHA256", repeat(7, 8)); err != nil {
+		t.Errorf("NewInsecureHMACKey(8 bytes) = %v", err)
+	}
+	if _, err := cmp.NewInsecureHMACKey("HmacSHA256", nil); !errors.Is(err, cmp.ErrInvalidKey) {
+		t.Errorf("NewInsecureHMACKey(empty) = %v; want ErrInvalidKey", err)
+	}
 }
 
 func mustRSASigner(t testing.TB, priv *rsa.PrivateKey, alg string) *cmp.RSASigningKey {

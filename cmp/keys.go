@@ -198,9 +198,26 @@ var (
 	_ VerificationKey = (*HMACKey)(nil)
 )
 
+// MinHMACKeySize is the shortest key [NewHMACKey] accepts, in bytes.
+const MinHMACKeySize = 16
+
 // NewHMACKey copies key. algorithm is "HmacSHA256" (the default when "") or
-// HmacSHA224, HmacSHA384, HmacSHA512.
+// HmacSHA224, HmacSHA384, HmacSHA512. key must have at least
+// [MinHMACKeySize] bytes (32 or more for HmacSHA256 is best); to read items
+// signed under a shorter key, use [NewInsecureHMACKey].
 func NewHMACKey(algorithm string, key []byte) (*HMACKey, error) {
+	return newHMACKey(algorithm, key, MinHMACKeySize)
+}
+
+// NewInsecureHMACKey is [NewHMACKey] for keys of any non-zero length, such
+// as the short keys of the DDBEC reference vectors or of tables written by
+// other clients. Use it to read what such keys signed; a key made for new
+// items should come from NewHMACKey.
+func NewInsecureHMACKey(algorithm string, key []byte) (*HMACKey, error) {
+	return newHMACKey(algorithm, key, 1)
+}
+
+func newHMACKey(algorithm string, key []byte, minSize int) (*HMACKey, error) {
 	if algorithm == "" {
 		algorithm = "HmacSHA256"
 	}
@@ -215,10 +232,14 @@ func NewHMACKey(algorithm string, key []byte) (*HMACKey, error) {
 	case "HmacSHA512":
 		h = sha512.New
 	default:
-		return nil, fmt.Errorf("%w: HMAC algorithm", ErrUnsupportedAlgorithm)
+		return nil, fmt.Errorf("%w: HMAC algorithm %q (want HmacSHA256, HmacSHA224, HmacSHA384 or HmacSHA512)", ErrUnsupportedAlgorithm, truncate(algorithm, 40))
 	}
-	if len(key) == 0 {
+	switch {
+	case len(key) == 0:
 		return nil, fmt.Errorf("%w: empty HMAC key", ErrInvalidKey)
+	case len(key) < minSize:
+		return nil, fmt.Errorf("%w: HMAC key of %d bytes is too short (want at least %d; NewInsecureHMACKey reads items of shorter keys)",
+			ErrInvalidKey, len(key), minSize)
 	}
 	m := &hmacMaterial{key: slices.Clone(key), alg: algorithm, h: h}
 	m.pool = &sync.Pool{New: func() any { return hmac.New(m.h, m.key) }}
@@ -477,4 +498,12 @@ func ParseRSAPublicKey(der []byte) (*rsa.PublicKey, error) {
 		return k, nil
 	}
 	return nil, fmt.Errorf("%w: not an X.509 or PKCS#1 RSA public key", ErrInvalidKey)
+}
+
+// truncate shortens a name (never key material) for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -156,7 +156,7 @@ func (c *codec) provider(ctx context.Context, name string, version int64, stored
 	if err != nil {
 		return nil, fmt.Errorf("%w: enc of %s: %w", ErrUnsupportedMaterial, cmp.MetaID(name, version), err)
 	}
-	mac, err := cmp.NewHMACKey(str(attrIntAlg), bin(attrInt))
+	mac, err := cmp.NewInsecureHMACKey(str(attrIntAlg), bin(attrInt)) // written by any client, of any length
 	if err != nil {
 		return nil, fmt.Errorf("%w: int of %s: %w", ErrUnsupportedMaterial, cmp.MetaID(name, version), err)
 	}
