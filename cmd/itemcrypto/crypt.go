@@ -137,7 +137,7 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	if err != nil {
 		return err
 	}
-	prov, err := keys.provider(f.provider)
+	prov, err := keysProvider(keys, "--provider", f.provider)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyfile"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
@@ -203,7 +204,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		if err != nil {
 			return fmt.Errorf("--metastore-keys: %w", err)
 		}
-		if metaProvider, err = k.provider("wrapped"); err != nil {
+		if metaProvider, err = k.Provider(keyfile.Wrapped); err != nil {
 			return fmt.Errorf("--metastore-keys: %w", err)
 		}
 	}
@@ -374,7 +375,7 @@ func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s s
 		if err != nil {
 			return nil, "", err
 		}
-		p, err := k.provider(s.provider)
+		p, err := keysProvider(k, "--"+side+"-provider", s.provider)
 		if err != nil {
 			return nil, "", fmt.Errorf("--%s-provider: %w", side, err)
 		}

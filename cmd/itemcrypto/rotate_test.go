@@ -22,6 +22,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyfile"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
@@ -86,7 +87,7 @@ func wrappedFromFile(t *testing.T, path string) cmp.Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := k.provider("wrapped")
+	p, err := k.Provider(keyfile.Wrapped)
 	if err != nil {
 		t.Fatal(err)
 	}
