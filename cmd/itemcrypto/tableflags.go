@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/pflag"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
 )
 
 // addPolicyFlags registers the flags that say how a table's items are
@@ -42,19 +44,6 @@ func describeWith(client *dynamodb.Client) describeFunc {
 	}
 }
 
-// tableKeys returns the partition and sort key names of a description.
-func tableKeys(t *types.TableDescription) (pk, sk string) {
-	for _, k := range t.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			pk = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sk = aws.ToString(k.AttributeName)
-		}
-	}
-	return pk, sk
-}
-
 // keysComplete reports whether the flags name both keys.
 func (f *cryptFlags) keysComplete() bool {
 	return f.partitionKey != "" && (f.sortKey != "" || f.noSortKey)
@@ -83,7 +72,7 @@ func (f *cryptFlags) resolveKeys(ctx context.Context, describe describeFunc) err
 	if err != nil {
 		return err
 	}
-	pk, sk := tableKeys(t)
+	pk, sk := rotate.TableKeys(t)
 	if pk == "" {
 		return fmt.Errorf("DescribeTable %s: no partition key in the key schema", f.table)
 	}

@@ -265,21 +265,27 @@ func newRunner(ctx context.Context, api API, cfg Config) (*runner, error) {
 	return r, nil
 }
 
+// TableKeys returns the partition and sort key names of a table
+// description ("" for a key it does not have).
+func TableKeys(t *types.TableDescription) (partition, sort string) {
+	for _, k := range t.KeySchema {
+		switch k.KeyType {
+		case types.KeyTypeHash:
+			partition = aws.ToString(k.AttributeName)
+		case types.KeyTypeRange:
+			sort = aws.ToString(k.AttributeName)
+		}
+	}
+	return partition, sort
+}
+
 // checkSchema checks that the policies name the table's keys and returns
 // a probe item: key attributes of the right types.
 func (r *runner) checkSchema(t *types.TableDescription) (itemcrypto.Item, error) {
 	if t == nil {
 		return nil, fmt.Errorf("rotate: DescribeTable %s returned no table", r.cfg.Table)
 	}
-	var hash, rng string
-	for _, k := range t.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			hash = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			rng = aws.ToString(k.AttributeName)
-		}
-	}
+	hash, rng := TableKeys(t)
 	if hash != r.pk || rng != r.sk {
 		return nil, fmt.Errorf("rotate: table %s has partition key %q and sort key %q, but the policies name %q and %q",
 			r.cfg.Table, hash, rng, r.pk, r.sk)
