@@ -3,6 +3,7 @@ package itemcrypto
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
@@ -25,6 +26,14 @@ var (
 	// ErrReservedAttribute: a plaintext item carries the material
 	// description or signature attribute.
 	ErrReservedAttribute = errors.New("itemcrypto: reserved attribute name in plaintext item")
+	// ErrNotEncrypted: Decrypt got an item with neither a signature nor a
+	// material description attribute, such as a plaintext item. It comes
+	// with ErrAuthentication (errors.Is matches both): the item is not
+	// authentic, and the message says why, since that is no secret.
+	ErrNotEncrypted = errors.New("itemcrypto: not an encrypted item (it has no " + SignatureAttribute + " and no " + MaterialDescriptionAttribute + " attribute)")
+	// ErrNoSignature: Decrypt got an item with a material description but
+	// no binary signature attribute. It comes with ErrAuthentication.
+	ErrNoSignature = errors.New("itemcrypto: the item has no signature (no binary " + SignatureAttribute + " attribute)")
 	// ErrMissingKeyAttribute: the item lacks its partition or sort key.
 	ErrMissingKeyAttribute = errors.New("itemcrypto: key attribute missing")
 	// ErrItemTooLarge: the protected item would exceed Options.MaxItemSize.
@@ -57,7 +66,23 @@ type AttributeError struct {
 }
 
 func (e *AttributeError) Error() string {
-	return fmt.Sprintf("itemcrypto: attribute %q (%v): %v", e.Name, e.Action, e.Err)
+	return fmt.Sprintf("itemcrypto: attribute %q (%v): %s", e.Name, e.Action, detail(e.Err))
+}
+
+// detail is err's message without this package's prefix, for an error
+// that adds its own.
+func detail(err error) string { return strings.TrimPrefix(err.Error(), "itemcrypto: ") }
+
+// missingSignature is the error of an item without a (binary) signature:
+// it says which of the two attributes are missing, and matches
+// ErrAuthentication.
+func missingSignature(item Item) error {
+	if _, ok := item[SignatureAttribute]; !ok {
+		if _, ok := item[MaterialDescriptionAttribute]; !ok {
+			return authError{ErrNotEncrypted}
+		}
+	}
+	return authError{ErrNoSignature}
 }
 
 func (e *AttributeError) Unwrap() error { return e.Err }
@@ -73,7 +98,7 @@ func valueError(name string, a actions.Action, err error) error {
 // ErrAuthentication and its cause.
 type authError struct{ cause error }
 
-func (e authError) Error() string   { return ErrAuthentication.Error() + ": " + e.cause.Error() }
+func (e authError) Error() string   { return ErrAuthentication.Error() + ": " + detail(e.cause) }
 func (e authError) Unwrap() []error { return []error{ErrAuthentication, e.cause} }
 
 // classErr is err, also matching class.

@@ -365,7 +365,7 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	}
 	sigAV, ok := item[SignatureAttribute].(*types.AttributeValueMemberB)
 	if !ok {
-		return nil, ErrAuthentication
+		return nil, missingSignature(item)
 	}
 	var desc materialdesc.Description
 	if dv, present := item[MaterialDescriptionAttribute]; present {
