@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
@@ -67,8 +68,10 @@ material description and signature attributes.
 		cmd.Short = "Verify and decrypt one DynamoDB item"
 		cmd.Long = `Verify the signature of one stored item and print its plaintext. Any
 failure of authenticity (a tampered, added, swapped or removed signed
-attribute, another table name, wrong keys) prints only the one opaque
-error "itemcrypto: item authentication failed" and exits with status 1.
+attribute, another table name, wrong keys or actions) prints the error
+"itemcrypto: item authentication failed" (followed by the reason only where
+it is no secret: an item that is not encrypted at all, another provider's
+item), a hint line listing what to check, and exits with status 1.
 ` + common
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -92,6 +95,7 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 		return nil, fmt.Errorf("--default-action: %w", err)
 	}
 	ov := map[string]actions.Action{}
+	from := map[string]string{} // attribute → the flag that named it
 	for _, l := range []struct {
 		flag  string
 		names []string
@@ -101,10 +105,10 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 			if name == "" {
 				return nil, fmt.Errorf("%s: empty attribute name", l.flag)
 			}
-			if prev, ok := ov[name]; ok && prev != l.a {
-				return nil, fmt.Errorf("attribute %q has two actions (%v and %v)", name, prev, l.a)
+			if prev, ok := from[name]; ok && prev != l.flag {
+				return nil, fmt.Errorf("attribute %q is named by both %s and %s: give it one action", name, prev, l.flag)
 			}
-			ov[name] = l.a
+			ov[name], from[name] = l.a, l.flag
 		}
 	}
 	return actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
@@ -160,7 +164,13 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	case modeDecrypt:
 		res, err = enc.Decrypt(ctx, item)
 		if errors.Is(err, itemcrypto.ErrAuthentication) {
-			return itemcrypto.ErrAuthentication // the opaque error, nothing more
+			// The error says why only where that is no secret (not an
+			// encrypted item, another provider's); the hint lists the usual
+			// mistakes.
+			if errors.Is(err, itemcrypto.ErrNotEncrypted) {
+				return hinted{err, notEncryptedHint}
+			}
+			return hinted{err, authHint}
 		}
 	}
 	if err != nil {
@@ -198,6 +208,29 @@ func readInput(stdin io.Reader, args []string) ([]byte, error) {
 	return b, nil
 }
 
+// authHint follows an authentication failure of decrypt.
+const authHint = "Hint: check that --table, --partition-key, --sort-key, the actions (--default-action, --encrypt, --sign, --nothing), --keys and --provider are those the item was encrypted with; an item changed in the store fails the same way"
+
+// notEncryptedHint follows the failure of an item that is not encrypted.
+const notEncryptedHint = "Hint: decrypt reads what itemcrypto encrypt (or another DynamoDB Encryption Client) wrote; this item is plaintext"
+
+// prefixed is err with its own package prefix ("ddbjson: ") replaced by
+// prefix, so that the message has one.
+type prefixed struct {
+	prefix string
+	err    error
+}
+
+func (e prefixed) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
+		msg = msg[i+2:]
+	}
+	return e.prefix + ": " + msg
+}
+
+func (e prefixed) Unwrap() error { return e.err }
+
 // responseKeys are the top-level keys of "aws dynamodb get-item" output.
 var responseKeys = []string{"Item", "ConsumedCapacity"}
 
@@ -208,7 +241,12 @@ var responseKeys = []string{"Item", "ConsumedCapacity"}
 func parseItemInput(data []byte, partitionKey string) (item map[string]types.AttributeValue, wrapped bool, err error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, false, errors.New("input is not a JSON object of DynamoDB attributes")
+		// encoding/json's message may quote the input: give the offset only.
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, false, fmt.Errorf("input: not JSON (syntax error at byte %d)", syn.Offset)
+		}
+		return nil, false, errors.New("input: not a JSON object of DynamoDB attributes (want {\"name\": {\"S\": \"text\"}, ...} or {\"Item\": {...}})")
 	}
 	if inner, ok := top["Item"]; ok {
 		response := true
@@ -227,7 +265,7 @@ func parseItemInput(data []byte, partitionKey string) (item map[string]types.Att
 	}
 	item, err = ddbjson.UnmarshalItem(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("input: %w", err)
+		return nil, false, prefixed{"input", err}
 	}
 	return item, false, nil
 }

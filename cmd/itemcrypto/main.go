@@ -33,10 +33,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if !errors.As(err, &quiet) {
 			fmt.Fprintln(stderr, "Error:", err)
 		}
+		var h hinted
+		if errors.As(err, &h) {
+			fmt.Fprintln(stderr, h.hint)
+		}
 		return 1
 	}
 	return 0
 }
+
+// hinted is an error followed on stderr by a line of advice.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (e hinted) Error() string { return e.err.Error() }
+func (e hinted) Unwrap() error { return e.err }
 
 // quietError fails a command whose output already said why.
 type quietError struct{ msg string }

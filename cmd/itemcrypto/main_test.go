@@ -412,7 +412,11 @@ func TestDecryptTampered(t *testing.T) {
 			if out != "" {
 				t.Errorf("stdout %q, want nothing", out)
 			}
-			if want := "Error: itemcrypto: item authentication failed\n"; errOut != want {
+			want := "Error: itemcrypto: item authentication failed\n" + authHint + "\n"
+			if name == "signature removed" {
+				want = "Error: itemcrypto: item authentication failed: the item has no signature (no binary *amzn-ddb-map-sig* attribute)\n" + authHint + "\n"
+			}
+			if errOut != want {
 				t.Errorf("stderr %q, want %q", errOut, want)
 			}
 		})
@@ -454,18 +458,32 @@ func TestCryptErrors(t *testing.T) {
 		name  string
 		stdin string
 		args  []string
+		want  string // stderr, "" where it is not pinned here
 	}{
-		{"missing table", sampleItem, []string{"encrypt", "--partition-key", "pk", "--keys", aesKeys}},
-		{"missing keys", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk"}},
-		{"two actions", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "email")},
-		{"encrypted key", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "pk")},
-		{"bad default action", sampleItem, cryptArgs("encrypt", aesKeys, "--default-action", "hide")},
-		{"static with rsa", sampleItem, cryptArgs("encrypt", rsaKeys, "--provider", "static")},
-		{"unknown provider", sampleItem, cryptArgs("encrypt", aesKeys, "--provider", "kms")},
-		{"bad key file", sampleItem, cryptArgs("encrypt", bad)},
-		{"not JSON", "nope", cryptArgs("encrypt", aesKeys)},
-		{"no partition key", `{"x": {"S": "y"}}`, cryptArgs("encrypt", aesKeys)},
-		{"empty input", "", cryptArgs("encrypt", aesKeys)},
+		{"missing table", sampleItem, []string{"encrypt", "--partition-key", "pk", "--keys", aesKeys}, "Error: required flag(s) \"table\" not set\n"},
+		{"missing keys", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk"}, "Error: required flag(s) \"keys\" not set\n"},
+		{"two actions", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "email"),
+			"Error: attribute \"email\" is named by both --encrypt and --sign: give it one action\n"},
+		{"encrypted key", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "pk"),
+			"Error: actions: attribute \"pk\": primary-key attributes cannot be encrypted\n"},
+		{"bad default action", sampleItem, cryptArgs("encrypt", aesKeys, "--default-action", "hide"),
+			"Error: --default-action: unknown action \"hide\" (want encrypt, sign, context or nothing)\n"},
+		{"static with rsa", sampleItem, cryptArgs("encrypt", rsaKeys, "--provider", "static"),
+			"Error: --provider: the static provider needs an aes-hmac key file\n"},
+		{"unknown provider", sampleItem, cryptArgs("encrypt", aesKeys, "--provider", "kms"),
+			"Error: --provider: unknown provider \"kms\" (want wrapped or static)\n"},
+		{"bad key file", sampleItem, cryptArgs("encrypt", bad),
+			"Error: key file " + bad + ": invalid key file: an aes-hmac key file needs encryptionKey and signingKey\n"},
+		{"not JSON", "nope", cryptArgs("encrypt", aesKeys), "Error: input: not JSON (syntax error at byte 2)\n"},
+		{"plain JSON", `{"pk": "a"}`, cryptArgs("encrypt", aesKeys),
+			"Error: input: not a DynamoDB JSON value: attribute \"pk\": want a DynamoDB attribute value such as {\"S\": \"text\"}, not a JSON string (is this plain JSON?) (at byte 8)\n"},
+		{"unknown type key", `{"pk": {"STRING": "a"}}`, cryptArgs("encrypt", aesKeys),
+			"Error: input: not a DynamoDB JSON value: attribute \"pk\": unknown type key \"STRING\" (want S, N, B, BOOL, NULL, SS, NS, BS, L or M) (at byte 9)\n"},
+		{"no partition key", `{"x": {"S": "y"}}`, cryptArgs("encrypt", aesKeys),
+			"Error: itemcrypto: attribute \"pk\" (SignOnly): key attribute missing\n"},
+		{"empty input", "", cryptArgs("encrypt", aesKeys), "Error: stdin: no item (want DynamoDB JSON)\n"},
+		{"plaintext item", `{"pk": {"S": "a"}, "sk": {"N": "1"}}`, cryptArgs("decrypt", aesKeys),
+			"Error: itemcrypto: item authentication failed: not an encrypted item (it has no *amzn-ddb-map-sig* and no *amzn-ddb-map-desc* attribute)\n" + notEncryptedHint + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
@@ -474,6 +492,9 @@ func TestCryptErrors(t *testing.T) {
 			}
 			if out != "" || !strings.HasPrefix(errOut, "Error: ") {
 				t.Errorf("stdout %q, stderr %q: want only an error on stderr", out, errOut)
+			}
+			if tc.want != "" && errOut != tc.want {
+				t.Errorf("stderr %q;\nwant   %q", errOut, tc.want)
 			}
 			if strings.Contains(errOut, "c2VjcmV0") {
 				t.Errorf("stderr quotes the key file: %q", errOut)

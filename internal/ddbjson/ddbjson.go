@@ -52,6 +52,9 @@ type Error struct {
 	Kind error
 	// Reason says what is wrong, "" when Kind says it all.
 	Reason string
+	// Offset is the 1-based byte offset in the input where reading
+	// stopped, for a syntax error; 0 otherwise.
+	Offset int
 }
 
 func (e *Error) Error() string {
@@ -61,6 +64,9 @@ func (e *Error) Error() string {
 	}
 	if e.Reason != "" {
 		s += ": " + e.Reason
+	}
+	if e.Offset > 0 {
+		s += fmt.Sprintf(" (at byte %d)", e.Offset)
 	}
 	return s
 }

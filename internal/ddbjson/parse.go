@@ -48,7 +48,7 @@ func (p *parser) end() error {
 
 // fail makes err, a reason from this file, an *Error matching ErrSyntax.
 func (p *parser) fail(err error) error {
-	return &Error{Attribute: p.attr, Kind: ErrSyntax, Reason: err.Error()}
+	return &Error{Attribute: p.attr, Kind: ErrSyntax, Reason: err.Error(), Offset: min(p.pos, len(p.data)) + 1}
 }
 
 // next skips white space and returns the next byte, without consuming it.
@@ -250,14 +250,18 @@ func (p *parser) item(depth int) (map[string]types.AttributeValue, error) {
 }
 
 func (p *parser) value(depth int) (types.AttributeValue, error) {
-	if err := p.expect('{'); err != nil {
+	if c, err := p.next(); err != nil {
 		return nil, err
+	} else if c != '{' {
+		return nil, plainJSON(c)
 	}
+	p.pos++
 	if c, err := p.next(); err != nil {
 		return nil, err
 	} else if c == '}' {
 		return nil, errors.New("no type key")
 	}
+	tagPos := p.pos // p.next skipped the white space before the tag
 	tag, err := p.string()
 	if err != nil {
 		return nil, err
@@ -343,7 +347,8 @@ func (p *parser) value(depth int) (types.AttributeValue, error) {
 		}
 		v = &types.AttributeValueMemberM{Value: m}
 	default:
-		return nil, errors.New("unknown type key")
+		p.pos = tagPos // report the tag's own position
+		return nil, unknownTag(tag)
 	}
 	if c, err := p.next(); err != nil {
 		return nil, err
@@ -352,6 +357,44 @@ func (p *parser) value(depth int) (types.AttributeValue, error) {
 	}
 	p.pos++
 	return v, nil
+}
+
+// typeKeys lists the type keys, for messages.
+const typeKeys = "S, N, B, BOOL, NULL, SS, NS, BS, L or M"
+
+// plainJSON explains a JSON value where a DynamoDB attribute value (an
+// object with one type key) belongs: the input is plain JSON.
+func plainJSON(c byte) error {
+	var what string
+	switch {
+	case c == '"':
+		what = "a JSON string"
+	case c == '-' || (c >= '0' && c <= '9'):
+		what = "a JSON number"
+	case c == 't' || c == 'f':
+		what = "a JSON boolean"
+	case c == 'n':
+		what = "JSON null"
+	case c == '[':
+		what = "a JSON array"
+	default:
+		return errMalformed
+	}
+	return errors.New("want a DynamoDB attribute value such as {\"S\": \"text\"}, not " + what + " (is this plain JSON?)")
+}
+
+// unknownTag names a type key that is none of DynamoDB's, when it looks
+// like one (short, letters and digits): a long or odd key could be data.
+func unknownTag(tag string) error {
+	ok := len(tag) > 0 && len(tag) <= 16
+	for i := 0; ok && i < len(tag); i++ {
+		c := tag[i]
+		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+	}
+	if !ok {
+		return errors.New("unknown type key (want " + typeKeys + ")")
+	}
+	return errors.New("unknown type key \"" + tag + "\" (want " + typeKeys + ")")
 }
 
 // unquote unescapes the raw content of a JSON string that rawString
