@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
@@ -36,6 +38,8 @@ type cryptFlags struct {
 	defaultAction                string
 	sign, encrypt, nothing       []string
 	keys, provider               string
+	keyset                       string
+	insecure                     bool
 	endpoint, region             string
 }
 
@@ -57,14 +61,14 @@ or --no-sort-key. With --endpoint they may be left out: they are read from
 DescribeTable (and the ones given are checked against it).`
 	switch mode {
 	case modeEncrypt:
-		cmd.Use = "encrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) --keys FILE [flags] [FILE]"
+		cmd.Use = "encrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) (--keys FILE | --keyset FILE --insecure) [flags] [FILE]"
 		cmd.Short = "Encrypt and sign one DynamoDB item"
 		cmd.Long = `Encrypt and sign one item for the table, and print the item to store: each
 encrypted attribute replaced by its ciphertext (a binary value), plus the
 material description and signature attributes.
 ` + common
 	case modeDecrypt:
-		cmd.Use = "decrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) --keys FILE [flags] [FILE]"
+		cmd.Use = "decrypt --table NAME --partition-key NAME (--sort-key NAME | --no-sort-key) (--keys FILE | --keyset FILE --insecure) [flags] [FILE]"
 		cmd.Short = "Verify and decrypt one DynamoDB item"
 		cmd.Long = `Verify the signature of one stored item and print its plaintext. Any
 failure of authenticity (a tampered, added, swapped or removed signed
@@ -79,12 +83,13 @@ item), a hint line listing what to check, and exits with status 1.
 	}
 	fl := cmd.Flags()
 	f.addPolicyFlags(fl, "table name, bound into the signature (required)")
-	fl.StringVar(&f.keys, "keys", "", "key file made by itemcrypto keygen (required)")
-	fl.StringVar(&f.provider, "provider", "wrapped", "materials provider: wrapped (a fresh content key per item) or static")
+	fl.StringVar(&f.keys, "keys", "", "key file made by itemcrypto keygen (this or --keyset)")
+	fl.StringVar(&f.provider, "provider", "wrapped", "materials provider of --keys: wrapped (a fresh content key per item) or static")
+	fl.StringVar(&f.keyset, "keyset", "", "Tink keyset file made by itemcrypto keyset new (cleartext, --insecure; the Tink provider)")
+	fl.BoolVar(&f.insecure, "insecure", false, "confirm that the --keyset file is cleartext")
 	fl.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, to read the key names from DescribeTable (e.g. http://127.0.0.1:8000)")
 	fl.StringVar(&f.region, "region", "", "AWS region for --endpoint (default: from the AWS config; us-east-1 for a local endpoint)")
 	cmd.MarkFlagRequired("table")
-	cmd.MarkFlagRequired("keys")
 	return cmd
 }
 
@@ -137,11 +142,7 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	if pol.NoOp() {
 		fmt.Fprintln(cmd.ErrOrStderr(), "Warning: every action is \"nothing\": the item is neither encrypted nor signed")
 	}
-	keys, err := loadKeyFile(f.keys, cmd.ErrOrStderr())
-	if err != nil {
-		return err
-	}
-	prov, err := keysProvider(keys, "--provider", f.provider)
+	prov, err := f.itemProvider(cmd)
 	if err != nil {
 		return err
 	}
@@ -182,6 +183,34 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	}
 	_, err = cmd.OutOrStdout().Write(out)
 	return err
+}
+
+// itemProvider builds the provider of --keys or --keyset.
+func (f *cryptFlags) itemProvider(cmd *cobra.Command) (cmp.Provider, error) {
+	warn := cmd.ErrOrStderr()
+	switch {
+	case f.keys != "" && f.keyset != "":
+		return nil, errors.New("--keys and --keyset exclude each other: name one set of keys")
+	case f.keyset != "":
+		if !f.insecure {
+			return nil, errInsecure("--keyset")
+		}
+		if cmd.Flags().Changed("provider") {
+			return nil, errors.New("--provider is for --keys; a --keyset always uses the Tink provider")
+		}
+		h, err := readKeysetFile(f.keyset, warn)
+		if err != nil {
+			return nil, err
+		}
+		return tinkcmp.New(h)
+	case f.keys != "":
+		keys, err := loadKeyFile(f.keys, warn)
+		if err != nil {
+			return nil, err
+		}
+		return keysProvider(keys, "--provider", f.provider)
+	}
+	return nil, errors.New("name the keys: --keys FILE (from itemcrypto keygen) or --keyset FILE --insecure (from itemcrypto keyset new)")
 }
 
 func readInput(stdin io.Reader, args []string) ([]byte, error) {

@@ -24,8 +24,9 @@ import (
 const maxKeysetFileSize = 1 << 20
 
 const keysetHelp = `A keyset file is a Tink keyset in Tink's JSON format, in cleartext: it
-holds secret key material, so every keyset command needs --insecure to
-confirm that, and files are written with mode 0600. Use cleartext keysets
+holds secret key material, so every command that reads its keys or writes
+it needs --insecure to confirm that (keyset list, which shows no key
+material, does not), and files are written with mode 0600. Use cleartext keysets
 for tests and development; in production keep the keyset encrypted under a
 KMS key and read it with tinkcmp.NewFromEncryptedKeyset.
 
@@ -43,16 +44,26 @@ func newKeysetCmd() *cobra.Command {
 		Short: "Create, rotate, list, disable and enable keys of a Tink keyset file (cleartext, --insecure)",
 		Long:  "Manage the keys of a Tink keyset file for the Tink provider.\n\n" + keysetHelp,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if !insecure {
-				return errors.New("keyset files hold cleartext key material: pass --insecure to use one (in production, keep keysets encrypted under a KMS key)")
+			if !insecure && cmd.Name() != "list" {
+				return errInsecure("")
 			}
 			return nil
 		},
 	}
-	cmd.PersistentFlags().BoolVar(&insecure, "insecure", false, "confirm that the keyset file is cleartext")
+	cmd.PersistentFlags().BoolVar(&insecure, "insecure", false, "confirm that the keyset file is cleartext (all but list)")
 	cmd.AddCommand(newKeysetNewCmd(), newKeysetRotateCmd(), newKeysetListCmd(),
 		newKeysetStatusCmd("disable"), newKeysetStatusCmd("enable"))
 	return cmd
+}
+
+// errInsecure is the refusal of a cleartext keyset file without
+// --insecure; flag names the flag that gave the file ("" for keyset's own
+// argument).
+func errInsecure(flag string) error {
+	if flag != "" {
+		flag += ": "
+	}
+	return errors.New(flag + "keyset files hold cleartext key material: pass --insecure to use one (in production, keep keysets encrypted under a KMS key)")
 }
 
 func newKeysetNewCmd() *cobra.Command {
@@ -126,7 +137,7 @@ again (tinkcmp.Provider.SetKeyset).`,
 
 func newKeysetListCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "list FILE --insecure",
+		Use:   "list FILE",
 		Short: "List the keys of a keyset: ID, status, primary, type (never key material)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -233,7 +233,7 @@ func TestKeysetRequiresInsecure(t *testing.T) {
 	before, _ := os.ReadFile(path)
 	id := fmt.Sprint(primaryKey(t, listKeys(t, path)))
 	for _, args := range [][]string{
-		{"rotate", path}, {"list", path}, {"disable", path, id}, {"enable", path, id},
+		{"rotate", path}, {"disable", path, id}, {"enable", path, id},
 	} {
 		code, out, errOut := keysetCLI(t, path, args...)
 		if code == 0 || out != "" || !strings.Contains(errOut, "--insecure") {
@@ -242,6 +242,11 @@ func TestKeysetRequiresInsecure(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("keyset commands without --insecure changed the file")
+	}
+	// list shows no key material, so it needs no --insecure.
+	out := mustKeysetCLI(t, path, "list", path)
+	if want := mustKeysetCLI(t, path, "list", path, "--insecure"); out != want {
+		t.Errorf("keyset list without --insecure printed %q, want %q", out, want)
 	}
 }
 
@@ -305,5 +310,33 @@ func TestKeysetErrors(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "keyset", "list", bad, "--insecure")
 	if code == 0 || strings.Contains(out+errOut, "SECRET-LOOKING") {
 		t.Errorf("list of a bad file: exit %d, output %q%q; want a failure that does not quote the file", code, out, errOut)
+	}
+}
+
+// TestEncryptDecryptWithKeyset: encrypt and decrypt take a Tink keyset,
+// and a rotated keyset still decrypts what its older key wrote.
+func TestEncryptDecryptWithKeyset(t *testing.T) {
+	path := newKeysetFile(t)
+	args := func(cmd string) []string {
+		return []string{cmd, "--table", "users", "--partition-key", "pk", "--sort-key", "sk", "--keyset", path, "--insecure"}
+	}
+	code, stored, errOut := runCLI(t, sampleItem, args("encrypt")...)
+	if code != 0 {
+		t.Fatalf("encrypt --keyset: %s", errOut)
+	}
+	if strings.Contains(stored, "078-05-1120") {
+		t.Fatal("stored item shows the plaintext")
+	}
+	mustKeysetCLI(t, path, "rotate", path, "--insecure")
+	code, out, errOut := runCLI(t, stored, args("decrypt")...)
+	if code != 0 {
+		t.Fatalf("decrypt --keyset after a rotation: %s", errOut)
+	}
+	if !strings.Contains(out, "078-05-1120") {
+		t.Errorf("decrypted item lacks the plaintext:\n%s", out)
+	}
+	// Another keyset does not read it.
+	if code, _, _ := runCLI(t, stored, append(args("decrypt")[:7], "--keyset", newKeysetFile(t), "--insecure")...); code == 0 {
+		t.Error("another keyset decrypted the item")
 	}
 }

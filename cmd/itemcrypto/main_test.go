@@ -461,7 +461,14 @@ func TestCryptErrors(t *testing.T) {
 		want  string // stderr, "" where it is not pinned here
 	}{
 		{"missing table", sampleItem, []string{"encrypt", "--partition-key", "pk", "--keys", aesKeys}, "Error: required flag(s) \"table\" not set\n"},
-		{"missing keys", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk"}, "Error: required flag(s) \"keys\" not set\n"},
+		{"missing keys", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key"},
+			"Error: name the keys: --keys FILE (from itemcrypto keygen) or --keyset FILE --insecure (from itemcrypto keyset new)\n"},
+		{"keys and keyset", sampleItem, cryptArgs("encrypt", aesKeys, "--keyset", aesKeys, "--insecure"),
+			"Error: --keys and --keyset exclude each other: name one set of keys\n"},
+		{"keyset without insecure", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key", "--keyset", aesKeys},
+			"Error: --keyset: keyset files hold cleartext key material: pass --insecure to use one (in production, keep keysets encrypted under a KMS key)\n"},
+		{"keyset with provider", sampleItem, []string{"encrypt", "--table", "t", "--partition-key", "pk", "--no-sort-key", "--keyset", aesKeys, "--insecure", "--provider", "static"},
+			"Error: --provider is for --keys; a --keyset always uses the Tink provider\n"},
 		{"two actions", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "email"),
 			"Error: attribute \"email\" is named by both --encrypt and --sign: give it one action\n"},
 		{"encrypted key", sampleItem, cryptArgs("encrypt", aesKeys, "--encrypt", "pk"),

@@ -343,7 +343,7 @@ func (f *rotateFlags) checkSides() error {
 		case s.metastore != "" && f.metastoreKeys == "":
 			return fmt.Errorf("--%s-metastore needs --metastore-keys FILE: the key file that protects the meta table", side)
 		case s.keyset != "" && !f.insecure:
-			return fmt.Errorf("--%s-keyset: keyset files hold cleartext key material: pass --insecure to use one", side)
+			return errInsecure("--" + side + "-keyset")
 		}
 	}
 	switch {
@@ -377,7 +377,7 @@ func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s s
 		}
 		p, err := keysProvider(k, "--"+side+"-provider", s.provider)
 		if err != nil {
-			return nil, "", fmt.Errorf("--%s-provider: %w", side, err)
+			return nil, "", err
 		}
 		return p, fmt.Sprintf("%s keys %s", s.provider, s.keys), nil
 	case s.keyset != "":
