@@ -24,6 +24,11 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
+// demoNext closes the demo. It names the command the way the README runs
+// it (go run from the repository), and the installed name.
+const demoNext = "Next: go run ./cmd/itemcrypto keygen --out demo.keys, then go run ./cmd/itemcrypto encrypt --help\n" +
+	"(or go install ./cmd/itemcrypto once, and run itemcrypto keygen, itemcrypto encrypt)."
+
 func newDemoCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo",
@@ -202,7 +207,7 @@ func runDemo(ctx context.Context, w io.Writer, keyRand io.Reader) error {
 			return fmt.Errorf("tampering (%s): the change was not caught", t.what)
 		}
 	}
-	p("\nNext: itemcrypto keygen --out demo.keys, then itemcrypto encrypt --help.\n")
+	p("\n" + demoNext + "\n")
 	return nil
 }
 

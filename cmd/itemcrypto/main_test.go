@@ -553,7 +553,10 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output does not mention %q", want)
 		}
 	}
-	if lines := strings.Count(out, "\n"); lines > 60 {
+	if !strings.HasSuffix(out, "\n"+demoNext+"\n") {
+		t.Errorf("demo does not end with the next step %q", demoNext)
+	}
+	if lines := strings.Count(out, "\n"); lines > 61 {
 		t.Errorf("demo prints %d lines; keep it short", lines)
 	}
 }

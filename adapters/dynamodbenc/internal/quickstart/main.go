@@ -159,7 +159,12 @@ func createTable(ctx context.Context, ddb *dynamodb.Client) error {
 	if err != nil {
 		return err
 	}
-	return dynamodb.NewTableExistsWaiter(ddb).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute)
+	fmt.Fprintf(os.Stderr, "creating table %s at %s (a few seconds)...\n", table, *ddb.Options().BaseEndpoint)
+	// A local DynamoDB is ready within a second: poll every half second,
+	// not the waiter's default 20 s.
+	return dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 500*time.Millisecond, 2*time.Second
+	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute)
 }
 
 func randomBytes(n int) []byte {
