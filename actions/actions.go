@@ -5,6 +5,15 @@
 // Build a policy with [New]; it validates the whole configuration once, so
 // that encrypting and decrypting never meet an invalid one.
 //
+// # Nothing by omission
+//
+// A forgotten setting never writes plaintext or an encrypted key: the zero
+// Action is no action, and New refuses a policy without Options.Default
+// ([ErrDefaultNotSet]) or without Options.PartitionKey
+// ([ErrPartitionKeyNotSet]) unless Options.NoPartitionKey says the items
+// have none. DoNothing and SignOnly apply only where they are named. The
+// adapters (mapenc, dynamodbenc, mongoenc) and the CLI follow the same rule.
+//
 // # Compatibility
 //
 // The actions and their resolution (explicit override, else the default; the
