@@ -91,6 +91,10 @@ func New(cfg Config, optFns ...func(*Options)) (*Encryptor, error) {
 	if cfg.Policy == nil {
 		return nil, errors.New("itemcrypto: Config.Policy is required")
 	}
+	if cfg.Policy.Default() == 0 {
+		// A Policy literal: every action would be the zero Action.
+		return nil, errors.New("itemcrypto: Config.Policy was not made by actions.New")
+	}
 	switch cfg.Format {
 	case FormatDDBEC:
 		if cfg.Provider == nil {

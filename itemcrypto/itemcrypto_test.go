@@ -352,11 +352,16 @@ func TestNewValidation(t *testing.T) {
 		{"no table name", itemcrypto.Config{Policy: p, Provider: prov}},
 		{"no policy", itemcrypto.Config{TableName: "t", Provider: prov}},
 		{"no provider", itemcrypto.Config{TableName: "t", Policy: p}},
+		{"policy literal", itemcrypto.Config{TableName: "t", Policy: &actions.Policy{}, Provider: prov}},
 	}
 	for _, tt := range tests {
 		if e, err := itemcrypto.New(tt.cfg); err == nil || e != nil {
 			t.Errorf("%s: New = %v, %v; want nil and an error", tt.name, e, err)
 		}
+	}
+	if _, err := itemcrypto.New(itemcrypto.Config{TableName: "t", Policy: &actions.Policy{}, Provider: prov}); err == nil ||
+		err.Error() != "itemcrypto: Config.Policy was not made by actions.New" {
+		t.Errorf("New with a Policy literal: %v", err)
 	}
 	e := newEncryptor(t, "my-table", p, prov)
 	if e.TableName() != "my-table" || e.Policy() != p {
