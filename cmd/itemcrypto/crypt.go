@@ -96,8 +96,13 @@ item), a hint line listing what to check, and exits with status 1.
 // policy builds the actions policy from the flags.
 func (f *cryptFlags) policy() (*actions.Policy, error) {
 	def, err := actions.Parse(f.defaultAction)
-	if err != nil {
-		return nil, fmt.Errorf("--default-action: %w", err)
+	if err != nil || def == actions.SignAndIncludeInEncryptionContext {
+		// The CLI writes DDBEC items, which have no "context" action.
+		in := f.defaultAction
+		if len(in) > 40 {
+			in = in[:40] + "..."
+		}
+		return nil, fmt.Errorf("--default-action: unknown action %q (want encrypt, sign or nothing)", in)
 	}
 	ov := map[string]actions.Action{}
 	from := map[string]string{} // attribute → the flag that named it
