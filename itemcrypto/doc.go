@@ -19,7 +19,11 @@
 // no partial plaintext ever leaves a failed Decrypt. A swapped, added,
 // dropped, renamed or altered signed attribute, a copy of the item under
 // another table name, and a removed signature are all caught. DoNothing
-// attributes are outside the signature and may change freely.
+// attributes are outside the signature and may change freely. Where the
+// reason is visible to anyone holding the item, the error says it and also
+// matches a second sentinel: [ErrNotEncrypted] (no signature and no
+// material description: a plaintext item), [ErrNoSignature], an unsupported
+// version or algorithm, another provider's item. Nothing else is told.
 //
 // The format encrypts each attribute with AES-CBC and authenticates the item
 // as a whole; an attribute's ciphertext alone is not authenticated, so only

@@ -120,7 +120,9 @@ Ctrl-C stops at once; a rerun is still safe (items done count as current).
 --dry-run verifies every item and says what would change, writing nothing.
 
 The table name, keys and actions must be those the items were written with
-(as for "itemcrypto decrypt"); both sides use the same actions. Credentials
+(as for "itemcrypto decrypt"); both sides use the same actions. Key names
+left out (--partition-key, --sort-key or --no-sort-key) are read from the
+table's DescribeTable; those given are checked against it. Credentials
 and region come from the AWS default chain (environment, shared config,
 SSO, instance role); with an --endpoint on this machine (dynalite, DynamoDB
 Local) dummy credentials are used when none are configured.`,
