@@ -4,6 +4,25 @@
 // signature (spec §2).
 //
 // Errors never quote values: they describe the type or the position only.
+//
+// # Bounds
+//
+// Every function here does work linear in its input and allocates a bounded
+// multiple of it, whatever the input holds:
+//   - A number outside DynamoDB's range (more than 38 significant digits, a
+//     magnitude outside 1E-130..9.99E+125) is refused with
+//     [ErrNumberOutOfRange] after one pass over its literal and before any
+//     expansion, so a canonical number is at most [MaxCanonicalNumber]
+//     (170) bytes: a literal of k bytes serializes to at most 6+170 bytes
+//     (a set member to at most 4+170), and an N attribute of DynamoDB JSON
+//     ({"N":"1e125"}, 13 bytes) is at most 14 times its JSON size.
+//   - [Measure] computes the exact serialized size (and a lower bound of
+//     DynamoDB's own size) without allocating, so callers bound a value
+//     before it is built.
+//   - [Append] allocates nothing beyond dst's growth except the sort order
+//     of a set (4 bytes per SS or BS member, 48 per NS member); [Unmarshal]
+//     allocates the decoded value, at most a few words per input byte.
+//   - Lists and maps nest at most [MaxDepth] levels in both directions.
 package ddbserial
 
 import (
@@ -45,6 +64,10 @@ var (
 	ErrEmptySet = errors.New("empty set")
 	// ErrInvalidNumber: a number that is not a plain decimal literal.
 	ErrInvalidNumber = errors.New("invalid number")
+	// ErrNumberOutOfRange: a number literal outside DynamoDB's range, more
+	// than 38 significant digits or a magnitude outside 1E-130..9.99E+125.
+	// It matches ErrInvalidNumber too.
+	ErrNumberOutOfRange = fmt.Errorf("%w: outside DynamoDB's range (at most 38 significant digits, magnitude 1E-130 to 9.99E+125)", ErrInvalidNumber)
 	// ErrInvalidUTF8: a string, set member or map key that is not valid UTF-8.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
 	// ErrTooDeep: lists and maps nested deeper than MaxDepth.
@@ -97,11 +120,12 @@ func appendValue(dst []byte, v types.AttributeValue, depth int) ([]byte, error) 
 		}
 		return appendLVString(appendTag(dst, tagS), v.Value), nil
 	case *types.AttributeValueMemberN:
-		n, err := CanonicalNumber(v.Value)
+		n, err := parseNumber(v.Value)
 		if err != nil {
 			return dst, err
 		}
-		return appendLVString(appendTag(dst, tagN), n), nil
+		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagN), uint32(n.canonicalLen()))
+		return n.appendCanonical(dst), nil
 	case *types.AttributeValueMemberB:
 		return appendLV(appendTag(dst, tagB), v.Value), nil
 	case *types.AttributeValueMemberSS:
@@ -119,10 +143,8 @@ func appendValue(dst []byte, v types.AttributeValue, depth int) ([]byte, error) 
 			}
 			return dst, nil
 		}
-		sorted := slices.Clone(v.Value)
-		slices.SortFunc(sorted, bytes.Compare)
-		for _, m := range sorted {
-			dst = appendLV(dst, m)
+		for _, i := range sortedIndex(v.Value, bytes.Compare) {
+			dst = appendLV(dst, v.Value[i])
 		}
 		return dst, nil
 	case *types.AttributeValueMemberL:
@@ -194,7 +216,10 @@ func IsNil(v types.AttributeValue) bool {
 }
 
 // appendStringSet writes an SS or NS body: count, then members sorted by their
-// (canonical) bytes.
+// (canonical) bytes. It sorts indexes, never copies of the members: four bytes
+// per member for SS, and for NS a parsed form from which each canonical
+// member is rendered as it is compared and written (never more than
+// MaxCanonicalNumber bytes at a time, on the stack).
 func appendStringSet(dst []byte, members []string, numbers bool) ([]byte, error) {
 	if len(members) == 0 {
 		if numbers {
@@ -202,44 +227,88 @@ func appendStringSet(dst []byte, members []string, numbers bool) ([]byte, error)
 		}
 		return dst, fmt.Errorf("%w (SS)", ErrEmptySet)
 	}
-	sorted := make([]string, len(members))
-	for i, m := range members {
-		if numbers {
-			n, err := CanonicalNumber(m)
-			if err != nil {
-				return dst, err
-			}
-			sorted[i] = n
-		} else {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(members)))
+	if !numbers {
+		for _, m := range members {
 			if !utf8.ValidString(m) {
 				return dst, ErrInvalidUTF8
 			}
-			sorted[i] = m
 		}
+		if slices.IsSorted(members) {
+			for _, m := range members {
+				dst = appendLVString(dst, m)
+			}
+			return dst, nil
+		}
+		for _, i := range sortedIndex(members, strings.Compare) {
+			dst = appendLVString(dst, members[i])
+		}
+		return dst, nil
 	}
-	slices.Sort(sorted)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(sorted)))
-	for _, m := range sorted {
-		dst = appendLVString(dst, m)
+	nums := make([]number, len(members))
+	for i, m := range members {
+		n, err := parseNumber(m)
+		if err != nil {
+			return dst, err
+		}
+		nums[i] = n
+	}
+	slices.SortFunc(nums, compareCanonical)
+	for _, n := range nums {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(n.canonicalLen()))
+		dst = n.appendCanonical(dst)
 	}
 	return dst, nil
 }
 
-// CanonicalNumber rewrites a DynamoDB number literal into the canonical form
-// both reference clients hash and encrypt: plain decimal notation, no
-// exponent, no leading or trailing zeros, no '+', no decimal point for
-// integers, and "0" for every zero (spec §2.3, the Java algorithm).
-func CanonicalNumber(s string) (string, error) {
+// sortedIndex returns the indexes of s in the order cmp sorts its elements.
+func sortedIndex[E any](s []E, cmp func(a, b E) int) []int32 {
+	idx := make([]int32, len(s))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp(s[a], s[b]) })
+	return idx
+}
+
+// compareCanonical orders numbers by the bytes of their canonical forms.
+func compareCanonical(a, b number) int {
+	var ba, bb [MaxCanonicalNumber]byte
+	return bytes.Compare(a.appendCanonical(ba[:0]), b.appendCanonical(bb[:0]))
+}
+
+// DynamoDB's number range: at most 38 significant digits, magnitude
+// 1E-130 to 9.9999999999999999999999999999999999999E+125 (and zero).
+const (
+	maxSigDigits = 38
+	minAdjExp    = -130 // exponent of the leading digit
+	maxAdjExp    = 125
+	// MaxCanonicalNumber is the longest canonical form of an in-range
+	// number: "-0." + 129 zeros + 38 digits.
+	MaxCanonicalNumber = 3 + (-minAdjExp - 1) + maxSigDigits
+)
+
+// number is a parsed number literal: the value is sig significant digits,
+// read from s starting at first (skipping a '.'), times 10^exp.
+type number struct {
+	s     string
+	neg   bool
+	first int
+	sig   int
+	exp   int
+}
+
+// parseNumber checks s as spec §2.3 step 1 does and DynamoDB's range, in one
+// pass and without allocating: the canonical form is then rendered from s.
+func parseNumber(s string) (number, error) {
+	n := number{s: s}
 	i := 0
-	neg := false
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
+		n.neg = s[i] == '-'
 		i++
 	}
-	var digits []byte
-	fracDigits := 0
+	fracDigits, pendingZeros, nDigits := 0, 0, 0
 	seenPoint := false
-	nDigits := 0
 mantissa:
 	for ; i < len(s); i++ {
 		switch c := s[i]; {
@@ -248,10 +317,15 @@ mantissa:
 			if seenPoint {
 				fracDigits++
 			}
-			// Leading zeros are dropped; after the point they still count
-			// in fracDigits, which shifts the exponent.
-			if len(digits) > 0 || c != '0' {
-				digits = append(digits, c)
+			switch {
+			case c != '0':
+				if n.sig == 0 {
+					n.first = i
+				}
+				n.sig += pendingZeros + 1
+				pendingZeros = 0
+			case n.sig > 0:
+				pendingZeros++ // significant only if a non-zero digit follows
 			}
 		case c == '.' && !seenPoint:
 			seenPoint = true
@@ -260,12 +334,12 @@ mantissa:
 		}
 	}
 	if nDigits == 0 {
-		return "", ErrInvalidNumber
+		return number{}, ErrInvalidNumber
 	}
 	exp := 0
 	if i < len(s) {
 		if s[i] != 'e' && s[i] != 'E' {
-			return "", ErrInvalidNumber
+			return number{}, ErrInvalidNumber
 		}
 		i++
 		eneg := false
@@ -274,60 +348,134 @@ mantissa:
 			i++
 		}
 		if i == len(s) {
-			return "", ErrInvalidNumber
+			return number{}, ErrInvalidNumber
 		}
+		// No literal shorter than its exponent can come back in range, so
+		// the exponent is clamped (and never overflows); a zero keeps any
+		// exponent below 2^20, as before.
+		limit := max(len(s)+maxAdjExp-minAdjExp, 1<<20)
+		big := false
 		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
-				return "", ErrInvalidNumber
+				return number{}, ErrInvalidNumber
 			}
-			if exp > 1<<20 { // far beyond anything representable; keep arithmetic bounded
-				return "", ErrInvalidNumber
+			if exp = exp*10 + int(c-'0'); exp > limit {
+				exp, big = limit, true
 			}
-			exp = exp*10 + int(c-'0')
+		}
+		if big && n.sig == 0 {
+			return number{}, ErrInvalidNumber // zero, but with an absurd exponent
 		}
 		if eneg {
 			exp = -exp
 		}
 	}
-	if len(digits) == 0 {
+	if n.sig == 0 {
+		n.neg = false // every zero is "0"
+		return n, nil
+	}
+	n.exp = exp - fracDigits + pendingZeros
+	if n.sig > maxSigDigits {
+		return number{}, ErrNumberOutOfRange
+	}
+	if adj := n.exp + n.sig - 1; adj < minAdjExp || adj > maxAdjExp {
+		return number{}, ErrNumberOutOfRange
+	}
+	return n, nil
+}
+
+// canonicalLen is the length of n's canonical form.
+func (n number) canonicalLen() int {
+	if n.sig == 0 {
+		return 1
+	}
+	l := n.sig
+	switch p := n.sig + n.exp; {
+	case n.exp >= 0:
+		l += n.exp
+	case p > 0:
+		l++ // the point
+	default:
+		l += 2 - p // "0." and the zeros after the point
+	}
+	if n.neg {
+		l++
+	}
+	return l
+}
+
+// appendDigits appends n's significant digits.
+func (n number) appendDigits(dst []byte, count int) ([]byte, int) {
+	i := n.first
+	for ; count > 0; i++ {
+		if c := n.s[i]; c != '.' {
+			dst = append(dst, c)
+			count--
+		}
+	}
+	return dst, i
+}
+
+// appendCanonical appends n's canonical form (spec §2.3 steps 2-6).
+func (n number) appendCanonical(dst []byte) []byte {
+	if n.sig == 0 {
+		return append(dst, '0')
+	}
+	if n.neg {
+		dst = append(dst, '-')
+	}
+	switch p := n.sig + n.exp; {
+	case n.exp >= 0:
+		dst, _ = n.appendDigits(dst, n.sig)
+		for range n.exp {
+			dst = append(dst, '0')
+		}
+	case p > 0:
+		var next int
+		dst, next = n.appendDigits(dst, p)
+		dst = append(dst, '.')
+		rest := n
+		rest.first, rest.sig = next, n.sig-p
+		dst, _ = rest.appendDigits(dst, rest.sig)
+	default:
+		dst = append(dst, '0', '.')
+		for range -p {
+			dst = append(dst, '0')
+		}
+		dst, _ = n.appendDigits(dst, n.sig)
+	}
+	return dst
+}
+
+// CanonicalNumber rewrites a DynamoDB number literal into the canonical form
+// both reference clients hash and encrypt: plain decimal notation, no
+// exponent, no leading or trailing zeros, no '+', no decimal point for
+// integers, and "0" for every zero (spec §2.3, the Java algorithm).
+//
+// A literal outside DynamoDB's range (more than 38 significant digits, a
+// magnitude outside 1E-130..9.99E+125) is refused with
+// [ErrNumberOutOfRange] before anything is expanded, so the result is never
+// longer than [MaxCanonicalNumber] bytes and the work is linear in len(s).
+func CanonicalNumber(s string) (string, error) {
+	n, err := parseNumber(s)
+	if err != nil {
+		return "", err
+	}
+	if n.sig == 0 {
 		return "0", nil
 	}
-	exp -= fracDigits
-	for len(digits) > 0 && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-		exp++
+	return string(n.appendCanonical(make([]byte, 0, n.canonicalLen()))), nil
+}
+
+// AppendCanonicalNumber appends the canonical form of s to dst, as
+// [CanonicalNumber] returns it.
+func AppendCanonicalNumber(dst []byte, s string) ([]byte, error) {
+	n, err := parseNumber(s)
+	if err != nil {
+		return dst, err
 	}
-	if exp > 1<<16 || exp < -(1<<16) {
-		// DynamoDB numbers range over 1E-130..1E+126; refuse to expand
-		// absurd exponents into megabytes of zeros.
-		return "", ErrInvalidNumber
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	switch {
-	case exp >= 0:
-		b.Write(digits)
-		for range exp {
-			b.WriteByte('0')
-		}
-	default:
-		p := len(digits) + exp
-		if p > 0 {
-			b.Write(digits[:p])
-			b.WriteByte('.')
-			b.Write(digits[p:])
-		} else {
-			b.WriteString("0.")
-			for range -p {
-				b.WriteByte('0')
-			}
-			b.Write(digits)
-		}
-	}
-	return b.String(), nil
+	return n.appendCanonical(dst), nil
 }
 
 // Unmarshal parses exactly one serialized value; trailing bytes are an error.
@@ -419,6 +567,17 @@ func (d *decoder) lvString() (string, error) {
 	return string(b), nil
 }
 
+// checkNumber accepts a number literal as read back from a plaintext. Its
+// range is not checked: Unmarshal expands nothing, and a writer that does
+// not bound numbers (the Java client) may have encrypted one outside
+// DynamoDB's range; Marshal refuses it again.
+func checkNumber(s string) error {
+	if _, err := parseNumber(s); err != nil && !errors.Is(err, ErrNumberOutOfRange) {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return nil
+}
+
 func (d *decoder) value(depth int) (types.AttributeValue, error) {
 	if err := d.need(2); err != nil {
 		return nil, err
@@ -452,8 +611,8 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := CanonicalNumber(s); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		if err := checkNumber(s); err != nil {
+			return nil, err
 		}
 		return &types.AttributeValueMemberN{Value: s}, nil
 	case tagB:
@@ -474,8 +633,8 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 				return nil, err
 			}
 			if tag == tagNS {
-				if _, err := CanonicalNumber(s); err != nil {
-					return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+				if err := checkNumber(s); err != nil {
+					return nil, err
 				}
 			}
 			members = append(members, s)
@@ -550,3 +709,129 @@ func (d *decoder) value(depth int) (types.AttributeValue, error) {
 		return nil, fmt.Errorf("%w: unknown type tag", ErrMalformed)
 	}
 }
+
+// Sizes are two measures of one value.
+type Sizes struct {
+	// Serialized is the exact length of the value's canonical
+	// serialization, len(Marshal(v)).
+	Serialized int
+	// Stored is a lower bound of the size DynamoDB charges for the value
+	// (its published rules: the bytes of strings and binaries, about one byte
+	// per two significant digits of a number plus one, one byte for NULL
+	// and BOOL, members and elements summed, map keys counted). An item whose
+	// attributes add up to more than DynamoDB's 400 KB can never have come
+	// from DynamoDB.
+	Stored int
+}
+
+// Add adds o to s.
+func (s *Sizes) Add(o Sizes) {
+	s.Serialized += o.Serialized
+	s.Stored += o.Stored
+}
+
+// Measure checks v as [Marshal] does and returns its sizes, without
+// building anything: it allocates nothing and its work is linear in the
+// size of v. Use it to bound the cost of a value before serializing it.
+func Measure(v types.AttributeValue) (Sizes, error) {
+	return measure(v, 0)
+}
+
+func measure(v types.AttributeValue, depth int) (Sizes, error) {
+	if IsNil(v) {
+		return Sizes{}, ErrUnsupportedType
+	}
+	const hdr = 2 + 4 // tag and length or count
+	switch v := v.(type) {
+	case *types.AttributeValueMemberNULL:
+		if !v.Value {
+			return Sizes{}, fmt.Errorf("%w: NULL must be true", ErrUnsupportedType)
+		}
+		return Sizes{Serialized: 2, Stored: 1}, nil
+	case *types.AttributeValueMemberBOOL:
+		return Sizes{Serialized: 3, Stored: 1}, nil
+	case *types.AttributeValueMemberS:
+		if !utf8.ValidString(v.Value) {
+			return Sizes{}, ErrInvalidUTF8
+		}
+		return Sizes{Serialized: hdr + len(v.Value), Stored: len(v.Value)}, nil
+	case *types.AttributeValueMemberN:
+		n, err := parseNumber(v.Value)
+		if err != nil {
+			return Sizes{}, err
+		}
+		return Sizes{Serialized: hdr + n.canonicalLen(), Stored: n.stored()}, nil
+	case *types.AttributeValueMemberB:
+		return Sizes{Serialized: hdr + len(v.Value), Stored: len(v.Value)}, nil
+	case *types.AttributeValueMemberSS:
+		if len(v.Value) == 0 {
+			return Sizes{}, fmt.Errorf("%w (SS)", ErrEmptySet)
+		}
+		s := Sizes{Serialized: hdr}
+		for _, m := range v.Value {
+			if !utf8.ValidString(m) {
+				return Sizes{}, ErrInvalidUTF8
+			}
+			s.Add(Sizes{Serialized: 4 + len(m), Stored: len(m)})
+		}
+		return s, nil
+	case *types.AttributeValueMemberNS:
+		if len(v.Value) == 0 {
+			return Sizes{}, fmt.Errorf("%w (NS)", ErrEmptySet)
+		}
+		s := Sizes{Serialized: hdr}
+		for _, m := range v.Value {
+			n, err := parseNumber(m)
+			if err != nil {
+				return Sizes{}, err
+			}
+			s.Add(Sizes{Serialized: 4 + n.canonicalLen(), Stored: n.stored()})
+		}
+		return s, nil
+	case *types.AttributeValueMemberBS:
+		if len(v.Value) == 0 {
+			return Sizes{}, fmt.Errorf("%w (BS)", ErrEmptySet)
+		}
+		s := Sizes{Serialized: hdr}
+		for _, m := range v.Value {
+			s.Add(Sizes{Serialized: 4 + len(m), Stored: len(m)})
+		}
+		return s, nil
+	case *types.AttributeValueMemberL:
+		if depth >= MaxDepth {
+			return Sizes{}, ErrTooDeep
+		}
+		s := Sizes{Serialized: hdr}
+		for _, e := range v.Value {
+			es, err := measure(e, depth+1)
+			if err != nil {
+				return Sizes{}, err
+			}
+			s.Add(es)
+		}
+		return s, nil
+	case *types.AttributeValueMemberM:
+		if depth >= MaxDepth {
+			return Sizes{}, ErrTooDeep
+		}
+		s := Sizes{Serialized: hdr}
+		for k, e := range v.Value {
+			if !utf8.ValidString(k) {
+				return Sizes{}, ErrInvalidUTF8
+			}
+			es, err := measure(e, depth+1)
+			if err != nil {
+				return Sizes{}, err
+			}
+			s.Add(Sizes{Serialized: hdr + len(k), Stored: len(k)})
+			s.Add(es)
+		}
+		return s, nil
+	default:
+		return Sizes{}, ErrUnsupportedType
+	}
+}
+
+// stored is a lower bound of DynamoDB's size of n: one byte, plus one per
+// two significant digits.
+func (n number) stored() int { return 1 + n.sig/2 }
