@@ -77,6 +77,13 @@ func checkMeasure(t *testing.T, v types.AttributeValue) {
 	t.Helper()
 	s, merr := ddbserial.Measure(v)
 	b, err := ddbserial.Marshal(v)
+	loose, lerr := ddbserial.MeasureLoose(v)
+	if merr == nil && (lerr != nil || loose != s) {
+		t.Fatalf("MeasureLoose = %+v, %v; Measure = %+v", loose, lerr, s)
+	}
+	if lerr != nil && !errors.Is(lerr, ddbserial.ErrUnsupportedType) && !errors.Is(lerr, ddbserial.ErrTooDeep) {
+		t.Fatalf("MeasureLoose error %v: want only ErrUnsupportedType or ErrTooDeep", lerr)
+	}
 	if (merr == nil) != (err == nil) {
 		t.Fatalf("Measure error %v, Marshal error %v", merr, err)
 	}

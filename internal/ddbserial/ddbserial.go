@@ -734,62 +734,70 @@ func (s *Sizes) Add(o Sizes) {
 // building anything: it allocates nothing and its work is linear in the
 // size of v. Use it to bound the cost of a value before serializing it.
 func Measure(v types.AttributeValue) (Sizes, error) {
-	return measure(v, 0)
+	return measure(v, 0, true)
 }
 
-func measure(v types.AttributeValue, depth int) (Sizes, error) {
+// MeasureLoose is [Measure] for a value that is stored as it is, never
+// serialized: it refuses only what no store can hold (a nil or typed-nil
+// member anywhere, an unknown union member, nesting deeper than MaxDepth)
+// and lets a store judge the rest (an empty set, an invalid number or
+// string). Such values count by their raw length; Serialized is then not
+// exact.
+func MeasureLoose(v types.AttributeValue) (Sizes, error) {
+	return measure(v, 0, false)
+}
+
+func measure(v types.AttributeValue, depth int, strict bool) (Sizes, error) {
 	if IsNil(v) {
 		return Sizes{}, ErrUnsupportedType
 	}
 	const hdr = 2 + 4 // tag and length or count
 	switch v := v.(type) {
 	case *types.AttributeValueMemberNULL:
-		if !v.Value {
+		if !v.Value && strict {
 			return Sizes{}, fmt.Errorf("%w: NULL must be true", ErrUnsupportedType)
 		}
 		return Sizes{Serialized: 2, Stored: 1}, nil
 	case *types.AttributeValueMemberBOOL:
 		return Sizes{Serialized: 3, Stored: 1}, nil
 	case *types.AttributeValueMemberS:
-		if !utf8.ValidString(v.Value) {
+		if strict && !utf8.ValidString(v.Value) {
 			return Sizes{}, ErrInvalidUTF8
 		}
 		return Sizes{Serialized: hdr + len(v.Value), Stored: len(v.Value)}, nil
 	case *types.AttributeValueMemberN:
-		n, err := parseNumber(v.Value)
-		if err != nil {
-			return Sizes{}, err
-		}
-		return Sizes{Serialized: hdr + n.canonicalLen(), Stored: n.stored()}, nil
+		s, err := measureNumber(v.Value, strict)
+		s.Serialized += hdr - 4
+		return s, err
 	case *types.AttributeValueMemberB:
 		return Sizes{Serialized: hdr + len(v.Value), Stored: len(v.Value)}, nil
 	case *types.AttributeValueMemberSS:
-		if len(v.Value) == 0 {
+		if len(v.Value) == 0 && strict {
 			return Sizes{}, fmt.Errorf("%w (SS)", ErrEmptySet)
 		}
 		s := Sizes{Serialized: hdr}
 		for _, m := range v.Value {
-			if !utf8.ValidString(m) {
+			if strict && !utf8.ValidString(m) {
 				return Sizes{}, ErrInvalidUTF8
 			}
 			s.Add(Sizes{Serialized: 4 + len(m), Stored: len(m)})
 		}
 		return s, nil
 	case *types.AttributeValueMemberNS:
-		if len(v.Value) == 0 {
+		if len(v.Value) == 0 && strict {
 			return Sizes{}, fmt.Errorf("%w (NS)", ErrEmptySet)
 		}
 		s := Sizes{Serialized: hdr}
 		for _, m := range v.Value {
-			n, err := parseNumber(m)
+			ms, err := measureNumber(m, strict)
 			if err != nil {
 				return Sizes{}, err
 			}
-			s.Add(Sizes{Serialized: 4 + n.canonicalLen(), Stored: n.stored()})
+			s.Add(ms)
 		}
 		return s, nil
 	case *types.AttributeValueMemberBS:
-		if len(v.Value) == 0 {
+		if len(v.Value) == 0 && strict {
 			return Sizes{}, fmt.Errorf("%w (BS)", ErrEmptySet)
 		}
 		s := Sizes{Serialized: hdr}
@@ -803,7 +811,7 @@ func measure(v types.AttributeValue, depth int) (Sizes, error) {
 		}
 		s := Sizes{Serialized: hdr}
 		for _, e := range v.Value {
-			es, err := measure(e, depth+1)
+			es, err := measure(e, depth+1, strict)
 			if err != nil {
 				return Sizes{}, err
 			}
@@ -816,10 +824,10 @@ func measure(v types.AttributeValue, depth int) (Sizes, error) {
 		}
 		s := Sizes{Serialized: hdr}
 		for k, e := range v.Value {
-			if !utf8.ValidString(k) {
+			if strict && !utf8.ValidString(k) {
 				return Sizes{}, ErrInvalidUTF8
 			}
-			es, err := measure(e, depth+1)
+			es, err := measure(e, depth+1, strict)
 			if err != nil {
 				return Sizes{}, err
 			}
@@ -830,6 +838,19 @@ func measure(v types.AttributeValue, depth int) (Sizes, error) {
 	default:
 		return Sizes{}, ErrUnsupportedType
 	}
+}
+
+// measureNumber sizes a number as a set member (length prefix, canonical
+// form); loosely, an invalid literal counts as its raw length.
+func measureNumber(s string, strict bool) (Sizes, error) {
+	n, err := parseNumber(s)
+	if err != nil {
+		if strict {
+			return Sizes{}, err
+		}
+		return Sizes{Serialized: 4 + len(s), Stored: len(s)}, nil
+	}
+	return Sizes{Serialized: 4 + n.canonicalLen(), Stored: n.stored()}, nil
 }
 
 // stored is a lower bound of DynamoDB's size of n: one byte, plus one per
