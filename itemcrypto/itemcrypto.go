@@ -188,6 +188,19 @@ func (b *stsBuilder) addB(name string, encrypted bool, value []byte) {
 	b.sts = b.h.Sum(b.sts)
 }
 
+// addValue is add for any value, streamed into the digest through scratch
+// (which holds at most a few KiB), however large its serialization.
+func (b *stsBuilder) addValue(name string, encrypted bool, v types.AttributeValue, scratch []byte) ([]byte, error) {
+	b.h.Reset()
+	scratch, err := ddbserial.WriteTo(b.h, scratch, v)
+	if err != nil {
+		return scratch, err
+	}
+	b.addName(name, encrypted)
+	b.sts = b.h.Sum(b.sts)
+	return scratch, nil
+}
+
 func (b *stsBuilder) addName(name string, encrypted bool) {
 	n := sha256.Sum256([]byte(name))
 	b.sts = append(b.sts, n[:]...)
@@ -401,8 +414,7 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	if !ok || sigAV == nil {
 		return nil, ErrAuthentication
 	}
-	maxSerialized, err := e.checkStored(item)
-	if err != nil {
+	if err := e.checkStored(item); err != nil {
 		return nil, err
 	}
 	var desc materialdesc.Description
@@ -411,6 +423,7 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 		if !ok || db == nil {
 			return nil, ErrAuthentication
 		}
+		var err error
 		if desc, err = materialdesc.Decode(db.Value); err != nil {
 			return nil, authError{err}
 		}
@@ -433,7 +446,7 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	if mat == nil || mat.VerificationKey() == nil {
 		return nil, errors.New("itemcrypto: provider returned no decryption materials (build them with cmp.NewDecryptionMaterials)")
 	}
-	sts, encrypted, err := stringToSign(e.tableHash, item, e.policy, maxSerialized)
+	sts, encrypted, err := stringToSign(e.tableHash, item, e.policy)
 	if err != nil {
 		return nil, ErrAuthentication
 	}
@@ -487,9 +500,8 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 // a number outside DynamoDB's range, ...: an error matching
 // ErrAuthentication and naming the attribute), and the signed attributes
 // must add up, by DynamoDB's own measure, to at most Options.MaxItemSize:
-// more than DynamoDB can store. It returns the largest serialized size of a
-// signed non-binary value.
-func (e *Encryptor) checkStored(item Item) (maxSerialized int, err error) {
+// more than DynamoDB can store.
+func (e *Encryptor) checkStored(item Item) error {
 	total := 0
 	for name, v := range item {
 		a := e.policy.Action(name)
@@ -501,19 +513,18 @@ func (e *Encryptor) checkStored(item Item) (maxSerialized int, err error) {
 			continue
 		}
 		if a == actions.EncryptAndSign {
-			return 0, ErrAuthentication // a ciphertext is always binary
+			return ErrAuthentication // a ciphertext is always binary
 		}
 		s, err := ddbserial.Measure(v)
 		if err != nil {
-			return 0, authError{valueError(name, a, err)}
+			return authError{valueError(name, a, err)}
 		}
 		total += len(name) + s.Stored
-		maxSerialized = max(maxSerialized, s.Serialized)
 	}
 	if e.opts.MaxItemSize > 0 && total > e.opts.MaxItemSize {
-		return 0, authError{fmt.Errorf("%w: signed attributes of %d bytes or more, limit %d", ErrItemTooLarge, total, e.opts.MaxItemSize)}
+		return authError{fmt.Errorf("%w: signed attributes of %d bytes or more, limit %d", ErrItemTooLarge, total, e.opts.MaxItemSize)}
 	}
-	return maxSerialized, nil
+	return nil
 }
 
 // clearItem drops every entry so a failed decrypt leaks nothing through a
@@ -528,18 +539,18 @@ func clearItem(m Item) { clear(m) }
 // This is a low-level function that most users won't need; it is here to
 // debug interoperability.
 func StringToSign(tableName string, item Item, policy *actions.Policy) ([]byte, error) {
-	sts, _, err := stringToSign(tableHash(tableName), item, policy, 0)
+	sts, _, err := stringToSign(tableHash(tableName), item, policy)
 	return sts, err
 }
 
-// stringToSign also counts the EncryptAndSign attributes of item. grow is
-// the largest serialization expected, to size the buffer once.
-func stringToSign(th [32]byte, item Item, policy *actions.Policy, grow int) (sts []byte, encrypted int, err error) {
+// stringToSign also counts the EncryptAndSign attributes of item. Values
+// are streamed into their digests: memory stays a few KiB whatever they
+// expand to.
+func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, encrypted int, err error) {
 	names := sortedNames(item)
 	b := newSTS(th, len(names))
 	defer b.done()
 	sp, scratch := bufpool.Get()
-	scratch = slices.Grow(scratch[:0], grow)
 	defer func() { bufpool.Put(sp, scratch) }()
 	for _, name := range names {
 		a := policy.Action(name)
@@ -553,10 +564,9 @@ func stringToSign(th [32]byte, item Item, policy *actions.Policy, grow int) (sts
 			b.addB(name, a == actions.EncryptAndSign, bv.Value)
 			continue
 		}
-		if scratch, err = ddbserial.Append(scratch[:0], item[name]); err != nil {
+		if scratch, err = b.addValue(name, a == actions.EncryptAndSign, item[name], scratch); err != nil {
 			return nil, 0, valueError(name, a, err)
 		}
-		b.add(name, a == actions.EncryptAndSign, scratch)
 	}
 	return b.sts, encrypted, nil
 }

@@ -1,7 +1,9 @@
 package ddbserial_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,6 +95,10 @@ func checkMeasure(t *testing.T, v types.AttributeValue) {
 	if s.Serialized != len(b) {
 		t.Fatalf("Measure = %d, len(Marshal) = %d", s.Serialized, len(b))
 	}
+	var w bytes.Buffer
+	if _, err := ddbserial.WriteTo(&w, make([]byte, 0, 16), v); err != nil || !bytes.Equal(w.Bytes(), b) {
+		t.Fatalf("WriteTo wrote %d bytes, %v; Marshal %d bytes", w.Len(), err, len(b))
+	}
 	if s.Stored > s.Serialized {
 		t.Fatalf("Stored %d > Serialized %d", s.Stored, s.Serialized)
 	}
@@ -100,6 +106,18 @@ func checkMeasure(t *testing.T, v types.AttributeValue) {
 
 func TestMeasureAllTypes(t *testing.T) {
 	checkMeasure(t, allTypes())
+	big := make([]string, 3000)
+	for i := range big {
+		big[i] = fmt.Sprintf("%de%d", i*7919%3001, i%250-125)
+	}
+	long := strings.Repeat("é", 5000)
+	checkMeasure(t, &types.AttributeValueMemberL{Value: []types.AttributeValue{
+		&types.AttributeValueMemberNS{Value: big},
+		&types.AttributeValueMemberSS{Value: []string{long, "b", "a" + long}},
+		&types.AttributeValueMemberBS{Value: [][]byte{[]byte(long), nil, {1}}},
+		&types.AttributeValueMemberS{Value: long},
+		&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{long: &types.AttributeValueMemberB{Value: []byte(long)}}},
+	}})
 	checkMeasure(t, nest(ddbserial.MaxDepth+1, true, &types.AttributeValueMemberNULL{Value: true}))
 	checkMeasure(t, &types.AttributeValueMemberNS{Value: []string{"1", "1e65000"}})
 	checkMeasure(t, &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"\xff": &types.AttributeValueMemberNULL{Value: true}}})

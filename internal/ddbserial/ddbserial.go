@@ -30,6 +30,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -78,7 +80,9 @@ var (
 
 // Append appends the canonical serialization of v to dst.
 func Append(dst []byte, v types.AttributeValue) ([]byte, error) {
-	return appendValue(dst, v, 0)
+	e := encoder{buf: dst}
+	err := e.value(v, 0)
+	return e.buf, err
 }
 
 // Marshal returns the canonical serialization of v.
@@ -86,103 +90,161 @@ func Marshal(v types.AttributeValue) ([]byte, error) {
 	return Append(nil, v)
 }
 
-func appendTag(dst []byte, tag byte) []byte { return append(dst, 0, tag) }
+// flushAt is the size at which WriteTo hands its buffer to the writer.
+const flushAt = 4096
 
-func appendLV(dst []byte, b []byte) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
-	return append(dst, b...)
+// WriteTo writes the canonical serialization of v to w, typically a hash,
+// through scratch: it holds at most about 4 KiB (or one string or binary
+// value) in memory at a time, whatever v expands to, and returns scratch
+// (grown, emptied) for reuse. On an error part of v may have been written.
+// w's errors are ignored: it is meant for a hash.Hash, which never fails.
+func WriteTo(w io.Writer, scratch []byte, v types.AttributeValue) ([]byte, error) {
+	e := encoder{buf: scratch[:0], w: w}
+	err := e.value(v, 0)
+	if err == nil && len(e.buf) > 0 {
+		w.Write(e.buf)
+	}
+	return e.buf[:0], err
 }
 
-func appendLVString(dst []byte, s string) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(s)))
-	return append(dst, s...)
+// encoder appends to buf; with w set it streams: buf goes to w whenever it
+// passes flushAt, and long values go to w directly.
+type encoder struct {
+	buf []byte
+	w   io.Writer
 }
 
-func appendValue(dst []byte, v types.AttributeValue, depth int) ([]byte, error) {
+func (e *encoder) spill() {
+	if e.w != nil && len(e.buf) >= flushAt {
+		e.w.Write(e.buf)
+		e.buf = e.buf[:0]
+	}
+}
+
+func (e *encoder) tag(tag byte) { e.buf = append(e.buf, 0, tag) }
+
+func (e *encoder) uint32(n int) { e.buf = binary.BigEndian.AppendUint32(e.buf, uint32(n)) }
+
+func (e *encoder) lv(b []byte) {
+	e.uint32(len(b))
+	if e.w != nil && len(b) >= flushAt {
+		e.w.Write(e.buf)
+		e.w.Write(b)
+		e.buf = e.buf[:0]
+		return
+	}
+	e.buf = append(e.buf, b...)
+	e.spill()
+}
+
+func (e *encoder) lvString(s string) {
+	e.uint32(len(s))
+	if e.w != nil && len(s) >= flushAt {
+		e.w.Write(e.buf)
+		io.WriteString(e.w, s)
+		e.buf = e.buf[:0]
+		return
+	}
+	e.buf = append(e.buf, s...)
+	e.spill()
+}
+
+func (e *encoder) number(n number) {
+	e.uint32(n.canonicalLen())
+	e.buf = n.appendCanonical(e.buf)
+	e.spill()
+}
+
+func (e *encoder) value(v types.AttributeValue, depth int) error {
 	if IsNil(v) {
-		return dst, ErrUnsupportedType
+		return ErrUnsupportedType
 	}
 	switch v := v.(type) {
 	case *types.AttributeValueMemberNULL:
 		if !v.Value {
-			return dst, fmt.Errorf("%w: NULL must be true", ErrUnsupportedType)
+			return fmt.Errorf("%w: NULL must be true", ErrUnsupportedType)
 		}
-		return appendTag(dst, tagNull), nil
+		e.tag(tagNull)
 	case *types.AttributeValueMemberBOOL:
-		dst = appendTag(dst, tagBool)
+		e.tag(tagBool)
 		if v.Value {
-			return append(dst, 1), nil
+			e.buf = append(e.buf, 1)
+		} else {
+			e.buf = append(e.buf, 0)
 		}
-		return append(dst, 0), nil
 	case *types.AttributeValueMemberS:
 		if !utf8.ValidString(v.Value) {
-			return dst, ErrInvalidUTF8
+			return ErrInvalidUTF8
 		}
-		return appendLVString(appendTag(dst, tagS), v.Value), nil
+		e.tag(tagS)
+		e.lvString(v.Value)
 	case *types.AttributeValueMemberN:
 		n, err := parseNumber(v.Value)
 		if err != nil {
-			return dst, err
+			return err
 		}
-		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagN), uint32(n.canonicalLen()))
-		return n.appendCanonical(dst), nil
+		e.tag(tagN)
+		e.number(n)
 	case *types.AttributeValueMemberB:
-		return appendLV(appendTag(dst, tagB), v.Value), nil
+		e.tag(tagB)
+		e.lv(v.Value)
 	case *types.AttributeValueMemberSS:
-		return appendStringSet(appendTag(dst, tagSS), v.Value, false)
+		e.tag(tagSS)
+		return e.stringSet(v.Value)
 	case *types.AttributeValueMemberNS:
-		return appendStringSet(appendTag(dst, tagNS), v.Value, true)
+		e.tag(tagNS)
+		return e.numberSet(v.Value)
 	case *types.AttributeValueMemberBS:
 		if len(v.Value) == 0 {
-			return dst, fmt.Errorf("%w (BS)", ErrEmptySet)
+			return fmt.Errorf("%w (BS)", ErrEmptySet)
 		}
-		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagBS), uint32(len(v.Value)))
+		e.tag(tagBS)
+		e.uint32(len(v.Value))
 		if slices.IsSortedFunc(v.Value, bytes.Compare) {
 			for _, m := range v.Value {
-				dst = appendLV(dst, m)
+				e.lv(m)
 			}
-			return dst, nil
+			return nil
 		}
 		for _, i := range sortedIndex(v.Value, bytes.Compare) {
-			dst = appendLV(dst, v.Value[i])
+			e.lv(v.Value[i])
 		}
-		return dst, nil
 	case *types.AttributeValueMemberL:
 		if depth >= MaxDepth {
-			return dst, ErrTooDeep
+			return ErrTooDeep
 		}
-		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagL), uint32(len(v.Value)))
-		var err error
-		for _, e := range v.Value {
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
-				return dst, err
+		e.tag(tagL)
+		e.uint32(len(v.Value))
+		for _, el := range v.Value {
+			if err := e.value(el, depth+1); err != nil {
+				return err
 			}
 		}
-		return dst, nil
 	case *types.AttributeValueMemberM:
 		if depth >= MaxDepth {
-			return dst, ErrTooDeep
+			return ErrTooDeep
 		}
-		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagM), uint32(len(v.Value)))
+		e.tag(tagM)
+		e.uint32(len(v.Value))
 		keys := make([]string, 0, len(v.Value))
 		for k := range v.Value {
 			if !utf8.ValidString(k) {
-				return dst, ErrInvalidUTF8
+				return ErrInvalidUTF8
 			}
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		var err error
 		for _, k := range keys {
-			dst = appendLVString(appendTag(dst, tagS), k)
-			if dst, err = appendValue(dst, v.Value[k], depth+1); err != nil {
-				return dst, err
+			e.tag(tagS)
+			e.lvString(k)
+			if err := e.value(v.Value[k], depth+1); err != nil {
+				return err
 			}
 		}
-		return dst, nil
 	default:
-		return dst, ErrUnsupportedType
+		return ErrUnsupportedType
 	}
+	return nil
 }
 
 // IsNil reports a nil value or a typed nil pointer inside the interface,
@@ -215,50 +277,71 @@ func IsNil(v types.AttributeValue) bool {
 	return false
 }
 
-// appendStringSet writes an SS or NS body: count, then members sorted by their
-// (canonical) bytes. It sorts indexes, never copies of the members: four bytes
-// per member for SS, and for NS a parsed form from which each canonical
-// member is rendered as it is compared and written (never more than
-// MaxCanonicalNumber bytes at a time, on the stack).
-func appendStringSet(dst []byte, members []string, numbers bool) ([]byte, error) {
+// stringSet writes an SS body: count, then members sorted by their bytes.
+// It sorts indexes (4 bytes per member), never copies of the members.
+func (e *encoder) stringSet(members []string) error {
 	if len(members) == 0 {
-		if numbers {
-			return dst, fmt.Errorf("%w (NS)", ErrEmptySet)
-		}
-		return dst, fmt.Errorf("%w (SS)", ErrEmptySet)
+		return fmt.Errorf("%w (SS)", ErrEmptySet)
 	}
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(members)))
-	if !numbers {
+	for _, m := range members {
+		if !utf8.ValidString(m) {
+			return ErrInvalidUTF8
+		}
+	}
+	e.uint32(len(members))
+	if slices.IsSorted(members) {
 		for _, m := range members {
-			if !utf8.ValidString(m) {
-				return dst, ErrInvalidUTF8
-			}
+			e.lvString(m)
 		}
-		if slices.IsSorted(members) {
-			for _, m := range members {
-				dst = appendLVString(dst, m)
-			}
-			return dst, nil
-		}
-		for _, i := range sortedIndex(members, strings.Compare) {
-			dst = appendLVString(dst, members[i])
-		}
-		return dst, nil
+		return nil
 	}
-	nums := make([]number, len(members))
+	for _, i := range sortedIndex(members, strings.Compare) {
+		e.lvString(members[i])
+	}
+	return nil
+}
+
+// numberSet writes an NS body: count, then the canonical members in byte
+// order. The members are sorted by a parsed form (numKey, 12 bytes each);
+// each canonical member is rendered, at most MaxCanonicalNumber bytes on the
+// stack, as it is compared and written, never stored.
+func (e *encoder) numberSet(members []string) error {
+	if len(members) == 0 {
+		return fmt.Errorf("%w (NS)", ErrEmptySet)
+	}
+	keys := make([]numKey, len(members))
 	for i, m := range members {
 		n, err := parseNumber(m)
 		if err != nil {
-			return dst, err
+			return err
 		}
-		nums[i] = n
+		if len(m) > math.MaxInt32 {
+			return ErrInvalidNumber
+		}
+		keys[i] = numKey{idx: int32(i), first: int32(n.first), exp: int16(n.exp), sig: uint8(n.sig), neg: n.neg}
 	}
-	slices.SortFunc(nums, compareCanonical)
-	for _, n := range nums {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(n.canonicalLen()))
-		dst = n.appendCanonical(dst)
+	slices.SortFunc(keys, func(a, b numKey) int {
+		var ba, bb [MaxCanonicalNumber]byte
+		return bytes.Compare(a.number(members).appendCanonical(ba[:0]), b.number(members).appendCanonical(bb[:0]))
+	})
+	e.uint32(len(members))
+	for _, k := range keys {
+		e.number(k.number(members))
 	}
-	return dst, nil
+	return nil
+}
+
+// numKey is a parsed in-range number literal, members[idx]: sig (≤ 38)
+// digits from first, times 10^exp (-167..125).
+type numKey struct {
+	idx, first int32
+	exp        int16
+	sig        uint8
+	neg        bool
+}
+
+func (k numKey) number(members []string) number {
+	return number{s: members[k.idx], neg: k.neg, first: int(k.first), sig: int(k.sig), exp: int(k.exp)}
 }
 
 // sortedIndex returns the indexes of s in the order cmp sorts its elements.
@@ -269,12 +352,6 @@ func sortedIndex[E any](s []E, cmp func(a, b E) int) []int32 {
 	}
 	slices.SortFunc(idx, func(a, b int32) int { return cmp(s[a], s[b]) })
 	return idx
-}
-
-// compareCanonical orders numbers by the bytes of their canonical forms.
-func compareCanonical(a, b number) int {
-	var ba, bb [MaxCanonicalNumber]byte
-	return bytes.Compare(a.appendCanonical(ba[:0]), b.appendCanonical(bb[:0]))
 }
 
 // DynamoDB's number range: at most 38 significant digits, magnitude
