@@ -11,6 +11,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 )
 
 // Format is an item format.
@@ -277,11 +278,13 @@ func classifyDBE(err error) error {
 	return classErr{err, ErrUnsupportedValue}
 }
 
-// itemSize approximates DynamoDB's item size: names plus values.
+// itemSize approximates DynamoDB's item size: names plus values (a value
+// ddbserial cannot measure, which the store will refuse, counts as 0).
 func itemSize(item Item) int {
 	n := 0
 	for name, v := range item {
-		n += len(name) + approxSize(v)
+		s, _ := ddbserial.MeasureLoose(v)
+		n += len(name) + s.Stored
 	}
 	return n
 }

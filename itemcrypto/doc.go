@@ -32,6 +32,33 @@
 //
 // Errors name attributes, never values, and never contain key material.
 //
+// # Bounds
+//
+// A stored item is untrusted until its signature verifies, so Decrypt's cost
+// before that point is bounded by the item's size, whatever it holds:
+//   - Before the provider is asked or anything is serialized, every signed
+//     value is measured without allocating: a number outside DynamoDB's range
+//     (more than 38 significant digits, a magnitude outside
+//     1E-130..9.99E+125) is refused before it is expanded, as is a nil or
+//     typed-nil member, an unknown member, nesting deeper than 32 levels, an
+//     encrypted attribute that is not binary, and signed attributes adding up
+//     to more than Options.MaxItemSize by DynamoDB's own measure. Such an
+//     item fails with an error matching [ErrAuthentication] (and, for a
+//     value, an [*AttributeError] naming the attribute and matching, e.g.,
+//     [ErrNumberOutOfRange]).
+//   - Signed values are streamed into their digests through a 4 KiB buffer:
+//     the canonical forms are never held in memory, however far numbers
+//     expand (at most 170 bytes each).
+//
+// Measured (runtime.MemStats, by TestDecryptBoundedCost, on items built to
+// amplify: sets of thousands of exponent-form numbers, thousands of
+// attributes, wide and deep lists and maps): a Decrypt that fails
+// verification allocates at most 8 bytes per byte of the item's DynamoDB
+// JSON form, plus 16 KiB; one that succeeds, with the decrypted values in
+// Go's form, at most 32. Encrypt measures the plaintext the same way and
+// refuses an item over MaxItemSize, with an *AttributeError, before asking
+// the provider.
+//
 // # Compatibility
 //
 // Items are byte for byte those of the AWS DynamoDB Encryption Client for

@@ -51,6 +51,10 @@ var (
 	ErrEmptySet = ddbserial.ErrEmptySet
 	// ErrInvalidNumber: an N or NS member that is not a decimal literal.
 	ErrInvalidNumber = ddbserial.ErrInvalidNumber
+	// ErrNumberOutOfRange: an N or NS member outside DynamoDB's range (more
+	// than 38 significant digits, a magnitude outside 1E-130..9.99E+125),
+	// refused before it is expanded. It matches ErrInvalidNumber too.
+	ErrNumberOutOfRange = ddbserial.ErrNumberOutOfRange
 	// ErrInvalidUTF8: a string, set member or map key that is not UTF-8.
 	ErrInvalidUTF8 = ddbserial.ErrInvalidUTF8
 	// ErrTooDeep: lists and maps nested more than 32 levels.

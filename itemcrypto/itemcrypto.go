@@ -67,6 +67,11 @@ type Options struct {
 	Rand io.Reader
 	// MaxItemSize bounds the protected item (attribute names plus
 	// serialized values); 0 means DefaultMaxItemSize, negative no limit.
+	// Encrypt checks it before it serializes anything or asks the provider.
+	// Decrypt refuses, before anything else, a stored item whose signed
+	// attributes add up to more than MaxItemSize by DynamoDB's own measure
+	// (strings and binaries by their bytes, a number by about half its
+	// significant digits): more than a store with this limit can hold.
 	MaxItemSize int
 }
 
@@ -187,6 +192,19 @@ func (b *stsBuilder) addB(name string, encrypted bool, value []byte) {
 	b.sts = b.h.Sum(b.sts)
 }
 
+// addValue is add for any value, streamed into the digest through scratch
+// (which holds at most a few KiB), however large its serialization.
+func (b *stsBuilder) addValue(name string, encrypted bool, v types.AttributeValue, scratch []byte) ([]byte, error) {
+	b.h.Reset()
+	scratch, err := ddbserial.WriteTo(b.h, scratch, v)
+	if err != nil {
+		return scratch, err
+	}
+	b.addName(name, encrypted)
+	b.sts = b.h.Sum(b.sts)
+	return scratch, nil
+}
+
 func (b *stsBuilder) addName(name string, encrypted bool) {
 	n := sha256.Sum256([]byte(name))
 	b.sts = append(b.sts, n[:]...)
@@ -238,6 +256,11 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 			return nil, &AttributeError{Name: k, Action: e.policy.Action(k), Err: ErrMissingKeyAttribute}
 		}
 	}
+	names := sortedNames(item)
+	serialized, err := e.checkPlaintext(item, names)
+	if err != nil {
+		return nil, err
+	}
 	mat, err := e.provider.EncryptionMaterials(ctx, cmp.EncryptionContext{
 		TableName: e.table, PartitionKeyName: e.pk, SortKeyName: e.sk, Attributes: item,
 	})
@@ -248,22 +271,21 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 		return nil, errors.New("itemcrypto: provider returned no encryption materials (build them with cmp.NewEncryptionMaterials)")
 	}
 	encKey := mat.EncryptionKey()
-	names := sortedNames(item)
 	out := make(Item, len(item)+2)
 	sts := newSTS(e.tableHash, len(names))
 	defer sts.done()
 	sp, scratch := bufpool.Get()
 	defer func() { bufpool.Put(sp, scratch) }()
 	size := 0
-	for _, name := range names {
+	for i, name := range names {
 		v := item[name]
 		a := e.policy.Action(name)
 		if a == actions.DoNothing {
 			out[name] = v
-			size += len(name) + approxSize(v)
+			size += serialized[i]
 			continue
 		}
-		scratch, err = ddbserial.Append(scratch[:0], v)
+		scratch, err = ddbserial.Append(slices.Grow(scratch[:0], serialized[i]), v)
 		if err != nil {
 			return nil, valueError(name, a, err)
 		}
@@ -282,9 +304,6 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 			out[name] = v
 			size += len(name) + len(scratch)
 			sts.add(name, false, scratch)
-		}
-		if e.opts.MaxItemSize > 0 && size > e.opts.MaxItemSize {
-			return nil, &AttributeError{Name: name, Action: a, Err: ErrItemTooLarge}
 		}
 	}
 	signer := mat.SigningKey()
@@ -309,20 +328,48 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	return out, nil
 }
 
-// approxSize is a cheap size estimate of an unsigned value for the item
-// size bound; it never fails.
-func approxSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return len(v.Value)
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
+// checkPlaintext checks every attribute of a plaintext item (names sorted)
+// before anything is expanded, serialized or sent to the provider: each
+// signed value must serialize (no nil or typed-nil member anywhere, numbers
+// in DynamoDB's range, no empty set, at most 32 levels), a DoNothing value
+// must be one a store can hold (no nil member, at most 32 levels), and the
+// protected item must fit Options.MaxItemSize. It returns, per name, the serialized size of
+// a signed value or the stored size of a DoNothing attribute (name
+// included).
+func (e *Encryptor) checkPlaintext(item Item, names []string) ([]int, error) {
+	sizes := make([]int, len(names))
+	total := 0
+	for i, name := range names {
+		a := e.policy.Action(name)
+		measure := ddbserial.Measure
+		if a == actions.DoNothing {
+			measure = ddbserial.MeasureLoose // stored as is: the store judges it
+		}
+		s, err := measure(item[name])
+		if err != nil {
+			return nil, valueError(name, a, err)
+		}
+		switch a {
+		case actions.DoNothing:
+			sizes[i] = len(name) + s.Stored
+			total += sizes[i]
+		case actions.EncryptAndSign:
+			sizes[i] = s.Serialized
+			total += len(name) + 6 + cbcLen(s.Serialized)
+		default:
+			sizes[i] = s.Serialized
+			total += len(name) + s.Serialized
+		}
+		if e.opts.MaxItemSize > 0 && total > e.opts.MaxItemSize {
+			return nil, &AttributeError{Name: name, Action: a, Err: ErrItemTooLarge}
+		}
 	}
-	b, _ := ddbserial.Marshal(v)
-	return len(b)
+	return sizes, nil
 }
+
+// cbcLen is the length of the AES-CBC ciphertext (IV, PKCS #7 padding) of n
+// bytes.
+func cbcLen(n int) int { return 16 + (n/16+1)*16 }
 
 // Decrypt verifies item's signature and returns its plaintext, without the
 // material description and signature attributes. item is not modified.
@@ -368,13 +415,16 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 		return maps.Clone(item), nil
 	}
 	sigAV, ok := item[SignatureAttribute].(*types.AttributeValueMemberB)
-	if !ok {
+	if !ok || sigAV == nil {
 		return nil, missingSignature(item)
+	}
+	if err := e.checkStored(item); err != nil {
+		return nil, err
 	}
 	var desc materialdesc.Description
 	if dv, present := item[MaterialDescriptionAttribute]; present {
 		db, ok := dv.(*types.AttributeValueMemberB)
-		if !ok {
+		if !ok || db == nil {
 			return nil, ErrAuthentication
 		}
 		var err error
@@ -428,7 +478,7 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 			continue
 		}
 		ct, ok := v.(*types.AttributeValueMemberB)
-		if !ok {
+		if !ok || ct == nil {
 			clearItem(out)
 			return nil, ErrAuthentication
 		}
@@ -448,6 +498,39 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	return out, nil
 }
 
+// checkStored bounds the work of verifying a stored item before any of it
+// is expanded or handed to the provider: every encrypted attribute must be a
+// binary value, every signed one must serialize (a nil or typed-nil member,
+// a number outside DynamoDB's range, ...: an error matching
+// ErrAuthentication and naming the attribute), and the signed attributes
+// must add up, by DynamoDB's own measure, to at most Options.MaxItemSize:
+// more than DynamoDB can store.
+func (e *Encryptor) checkStored(item Item) error {
+	total := 0
+	for name, v := range item {
+		a := e.policy.Action(name)
+		if actions.IsReserved(name) || a == actions.DoNothing {
+			continue
+		}
+		if bv, ok := v.(*types.AttributeValueMemberB); ok && bv != nil {
+			total += len(name) + len(bv.Value)
+			continue
+		}
+		if a == actions.EncryptAndSign {
+			return ErrAuthentication // a ciphertext is always binary
+		}
+		s, err := ddbserial.Measure(v)
+		if err != nil {
+			return authError{valueError(name, a, err)}
+		}
+		total += len(name) + s.Stored
+	}
+	if e.opts.MaxItemSize > 0 && total > e.opts.MaxItemSize {
+		return authError{fmt.Errorf("%w: signed attributes of %d bytes or more, limit %d", ErrItemTooLarge, total, e.opts.MaxItemSize)}
+	}
+	return nil
+}
+
 // clearItem drops every entry so a failed decrypt leaks nothing through a
 // retained reference.
 func clearItem(m Item) { clear(m) }
@@ -464,7 +547,9 @@ func StringToSign(tableName string, item Item, policy *actions.Policy) ([]byte, 
 	return sts, err
 }
 
-// stringToSign also counts the EncryptAndSign attributes of item.
+// stringToSign also counts the EncryptAndSign attributes of item. Values
+// are streamed into their digests: memory stays a few KiB whatever they
+// expand to.
 func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, encrypted int, err error) {
 	names := sortedNames(item)
 	b := newSTS(th, len(names))
@@ -483,10 +568,9 @@ func stringToSign(th [32]byte, item Item, policy *actions.Policy) (sts []byte, e
 			b.addB(name, a == actions.EncryptAndSign, bv.Value)
 			continue
 		}
-		if scratch, err = ddbserial.Append(scratch[:0], item[name]); err != nil {
+		if scratch, err = b.addValue(name, a == actions.EncryptAndSign, item[name], scratch); err != nil {
 			return nil, 0, valueError(name, a, err)
 		}
-		b.add(name, a == actions.EncryptAndSign, scratch)
 	}
 	return b.sts, encrypted, nil
 }

@@ -27,7 +27,17 @@
 // struct tag, else Config.Default. A struct type's tags are read once per
 // [Codec] (with reflect, on the type's first use) and cached; the hot path
 // only looks the type up. A tag that contradicts the Config, or two tags
-// naming the same key, is a [*TagError] naming the field.
+// naming the same key, is a [*TagError] naming the field. So is any layout
+// in which attributevalue would drop a value without a word: two fields that
+// encode to one attribute name (two tags, a tag taking another field's name,
+// a field hiding a promoted one, one struct promoted twice), in the type or
+// in a struct type inside it ([ErrDuplicateAttribute]), and a field named
+// like a reserved attribute.
+//
+// Attribute names are case-sensitive, but attributevalue decodes an
+// attribute into a field whose name matches it only case-insensitively when
+// no field has its exact name. Decrypt drops such attributes before
+// decoding: an unsigned "amount" can never overwrite a signed field Amount.
 //
 // # Security considerations
 //

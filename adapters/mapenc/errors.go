@@ -23,6 +23,12 @@ var (
 	// (another action in Config.Overrides, another key attribute) or with
 	// another tag. A [*TagError] names the field.
 	ErrTagConflict = errors.New("mapenc: itemcrypto struct tag conflicts with the configuration")
+	// ErrDuplicateAttribute: two fields of a struct type (or of a struct
+	// type inside it) encode to the same attribute name, so attributevalue
+	// would store at most one of them without a word (Go's rules for
+	// promoted fields hide one, or drop both). A [*TagError] names the
+	// second field; rename one, or skip it with dynamodbav:"-".
+	ErrDuplicateAttribute = errors.New("mapenc: two fields encode to one attribute")
 	// ErrUnsupportedType: the Go value is not one that encodes to an item (a
 	// struct, a map, or a pointer to one).
 	ErrUnsupportedType = errors.New("mapenc: value does not encode to an item (want a struct, a map, or a pointer to one)")
@@ -42,7 +48,8 @@ type TagError struct {
 	// Attribute is the attribute name the field encodes to, "" when the
 	// field encodes to none.
 	Attribute string
-	// Err matches ErrInvalidTag or ErrTagConflict, and says why.
+	// Err matches ErrInvalidTag, ErrTagConflict or ErrDuplicateAttribute,
+	// and says why.
 	Err error
 }
 

@@ -1,9 +1,16 @@
 package mapenc
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // This file names a struct's attributes exactly as attributevalue does, so
@@ -39,9 +46,17 @@ type strayTag struct {
 	why    string
 }
 
-// structFields returns the attributes of struct type t in field order, and
-// the itemcrypto tags that can have no effect.
-func structFields(t reflect.Type, tagKey string) (fields []field, stray []strayTag) {
+// fieldConflict is two fields of one struct type that encode to the same
+// attribute name: attributevalue stores at most one of them, silently.
+type fieldConflict struct {
+	name   string
+	fields [2]string // Go paths; the same path twice for a struct embedded twice
+}
+
+// structFields returns the attributes of struct type t in field order, the
+// itemcrypto tags that can have no effect, and the fields that share an
+// attribute name.
+func structFields(t reflect.Type, tagKey string) (fields []field, stray []strayTag, conflicts []fieldConflict) {
 	var current []field
 	next := []field{{typ: t}}
 	count := map[reflect.Type]int{}
@@ -110,7 +125,8 @@ func structFields(t reflect.Type, tagKey string) (fields []field, stray []strayT
 			}
 		}
 	}
-	return visibleFields(fields), stray
+	fields, conflicts = visibleFields(fields)
+	return fields, stray, conflicts
 }
 
 // avTag reads the attribute name from the dynamodbav tag, overridden by the
@@ -137,8 +153,9 @@ func avTag(st reflect.StructTag, tagKey string) (name string, fromTag, ignore bo
 
 // visibleFields drops the fields hidden by Go's rules for promoted fields
 // (ties broken by depth, then by a tag name) and returns the others in index
-// order.
-func visibleFields(fields []field) []field {
+// order, and every name that more than one field has.
+func visibleFields(fields []field) ([]field, []fieldConflict) {
+	var conflicts []fieldConflict
 	slices.SortStableFunc(fields, func(a, b field) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
@@ -163,12 +180,79 @@ func visibleFields(fields []field) []field {
 			out = append(out, fields[i])
 			continue
 		}
+		group := slices.Clone(fields[i : i+advance])
+		slices.SortFunc(group, func(a, b field) int { return compareIndex(a.index, b.index) })
+		conflicts = append(conflicts, fieldConflict{name: name, fields: [2]string{group[0].goName, group[1].goName}})
 		if f, ok := dominantField(fields[i : i+advance]); ok {
 			out = append(out, f)
 		}
 	}
 	slices.SortFunc(out, func(a, b field) int { return compareIndex(a.index, b.index) })
-	return out
+	return out, conflicts
+}
+
+var (
+	timeType          = reflect.TypeFor[time.Time]()
+	avMarshalerType   = reflect.TypeFor[attributevalue.Marshaler]()
+	avUnmarshalerType = reflect.TypeFor[attributevalue.Unmarshaler]()
+)
+
+// codesItself reports a type that attributevalue does not take apart field
+// by field: a Marshaler or Unmarshaler, or a time.
+func codesItself(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.ConvertibleTo(timeType) || t.Implements(avMarshalerType) || pt.Implements(avMarshalerType) ||
+		t.Implements(avUnmarshalerType) || pt.Implements(avUnmarshalerType)
+}
+
+// layoutError finds an ambiguity in the layout of struct type t, or of a
+// struct type inside it (a field's type, through pointers, slices, arrays
+// and map values), that would make attributevalue drop a value without a
+// word: two fields that encode to one attribute name. At the top level, a
+// field named like a reserved attribute is one too.
+func layoutError(t reflect.Type, tagKey string) *TagError {
+	seen := map[reflect.Type]bool{}
+	var walk func(st reflect.Type, path string, top bool) *TagError
+	walk = func(st reflect.Type, path string, top bool) *TagError {
+		if seen[st] {
+			return nil
+		}
+		seen[st] = true
+		fields, _, conflicts := structFields(st, tagKey)
+		if len(conflicts) > 0 {
+			c := conflicts[0]
+			why := fmt.Sprintf("fields %s and %s both encode to attribute %q, and only one would be stored", path+c.fields[0], path+c.fields[1], c.name)
+			if c.fields[0] == c.fields[1] {
+				why = fmt.Sprintf("field %s is promoted twice (the same struct embedded twice) as attribute %q, and would not be stored", path+c.fields[0], c.name)
+			}
+			return &TagError{Type: t, Field: path + c.fields[1], Attribute: c.name,
+				Err: fmt.Errorf("%w: %s; rename one, or skip it with a %q tag", ErrDuplicateAttribute, why, "-")}
+		}
+		for _, f := range fields {
+			if top && actions.IsReserved(f.name) {
+				return &TagError{Type: t, Field: f.goName, Attribute: f.name, Err: fmt.Errorf("%w: %w", ErrInvalidTag, itemcrypto.ErrReservedAttribute)}
+			}
+			ft := f.typ
+			for {
+				switch ft.Kind() {
+				case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+					if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Uint8 {
+						break // []byte is a binary value
+					}
+					ft = ft.Elem()
+					continue
+				}
+				break
+			}
+			if ft.Kind() == reflect.Struct && !codesItself(ft) {
+				if te := walk(ft, path+f.goName+".", false); te != nil {
+					return te
+				}
+			}
+		}
+		return nil
+	}
+	return walk(t, "", true)
 }
 
 func compareIndex(a, b []int) int {

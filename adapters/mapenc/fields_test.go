@@ -148,7 +148,7 @@ func TestFieldNamesMatchAttributevalue(t *testing.T) {
 			if key == "" {
 				key = defaultTagKey
 			}
-			fields, _ := structFields(typ, key)
+			fields, _, _ := structFields(typ, key)
 			var got []string
 			for _, f := range fields {
 				got = append(got, f.name)
@@ -162,7 +162,7 @@ func TestFieldNamesMatchAttributevalue(t *testing.T) {
 }
 
 func TestFieldGoNames(t *testing.T) {
-	fields, stray := structFields(reflect.TypeFor[naming](), defaultTagKey)
+	fields, stray, _ := structFields(reflect.TypeFor[naming](), defaultTagKey)
 	if len(stray) != 0 {
 		t.Fatalf("stray tags: %v", stray)
 	}

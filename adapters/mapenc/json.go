@@ -42,7 +42,10 @@ func MarshalJSON(item map[string]types.AttributeValue) ([]byte, error) {
 // UnmarshalJSON parses a DynamoDB JSON document into an item, the inverse
 // of [MarshalJSON]. Pass the result to [Codec.Decrypt] or
 // [Codec.DecryptMap], which verify it. Nesting is bounded (32 levels); the
-// caller bounds the document's size. Errors match [ErrInvalidJSON] and name
+// caller bounds the document's size: parsing allocates at most 16 bytes per
+// byte of data, and a DecryptJSON that fails verification at most 24 (the
+// Go form of the values; no value is expanded before the signature check,
+// see package itemcrypto's Bounds). Errors match [ErrInvalidJSON] and name
 // the attribute, never the value.
 //
 // It is strict: an object must have exactly one type key, spelt as

@@ -21,7 +21,7 @@ func allTypes() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		"s":       &types.AttributeValueMemberS{Value: "héllo <&> \"q\" \\ \u2028 \U0001F600"},
 		"s_empty": &types.AttributeValueMemberS{Value: ""},
-		"n":       &types.AttributeValueMemberN{Value: "-123456789012345678901234567890.000000001e-5"},
+		"n":       &types.AttributeValueMemberN{Value: "-123456789012345678901234567890.00000001e-5"}, // 38 digits, DynamoDB's most
 		"b":       &types.AttributeValueMemberB{Value: []byte{0, 0xff, 0xfe, '"', '\\'}},
 		"b_empty": &types.AttributeValueMemberB{Value: []byte{}},
 		"bool":    &types.AttributeValueMemberBOOL{Value: false},

@@ -293,7 +293,7 @@ func (c *Codec) Decrypt(ctx context.Context, item map[string]types.AttributeValu
 		return err
 	}
 	tmp := reflect.New(et)
-	if err := c.decoder.Decode(&types.AttributeValueMemberM{Value: pt}, tmp.Interface()); err != nil {
+	if err := c.decoder.Decode(&types.AttributeValueMemberM{Value: info.exactFields(pt)}, tmp.Interface()); err != nil {
 		return c.decodeErrorInfo(et, info, pt, err)
 	}
 	rv.Elem().Set(tmp.Elem())

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
@@ -19,6 +21,43 @@ type typeInfo struct {
 	err    error // a *TagError: every use of the type fails with it
 	fields []field
 	byName map[string]int // attribute name → index in fields
+	// filterFolded: attributevalue decodes t field by field, matching an
+	// attribute to a field case-insensitively when no name matches exactly.
+	filterFolded bool
+}
+
+// exactFields returns item without the attributes that are no field's
+// name but match one case-insensitively: attributevalue would decode them
+// into that field, so an attribute outside the signature ("amount", under
+// DoNothing) could overwrite a signed field ("Amount"), in random order.
+// item is copied only when there is something to drop.
+func (info *typeInfo) exactFields(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if info == nil || !info.filterFolded {
+		return item
+	}
+	var out map[string]types.AttributeValue
+	for name := range item {
+		if _, ok := info.byName[name]; ok || !info.foldsToField(name) {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(item)
+		}
+		delete(out, name)
+	}
+	if out == nil {
+		return item
+	}
+	return out
+}
+
+func (info *typeInfo) foldsToField(name string) bool {
+	for _, f := range info.fields {
+		if strings.EqualFold(f.name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 type typeEntry struct {
@@ -40,14 +79,18 @@ func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
 
 func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 	c.typeBuilds.Add(1)
-	fields, stray := structFields(t, c.opts.TagKey)
-	info := &typeInfo{enc: c.base, err: c.baseErr, fields: fields, byName: make(map[string]int, len(fields))}
+	fields, stray, _ := structFields(t, c.opts.TagKey)
+	info := &typeInfo{enc: c.base, err: c.baseErr, fields: fields, byName: make(map[string]int, len(fields)), filterFolded: !codesItself(t)}
 	for i, f := range fields {
 		info.byName[f.name] = i
 	}
 	if len(stray) > 0 {
 		// A stray tag is the more specific error.
 		info.err = &TagError{Type: t, Field: stray[0].goName, Err: fmt.Errorf("%w: %s", ErrInvalidTag, stray[0].why)}
+		return info
+	}
+	if te := layoutError(t, c.opts.TagKey); te != nil {
+		info.err = te
 		return info
 	}
 

@@ -76,7 +76,7 @@ func (tc *TypedCodec[T]) Decrypt(ctx context.Context, item map[string]types.Attr
 		*p = pt // T is the item type itself
 		return v, nil
 	}
-	if err := tc.c.decoder.Decode(&types.AttributeValueMemberM{Value: pt}, &v); err != nil {
+	if err := tc.c.decoder.Decode(&types.AttributeValueMemberM{Value: tc.info.exactFields(pt)}, &v); err != nil {
 		var zero T
 		return zero, tc.c.decodeErrorInfo(tc.typ, tc.info, pt, err)
 	}

@@ -40,6 +40,9 @@ func FuzzUnmarshal(f *testing.F) {
 			return
 		}
 		out, err := ddbserial.Marshal(v)
+		if errors.Is(err, ddbserial.ErrNumberOutOfRange) {
+			return // plaintexts may hold numbers DynamoDB would refuse; Marshal refuses them
+		}
 		if err != nil {
 			t.Fatalf("Unmarshal(%x) succeeded but Marshal failed: %v", b, err)
 		}
