@@ -65,7 +65,9 @@ func TestTamperedItems(t *testing.T) {
 		{"active custom context", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["aws-crypto-ec:department"] = s("root") }, active, keystore.ErrAuthentication},
 		{"active custom context removed", "branch:ACTIVE", func(it map[string]types.AttributeValue) { delete(it, "aws-crypto-ec:department") }, active, keystore.ErrAuthentication},
 		{"active extra attribute", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["note"] = s("x") }, active, keystore.ErrAuthentication},
-		{"active hierarchy-version", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["hierarchy-version"] = &types.AttributeValueMemberN{Value: "2"} }, active, keystore.ErrAuthentication},
+		{"active hierarchy-version", "branch:ACTIVE", func(it map[string]types.AttributeValue) {
+			it["hierarchy-version"] = &types.AttributeValueMemberN{Value: "2"}
+		}, active, keystore.ErrAuthentication},
 		{"active version points elsewhere", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["version"] = s(otherVersionType) }, active, keystore.ErrAuthentication},
 		{"active enc of the version item", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["enc"] = enc(e.rawItem(t, "victim", versionType)) }, active, keystore.ErrAuthentication},
 		{"active enc of another branch key", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["enc"] = enc(otherItems["branch:ACTIVE"]) }, active, keystore.ErrAuthentication},
@@ -78,8 +80,12 @@ func TestTamperedItems(t *testing.T) {
 		{"beacon custom context", "beacon:ACTIVE", func(it map[string]types.AttributeValue) { it["aws-crypto-ec:department"] = s("root") }, beaconRead, keystore.ErrAuthentication},
 		{"beacon enc of the active item", "beacon:ACTIVE", func(it map[string]types.AttributeValue) { it["enc"] = enc(e.rawItem(t, "victim", "branch:ACTIVE")) }, beaconRead, keystore.ErrAuthentication},
 		{"VersionKey over a tampered active item", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["create-time"] = s("x") }, versionKey, keystore.ErrAuthentication},
-		{"kms-arn changed", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["kms-arn"] = s(strings.Replace(e.keyARN, "key/", "key/0", 1)) }, active, keystore.ErrKMSKeyMismatch},
-		{"kms-arn an alias", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["kms-arn"] = s("arn:aws:kms:us-west-2:111122223333:alias/x") }, active, keystore.ErrKMSKeyMismatch},
+		{"kms-arn changed", "branch:ACTIVE", func(it map[string]types.AttributeValue) {
+			it["kms-arn"] = s(strings.Replace(e.keyARN, "key/", "key/0", 1))
+		}, active, keystore.ErrKMSKeyMismatch},
+		{"kms-arn an alias", "branch:ACTIVE", func(it map[string]types.AttributeValue) {
+			it["kms-arn"] = s("arn:aws:kms:us-west-2:111122223333:alias/x")
+		}, active, keystore.ErrKMSKeyMismatch},
 		{"tablename stored", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["tablename"] = s(logicalName) }, active, keystore.ErrInvalidItem},
 		{"create-time a number", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["create-time"] = &types.AttributeValueMemberN{Value: "1"} }, active, keystore.ErrInvalidItem},
 		{"hierarchy-version a string", "branch:ACTIVE", func(it map[string]types.AttributeValue) { it["hierarchy-version"] = s("1") }, active, keystore.ErrInvalidItem},
