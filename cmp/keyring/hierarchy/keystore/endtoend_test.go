@@ -62,7 +62,7 @@ func item(pk string) map[string]types.AttributeValue {
 
 // edkVersion is the branch key version an item was wrapped under: in the
 // hierarchy EDK, after the wrapped data key, the salt and the IV.
-func edkVersion(t *testing.T, p *dbe.Parsed) string {
+func edkVersion(t *testing.T, p dbe.Parsed) string {
 	t.Helper()
 	if len(p.EDKs) != 1 || p.EDKs[0].ProviderID != hierarchy.ProviderID {
 		t.Fatalf("EDKs %v", p.EDKs)
