@@ -19,8 +19,8 @@
 //
 // # Supported operations
 //
-// GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt and Decrypt, with
-// symmetric (SYMMETRIC_DEFAULT) keys only. Every other KMS operation fails
+// GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt, Decrypt and
+// ReEncrypt, with symmetric (SYMMETRIC_DEFAULT) keys only. Every other KMS operation fails
 // with UnsupportedOperationException; a target outside TrentService fails
 // with UnknownOperationException. Keys are created, aliased, disabled and
 // scheduled for deletion through methods on [Server], not through the API.
@@ -34,6 +34,12 @@
 //     A nil and an empty context are the same, as in KMS.
 //   - Decrypt finds the key from the ciphertext blob; a KeyId that names a
 //     different key fails with IncorrectKeyException.
+//   - ReEncrypt decrypts under SourceEncryptionContext (and SourceKeyId, if
+//     set, checked as Decrypt checks KeyId) and encrypts under
+//     DestinationKeyId and DestinationEncryptionContext; the plaintext never
+//     leaves the server. A source context that does not match fails with
+//     InvalidCiphertextException, so ReEncrypt authenticates a blob and its
+//     context without revealing the key.
 //   - A disabled key fails with DisabledException, a key pending deletion
 //     with KMSInvalidStateException, an unknown key with NotFoundException.
 //   - Errors are HTTP 400 (500/503 for server faults) with the body

@@ -17,6 +17,7 @@ const (
 	OpGenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext"
 	OpEncrypt                         = "Encrypt"
 	OpDecrypt                         = "Decrypt"
+	OpReEncrypt                       = "ReEncrypt"
 )
 
 // Error codes the server itself sends. Any code may be injected.
@@ -58,6 +59,14 @@ type request struct {
 	EncryptionAlgorithm *string
 	DryRun              *bool
 	Recipient           json.RawMessage
+
+	// ReEncrypt
+	SourceKeyId                    *string
+	SourceEncryptionContext        map[string]string
+	SourceEncryptionAlgorithm      *string
+	DestinationKeyId               *string
+	DestinationEncryptionContext   map[string]string
+	DestinationEncryptionAlgorithm *string
 }
 
 type generateDataKeyResponse struct {
@@ -70,6 +79,14 @@ type encryptResponse struct {
 	CiphertextBlob      []byte
 	KeyId               string
 	EncryptionAlgorithm string
+}
+
+type reEncryptResponse struct {
+	CiphertextBlob                 []byte
+	SourceKeyId                    string
+	KeyId                          string
+	SourceEncryptionAlgorithm      string
+	DestinationEncryptionAlgorithm string
 }
 
 type decryptResponse struct {
@@ -122,7 +139,7 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 		return nil, &Failure{Code: CodeUnknownOperation}
 	}
 	switch call.Op {
-	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext, OpEncrypt, OpDecrypt:
+	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext, OpEncrypt, OpDecrypt, OpReEncrypt:
 	default:
 		return nil, failure(CodeUnsupportedOperation, "kmstest does not implement %s", call.Op)
 	}
@@ -140,6 +157,16 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 		call.KeyID = *req.KeyId
 	}
 	call.EncryptionContext = req.EncryptionContext
+	if call.Op == OpReEncrypt {
+		if req.SourceKeyId != nil {
+			call.KeyID = *req.SourceKeyId
+		}
+		if req.DestinationKeyId != nil {
+			call.DestinationKeyID = *req.DestinationKeyId
+		}
+		call.EncryptionContext = req.SourceEncryptionContext
+		call.DestinationEncryptionContext = req.DestinationEncryptionContext
+	}
 	call.GrantTokens = req.GrantTokens
 	if req.NumberOfBytes != nil {
 		call.NumberOfBytes = *req.NumberOfBytes
@@ -152,15 +179,20 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 	// Best-effort resolution of the key for the call record and failure
 	// functions; errors are reported by the operation itself.
 	s.mu.Lock()
-	if req.KeyId != nil {
-		if k := s.lookupLocked(*req.KeyId); k != nil {
+	if call.KeyID != "" {
+		if k := s.lookupLocked(call.KeyID); k != nil {
 			call.KeyARN = k.arn
 		}
-	} else if call.Op == OpDecrypt {
+	} else if call.Op == OpDecrypt || call.Op == OpReEncrypt {
 		if id, err := blobKeyID(req.CiphertextBlob); err == nil {
 			if k := s.keys[id]; k != nil {
 				call.KeyARN = k.arn
 			}
+		}
+	}
+	if call.DestinationKeyID != "" {
+		if k := s.lookupLocked(call.DestinationKeyID); k != nil {
+			call.DestinationKeyARN = k.arn
 		}
 	}
 	f := s.injectedLocked(call.Op)
@@ -193,6 +225,8 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 		return s.generateDataKey(&req, call, false)
 	case OpEncrypt:
 		return s.encrypt(&req, call)
+	case OpReEncrypt:
+		return s.reEncrypt(&req, call)
 	default:
 		return s.decrypt(&req, call)
 	}
@@ -376,28 +410,43 @@ func (s *Server) encrypt(req *request, call *Call) (any, *Failure) {
 }
 
 func (s *Server) decrypt(req *request, call *Call) (any, *Failure) {
-	if len(req.CiphertextBlob) < 1 || len(req.CiphertextBlob) > 6144 {
-		return nil, failure(CodeValidation, "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and 6144")
-	}
 	if f := checkAlgorithm(req.EncryptionAlgorithm); f != nil {
 		return nil, f
 	}
-	blobID, err := blobKeyID(req.CiphertextBlob)
+	k, plaintext, f := s.open(req.CiphertextBlob, req.KeyId, req.EncryptionContext, call)
+	if f != nil {
+		return nil, f
+	}
+	if f := dryRun(req); f != nil {
+		clear(plaintext)
+		return nil, f
+	}
+	return &decryptResponse{KeyId: k.arn, Plaintext: plaintext, EncryptionAlgorithm: symmetricDefault}, nil
+}
+
+// open decrypts a ciphertext blob under ec, as Decrypt and the source half
+// of ReEncrypt do. keyRef, when set, must name the blob's key. It sets
+// call.KeyARN to the key used.
+func (s *Server) open(blob []byte, keyRef *string, ec map[string]string, call *Call) (*key, []byte, *Failure) {
+	if len(blob) < 1 || len(blob) > 6144 {
+		return nil, nil, failure(CodeValidation, "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and 6144")
+	}
+	blobID, err := blobKeyID(blob)
 	if err != nil {
-		return nil, &Failure{Code: CodeInvalidCiphertext}
+		return nil, nil, &Failure{Code: CodeInvalidCiphertext}
 	}
 	var k *key
-	if req.KeyId != nil && *req.KeyId != "" {
+	if keyRef != nil && *keyRef != "" {
 		var f *Failure
-		k, f = s.usableKey(*req.KeyId)
+		k, f = s.usableKey(*keyRef)
 		if k != nil && k.id != blobID {
-			return nil, failure(CodeIncorrectKey, "The key ID in the request does not identify a KMS key that can perform this operation.")
+			return nil, nil, failure(CodeIncorrectKey, "The key ID in the request does not identify a KMS key that can perform this operation.")
 		}
 		if k != nil {
 			call.KeyARN = k.arn
 		}
 		if f != nil {
-			return nil, f
+			return nil, nil, f
 		}
 	} else {
 		s.mu.Lock()
@@ -411,21 +460,54 @@ func (s *Server) decrypt(req *request, call *Call) (any, *Failure) {
 		if k == nil {
 			// The blob names a key this server does not have (another
 			// Server's, or a deleted one): undecryptable here.
-			return nil, &Failure{Code: CodeInvalidCiphertext}
+			return nil, nil, &Failure{Code: CodeInvalidCiphertext}
 		}
 		if f != nil {
-			return nil, f
+			return nil, nil, f
 		}
 	}
-	plaintext, err := openBlob(k, req.CiphertextBlob, req.EncryptionContext)
+	plaintext, err := openBlob(k, blob, ec)
 	if err != nil {
-		return nil, &Failure{Code: CodeInvalidCiphertext}
+		return nil, nil, &Failure{Code: CodeInvalidCiphertext}
 	}
-	if f := dryRun(req); f != nil {
-		clear(plaintext)
+	return k, plaintext, nil
+}
+
+// reEncrypt decrypts under the source key and context and encrypts the
+// plaintext, which never leaves the server, under the destination key and
+// context.
+func (s *Server) reEncrypt(req *request, call *Call) (any, *Failure) {
+	if req.DestinationKeyId == nil || *req.DestinationKeyId == "" {
+		return nil, failure(CodeValidation, "1 validation error detected: Value null at 'destinationKeyId' failed to satisfy constraint: Member must not be null")
+	}
+	if f := checkAlgorithm(req.SourceEncryptionAlgorithm); f != nil {
 		return nil, f
 	}
-	return &decryptResponse{KeyId: k.arn, Plaintext: plaintext, EncryptionAlgorithm: symmetricDefault}, nil
+	if f := checkAlgorithm(req.DestinationEncryptionAlgorithm); f != nil {
+		return nil, f
+	}
+	src, plaintext, f := s.open(req.CiphertextBlob, req.SourceKeyId, req.SourceEncryptionContext, call)
+	if f != nil {
+		return nil, f
+	}
+	defer clear(plaintext)
+	dst, f := s.usableKey(*req.DestinationKeyId)
+	if dst != nil {
+		call.DestinationKeyARN = dst.arn
+	}
+	if f != nil {
+		return nil, f
+	}
+	if f := dryRun(req); f != nil {
+		return nil, f
+	}
+	return &reEncryptResponse{
+		CiphertextBlob:                 sealBlob(dst, plaintext, req.DestinationEncryptionContext),
+		SourceKeyId:                    src.arn,
+		KeyId:                          dst.arn,
+		SourceEncryptionAlgorithm:      symmetricDefault,
+		DestinationEncryptionAlgorithm: symmetricDefault,
+	}, nil
 }
 
 func clearResponse(resp any) {

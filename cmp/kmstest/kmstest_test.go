@@ -674,3 +674,82 @@ func TestNewAndClose(t *testing.T) {
 	}()
 	srv.CreateAlias("alias/x", "no-such-key")
 }
+
+func TestReEncrypt(t *testing.T) {
+	srv := kmstest.NewServer(t)
+	_, arn := srv.CreateKey()
+	_, arn2 := srv.CreateKey()
+	c := srv.Client()
+	ctx := context.Background()
+	gen := generate(t, c, arn, ddbContext())
+	dstEC := map[string]string{"type": "branch:ACTIVE"}
+
+	out, err := c.ReEncrypt(ctx, &kms.ReEncryptInput{
+		CiphertextBlob:               gen.CiphertextBlob,
+		SourceKeyId:                  aws.String(arn),
+		SourceEncryptionContext:      ddbContext(),
+		DestinationKeyId:             aws.String(arn2),
+		DestinationEncryptionContext: dstEC,
+		GrantTokens:                  []string{"g"},
+	})
+	if err != nil {
+		t.Fatalf("ReEncrypt: %v", err)
+	}
+	if aws.ToString(out.SourceKeyId) != arn || aws.ToString(out.KeyId) != arn2 ||
+		out.SourceEncryptionAlgorithm != types.EncryptionAlgorithmSpecSymmetricDefault ||
+		out.DestinationEncryptionAlgorithm != types.EncryptionAlgorithmSpecSymmetricDefault {
+		t.Fatalf("ReEncrypt output = %+v", out)
+	}
+	if bytes.Equal(out.CiphertextBlob, gen.CiphertextBlob) {
+		t.Fatal("ReEncrypt returned the source blob")
+	}
+	// The new blob holds the same key, under the destination key and context only.
+	dec, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: dstEC})
+	if err != nil {
+		t.Fatalf("Decrypt of the re-encrypted blob: %v", err)
+	}
+	if !bytes.Equal(dec.Plaintext, gen.Plaintext) || aws.ToString(dec.KeyId) != arn2 {
+		t.Fatal("re-encrypted blob does not hold the data key under the destination key")
+	}
+	_, err = c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionContext: ddbContext()})
+	wantErr[*types.InvalidCiphertextException](t, err)
+
+	calls := srv.CallsFor(kmstest.OpReEncrypt)
+	want := kmstest.Call{
+		Op: "ReEncrypt", KeyID: arn, KeyARN: arn, EncryptionContext: ddbContext(),
+		DestinationKeyID: arn2, DestinationKeyARN: arn2, DestinationEncryptionContext: dstEC,
+		GrantTokens: []string{"g"},
+	}
+	if len(calls) != 1 || !reflect.DeepEqual(calls[0], want) {
+		t.Fatalf("calls = %+v, want %+v", calls, want)
+	}
+
+	changed := ddbContext()
+	changed["id"] = "43"
+	tampered := bytes.Clone(gen.CiphertextBlob)
+	tampered[len(tampered)-1] ^= 1
+	for name, tc := range map[string]struct {
+		in   *kms.ReEncryptInput
+		code string
+	}{
+		"source context changed": {&kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, SourceEncryptionContext: changed, DestinationKeyId: aws.String(arn)}, kmstest.CodeInvalidCiphertext},
+		"source context missing": {&kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, DestinationKeyId: aws.String(arn)}, kmstest.CodeInvalidCiphertext},
+		"tampered blob":          {&kms.ReEncryptInput{CiphertextBlob: tampered, SourceEncryptionContext: ddbContext(), DestinationKeyId: aws.String(arn)}, kmstest.CodeInvalidCiphertext},
+		"wrong source key":       {&kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, SourceKeyId: aws.String(arn2), SourceEncryptionContext: ddbContext(), DestinationKeyId: aws.String(arn)}, kmstest.CodeIncorrectKey},
+		"unknown destination":    {&kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, SourceEncryptionContext: ddbContext(), DestinationKeyId: aws.String("alias/none")}, kmstest.CodeNotFound},
+		"bad algorithm":          {&kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, SourceEncryptionContext: ddbContext(), DestinationKeyId: aws.String(arn), DestinationEncryptionAlgorithm: "RSAES_OAEP_SHA_1"}, kmstest.CodeInvalidKeyUsage},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.ReEncrypt(ctx, tc.in)
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tc.code {
+				t.Fatalf("ReEncrypt error = %v, want %s", err, tc.code)
+			}
+		})
+	}
+
+	// A disabled destination key refuses.
+	srv.DisableKey(arn2)
+	_, err = c.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: gen.CiphertextBlob, SourceEncryptionContext: ddbContext(), DestinationKeyId: aws.String(arn2)})
+	wantErr[*types.DisabledException](t, err)
+}

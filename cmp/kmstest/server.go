@@ -323,14 +323,21 @@ type Call struct {
 	// "Decrypt".
 	Op string
 	// KeyID is the KeyId the request sent, verbatim ("" if none, as usual
-	// for Decrypt).
+	// for Decrypt); for ReEncrypt the SourceKeyId.
 	KeyID string
 	// KeyARN is the ARN of the key the request used or would have used:
 	// the resolved KeyId, or for Decrypt without KeyId the key named in the
 	// ciphertext blob. "" if it could not be determined.
 	KeyARN string
-	// EncryptionContext is the context the request sent (nil if none).
+	// EncryptionContext is the context the request sent (nil if none); for
+	// ReEncrypt the SourceEncryptionContext.
 	EncryptionContext map[string]string
+	// DestinationKeyID, DestinationKeyARN and DestinationEncryptionContext
+	// are ReEncrypt's destination: the DestinationKeyId as sent, the key it
+	// resolved to, and the DestinationEncryptionContext.
+	DestinationKeyID             string
+	DestinationKeyARN            string
+	DestinationEncryptionContext map[string]string
 	// GrantTokens are the grant tokens the request sent.
 	GrantTokens []string
 	// NumberOfBytes and KeySpec are GenerateDataKey's size parameters as
@@ -345,6 +352,7 @@ type Call struct {
 
 func (c Call) clone() Call {
 	c.EncryptionContext = maps.Clone(c.EncryptionContext)
+	c.DestinationEncryptionContext = maps.Clone(c.DestinationEncryptionContext)
 	c.GrantTokens = slices.Clone(c.GrantTokens)
 	return c
 }
