@@ -18,6 +18,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
@@ -207,7 +208,56 @@ func runDemo(ctx context.Context, w io.Writer, keyRand io.Reader) error {
 			return fmt.Errorf("tampering (%s): the change was not caught", t.what)
 		}
 	}
+	if err := demoDBESDK(ctx, p, w, keyRand, policy, prov, items[0], stored[0]); err != nil {
+		return err
+	}
 	p("\n" + demoNext + "\n")
+	return nil
+}
+
+// demoDBESDK shows the first item in the AWS Database Encryption SDK
+// format, a tampered copy rejected, and a DB-ESDK table with the legacy
+// override reading the DDBEC item of the same table.
+func demoDBESDK(ctx context.Context, p func(string, ...any), w io.Writer, keyRand io.Reader, policy *actions.Policy,
+	prov cmp.Provider, item, legacyItem itemcrypto.Item) error {
+	wrapping := make([]byte, 32)
+	if _, err := io.ReadFull(keyRand, wrapping); err != nil {
+		return err
+	}
+	kr, err := keyring.NewRawAES("demo", "demo-key", wrapping)
+	clear(wrapping)
+	if err != nil {
+		return err
+	}
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: demoTable, Policy: policy, Provider: prov,
+		Format: itemcrypto.FormatDBESDK, DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: []string{"login_count"},
+			LegacyPolicy: itemcrypto.ForbidLegacyEncryptAllowLegacyDecrypt}})
+	if err != nil {
+		return err
+	}
+	p("\nThe same item 1 in the AWS Database Encryption SDK format (suite 0x6701: AES-256-GCM,\n")
+	p("HMAC-SHA384 and an ECDSA P-384 signature; a raw AES keyring):\n")
+	ct, err := enc.Encrypt(ctx, item)
+	if err != nil {
+		return fmt.Errorf("DB-ESDK encrypt: %w", err)
+	}
+	printSideBySide(w, policy, item, ct, false)
+	pt, err := enc.Decrypt(ctx, ct)
+	if err != nil || !ddbjson.EqualItems(item, pt, ddbserial.CanonicalNumber) {
+		return fmt.Errorf("DB-ESDK decrypt: %v", err)
+	}
+	p("  Decrypted: header, tag and signature verified, all %d attributes match the plaintext.\n", len(pt))
+	bad := maps.Clone(ct)
+	bad["email"] = s("eve@example.com")
+	if _, err := enc.Decrypt(ctx, bad); !errors.Is(err, itemcrypto.ErrAuthentication) {
+		return fmt.Errorf("DB-ESDK tampering not caught: %v", err)
+	} else {
+		p("  email changed in the stored item: rejected: %v\n", err)
+	}
+	if _, err := enc.Decrypt(ctx, legacyItem); err != nil {
+		return fmt.Errorf("legacy override: %w", err)
+	}
+	p("  With the legacy override the same encryptor also reads the DDBEC item 1 above (a migration).\n")
 	return nil
 }
 
@@ -222,7 +272,7 @@ func printSideBySide(w io.Writer, policy *actions.Policy, plain, stored itemcryp
 			return 0
 		case name == demoSK:
 			return 1
-		case actions.IsReserved(name):
+		case isAdded(name):
 			return 3
 		}
 		return 2
@@ -231,7 +281,7 @@ func printSideBySide(w io.Writer, policy *actions.Policy, plain, stored itemcryp
 	fmt.Fprintf(w, "  %-*s  %-*s  %-*s  %s\n", nameW, "attribute", actW, "action", valW, "plaintext", "stored in DynamoDB")
 	for _, name := range names {
 		action, pt := "(added)", ""
-		if !actions.IsReserved(name) {
+		if !isAdded(name) {
 			action = actionWord(policy.Action(name))
 			pt = showValue(plain[name], valW)
 		}
@@ -331,4 +381,10 @@ func truncate(s string, width int) string {
 	}
 	r := []rune(s)
 	return string(r[:width-1]) + "…"
+}
+
+// isAdded reports whether name is an attribute the encryptor adds (DDBEC
+// description and signature, DB-ESDK header and footer).
+func isAdded(name string) bool {
+	return actions.IsReserved(name) || strings.HasPrefix(name, "aws_dbe_")
 }

@@ -541,14 +541,19 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit status %d; stderr: %s\n%s", code, errOut, out)
 	}
-	if got := strings.Count(out, "rejected: itemcrypto: item authentication failed"); got != 4 {
-		t.Errorf("%d tamper cases rejected with the authentication error, want 4:\n%s", got, out)
+	if got := strings.Count(out, "rejected: itemcrypto: item authentication failed"); got != 5 {
+		t.Errorf("%d tamper cases rejected with the authentication error, want 5 (4 DDBEC, 1 DB-ESDK):\n%s", got, out)
 	}
 	if got := strings.Count(out, "accepted"); got != 1 {
 		t.Errorf("%d tamper cases accepted, want 1 (the do-nothing attribute)", got)
 	}
-	if got := strings.Count(out, "match the plaintext"); got != 3 {
-		t.Errorf("%d items decrypted and matched, want 3", got)
+	if got := strings.Count(out, "match the plaintext"); got != 4 {
+		t.Errorf("%d items decrypted and matched, want 4 (3 DDBEC, 1 DB-ESDK)", got)
+	}
+	for _, want := range []string{"aws_dbe_head", "aws_dbe_foot", "legacy override"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output does not show %q", want)
+		}
 	}
 	for _, want := range []string{"swap", "sign-only email", "add an attribute", "do-nothing login_count"} {
 		if !strings.Contains(out, want) {
@@ -558,7 +563,7 @@ func TestDemo(t *testing.T) {
 	if !strings.HasSuffix(out, "\n"+demoNext+"\n") {
 		t.Errorf("demo does not end with the next step %q", demoNext)
 	}
-	if lines := strings.Count(out, "\n"); lines > 61 {
+	if lines := strings.Count(out, "\n"); lines > 80 {
 		t.Errorf("demo prints %d lines; keep it short", lines)
 	}
 }
@@ -567,11 +572,11 @@ func TestDemo(t *testing.T) {
 func TestDemoPrintsNoKeys(t *testing.T) {
 	seed := [32]byte{1, 2, 3}
 	keyStream := func() *rand.ChaCha8 { return rand.NewChaCha8(seed) }
-	keys := make([]byte, 64)
+	keys := make([]byte, 96)
 	keyStream().Read(keys)
 	var out bytes.Buffer
 	if err := runDemo(context.Background(), &out, keyStream()); err != nil {
 		t.Fatal(err)
 	}
-	assertNoKeys(t, "demo output", out.String(), [][]byte{keys[:32], keys[32:]})
+	assertNoKeys(t, "demo output", out.String(), [][]byte{keys[:32], keys[32:64], keys[64:]})
 }
