@@ -16,6 +16,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
@@ -33,14 +34,16 @@ const (
 const maxItemInput = 4 << 20
 
 type cryptFlags struct {
-	table, partitionKey, sortKey string
-	noSortKey                    bool
-	defaultAction                string
-	sign, encrypt, nothing       []string
-	keys, provider               string
-	keyset                       string
-	insecure                     bool
-	endpoint, region             string
+	table, partitionKey, sortKey  string
+	noSortKey                     bool
+	defaultAction                 string
+	sign, encrypt, nothing        []string
+	keys, provider                string
+	keyset                        string
+	insecure                      bool
+	endpoint, region              string
+	format, keyNamespace, keyName string
+	suite                         string
 }
 
 func newCryptCmd(mode cryptMode) *cobra.Command {
@@ -89,6 +92,10 @@ item), a hint line listing what to check, and exits with status 1.
 	fl.BoolVar(&f.insecure, "insecure", false, "confirm that the --keyset file is cleartext")
 	fl.StringVar(&f.endpoint, "endpoint", "", "DynamoDB endpoint URL, to read the key names from DescribeTable (e.g. http://127.0.0.1:8000)")
 	fl.StringVar(&f.region, "region", "", "AWS region for --endpoint (default: from the AWS config; us-east-1 for a local endpoint)")
+	fl.StringVar(&f.format, "format", "ddbec", "item format: ddbec (AWS DynamoDB Encryption Client) or dbesdk (AWS Database Encryption SDK; --keys only: a raw AES keyring over an aes-hmac file's encryptionKey, or raw RSA OAEP-SHA256 over an rsa file)")
+	fl.StringVar(&f.keyNamespace, "key-namespace", "itemcrypto", "--format dbesdk: the raw keyring's key namespace (readers must use the same)")
+	fl.StringVar(&f.keyName, "key-name", "default", "--format dbesdk: the raw keyring's key name (readers must use the same)")
+	fl.StringVar(&f.suite, "suite", "", "--format dbesdk: algorithm suite of new items, 0x6701 (ECDSA P-384, the default) or 0x6700")
 	cmd.MarkFlagRequired("table")
 	return cmd
 }
@@ -147,11 +154,11 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	if pol.NoOp() {
 		fmt.Fprintln(cmd.ErrOrStderr(), "Warning: every action is \"nothing\": the item is neither encrypted nor signed")
 	}
-	prov, err := f.itemProvider(cmd)
+	cfg, err := f.encryptorConfig(cmd, pol)
 	if err != nil {
 		return err
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: f.table, Policy: pol, Provider: prov})
+	enc, err := itemcrypto.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -188,6 +195,39 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 	}
 	_, err = cmd.OutOrStdout().Write(out)
 	return err
+}
+
+// encryptorConfig builds the encryptor's configuration for --format.
+func (f *cryptFlags) encryptorConfig(cmd *cobra.Command, pol *actions.Policy) (itemcrypto.Config, error) {
+	format, err := itemcrypto.ParseFormat(f.format)
+	if err != nil {
+		return itemcrypto.Config{}, fmt.Errorf("--format: %w", err)
+	}
+	if format == itemcrypto.FormatDDBEC {
+		prov, err := f.itemProvider(cmd)
+		if err != nil {
+			return itemcrypto.Config{}, err
+		}
+		return itemcrypto.Config{TableName: f.table, Policy: pol, Provider: prov}, nil
+	}
+	if f.keys == "" {
+		return itemcrypto.Config{}, errors.New("--format dbesdk needs --keys FILE (from itemcrypto keygen)")
+	}
+	keys, err := loadKeyFile(f.keys, cmd.ErrOrStderr())
+	if err != nil {
+		return itemcrypto.Config{}, err
+	}
+	kr, err := keys.Keyring(f.keyNamespace, f.keyName)
+	if err != nil {
+		return itemcrypto.Config{}, err
+	}
+	d := &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: f.nothing}
+	if f.suite != "" {
+		if d.Suite, err = keyring.ParseSuite(f.suite); err != nil {
+			return itemcrypto.Config{}, fmt.Errorf("--suite: %w", err)
+		}
+	}
+	return itemcrypto.Config{TableName: f.table, Policy: pol, Format: format, DBESDK: d}, nil
 }
 
 // itemProvider builds the provider of --keys or --keyset.

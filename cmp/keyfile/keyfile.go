@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 )
 
 // Format identifies the key files this package reads and writes.
@@ -119,11 +120,12 @@ func (f *file) entries() map[string]**entry {
 // Keys are the parsed keys of a key file. They never print: Keys formats as
 // its type only.
 type Keys struct {
-	typ  *keyType
-	aes  *cmp.AESKey
-	hmac *cmp.HMACKey
-	priv *rsa.PrivateKey
-	pub  *rsa.PublicKey
+	typ      *keyType
+	aesBytes []byte // the AES key, for the DB-ESDK raw AES keyring
+	aes      *cmp.AESKey
+	hmac     *cmp.HMACKey
+	priv     *rsa.PrivateKey
+	pub      *rsa.PublicKey
 }
 
 // Type returns the file's key type, e.g. "aes-hmac".
@@ -134,6 +136,21 @@ func (k *Keys) String() string { return "keyfile.Keys(" + k.typ.name + ", redact
 
 // GoString returns the same as String.
 func (k *Keys) GoString() string { return k.String() }
+
+// Keyring returns the DB-ESDK keyring of the keys, under the key namespace
+// and name that readers must use too: a raw AES keyring over an aes-hmac
+// file's encryptionKey (its signingKey is not used: the DB-ESDK derives
+// its HMAC keys per item), or a raw RSA keyring (OAEP with SHA-256) over an
+// rsa file's key pair.
+func (k *Keys) Keyring(namespace, name string) (keyring.Keyring, error) {
+	switch {
+	case k.aesBytes != nil:
+		return keyring.NewRawAES(namespace, name, k.aesBytes)
+	case k.priv != nil:
+		return keyring.NewRawRSA(namespace, name, keyring.RSAOAEPSHA256, &k.priv.PublicKey, k.priv)
+	}
+	return nil, fmt.Errorf("keyfile: a %s key file has no key for a DB-ESDK keyring", k.typ.name)
+}
 
 // Provider returns the provider of kind made from the keys.
 func (k *Keys) Provider(kind ProviderKind) (cmp.Provider, error) {

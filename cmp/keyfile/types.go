@@ -1,6 +1,7 @@
 package keyfile
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -78,7 +79,7 @@ func parseAESHMAC(f *file) (*Keys, error) {
 		return nil, err
 	}
 	defer clear(mac)
-	k := &Keys{}
+	k := &Keys{aesBytes: bytes.Clone(enc)}
 	if k.aes, err = cmp.NewAESKey(enc); err != nil {
 		return nil, fmt.Errorf("%w: encryptionKey: %v", ErrInvalid, err)
 	}
