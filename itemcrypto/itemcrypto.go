@@ -73,6 +73,11 @@ type Options struct {
 	// (strings and binaries by their bytes, a number by about half its
 	// significant digits): more than a store with this limit can hold.
 	MaxItemSize int
+	// WriteForm is the canonical form Encrypt signs in: FormDefault, or
+	// FormJava / FormPython for a table whose other readers are old
+	// clients that verify only their own form (see [Form]). Decrypt
+	// accepts all three whatever this is.
+	WriteForm Form
 }
 
 // Encryptor encrypts, signs, verifies and decrypts the items of one table.
@@ -271,6 +276,7 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 		return nil, errors.New("itemcrypto: provider returned no encryption materials (build them with cmp.NewEncryptionMaterials)")
 	}
 	encKey := mat.EncryptionKey()
+	sortForm(names, serialized, e.opts.WriteForm)
 	out := make(Item, len(item)+2)
 	sts := newSTS(e.tableHash, len(names))
 	defer sts.done()
@@ -285,7 +291,7 @@ func (e *Encryptor) encryptDDBEC(ctx context.Context, item Item) (Item, error) {
 			size += serialized[i]
 			continue
 		}
-		scratch, err = ddbserial.Append(slices.Grow(scratch[:0], serialized[i]), v)
+		scratch, err = appendSigned(slices.Grow(scratch[:0], serialized[i]), v, a, e.opts.WriteForm)
 		if err != nil {
 			return nil, valueError(name, a, err)
 		}
@@ -454,7 +460,8 @@ func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
 	if err != nil {
 		return nil, ErrAuthentication
 	}
-	if err := mat.VerificationKey().Verify(sts, sigAV.Value, desc[materialdesc.KeySigningAlg]); err != nil {
+	vk, alg := mat.VerificationKey(), desc[materialdesc.KeySigningAlg]
+	if err := vk.Verify(sts, sigAV.Value, alg); err != nil && !e.verifiesAsOtherWriter(item, vk, sigAV.Value, alg) {
 		return nil, ErrAuthentication
 	}
 	out := make(Item, len(item))

@@ -3,6 +3,7 @@ package ddbserial
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,31 +68,26 @@ func AppendForm(dst []byte, v types.AttributeValue, f Form) ([]byte, error) {
 }
 
 // appendFormValue handles the types whose bytes depend on the form and
-// leaves the others to appendValue.
+// leaves the scalars to Append.
 func appendFormValue(dst []byte, v types.AttributeValue, f Form, depth int) ([]byte, error) {
 	if IsNil(v) {
 		return dst, ErrUnsupportedType
 	}
 	switch v := v.(type) {
 	case *types.AttributeValueMemberN:
-		n, err := f.number(v.Value)
-		if err != nil {
-			return dst, err
+		if f != FormPython {
+			return Append(dst, v)
 		}
-		return appendLVString(appendTag(dst, tagN), n), nil
+		dst = appendTag(dst, tagN)
+		at := len(dst)
+		dst, err := appendPythonNumber(append(dst, 0, 0, 0, 0), v.Value)
+		binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+		return dst, err
 	case *types.AttributeValueMemberNS:
-		if len(v.Value) == 0 {
-			return dst, fmt.Errorf("%w (NS)", ErrEmptySet)
+		if f != FormPython {
+			return Append(dst, v)
 		}
-		members := make([]string, len(v.Value))
-		for i, m := range v.Value {
-			n, err := f.number(m)
-			if err != nil {
-				return dst, err
-			}
-			members[i] = n
-		}
-		return appendMembers(appendTag(dst, tagNS), members, strings.Compare), nil
+		return appendPythonNumberSet(dst, v.Value)
 	case *types.AttributeValueMemberSS:
 		if len(v.Value) == 0 {
 			return dst, fmt.Errorf("%w (SS)", ErrEmptySet)
@@ -101,16 +97,18 @@ func appendFormValue(dst []byte, v types.AttributeValue, f Form, depth int) ([]b
 				return dst, ErrInvalidUTF8
 			}
 		}
-		return appendMembers(appendTag(dst, tagSS), slices.Clone(v.Value), f.compareStrings), nil
+		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagSS), uint32(len(v.Value)))
+		for _, i := range sortedIndex(v.Value, f.compareStrings) {
+			dst = appendLVString(dst, v.Value[i])
+		}
+		return dst, nil
 	case *types.AttributeValueMemberBS:
 		if len(v.Value) == 0 {
 			return dst, fmt.Errorf("%w (BS)", ErrEmptySet)
 		}
-		members := slices.Clone(v.Value)
-		slices.SortFunc(members, f.compareBytes)
-		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagBS), uint32(len(members)))
-		for _, m := range members {
-			dst = appendLV(dst, m)
+		dst = binary.BigEndian.AppendUint32(appendTag(dst, tagBS), uint32(len(v.Value)))
+		for _, i := range sortedIndex(v.Value, f.compareBytes) {
+			dst = appendLV(dst, v.Value[i])
 		}
 		return dst, nil
 	case *types.AttributeValueMemberL:
@@ -143,18 +141,73 @@ func appendFormValue(dst []byte, v types.AttributeValue, f Form, depth int) ([]b
 		}
 		return dst, nil
 	}
-	return appendValue(dst, v, depth)
+	return Append(dst, v) // a scalar: the same in every form
 }
 
-// appendMembers sorts members with cmp and writes the count and members of
-// an SS or NS body.
-func appendMembers(dst []byte, members []string, cmp func(a, b string) int) []byte {
-	slices.SortFunc(members, cmp)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(members)))
-	for _, m := range members {
-		dst = appendLVString(dst, m)
+func appendTag(dst []byte, tag byte) []byte { return append(dst, 0, tag) }
+
+func appendLV(dst []byte, b []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
+}
+
+func appendLVString(dst []byte, s string) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(s)))
+	return append(dst, s...)
+}
+
+// errTooCostly: rendering a value in another writer's form would cost far
+// more memory than the value takes; a reader does not try that form.
+var errTooCostly = errors.New("value too costly to render in this form")
+
+// appendPythonNumberSet writes an NS body in Python's form: members
+// canonicalised as Python does, in byte order. The canonical forms are
+// rendered into one buffer, which may be at most twice (plus 4 KiB) the
+// members' own length: a set of tiny literals of huge expansion (1E-130)
+// is refused with errTooCostly rather than rendered.
+func appendPythonNumberSet(dst []byte, members []string) ([]byte, error) {
+	if len(members) == 0 {
+		return dst, fmt.Errorf("%w (NS)", ErrEmptySet)
 	}
-	return dst
+	in, out := 0, 0
+	for _, m := range members {
+		n, err := parseNumber(m)
+		if err != nil {
+			return dst, err
+		}
+		in += len(m)
+		out += n.canonicalLen() + 2 // "-0", or one more digit after a carry
+	}
+	if out > 2*in+4096 {
+		return dst, errTooCostly
+	}
+	buf := make([]byte, 0, out)
+	ends := make([]int32, len(members))
+	for i, m := range members {
+		var err error
+		if buf, err = appendPythonNumber(buf, m); err != nil {
+			return dst, err
+		}
+		ends[i] = int32(len(buf))
+	}
+	member := func(i int32) []byte {
+		start := int32(0)
+		if i > 0 {
+			start = ends[i-1]
+		}
+		return buf[start:ends[i]]
+	}
+	idx := make([]int32, len(members))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return bytes.Compare(member(a), member(b)) })
+	dst = binary.BigEndian.AppendUint32(appendTag(dst, tagNS), uint32(len(members)))
+	for _, i := range idx {
+		dst = appendLV(dst, member(i))
+	}
+	clear(buf)
+	return dst, nil
 }
 
 func mapKeys(m map[string]types.AttributeValue) ([]string, error) {
@@ -166,14 +219,6 @@ func mapKeys(m map[string]types.AttributeValue) ([]string, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
-}
-
-// number canonicalises a number literal in form f.
-func (f Form) number(s string) (string, error) {
-	if f == FormPython {
-		return PythonNumber(s)
-	}
-	return CanonicalNumber(s)
 }
 
 func (f Form) compareStrings(a, b string) int {
@@ -195,69 +240,62 @@ func (f Form) SortNames(names []string) {
 	slices.SortFunc(names, f.compareStrings)
 }
 
-// NamesDiverge reports whether names, sorted in byte order, are in another
-// order in form f.
-func (f Form) NamesDiverge(sorted []string) bool {
-	return f == FormJava && !slices.IsSortedFunc(sorted, CompareUTF16)
-}
-
 // PythonNumber canonicalises a number literal as the Python client does
 // (spec §2.3): like [CanonicalNumber], except that a negative zero stays
 // "-0" and a value of more than 28 significant digits is rounded to 28,
 // half to even. A coefficient of more than 38 digits is an error, as it is
 // in the Python client (its boto3 context traps rounding).
 func PythonNumber(s string) (string, error) {
-	canon, err := CanonicalNumber(s)
+	b, err := appendPythonNumber(nil, s)
 	if err != nil {
 		return "", err
 	}
+	return string(b), nil
+}
+
+// appendPythonNumber appends PythonNumber(s) to dst.
+func appendPythonNumber(dst []byte, s string) ([]byte, error) {
+	n, err := parseNumber(s)
+	if err != nil {
+		return dst, err
+	}
 	if coefficientDigits(s) > dynamoDBPrecision {
-		return "", fmt.Errorf("%w: more than %d significant digits", ErrInvalidNumber, dynamoDBPrecision)
+		return dst, fmt.Errorf("%w: more than %d significant digits", ErrInvalidNumber, dynamoDBPrecision)
 	}
-	if canon == "0" {
-		if strings.HasPrefix(s, "-") {
-			return "-0", nil
-		}
-		return canon, nil
+	if n.sig == 0 && strings.HasPrefix(s, "-") {
+		return append(dst, '-', '0'), nil
 	}
-	neg, digits, exp := decompose(canon)
-	if len(digits) <= pythonPrecision {
-		return canon, nil
+	if n.sig <= pythonPrecision {
+		return n.appendCanonical(dst), nil
 	}
+	var all [maxSigDigits + 1]byte
+	digits, _ := n.appendDigits(all[:0], n.sig)
 	rest := digits[pythonPrecision:]
-	kept := []byte(digits[:pythonPrecision])
-	exp += len(rest)
-	up := rest[0] > '5' || (rest[0] == '5' && (strings.TrimRight(rest[1:], "0") != "" || (kept[len(kept)-1]-'0')%2 == 1))
-	if up {
+	kept := digits[:pythonPrecision]
+	exp := n.exp + len(rest)
+	tail := false
+	for _, c := range rest[1:] {
+		tail = tail || c != '0'
+	}
+	if rest[0] > '5' || (rest[0] == '5' && (tail || (kept[len(kept)-1]-'0')%2 == 1)) {
 		i := len(kept) - 1
 		for ; i >= 0 && kept[i] == '9'; i-- {
 			kept[i] = '0'
 		}
-		if i < 0 {
-			kept = append([]byte{'1'}, kept...)
+		if i < 0 { // 99...9 rounds up to 10^28: "1" and one more power
+			kept = kept[:1]
+			kept[0] = '1'
+			exp += pythonPrecision
 		} else {
 			kept[i]++
 		}
 	}
-	sign := ""
-	if neg {
-		sign = "-"
+	for kept[len(kept)-1] == '0' {
+		kept = kept[:len(kept)-1]
+		exp++
 	}
-	return CanonicalNumber(fmt.Sprintf("%s%sE%d", sign, kept, exp))
-}
-
-// decompose splits a canonical number into its sign, its significant digits
-// (no leading or trailing zeros) and the exponent of the last digit.
-func decompose(canon string) (neg bool, digits string, exp int) {
-	if neg = strings.HasPrefix(canon, "-"); neg {
-		canon = canon[1:]
-	}
-	intPart, frac, _ := strings.Cut(canon, ".")
-	digits = strings.TrimLeft(intPart+frac, "0")
-	exp = -len(frac)
-	trimmed := strings.TrimRight(digits, "0")
-	exp += len(digits) - len(trimmed)
-	return neg, trimmed, exp
+	r := number{s: string(kept), neg: n.neg, sig: len(kept), exp: exp}
+	return r.appendCanonical(dst), nil
 }
 
 // coefficientDigits counts the mantissa digits of a number literal from its
@@ -321,8 +359,10 @@ func CompareSignedBytes(a, b []byte) int {
 }
 
 // Diverges reports whether v's serialization in form f differs from its
-// default one ([Append]). It is exact for numbers and orders; it never
-// reports a value whose bytes are the same.
+// default one ([Append]). It is exact, and cheap enough to run on untrusted
+// items: numbers are parsed without allocating, strings are scanned for the
+// only characters whose order differs before any sorting, and a set that is
+// sorted costs a 4-byte index per member.
 func Diverges(v types.AttributeValue, f Form) bool {
 	if f == FormDefault || IsNil(v) {
 		return false
@@ -333,40 +373,91 @@ func Diverges(v types.AttributeValue, f Form) bool {
 	case *types.AttributeValueMemberNS:
 		return f == FormPython && slices.ContainsFunc(v.Value, pythonDiffers)
 	case *types.AttributeValueMemberSS:
-		if f != FormJava {
-			return false
-		}
-		sorted := slices.Clone(v.Value)
-		slices.Sort(sorted)
-		return !slices.IsSortedFunc(sorted, CompareUTF16)
+		return f == FormJava && stringsDiverge(v.Value)
 	case *types.AttributeValueMemberBS:
-		if f != FormJava {
+		if f != FormJava || !slices.ContainsFunc(v.Value, hasHighByte) {
 			return false
 		}
-		sorted := slices.Clone(v.Value)
-		slices.SortFunc(sorted, bytes.Compare)
-		return !slices.IsSortedFunc(sorted, CompareSignedBytes)
+		return !sortedUnder(v.Value, bytes.Compare, CompareSignedBytes)
 	case *types.AttributeValueMemberL:
 		return slices.ContainsFunc(v.Value, func(e types.AttributeValue) bool { return Diverges(e, f) })
 	case *types.AttributeValueMemberM:
-		keys := make([]string, 0, len(v.Value))
-		for k, e := range v.Value {
+		for _, e := range v.Value {
 			if Diverges(e, f) {
 				return true
 			}
+		}
+		if f != FormJava {
+			return false
+		}
+		var private, supplementary bool
+		for k := range v.Value {
+			p, s := utf16Classes(k)
+			private, supplementary = private || p, supplementary || s
+		}
+		if !private || !supplementary {
+			return false
+		}
+		keys := make([]string, 0, len(v.Value))
+		for k := range v.Value {
 			keys = append(keys, k)
 		}
-		slices.Sort(keys)
-		return f.NamesDiverge(keys)
+		return !sortedUnder(keys, strings.Compare, CompareUTF16)
 	}
 	return false
 }
 
+// NamesDiverge reports whether names, sorted in byte order, are in another
+// order in form f.
+func (f Form) NamesDiverge(sorted []string) bool {
+	return f == FormJava && stringsDiverge(sorted) && !slices.IsSortedFunc(sorted, CompareUTF16)
+}
+
+// pythonDiffers: Python signs -0 and numbers of 29-38 significant digits
+// otherwise. Invalid numbers are not Python's (it raises).
 func pythonDiffers(s string) bool {
-	p, err := PythonNumber(s)
-	if err != nil {
-		return false // Python cannot have written it
+	n, err := parseNumber(s)
+	return err == nil && ((n.sig == 0 && strings.HasPrefix(s, "-")) || n.sig > pythonPrecision) && coefficientDigits(s) <= dynamoDBPrecision
+}
+
+// stringsDiverge reports whether UTF-16 order sorts members otherwise than
+// byte order; only sets holding both a U+E000..U+FFFF and a supplementary
+// character can.
+func stringsDiverge(members []string) bool {
+	var private, supplementary bool
+	for _, m := range members {
+		p, s := utf16Classes(m)
+		private, supplementary = private || p, supplementary || s
 	}
-	c, err := CanonicalNumber(s)
-	return err == nil && p != c
+	return private && supplementary && !sortedUnder(members, strings.Compare, CompareUTF16)
+}
+
+// utf16Classes reports whether s holds a character of U+E000..U+FFFF (UTF-8
+// lead byte EE or EF) and one above U+FFFF (lead byte F0..F4).
+func utf16Classes(s string) (private, supplementary bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 0xEE || c == 0xEF:
+			private = true
+		case c >= 0xF0:
+			supplementary = true
+		}
+	}
+	return private, supplementary
+}
+
+func hasHighByte(b []byte) bool {
+	return slices.ContainsFunc(b, func(c byte) bool { return c >= 0x80 })
+}
+
+// sortedUnder reports whether s, sorted by a, is also sorted by b: true
+// exactly when both orders agree on s.
+func sortedUnder[E any](s []E, a, b func(x, y E) int) bool {
+	idx := sortedIndex(s, a)
+	for i := 1; i < len(idx); i++ {
+		if b(s[idx[i-1]], s[idx[i]]) > 0 {
+			return false
+		}
+	}
+	return true
 }
