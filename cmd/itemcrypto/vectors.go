@@ -24,8 +24,9 @@ type aws-dbesdk-decrypt). The format is read from the manifest.`,
 
 func newVectorsRunCmd() *cobra.Command {
 	var network bool
+	var plaintext []string
 	cmd := &cobra.Command{
-		Use:   "run MANIFEST...",
+		Use:   "run MANIFEST... [--plaintext FILE]...",
 		Short: "Decrypt and check every scenario of the manifests, and round-trip their plaintexts",
 		Long: `Run every scenario of each manifest: decrypt each ciphertext item and compare
 it with its plaintext, then encrypt each plaintext item and decrypt it back.
@@ -36,7 +37,13 @@ and every negative record must fail to decrypt.
 Prints one line per scenario (PASS, FAIL or SKIP), then the totals as
 "N passed, M failed, K skipped". Scenarios that need AWS KMS are skipped
 unless --network is given; providers this build lacks are skipped. The
-exit status is 1 when any scenario fails or a manifest cannot be read.`,
+exit status is 1 when any scenario fails or a manifest cannot be read.
+
+--plaintext replaces the plaintext file every DDBEC scenario names; given
+more than once, the files are merged in order. The DB-ESDK's copy of the
+legacy vectors names a plaintext.json it does not carry: run it with the
+reference clients' plaintext.json, plus internal/vectors/testdata/v1_complex.json
+for its v1_complex scenario.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var counts [3]int
@@ -48,7 +55,7 @@ exit status is 1 when any scenario fails or a manifest cannot be read.`,
 				if kind == vectors.DBESDKManifestType {
 					err = runDBESDKManifest(cmd, path, &counts)
 				} else {
-					err = runDDBECManifest(cmd, path, network, &counts)
+					err = runDDBECManifest(cmd, path, network, plaintext, &counts)
 				}
 				if err != nil {
 					return err
@@ -62,6 +69,7 @@ exit status is 1 when any scenario fails or a manifest cannot be read.`,
 		},
 	}
 	cmd.Flags().BoolVar(&network, "network", false, "also run scenarios that need AWS KMS")
+	cmd.Flags().StringArrayVar(&plaintext, "plaintext", nil, "plaintext file to use instead of the DDBEC scenarios' own (repeatable: merged in order)")
 	return cmd
 }
 
@@ -85,10 +93,15 @@ func runDBESDKManifest(cmd *cobra.Command, path string, counts *[3]int) error {
 	return nil
 }
 
-func runDDBECManifest(cmd *cobra.Command, path string, network bool, counts *[3]int) error {
+func runDDBECManifest(cmd *cobra.Command, path string, network bool, plaintext []string, counts *[3]int) error {
 	suite, err := vectors.Load(path)
 	if err != nil {
 		return err
+	}
+	if len(plaintext) > 0 {
+		if err := suite.UsePlaintext(plaintext...); err != nil {
+			return err
+		}
 	}
 	out := cmd.OutOrStdout()
 	width := 0

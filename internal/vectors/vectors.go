@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,7 @@ type Suite struct {
 	Manifest  Manifest
 	Keys      map[string]Key
 	plaintext map[string]*PlaintextFile
+	override  *PlaintextFile // from UsePlaintext: replaces every scenario's
 }
 
 // Load reads a manifest and the keys file it names.
@@ -139,8 +141,38 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
+// UsePlaintext makes every scenario use the plaintext files at paths,
+// merged in order (a later file adds action sets, tables, versions and
+// attribute groups, and replaces those of the same name), instead of the
+// file it names. It serves manifests whose plaintext file is kept elsewhere,
+// such as the DB-ESDK's copy of the legacy vectors.
+func (s *Suite) UsePlaintext(paths ...string) error {
+	merged := &PlaintextFile{Actions: map[string]ActionSet{}, Items: map[string]TableItems{},
+		Versions: map[string]map[string][]string{}, Attributes: map[string]map[string]json.RawMessage{}}
+	for _, p := range paths {
+		var f PlaintextFile
+		if err := readJSON(p, &f); err != nil {
+			return err
+		}
+		maps.Copy(merged.Actions, f.Actions)
+		maps.Copy(merged.Items, f.Items)
+		maps.Copy(merged.Attributes, f.Attributes)
+		for table, versions := range f.Versions {
+			if merged.Versions[table] == nil {
+				merged.Versions[table] = map[string][]string{}
+			}
+			maps.Copy(merged.Versions[table], versions)
+		}
+	}
+	s.override = merged
+	return nil
+}
+
 // PlaintextFile loads (once) the plaintext file a scenario names.
 func (s *Suite) PlaintextFile(ref string) (*PlaintextFile, error) {
+	if s.override != nil {
+		return s.override, nil
+	}
 	if ref == "" {
 		ref = s.Manifest.Plaintext
 	}
