@@ -165,3 +165,10 @@ func appendSigned(dst []byte, v types.AttributeValue, a actions.Action, f Form) 
 	}
 	return ddbserial.AppendForm(dst, v, ddbserial.Form(f))
 }
+
+// StringToSignForm is [StringToSign] in form f: the bytes a writer of that
+// form signs. Like StringToSign, it is here to debug interoperability.
+func StringToSignForm(tableName string, item Item, policy *actions.Policy, f Form) ([]byte, error) {
+	sts, _, err := stringToSignForm(tableHash(tableName), item, policy, ddbserial.Form(f))
+	return sts, err
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 func newVectorsCmd() *cobra.Command {
@@ -128,9 +129,9 @@ func runDDBECManifest(cmd *cobra.Command, path string, network bool, plaintext [
 }
 
 func newVectorsGenerateCmd() *cobra.Command {
-	var from, outDir string
+	var from, outDir, forReader string
 	cmd := &cobra.Command{
-		Use:   "generate --from MANIFEST --out DIR",
+		Use:   "generate --from MANIFEST --out DIR [--for java|python]",
 		Short: "Write Go-encrypted ciphertexts for every supported scenario of a manifest",
 		Long: `Encrypt the plaintext items of every offline scenario of MANIFEST whose
 provider this build supports, with the scenario's keys, provider and
@@ -141,6 +142,17 @@ actions, and write a new manifest into DIR:
   DIR/plaintext.json            a copy of the manifest's plaintext file
   DIR/ciphertext/go/NAME.json   per scenario, {"TableName": [items...]} in DynamoDB JSON
 
+Beside the manifest's scenarios it writes Go's own (they need the manifest's
+aesKey and hmacKey): "divergent", signed values whose canonical form differs
+between the Java and the Python client (-0, numbers of 29-38 digits, binary
+sets with high-bit members, strings mixing U+10000.. with U+E000..U+FFFF),
+and static AES + ECDSA on P-256, P-384 and P-521 (fresh EC keys, added to
+DIR/keys.json).
+
+--for java or --for python signs in that client's canonical form, for it to
+verify (the default signs numbers as Java and orders as Python). The Python
+client cannot verify ECDSA, so --for python skips those scenarios.
+
 Other scenarios are left out and listed as skipped. Check the result with
 "itemcrypto vectors run DIR/scenarios.json".
 
@@ -150,23 +162,27 @@ manifest format, to DIR/<same file name> with a copy of the keys file as
 DIR/keys.json; negative records are skipped.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			form, err := itemcrypto.ParseForm(forReader)
+			if err != nil {
+				return err
+			}
 			kind, err := vectors.ManifestType(from)
 			if err != nil {
 				return err
 			}
 			var written, skipped []string
 			if kind == vectors.DBESDKManifestType {
-				m, err := vectors.LoadDBESDK(from)
-				if err != nil {
-					return err
+				m, lerr := vectors.LoadDBESDK(from)
+				if lerr != nil {
+					return lerr
 				}
 				written, skipped, err = m.GenerateDBESDK(cmd.Context(), outDir)
 			} else {
-				suite, err := vectors.Load(from)
-				if err != nil {
-					return err
+				suite, lerr := vectors.Load(from)
+				if lerr != nil {
+					return lerr
 				}
-				written, skipped, err = suite.Generate(cmd.Context(), outDir)
+				written, skipped, err = suite.Generate(cmd.Context(), outDir, func(o *vectors.GenerateOptions) { o.Form = form })
 			}
 			out := cmd.OutOrStdout()
 			for _, name := range written {
@@ -184,6 +200,7 @@ DIR/keys.json; negative records are skipped.`,
 	}
 	cmd.Flags().StringVar(&from, "from", "", "source manifest (scenarios.json)")
 	cmd.Flags().StringVar(&outDir, "out", "", "output directory (created if needed)")
+	cmd.Flags().StringVar(&forReader, "for", "", "sign in this reference client's canonical form: java or python")
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("out")
 	return cmd

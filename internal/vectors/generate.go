@@ -2,9 +2,16 @@ package vectors
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/x509"
+	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,8 +51,16 @@ const GeneratedCiphertextDir = "ciphertext/go"
 //
 // The ciphertexts use fresh content keys and IVs, so they differ from the
 // originals on every run; only Run can tell whether they are right.
-func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped []string, err error) {
+func (s *Suite) Generate(ctx context.Context, outDir string, optFns ...func(*GenerateOptions)) (written, skipped []string, err error) {
+	var opts GenerateOptions
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	if err := s.checkOutDir(outDir); err != nil {
+		return nil, nil, err
+	}
+	s, extras, err := s.withExtras(opts.Form)
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(outDir, filepath.FromSlash(GeneratedCiphertextDir)), 0o755); err != nil {
@@ -60,15 +75,13 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 			return "file://" + name, nil
 		}
 		name := uniqueName(want, taken)
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return "", fmt.Errorf("vectors: %w", err)
+		b, ok := embedded[ref]
+		if !ok {
+			if b, err = os.ReadFile(src); err != nil {
+				return "", fmt.Errorf("vectors: %w", err)
+			}
 		}
-		perm := os.FileMode(0o644)
-		if name == "keys.json" {
-			perm = 0o600 // key material, even if only test keys
-		}
-		if err := os.WriteFile(filepath.Join(outDir, name), b, perm); err != nil {
+		if err := os.WriteFile(filepath.Join(outDir, name), b, 0o644); err != nil {
 			return "", fmt.Errorf("vectors: %w", err)
 		}
 		copies[src] = name
@@ -76,8 +89,15 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 	}
 	taken["scenarios.json"] = true
 	out := Manifest{Scenarios: []Scenario{}}
-	if out.Keys, err = copyRef(s.Manifest.Keys, "keys.json"); err != nil {
-		return nil, nil, err
+	// keys.json: the suite's keys and the extra scenarios' EC keys.
+	taken["keys.json"] = true
+	out.Keys = "file://keys.json"
+	kb, err := json.MarshalIndent(s.Keys, "", "    ")
+	if err != nil {
+		return nil, nil, fmt.Errorf("vectors: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(outDir, "keys.json"), append(kb, '\n'), 0o600); err != nil { // key material, even if only test keys
+		return nil, nil, fmt.Errorf("vectors: %w", err)
 	}
 	if s.Manifest.Plaintext != "" {
 		if out.Plaintext, err = copyRef(s.Manifest.Plaintext, "plaintext.json"); err != nil {
@@ -86,12 +106,13 @@ func (s *Suite) Generate(ctx context.Context, outDir string) (written, skipped [
 	}
 
 	ctNames := map[string]bool{}
-	for i := range s.Manifest.Scenarios {
+	all := append(slices.Clone(s.Manifest.Scenarios), extras...)
+	for i := range all {
 		if err := ctx.Err(); err != nil {
 			return written, skipped, err
 		}
-		sc := &s.Manifest.Scenarios[i]
-		tables, metaDump, reason, err := s.generateScenario(ctx, sc)
+		sc := &all[i]
+		tables, metaDump, reason, err := s.generateScenario(ctx, sc, opts.Form)
 		if err != nil {
 			return written, skipped, fmt.Errorf("vectors: %s: %w", sc.Name(), err)
 		}
@@ -173,9 +194,12 @@ func (s *Suite) checkOutDir(outDir string) error {
 
 // generateScenario encrypts the expected items of one scenario. A non-empty
 // reason means the scenario is skipped.
-func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables, metaDump map[string][]json.RawMessage, reason string, err error) {
+func (s *Suite) generateScenario(ctx context.Context, sc *Scenario, form itemcrypto.Form) (tables, metaDump map[string][]json.RawMessage, reason string, err error) {
 	if sc.Network {
 		return nil, nil, "needs network access to AWS KMS", nil
+	}
+	if form == itemcrypto.FormPython && strings.HasSuffix(s.Keys[sc.Keys["verify"]].Algorithm, "withECDSA") {
+		return nil, nil, "the Python client cannot verify ECDSA signatures", nil
 	}
 	prov, store, err := s.freshProvider(sc)
 	if errors.Is(err, ErrUnsupported) {
@@ -193,14 +217,19 @@ func (s *Suite) generateScenario(ctx context.Context, sc *Scenario) (tables, met
 		return nil, nil, "", err
 	}
 	var orig map[string]json.RawMessage
-	if err := readJSON(s.Path(sc.Ciphertext), &orig); err != nil {
+	if sc.extra { // every table of the plaintext
+		orig = map[string]json.RawMessage{}
+		for table := range pf.Items {
+			orig[table] = nil
+		}
+	} else if err := readJSON(s.Path(sc.Ciphertext), &orig); err != nil {
 		return nil, nil, "", err
 	}
 	tables = make(map[string][]json.RawMessage, len(orig))
 	for table := range orig {
 		tables[table] = []json.RawMessage{}
 	}
-	encs := &encryptors{p: pf, prov: prov, cache: map[string]*itemcrypto.Encryptor{}}
+	encs := &encryptors{p: pf, prov: prov, cache: map[string]*itemcrypto.Encryptor{}, form: form}
 	// ExpectedItems walks a map; sort by table for a stable output, keeping
 	// each table's items in the plaintext file's order.
 	slices.SortStableFunc(exp, func(a, b Expected) int { return strings.Compare(a.Table, b.Table) })
@@ -292,4 +321,78 @@ func uniqueName(name string, used map[string]bool) string {
 	}
 	used[name] = true
 	return name
+}
+
+// GenerateOptions tune Generate.
+type GenerateOptions struct {
+	// Form is the canonical form the ciphertexts are signed in: FormJava or
+	// FormPython writes for that reference client (Python cannot verify
+	// ECDSA, so those scenarios are then skipped); FormDefault is ours.
+	Form itemcrypto.Form
+}
+
+//go:embed divergent-plaintext.json
+var divergentPlaintext []byte
+
+// divergentRef names the embedded plaintext of the divergent scenario.
+const divergentRef = "file://divergent-plaintext.json"
+
+// embedded are the files Generate writes from the binary, by reference.
+var embedded = map[string][]byte{divergentRef: divergentPlaintext}
+
+// ecdsaVariants are the extra ECDSA scenarios: key name prefix, curve and
+// the Java client's algorithm name.
+var ecdsaVariants = []struct {
+	name  string
+	curve elliptic.Curve
+	alg   string
+}{
+	{"ecdsaP256", elliptic.P256(), cmp.ECDSAWithSHA256},
+	{"ecdsaP384", elliptic.P384(), cmp.ECDSAWithSHA384},
+	{"ecdsaP521", elliptic.P521(), cmp.ECDSAWithSHA512},
+}
+
+// withExtras returns a copy of s that also has fresh EC keys, and the extra
+// scenarios Generate writes beside the suite's own: "divergent" (static
+// AES + HMAC over signed values whose canonical form differs between the
+// Java and the Python client) and one static AES + ECDSA scenario per curve
+// on the suite's v1 plaintext. They need the suite's aesKey and hmacKey.
+func (s *Suite) withExtras(form itemcrypto.Form) (*Suite, []Scenario, error) {
+	c := *s
+	c.Keys = maps.Clone(s.Keys)
+	c.plaintext = maps.Clone(s.plaintext)
+	if _, ok := s.Keys["aesKey"]; !ok {
+		return &c, nil, nil
+	}
+	var pf PlaintextFile
+	if err := json.Unmarshal(divergentPlaintext, &pf); err != nil {
+		return nil, nil, fmt.Errorf("vectors: divergent plaintext: %w", err)
+	}
+	c.plaintext[divergentRef] = &pf
+	extras := []Scenario{{
+		Version: "divergent", Provider: "static", Keys: map[string]string{"decrypt": "aesKey", "verify": "hmacKey"},
+		Plaintext: divergentRef, Ciphertext: "file://ciphertext/divergent-static-aes-hmac.json", extra: true,
+	}}
+	for _, v := range ecdsaVariants {
+		priv, err := ecdsa.GenerateKey(v.curve, crand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		privDER, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return nil, nil, err
+		}
+		pubDER, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Keys[v.name+"Priv"] = Key{Material: base64.StdEncoding.EncodeToString(privDER), Algorithm: v.alg, Encoding: "DER", Type: "private"}
+		c.Keys[v.name+"Pub"] = Key{Material: base64.StdEncoding.EncodeToString(pubDER), Algorithm: v.alg, Encoding: "DER", Type: "public"}
+		extras = append(extras, Scenario{
+			Version: "v1", Provider: "static", Plaintext: s.Manifest.Plaintext,
+			Keys:       map[string]string{"decrypt": "aesKey", "sign": v.name + "Priv", "verify": v.name + "Pub"},
+			Ciphertext: "file://ciphertext/static-aes-" + strings.ToLower(v.name) + ".json", extra: true,
+		})
+	}
+	return &c, extras, nil
 }

@@ -12,12 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // supportedShared is how many scenarios of the shared manifest this build
 // runs offline: static, wrapped and most_recent (MetaStore).
 const supportedShared = 9
+
+// extraScenarios are Generate's own: divergent, and ECDSA on three curves.
+const extraScenarios = 4
 
 func TestGenerate(t *testing.T) {
 	ctx := context.Background()
@@ -30,10 +35,10 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
-	if len(written) != supportedShared {
-		t.Errorf("Generate wrote %d scenarios %q, want %d", len(written), written, supportedShared)
+	if len(written) != supportedShared+extraScenarios {
+		t.Errorf("Generate wrote %d scenarios %q, want %d", len(written), written, supportedShared+extraScenarios)
 	}
-	if got, want := len(written)+len(skipped), len(src.Manifest.Scenarios); got != want {
+	if got, want := len(written)+len(skipped), len(src.Manifest.Scenarios)+extraScenarios; got != want {
 		t.Errorf("written %d + skipped %d = %d, want the %d scenarios of the manifest", len(written), len(skipped), got, want)
 	}
 	for _, s := range skipped {
@@ -42,8 +47,21 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 
-	// The keys and plaintext files are byte-for-byte copies.
-	for name, ref := range map[string]string{"keys.json": src.Manifest.Keys, "plaintext.json": src.Manifest.Plaintext} {
+	// keys.json holds every key of the source, unchanged, and the EC keys.
+	var genKeys map[string]Key
+	if err := readJSON(filepath.Join(out, "keys.json"), &genKeys); err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range src.Keys {
+		if genKeys[name] != k {
+			t.Errorf("keys.json: key %q differs from the source's", name)
+		}
+	}
+	if len(genKeys) != len(src.Keys)+2*len(ecdsaVariants) {
+		t.Errorf("keys.json has %d keys, want %d", len(genKeys), len(src.Keys)+2*len(ecdsaVariants))
+	}
+	// The plaintext file is a byte-for-byte copy.
+	for name, ref := range map[string]string{"plaintext.json": src.Manifest.Plaintext} {
 		want, err := os.ReadFile(src.Path(ref))
 		if err != nil {
 			t.Fatal(err)
@@ -61,8 +79,8 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(generated): %v", err)
 	}
-	if len(gen.Manifest.Scenarios) != supportedShared {
-		t.Fatalf("generated manifest has %d scenarios, want %d", len(gen.Manifest.Scenarios), supportedShared)
+	if len(gen.Manifest.Scenarios) != supportedShared+extraScenarios {
+		t.Fatalf("generated manifest has %d scenarios, want %d", len(gen.Manifest.Scenarios), supportedShared+extraScenarios)
 	}
 	passed := 0
 	for i := range gen.Manifest.Scenarios {
@@ -86,13 +104,13 @@ func TestGenerate(t *testing.T) {
 		}
 		passed++
 	}
-	if passed != supportedShared {
-		t.Errorf("%d generated scenarios passed, want %d", passed, supportedShared)
+	if passed != supportedShared+extraScenarios {
+		t.Errorf("%d generated scenarios passed, want %d", passed, supportedShared+extraScenarios)
 	}
 
 	// Fresh content keys and IVs: every encrypted attribute differs from the
 	// original ciphertext of the same item.
-	for i := range gen.Manifest.Scenarios {
+	for i := range gen.Manifest.Scenarios[:supportedShared] {
 		sc := &gen.Manifest.Scenarios[i]
 		orig := originalScenario(t, src, sc)
 		compareCiphertexts(t, src, orig, gen, sc)
@@ -232,5 +250,75 @@ func TestCiphertextName(t *testing.T) {
 		if got := ciphertextName(tc.ref, used); got != tc.want {
 			t.Errorf("ciphertextName(%q) = %q, want %q", tc.ref, got, tc.want)
 		}
+	}
+}
+
+// TestGenerateFor writes for each reference reader and checks that our
+// reader verifies everything, that each divergent item is signed in that
+// reader's form (and so fails in the other's), and that Python gets no
+// ECDSA scenario.
+func TestGenerateFor(t *testing.T) {
+	ctx := context.Background()
+	src, err := Load(sharedManifest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		form   itemcrypto.Form
+		extras int
+	}{{itemcrypto.FormJava, extraScenarios}, {itemcrypto.FormPython, 1}} {
+		t.Run(c.form.String(), func(t *testing.T) {
+			out := t.TempDir()
+			written, _, err := src.Generate(ctx, out, func(o *GenerateOptions) { o.Form = c.form })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(written) != supportedShared+c.extras {
+				t.Fatalf("wrote %q", written)
+			}
+			gen, err := Load(filepath.Join(out, "scenarios.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range gen.Manifest.Scenarios {
+				sc := &gen.Manifest.Scenarios[i]
+				if r := gen.Run(ctx, sc, RunOptions{}); r.Outcome != Passed {
+					t.Errorf("%s: %v %s", sc.Name(), r.Outcome, r.Reason)
+				}
+			}
+			// The divergent items verify in the form written for, and not
+			// in the other reference's.
+			var tables map[string][]json.RawMessage
+			if err := readJSON(filepath.Join(out, "ciphertext", "go", "divergent-static-aes-hmac.json"), &tables); err != nil {
+				t.Fatal(err)
+			}
+			other := itemcrypto.FormPython
+			if c.form == itemcrypto.FormPython {
+				other = itemcrypto.FormJava
+			}
+			h, _ := cmp.NewHMACKey("HmacSHA256", []byte{0, 1, 2, 3, 4, 5, 6, 7})
+			pf, _ := gen.PlaintextFile("file://divergent-plaintext.json")
+			for i, raw := range tables["TableName"] {
+				item, err := ddbjson.UnmarshalItem(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				set := "sign"
+				if _, ok := item["secret"]; ok {
+					set = "mixed"
+				}
+				pol, _ := pf.Policy(set, Index{Partition: "hashKey", Sort: "rangeKey"})
+				sig := item[itemcrypto.SignatureAttribute].(*types.AttributeValueMemberB).Value
+				for _, f := range []itemcrypto.Form{c.form, other} {
+					sts, err := itemcrypto.StringToSignForm("TableName", item, pol, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ok := h.Verify(sts, sig, "") == nil; ok != (f == c.form) {
+						t.Errorf("item %d: verifies in %v: %v", i, f, ok)
+					}
+				}
+			}
+		})
 	}
 }

@@ -44,6 +44,8 @@ type Scenario struct {
 	Network      bool              `json:"network"`
 	MaterialName string            `json:"material_name,omitempty"`
 	Metastore    *Metastore        `json:"metastore,omitempty"`
+
+	extra bool // one of Generate's own scenarios, with no ciphertext to read
 }
 
 // Metastore describes the meta table of a most_recent scenario.
@@ -369,6 +371,9 @@ func (s *Suite) signingKeys(names map[string]string) (cmp.SigningKey, cmp.Verifi
 		hs, err := cmp.NewInsecureHMACKey(sk.Algorithm, sb)
 		return hs, h, err
 	case "public":
+		if strings.HasSuffix(vk.Algorithm, "withECDSA") {
+			return s.ecdsaKeys(vk, vb, signName)
+		}
 		pub, err := cmp.ParseRSAPublicKey(vb)
 		if err != nil {
 			return nil, nil, fmt.Errorf("vectors: key %q: %w", verifyName, err)
@@ -390,6 +395,29 @@ func (s *Suite) signingKeys(names map[string]string) (cmp.SigningKey, cmp.Verifi
 		return sign, verify, err
 	}
 	return nil, nil, fmt.Errorf("vectors: key %q cannot verify signatures", verifyName)
+}
+
+// ecdsaKeys builds an ECDSA verification key from vk (material vb) and,
+// when signName is a private EC key, the signing key.
+func (s *Suite) ecdsaKeys(vk Key, vb []byte, signName string) (cmp.SigningKey, cmp.VerificationKey, error) {
+	pub, err := cmp.ParseECDSAPublicKey(vb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vectors: %w", err)
+	}
+	verify, err := cmp.NewECDSAVerificationKey(pub, vk.Algorithm)
+	if err != nil {
+		return nil, nil, err
+	}
+	sk, sb, err := s.material(signName)
+	if err != nil || sk.Type != "private" {
+		return nil, verify, nil // verification only
+	}
+	priv, err := cmp.ParseECDSAPrivateKey(sb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vectors: key %q: %w", signName, err)
+	}
+	sign, err := cmp.NewECDSASigningKey(priv, sk.Algorithm)
+	return sign, verify, err
 }
 
 func rsaSigAlg(alg string) string {
@@ -499,6 +527,7 @@ type encryptors struct {
 	p     *PlaintextFile
 	prov  cmp.Provider
 	cache map[string]*itemcrypto.Encryptor
+	form  itemcrypto.Form // the form Encrypt signs in
 }
 
 func (c *encryptors) get(e *Expected) (*itemcrypto.Encryptor, error) {
@@ -510,7 +539,7 @@ func (c *encryptors) get(e *Expected) (*itemcrypto.Encryptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: e.Table, Policy: pol, Provider: c.prov})
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: e.Table, Policy: pol, Provider: c.prov}, itemcrypto.WithWriteForm(c.form))
 	if err != nil {
 		return nil, err
 	}
