@@ -20,10 +20,10 @@ import (
 const keyFileHelp = keyfile.Help
 
 func newKeygenCmd() *cobra.Command {
-	var out, typ string
+	var out, typ, sign string
 	var force bool
 	cmd := &cobra.Command{
-		Use:   "keygen --out FILE [--type aes-hmac|rsa] [--force]",
+		Use:   "keygen --out FILE [--type aes-hmac|rsa] [--sign hmac|ecdsa-p256|ecdsa-p384|ecdsa-p521] [--force]",
 		Short: "Write a new key file for encrypt and decrypt",
 		Long: `Generate fresh keys and write them to a new key file, readable only by
 you (mode 0600). The file must not exist yet, unless --force is given.
@@ -34,6 +34,15 @@ Key material is never printed.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" || out == "-" {
 				return errors.New("--out must name a file (key material is never written to stdout)")
+			}
+			switch {
+			case sign == "" || sign == "hmac":
+			case typ != "aes-hmac":
+				return errors.New("--sign ecdsa-* goes with --type aes-hmac (the AES key, an EC key in place of the HMAC key)")
+			case sign == "ecdsa-p256" || sign == "ecdsa-p384" || sign == "ecdsa-p521":
+				typ = "aes-" + sign
+			default:
+				return fmt.Errorf("unknown --sign %q (want hmac, ecdsa-p256, ecdsa-p384 or ecdsa-p521)", sign)
 			}
 			b, err := keyfile.Generate(typ, crand.Reader)
 			if err != nil {
@@ -50,6 +59,7 @@ Key material is never printed.
 	}
 	cmd.Flags().StringVar(&out, "out", "", "key file to create")
 	cmd.Flags().StringVar(&typ, "type", keyfile.Types()[0], "key type: "+strings.Join(keyfile.Types(), " or "))
+	cmd.Flags().StringVar(&sign, "sign", "hmac", "with --type aes-hmac, how items are signed: hmac, or ECDSA as the Java client does: ecdsa-p256, ecdsa-p384, ecdsa-p521")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing file")
 	cmd.MarkFlagRequired("out")
 	return cmd

@@ -20,6 +20,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
 // runCLI runs the command tree in-process.
@@ -213,10 +214,15 @@ func assertNoKeys(t *testing.T, what, text string, keys [][]byte) {
 	}
 }
 
+// keygen runs keygen --type typ, or for "TYPE/SIGN" --type TYPE --sign SIGN.
 func keygen(t *testing.T, typ string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), typ+".keys")
-	code, out, errOut := runCLI(t, "", "keygen", "--out", path, "--type", typ)
+	path := filepath.Join(t.TempDir(), strings.ReplaceAll(typ, "/", "-")+".keys")
+	args := []string{"keygen", "--out", path, "--type", typ}
+	if kind, sign, ok := strings.Cut(typ, "/"); ok {
+		args = []string{"keygen", "--out", path, "--type", kind, "--sign", sign}
+	}
+	code, out, errOut := runCLI(t, "", args...)
 	if code != 0 {
 		t.Fatalf("keygen --type %s: exit status %d; stderr: %s", typ, code, errOut)
 	}
@@ -311,6 +317,7 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 	}
 	for _, tc := range []struct{ typ, provider string }{
 		{"aes-hmac", "wrapped"}, {"aes-hmac", "static"}, {"rsa", "wrapped"},
+		{"aes-hmac/ecdsa-p256", "static"}, {"aes-hmac/ecdsa-p384", "wrapped"}, {"aes-hmac/ecdsa-p521", "wrapped"},
 	} {
 		t.Run(tc.typ+"/"+tc.provider, func(t *testing.T) {
 			keys := keygen(t, tc.typ)
@@ -361,6 +368,19 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 			}
 			if !ddbjson.EqualItems(got, want, ddbserial.CanonicalNumber) {
 				t.Errorf("decrypted item differs from the original:\n%s", out)
+			}
+			if _, sign, ok := strings.Cut(tc.typ, "/"); ok {
+				// ECDSA: the description names the Java algorithm, and a key
+				// file with another EC key does not verify the item.
+				alg := map[string]string{"ecdsa-p256": "SHA256withECDSA", "ecdsa-p384": "SHA384withECDSA", "ecdsa-p521": "SHA512withECDSA"}[sign]
+				desc, err := materialdesc.Decode(stored[itemcrypto.MaterialDescriptionAttribute].(*types.AttributeValueMemberB).Value)
+				if err != nil || desc[materialdesc.KeySigningAlg] != alg {
+					t.Errorf("description %v, %v; want signingAlg %s", desc, err, alg)
+				}
+				other := keygen(t, tc.typ)
+				if code, _, _ := runCLI(t, "", cryptArgs("decrypt", other, "--provider", tc.provider, ct)...); code == 0 {
+					t.Error("decrypt with another EC key succeeded")
+				}
 			}
 		})
 	}

@@ -87,6 +87,14 @@ SHA-256 and MGF1-SHA-1) and verifies signatures (SHA256withRSA), the private
 key unwraps and signs. privateKey is required; publicKey is optional, and
 checked against it. Only --provider wrapped works with RSA keys.
 
+For --type aes-ecdsa-p256, aes-ecdsa-p384 or aes-ecdsa-p521 (keygen --sign
+ecdsa-p256 and so on), signingKey is an EC private key in place of the HMAC
+key, signing items as the Java client does with an EC key pair
+(SHA256withECDSA on P-256, SHA384withECDSA on P-384, SHA512withECDSA on
+P-521; DER signatures); the Python client cannot verify them:
+
+    "signingKey": {"algorithm": "SHA384withECDSA", "encoding": "PKCS8", "material": "<base64 DER>"}
+
 Material is standard base64 with padding. The file holds secret keys:
 keygen creates it with mode 0600 and never prints key material; keep it
 that way, and back it up, since items cannot be read without it.`
@@ -126,6 +134,7 @@ type Keys struct {
 	hmac     *cmp.HMACKey
 	priv     *rsa.PrivateKey
 	pub      *rsa.PublicKey
+	ec       *cmp.ECDSASigningKey // the aes-ecdsa-* types
 }
 
 // Type returns the file's key type, e.g. "aes-hmac".

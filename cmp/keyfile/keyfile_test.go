@@ -109,6 +109,39 @@ func TestGenerateLoadProvider(t *testing.T) {
 	}
 }
 
+// TestECDSAKeyFiles: an aes-ecdsa-* file signs with its curve's Java
+// algorithm, with both providers, and refuses a key of another curve.
+func TestECDSAKeyFiles(t *testing.T) {
+	for typ, alg := range map[string]string{"aes-ecdsa-p256": "SHA256withECDSA", "aes-ecdsa-p384": "SHA384withECDSA", "aes-ecdsa-p521": "SHA512withECDSA"} {
+		b, err := keyfile.Generate(typ, crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"algorithm": "`+alg+`"`) {
+			t.Errorf("%s: signingKey is not %s", typ, alg)
+		}
+		k, err := keyfile.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range []keyfile.ProviderKind{keyfile.Static, keyfile.Wrapped} {
+			p, err := k.Provider(kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, p, p)
+		}
+		// The P-256 file's key under another type's name is refused.
+		if typ != "aes-ecdsa-p256" {
+			p256, _ := keyfile.Generate("aes-ecdsa-p256", crand.Reader)
+			bad := strings.Replace(string(p256), `"aes-ecdsa-p256"`, `"`+typ+`"`, 1)
+			if _, err := keyfile.Parse([]byte(bad)); !errors.Is(err, keyfile.ErrInvalid) {
+				t.Errorf("%s with a P-256 key: %v", typ, err)
+			}
+		}
+	}
+}
+
 func TestStaticProvider(t *testing.T) {
 	b, _ := keyfile.Generate("aes-hmac", crand.Reader)
 	k, err := keyfile.Parse(b)
@@ -188,7 +221,7 @@ func TestParseErrors(t *testing.T) {
 			"key file: invalid key file: encryptionKey.material: want a JSON string, not a number (at byte 105)"},
 		{"bad base64", aes(good, mac("c2Vj!!cmV0")), "key file: invalid key file: signingKey.material: not standard base64 (bad input at character 4)"},
 		{"format", `{"format": "v0", "type": "aes-hmac"}`, `key file: invalid key file: format is not "itemcrypto-keys-v1" (make one with itemcrypto keygen)`},
-		{"type", `{"format": "itemcrypto-keys-v1", "type": "dsa"}`, `key file: invalid key file: unknown type "dsa" (want aes-hmac or rsa)`},
+		{"type", `{"format": "itemcrypto-keys-v1", "type": "dsa"}`, `key file: invalid key file: unknown type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384 or aes-ecdsa-p521)`},
 		{"missing key", `{"format": "itemcrypto-keys-v1", "type": "aes-hmac", "encryptionKey": ` + good + `}`,
 			"key file: invalid key file: an aes-hmac key file needs encryptionKey and signingKey"},
 		{"foreign field", `{"format": "itemcrypto-keys-v1", "type": "aes-hmac", "publicKey": ` + good + `}`,
@@ -228,7 +261,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestGenerateErrors(t *testing.T) {
-	if _, err := keyfile.Generate("dsa", crand.Reader); err == nil || err.Error() != `keyfile: unknown key type "dsa" (want aes-hmac or rsa)` {
+	if _, err := keyfile.Generate("dsa", crand.Reader); err == nil || err.Error() != `keyfile: unknown key type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384 or aes-ecdsa-p521)` {
 		t.Errorf("Generate(dsa) = %v", err)
 	}
 	if _, err := keyfile.Generate("aes-hmac", bytes.NewReader(make([]byte, 10))); err == nil || !strings.HasPrefix(err.Error(), "keyfile: generating aes-hmac keys: ") {

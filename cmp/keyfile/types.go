@@ -2,6 +2,8 @@ package keyfile
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -41,6 +43,67 @@ var keyTypes = []keyType{
 		parse:    parseRSA,
 		provider: providerRSA,
 	},
+	ecdsaType("aes-ecdsa-p256", elliptic.P256(), cmp.ECDSAWithSHA256),
+	ecdsaType("aes-ecdsa-p384", elliptic.P384(), cmp.ECDSAWithSHA384),
+	ecdsaType("aes-ecdsa-p521", elliptic.P521(), cmp.ECDSAWithSHA512),
+}
+
+// ecdsaType is an AES-256 key-encryption key and an EC signing key on curve,
+// signing with alg (the Java client's name).
+func ecdsaType(name string, curve elliptic.Curve, alg string) keyType {
+	return keyType{
+		name:     name,
+		describe: "an AES-256 key-encryption key and a " + curve.Params().Name + " " + alg + " signing key",
+		fields:   []string{"encryptionKey", "signingKey"},
+		generate: func(rand io.Reader) (*file, error) {
+			f, err := generateAESHMAC(rand)
+			if err != nil {
+				return nil, err
+			}
+			priv, err := ecdsa.GenerateKey(curve, rand)
+			if err != nil {
+				return nil, err
+			}
+			der, err := x509.MarshalPKCS8PrivateKey(priv)
+			if err != nil {
+				return nil, err
+			}
+			defer clear(der)
+			f.SigningKey = &entry{Algorithm: alg, Encoding: "PKCS8", Material: b64(der)}
+			return f, nil
+		},
+		parse: func(f *file) (*Keys, error) {
+			if f.EncryptionKey == nil || f.SigningKey == nil {
+				return nil, fmt.Errorf("%w: an %s key file needs encryptionKey and signingKey", ErrInvalid, name)
+			}
+			k, err := parseAESKey(f)
+			if err != nil {
+				return nil, err
+			}
+			der, err := material("signingKey", f.SigningKey)
+			if err != nil {
+				return nil, err
+			}
+			defer clear(der)
+			priv, err := cmp.ParseECDSAPrivateKey(der)
+			if err != nil {
+				return nil, fmt.Errorf("%w: signingKey: %v", ErrInvalid, err)
+			}
+			if priv.Curve != curve || f.SigningKey.Algorithm != alg {
+				return nil, fmt.Errorf("%w: signingKey of an %s key file must be a %s key for %s", ErrInvalid, name, curve.Params().Name, alg)
+			}
+			if k.ec, err = cmp.NewECDSASigningKey(priv, alg); err != nil {
+				return nil, fmt.Errorf("%w: signingKey: %v", ErrInvalid, err)
+			}
+			return k, nil
+		},
+		provider: func(k *Keys, kind ProviderKind) (cmp.Provider, error) {
+			if kind == Static {
+				return cmp.NewStatic(cmp.StaticConfig{EncryptionKey: k.aes, SigningKey: k.ec, VerificationKey: k.ec.Public()})
+			}
+			return cmp.NewWrapped(cmp.WrappedConfig{WrappingKey: k.aes, UnwrappingKey: k.aes, SigningKey: k.ec, VerificationKey: k.ec.Public()})
+		},
+	}
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -66,6 +129,23 @@ func parseAESHMAC(f *file) (*Keys, error) {
 	if f.EncryptionKey == nil || f.SigningKey == nil {
 		return nil, fmt.Errorf("%w: an aes-hmac key file needs encryptionKey and signingKey", ErrInvalid)
 	}
+	k, err := parseAESKey(f)
+	if err != nil {
+		return nil, err
+	}
+	mac, err := material("signingKey", f.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(mac)
+	if k.hmac, err = cmp.NewHMACKey(f.SigningKey.Algorithm, mac); err != nil {
+		return nil, fmt.Errorf("%w: signingKey: %v", ErrInvalid, err)
+	}
+	return k, nil
+}
+
+// parseAESKey reads the 32-byte AES key-encryption key of f.
+func parseAESKey(f *file) (*Keys, error) {
 	enc, err := material("encryptionKey", f.EncryptionKey)
 	if err != nil {
 		return nil, err
@@ -74,17 +154,9 @@ func parseAESHMAC(f *file) (*Keys, error) {
 	if f.EncryptionKey.Algorithm != "AES" || len(enc) != 32 {
 		return nil, fmt.Errorf("%w: encryptionKey must be a 32-byte AES key (algorithm \"AES\"), not %d bytes", ErrInvalid, len(enc))
 	}
-	mac, err := material("signingKey", f.SigningKey)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(mac)
 	k := &Keys{aesBytes: bytes.Clone(enc)}
 	if k.aes, err = cmp.NewAESKey(enc); err != nil {
 		return nil, fmt.Errorf("%w: encryptionKey: %v", ErrInvalid, err)
-	}
-	if k.hmac, err = cmp.NewHMACKey(f.SigningKey.Algorithm, mac); err != nil {
-		return nil, fmt.Errorf("%w: signingKey: %v", ErrInvalid, err)
 	}
 	return k, nil
 }
