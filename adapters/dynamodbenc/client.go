@@ -87,6 +87,11 @@ type TableConfig struct {
 	// Required for itemcrypto.FormatDBESDK; with the DDBEC format it lets
 	// the table read DB-ESDK items too.
 	DBESDK *itemcrypto.DBESDKConfig
+	// WriteForm is the canonical form items are signed in (see
+	// itemcrypto.Form): itemcrypto.FormJava or FormPython for a table whose
+	// other readers are old Java or Python clients that verify only their
+	// own form. Reads accept every form whatever this is.
+	WriteForm itemcrypto.Form
 }
 
 // Options tune a [Client]. The zero value is the default.
@@ -177,9 +182,13 @@ func (t *table) build(pk, sk string) (*itemcrypto.Encryptor, error) {
 	if signing == "" {
 		signing = t.name
 	}
+	opts := t.opts
+	if t.cfg.WriteForm != itemcrypto.FormDefault {
+		opts = append(slices.Clip(opts), itemcrypto.WithWriteForm(t.cfg.WriteForm))
+	}
 	return itemcrypto.New(itemcrypto.Config{
 		TableName: signing, Policy: policy, Provider: t.cfg.Provider, Format: t.cfg.Format, DBESDK: t.cfg.DBESDK,
-	}, t.opts...)
+	}, opts...)
 }
 
 // encryptor returns the table's encryptor, learning the key names from
