@@ -396,6 +396,12 @@ func cbcLen(n int) int { return 16 + (n/16+1)*16 }
 // neither is returned as it is only under a plaintext policy that allows
 // it; any other case is an error matching both [ErrAuthentication] (the
 // item may have lost its header) and [ErrFormatNotAllowed].
+//
+// DDBEC items of the Java and the Python reference clients verify, each in its own
+// canonical form (see [Form]): when the default form fails and the item
+// holds a signed value whose form differs between them, Decrypt verifies once
+// in each of their forms. Numbers are returned as stored, where a Python
+// reader would return -0 as -0 and 29-38-digit numbers rounded to 28 digits.
 func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 	if e.dbesdk == nil {
 		return e.decryptDDBEC(ctx, item)
