@@ -79,7 +79,7 @@ func (e *Encryptor) verifiesAsOtherWriter(item Item, vk cmp.VerificationKey, sig
 	var buf []byte // one string-to-sign buffer and one name list for both forms
 	names := sortedNames(item)
 	for _, f := range otherWriters {
-		sts, differs, err := stringToSignFormInto(buf, names, e.tableHash, item, e.policy, f)
+		sts, differs, err := stringToSignFormInto(buf, names, e.tableHash, item, e.policy, f, false)
 		if err != nil || !differs {
 			continue
 		}
@@ -94,13 +94,14 @@ func (e *Encryptor) verifiesAsOtherWriter(item Item, vk cmp.VerificationKey, sig
 // stringToSignForm is the string to sign of item in form f; differs reports
 // whether it differs from the default form's.
 func stringToSignForm(th [32]byte, item Item, policy *actions.Policy, f ddbserial.Form) (sts []byte, differs bool, err error) {
-	return stringToSignFormInto(nil, sortedNames(item), th, item, policy, f)
+	return stringToSignFormInto(nil, sortedNames(item), th, item, policy, f, false)
 }
 
 // stringToSignFormInto is stringToSignForm reusing buf's storage, for the
 // attribute names of item in byte order, which it sorts into f's order.
-func stringToSignFormInto(buf []byte, names []string, th [32]byte, item Item, policy *actions.Policy, f ddbserial.Form) (sts []byte, differs bool, err error) {
-	differs = f == ddbserial.FormDefault || f.NamesDiverge(names)
+// With always, it is built even when it is the default form's.
+func stringToSignFormInto(buf []byte, names []string, th [32]byte, item Item, policy *actions.Policy, f ddbserial.Form, always bool) (sts []byte, differs bool, err error) {
+	differs = always || f.NamesDiverge(names)
 	for _, name := range names {
 		if differs {
 			break
@@ -169,6 +170,6 @@ func appendSigned(dst []byte, v types.AttributeValue, a actions.Action, f Form) 
 // StringToSignForm is [StringToSign] in form f: the bytes a writer of that
 // form signs. Like StringToSign, it is here to debug interoperability.
 func StringToSignForm(tableName string, item Item, policy *actions.Policy, f Form) ([]byte, error) {
-	sts, _, err := stringToSignForm(tableHash(tableName), item, policy, ddbserial.Form(f))
+	sts, _, err := stringToSignFormInto(nil, sortedNames(item), tableHash(tableName), item, policy, ddbserial.Form(f), true)
 	return sts, err
 }
