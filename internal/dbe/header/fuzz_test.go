@@ -51,19 +51,6 @@ func FuzzParse(f *testing.F) {
 
 // Every vector header parses and round-trips (the seeds alone, so that a
 // plain go test checks them).
-func TestParseVectorHeaders(t *testing.T) {
-	for i, b := range vectorHeads(t) {
-		h, err := header.Parse(b)
-		if err != nil {
-			t.Fatalf("header %d: %v", i, err)
-		}
-		out, _ := h.AppendPartial(nil)
-		if !bytes.Equal(append(out, h.Commitment[:]...), b) {
-			t.Fatalf("header %d does not round-trip", i)
-		}
-	}
-}
-
 // largeHeader is a header with n context entries and e EDKs.
 func largeHeader(t testing.TB, n, e int) []byte {
 	t.Helper()

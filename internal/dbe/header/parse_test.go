@@ -1,30 +1,18 @@
-package header
+package header_test
 
 import (
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-
 	"bytes"
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/header"
 )
-
-// vectorHeaders returns the aws_dbe_head values of the shared DB-ESDK
-// vectors.
-func vectorHeaders(t testing.TB) [][]byte {
-	t.Helper()
-	var out [][]byte
-	for _, v := range testenv.DBESDKVectors(t) {
-		out = append(out, v.Encrypted["aws_dbe_head"].B)
-	}
-	return out
-}
 
 // TestParseVectors: every stored header parses, and serializes back to the
 // same bytes.
 func TestParseVectors(t *testing.T) {
-	for i, raw := range vectorHeaders(t) {
-		h, err := Parse(raw)
+	for i, raw := range vectorHeads(t) {
+		h, err := header.Parse(raw)
 		if err != nil {
 			t.Fatalf("header %d: %v", i, err)
 		}
@@ -47,7 +35,7 @@ func TestParseVectors(t *testing.T) {
 }
 
 func TestParseMalformed(t *testing.T) {
-	raw := vectorHeaders(t)[0]
+	raw := vectorHeads(t)[0]
 	cases := map[string][]byte{
 		"empty":      nil,
 		"version 3":  append([]byte{3}, raw[1:]...),
@@ -57,7 +45,7 @@ func TestParseMalformed(t *testing.T) {
 		"no EDKs":    nil,
 		"bad legend": nil,
 	}
-	h, _ := Parse(raw)
+	h, _ := header.Parse(raw)
 	h2 := h
 	h2.Legend = []byte{'x'}
 	if b, err := h2.AppendPartial(nil); err == nil {
@@ -71,7 +59,7 @@ func TestParseMalformed(t *testing.T) {
 	}
 	delete(cases, "no EDKs")
 	for name, b := range cases {
-		if _, err := Parse(b); err == nil {
+		if _, err := header.Parse(b); err == nil {
 			t.Errorf("%s: parsed", name)
 		}
 	}
