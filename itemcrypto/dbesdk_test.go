@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
@@ -306,4 +307,46 @@ func dbesdkFuzzFixtures(tb testing.TB) []fuzzFixture {
 	plain := fuzzPlaintext()
 	stored := encryptOK(tb, e, plain)
 	return []fuzzFixture{{e: e, plain: plain, stored: stored, names: slices.Sorted(maps.Keys(stored))}}
+}
+
+// TestDBESDKReservedAttributesOutsideSignature: a DB-ESDK writer stores
+// beacons (aws_dbe_b_...) and the beacon version tag (aws_dbe_v_1) beside the
+// signed attributes, outside the signature scope. Decrypt must accept them
+// whatever their value and leave them out of the plaintext, as the DB-ESDK's
+// item encryptor does; they never make a signed attribute unsigned.
+func TestDBESDKReservedAttributesOutsideSignature(t *testing.T) {
+	for _, kc := range testKeyrings(t) {
+		t.Run(kc.name, func(t *testing.T) {
+			e := newDBESDK(t, "orders", tamperPolicy(), kc.kr, keyring.SuiteHMAC)
+			plain := tamperPlaintext()
+			stored := encryptOK(t, e, plain)
+			withBeacons := maps.Clone(stored)
+			withBeacons["aws_dbe_b_email"] = &types.AttributeValueMemberS{Value: "3a7f"}
+			withBeacons["aws_dbe_v_1"] = &types.AttributeValueMemberS{Value: " "}
+			got, err := e.Decrypt(context.Background(), withBeacons)
+			if err != nil {
+				t.Fatalf("Decrypt with beacons: %v", err)
+			}
+			if d := diffItems(got, plain); d != "" {
+				t.Fatalf("plaintext: %s", d)
+			}
+			withBeacons["aws_dbe_b_email"] = &types.AttributeValueMemberS{Value: "0000"}
+			if _, err := e.Decrypt(context.Background(), withBeacons); err != nil {
+				t.Fatalf("Decrypt with a changed beacon: %v", err)
+			}
+			// Renaming a signed attribute into the reserved space drops it
+			// from the signed set: authentication must fail.
+			for name, v := range stored {
+				if e.IsReserved(name) || e.Policy().Action(name) == actions.DoNothing {
+					continue
+				}
+				moved := maps.Clone(stored)
+				delete(moved, name)
+				moved["aws_dbe_b_"+name] = v
+				if _, err := e.Decrypt(context.Background(), moved); !errors.Is(err, itemcrypto.ErrAuthentication) {
+					t.Fatalf("signed %q moved to aws_dbe_b_%s: err = %v, want ErrAuthentication", name, name, err)
+				}
+			}
+		})
+	}
 }

@@ -98,6 +98,9 @@ type Config struct {
 	Action func(name string) (Action, error)
 	// Unsigned reports whether an attribute is outside the signature scope
 	// (listed as allowed-unsigned or carrying the allowed-unsigned prefix).
+	// Names with ReservedPrefix are always outside it: Decrypt skips them
+	// (beacons aws_dbe_b_..., the version tag aws_dbe_v_1) and leaves them
+	// out of the plaintext it returns.
 	Unsigned func(name string) bool
 	// Version is 2 when any configured action is SignAndIncludeInContext.
 	Version byte

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -37,10 +38,10 @@ type authErr struct{ cause error }
 func (e authErr) Error() string   { return ErrAuthentication.Error() + ": " + e.cause.Error() }
 func (e authErr) Unwrap() []error { return []error{ErrAuthentication, e.cause} }
 
-// Decrypt verifies item and returns its plaintext without the header and
-// footer. Every failure of authenticity matches ErrAuthentication and
-// returns no item; errors of a keyring's backend (a KMS that cannot be
-// reached) are returned wrapped.
+// Decrypt verifies item and returns its plaintext without the header, the
+// footer and any other aws_dbe_ attribute (beacons). Every failure of
+// authenticity matches ErrAuthentication and returns no item; errors of a
+// keyring's backend (a KMS that cannot be reached) are returned wrapped.
 func Decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeValue) (map[string]types.AttributeValue, Parsed, error) {
 	out, p, err := decrypt(ctx, cfg, item)
 	if err != nil {
@@ -87,7 +88,10 @@ func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	// legend.
 	names := make([]string, 0, len(item))
 	for name := range item {
-		if name == HeaderAttribute || name == FooterAttribute || cfg.Unsigned(name) {
+		if strings.HasPrefix(name, ReservedPrefix) || cfg.Unsigned(name) {
+			// aws_dbe_head, aws_dbe_foot, beacons (aws_dbe_b_...) and the
+			// beacon version tag (aws_dbe_v_...) are outside the signature
+			// scope, as in the DB-ESDK's item encryptor.
 			continue
 		}
 		names = append(names, name)
@@ -187,7 +191,7 @@ func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	defer root.Zero()
 	out := make(map[string]types.AttributeValue, len(item))
 	for name, v := range item {
-		if name != HeaderAttribute && name != FooterAttribute {
+		if !strings.HasPrefix(name, ReservedPrefix) {
 			out[name] = v
 		}
 	}
