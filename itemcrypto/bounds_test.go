@@ -3,13 +3,13 @@ package itemcrypto_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
@@ -27,22 +27,9 @@ const (
 	boundConst     = 16 << 10
 )
 
-// bytesPerRun is the most bytes one call of f allocates, measured with the
-// runtime's own statistics (not timing), with cold buffer pools: a GC
-// before each call empties every sync.Pool, so buffer growth is counted.
-func bytesPerRun(runs int, f func()) uint64 {
-	var most uint64
-	for range runs {
-		runtime.GC()
-		runtime.GC() // the second empties the pools' victim caches
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		f()
-		runtime.ReadMemStats(&after)
-		most = max(most, after.TotalAlloc-before.TotalAlloc)
-	}
-	return most
-}
+// bytesPerRun is the bytes one call of f allocates (alloctest.Bytes: the
+// fewest over runs, cold buffer pools).
+func bytesPerRun(runs int, f func()) uint64 { return alloctest.Bytes(runs, f) }
 
 func boundsEncryptor(t testing.TB) *itemcrypto.Encryptor {
 	p := actions.Must(actions.Options{

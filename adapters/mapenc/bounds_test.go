@@ -3,13 +3,13 @@ package mapenc
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
@@ -38,16 +38,7 @@ func TestDecryptJSONBoundedCost(t *testing.T) {
 			if err := decrypt(); err == nil || !errors.Is(err, itemcrypto.ErrAuthentication) && !errors.Is(err, ErrInvalidJSON) {
 				t.Fatalf("DecryptJSON = %v; want ErrAuthentication or ErrInvalidJSON", err)
 			}
-			var most uint64
-			for range 3 {
-				runtime.GC()
-				runtime.GC()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				decrypt()
-				runtime.ReadMemStats(&after)
-				most = max(most, after.TotalAlloc-before.TotalAlloc)
-			}
+			most := alloctest.Bytes(3, func() { decrypt() })
 			in := uint64(len(tc.JSON))
 			t.Logf("%6d bytes in: %8d allocated (%.2f/byte)", in, most, float64(most)/float64(in))
 			if most > jsonPerByte*in+16<<10 {
