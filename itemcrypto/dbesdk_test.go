@@ -270,6 +270,25 @@ func TestDBESDKMigration(t *testing.T) {
 func TestDBESDKPlaintextOverride(t *testing.T) {
 	ctx := context.Background()
 	kr := testKeyrings(t)[0].kr
+	// The default policy refuses a plaintext item with the errors a DDBEC
+	// reader gives it, whichever format the encryptor writes.
+	for _, format := range []itemcrypto.Format{itemcrypto.FormatDBESDK, itemcrypto.FormatDDBEC} {
+		cfg := dbesdkConfig("orders", tamperPolicy(), kr, 0)
+		cfg.Format = format
+		if format == itemcrypto.FormatDDBEC {
+			cfg.Provider = staticProvider(t)
+		}
+		e := must(itemcrypto.New(cfg))
+		got, err := e.Decrypt(ctx, tamperPlaintext())
+		for _, want := range []error{itemcrypto.ErrAuthentication, itemcrypto.ErrNotEncrypted} {
+			if !errors.Is(err, want) {
+				t.Errorf("format %v: plaintext read: err = %v, want a match for %v", format, err, want)
+			}
+		}
+		if got != nil {
+			t.Errorf("format %v: plaintext read returned an item", format)
+		}
+	}
 	for _, pol := range []itemcrypto.PlaintextPolicy{itemcrypto.ForbidPlaintextWriteAllowPlaintextRead, itemcrypto.ForcePlaintextWriteAllowPlaintextRead} {
 		cfg := dbesdkConfig("orders", tamperPolicy(), kr, 0)
 		cfg.DBESDK.PlaintextPolicy = pol

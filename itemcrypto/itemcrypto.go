@@ -419,7 +419,9 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 	case e.format == FormatDDBEC:
 		return e.decryptDDBEC(ctx, item)
 	}
-	return nil, authError{fmt.Errorf("%w: a plaintext item (no aws_dbe_head/aws_dbe_foot, no DDBEC signature), and PlaintextPolicy is %s", ErrFormatNotAllowed, e.dbesdk.plaintext)}
+	// Not encrypted in either format: the same ErrNotEncrypted as the DDBEC
+	// reader's, plus the policy that refuses it.
+	return nil, authError{classErr{fmt.Errorf("%w: a plaintext item (no aws_dbe_head/aws_dbe_foot, no DDBEC signature), and PlaintextPolicy is %s", ErrFormatNotAllowed, e.dbesdk.plaintext), ErrNotEncrypted}}
 }
 
 func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {
