@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"slices"
@@ -145,6 +146,11 @@ func (k *Keys) String() string { return "keyfile.Keys(" + k.typ.name + ", redact
 
 // GoString returns the same as String.
 func (k *Keys) GoString() string { return k.String() }
+
+// LogValue makes log/slog record the key type only, whatever the handler.
+func (k *Keys) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", k.typ.name), slog.Bool("redacted", true))
+}
 
 // Keyring returns the DB-ESDK keyring of the keys, under the key namespace
 // and name that readers must use too: a raw AES keyring over an aes-hmac

@@ -5,8 +5,11 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +107,30 @@ func TestGenerateLoadProvider(t *testing.T) {
 				if v != "keyfile.Keys("+typ+", redacted)" {
 					t.Errorf("Keys formats as %q", v)
 				}
+			}
+			var logged bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logged, nil)).Info("loaded", "keys", k)
+			slog.New(slog.NewTextHandler(&logged, nil)).Info("loaded", "keys", k)
+			// No string of the file (its keys, base64 or PEM) reaches the log.
+			var file any
+			if err := json.Unmarshal(b, &file); err != nil {
+				t.Fatal(err)
+			}
+			secrets := 0
+			for path, s := range stringLeaves("", file) {
+				if len(s) < 32 {
+					continue // "format", "type", algorithm names
+				}
+				secrets++
+				if strings.Contains(logged.String(), s[len(s)/2:]) {
+					t.Errorf("%s of the key file reached the log", path)
+				}
+			}
+			if secrets == 0 {
+				t.Fatal("found no key material in the generated file")
+			}
+			if !strings.Contains(logged.String(), `"keys":{"type":"`+typ+`","redacted":true}`) || !strings.Contains(logged.String(), "keys.type="+typ) {
+				t.Errorf("log lines: %s", logged.String())
 			}
 		})
 	}
@@ -291,4 +318,22 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error %v does not match ErrInvalid", err)
 		}
 	})
+}
+
+// stringLeaves returns the string values of a decoded JSON document by path.
+func stringLeaves(path string, v any) map[string]string {
+	out := map[string]string{}
+	switch v := v.(type) {
+	case string:
+		out[path] = v
+	case map[string]any:
+		for k, c := range v {
+			maps.Copy(out, stringLeaves(path+"."+k, c))
+		}
+	case []any:
+		for i, c := range v {
+			maps.Copy(out, stringLeaves(fmt.Sprintf("%s[%d]", path, i), c))
+		}
+	}
+	return out
 }
