@@ -377,13 +377,15 @@ func (p *parser) call() (Node, error) {
 	}
 	p.i += 2
 	c := &Call{Func: f}
-	for len(c.Args) <= 2 {
+	for {
 		o, err := p.operand()
 		if err != nil {
 			return nil, err
 		}
 		c.Args = append(c.Args, o)
-		if !p.isPunct(",") {
+		// No function takes more than two operands: a third is read (for
+		// the message) and the list stops there.
+		if !p.isPunct(",") || len(c.Args) == 3 {
 			break
 		}
 		p.i++
