@@ -49,10 +49,10 @@
 // deeper than MaxPathDepth (32), IN lists longer than MaxInOperands (100)
 // and nesting (parentheses, NOT, function calls) deeper than MaxNesting
 // (100), which bounds its recursion. Its work and memory are linear in
-// the expression's length: it tokenizes once, never backtracks, and
-// allocates a bounded number of bytes per input byte (a test holds it
-// under 64 bytes and 2 allocations per input byte; see
-// TestParseAllocBound). Each :value it uses is checked once, in time
+// the expression's length n: it reads each token once with one token of
+// lookahead, never backtracks, keeps no token list, and allocates at most
+// 1 KiB + 32·n bytes in at most 8 + n/2 allocations (TestParseAllocBound
+// holds this for the costliest shapes of input). Each :value it uses is checked once, in time
 // linear in the value's size; values are shared, not copied. Eval's work
 // is linear in the tree and in the item's values it reaches; Format's in
 // the tree.

@@ -14,69 +14,79 @@ const (
 	tValue          // :placeholder
 	tNumber         // digits (a list index)
 	tPunct          // = <> < <= > >= ( ) [ ] , .
+	tErr            // a lexical error (in err)
 )
 
 type token struct {
 	kind tokKind
 	text string
 	off  int
+	err  *SyntaxError // for tErr
 }
 
 func isWordByte(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
-// tokenize splits an expression into tokens; it allocates one slice of at
-// most len(s)+1 tokens (the last is tEOF).
-func tokenize(s string) ([]token, error) {
-	toks := make([]token, 0, min(len(s)/2+1, 64))
-	for i := 0; i < len(s); {
-		b := s[i]
-		switch {
-		case b == ' ' || b == '\t' || b == '\n' || b == '\r':
-			i++
-		case b == '#' || b == ':':
-			j := i + 1
-			for j < len(s) && isWordByte(s[j]) {
-				j++
-			}
-			if j == i+1 {
-				return nil, &SyntaxError{Offset: i, Reason: fmt.Sprintf("%q without a placeholder name", b)}
-			}
-			k := tName
-			if b == ':' {
-				k = tValue
-			}
-			toks = append(toks, token{k, s[i:j], i})
-			i = j
-		case isDigit(b):
-			j := i
-			for j < len(s) && isDigit(s[j]) {
-				j++
-			}
-			if j < len(s) && isWordByte(s[j]) {
-				return nil, &SyntaxError{Offset: i, Reason: "a name starts with a digit"}
-			}
-			toks = append(toks, token{tNumber, s[i:j], i})
-			i = j
-		case isWordByte(b):
-			j := i
-			for j < len(s) && isWordByte(s[j]) {
-				j++
-			}
-			toks = append(toks, token{tIdent, s[i:j], i})
-			i = j
-		case strings.HasPrefix(s[i:], "<=") || strings.HasPrefix(s[i:], ">=") || strings.HasPrefix(s[i:], "<>"):
-			toks = append(toks, token{tPunct, s[i : i+2], i})
-			i += 2
-		case strings.IndexByte("=<>(),[].", b) >= 0:
-			toks = append(toks, token{tPunct, s[i : i+1], i})
-			i++
-		default:
-			return nil, &SyntaxError{Offset: i, Reason: fmt.Sprintf("unexpected character %q", b)}
-		}
+// lexer reads an expression one token at a time; it allocates nothing
+// (token texts are substrings of the expression).
+type lexer struct {
+	src string
+	pos int
+}
+
+// next returns the next token; a character no token starts with, or a
+// malformed token, is a tErr token holding the error.
+func (lx *lexer) next() token {
+	s, i := lx.src, lx.pos
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
-	return append(toks, token{tEOF, "", len(s)}), nil
+	if i == len(s) {
+		lx.pos = i
+		return token{kind: tEOF, off: i}
+	}
+	b := s[i]
+	j := i + 1
+	kind := tPunct
+	switch {
+	case b == '#' || b == ':':
+		for j < len(s) && isWordByte(s[j]) {
+			j++
+		}
+		if j == i+1 {
+			return lx.fail(i, fmt.Sprintf("%q without a placeholder name", b))
+		}
+		kind = tName
+		if b == ':' {
+			kind = tValue
+		}
+	case isDigit(b):
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j < len(s) && isWordByte(s[j]) {
+			return lx.fail(i, "a name starts with a digit")
+		}
+		kind = tNumber
+	case isWordByte(b):
+		for j < len(s) && isWordByte(s[j]) {
+			j++
+		}
+		kind = tIdent
+	case strings.HasPrefix(s[i:], "<=") || strings.HasPrefix(s[i:], ">=") || strings.HasPrefix(s[i:], "<>"):
+		j = i + 2
+	case strings.IndexByte("=<>(),[].", b) >= 0:
+	default:
+		return lx.fail(i, fmt.Sprintf("unexpected character %q", b))
+	}
+	lx.pos = j
+	return token{kind: kind, text: s[i:j], off: i}
+}
+
+func (lx *lexer) fail(off int, reason string) token {
+	lx.pos = len(lx.src) // nothing after an error is read
+	return token{kind: tErr, off: off, err: &SyntaxError{Offset: off, Reason: reason}}
 }
 
 // isKeyword reports whether a bare word is one of the grammar's keywords

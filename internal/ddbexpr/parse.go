@@ -26,13 +26,15 @@ func Parse(expr string, names map[string]string, values map[string]types.Attribu
 }
 
 type parser struct {
-	toks    []token
-	i       int
-	names   map[string]string
-	values  map[string]types.AttributeValue
-	checked map[string]bool // value placeholders already checked
-	ops     int
-	depth   int
+	lx       lexer
+	cur, nxt token      // the current token and the one after it
+	scratch  []Operand  // IN lists being read (a stack)
+	elems    []PathElem // the path being read
+	names    map[string]string
+	values   map[string]types.AttributeValue
+	checked  map[string]bool // value placeholders already checked
+	ops      int
+	depth    int
 	// starts, when non-nil, records the offset each condition starts at
 	// (for ParseKeyCondition's messages).
 	starts map[Expr]int
@@ -45,11 +47,10 @@ func newParser(expr string, names map[string]string, values map[string]types.Att
 	if strings.TrimSpace(expr) == "" {
 		return nil, &SyntaxError{Offset: 0, Reason: "the expression is empty"}
 	}
-	toks, err := tokenize(expr)
-	if err != nil {
-		return nil, err
-	}
-	return &parser{toks: toks, names: names, values: values}, nil
+	p := &parser{lx: lexer{src: expr}, names: names, values: values}
+	p.cur = p.lx.next()
+	p.nxt = p.lx.next()
+	return p, nil
 }
 
 func (p *parser) parse() (Expr, error) {
@@ -68,7 +69,15 @@ func (p *parser) parse() (Expr, error) {
 	return e, nil
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) peek() token { return p.cur }
+
+// advance moves to the next token.
+func (p *parser) advance() {
+	p.cur = p.nxt
+	if p.nxt.kind != tEOF && p.nxt.kind != tErr {
+		p.nxt = p.lx.next()
+	}
+}
 
 func (p *parser) isPunct(s string) bool {
 	t := p.peek()
@@ -84,11 +93,14 @@ func (p *parser) expectPunct(s, where string) error {
 	if !p.isPunct(s) {
 		return p.unexpected(p.peek(), fmt.Sprintf("%q %s", s, where))
 	}
-	p.i++
+	p.advance()
 	return nil
 }
 
 func (p *parser) unexpected(t token, want string) error {
+	if t.kind == tErr {
+		return t.err
+	}
 	return &SyntaxError{Offset: t.off, Reason: fmt.Sprintf("expected %s, found %s", want, t)}
 }
 
@@ -156,7 +168,7 @@ func (p *parser) or() (Node, error) {
 		if err := p.op(p.peek().off); err != nil {
 			return nil, err
 		}
-		p.i++
+		p.advance()
 		rs := p.peek().off
 		n, err := p.and()
 		if err != nil {
@@ -186,7 +198,7 @@ func (p *parser) and() (Node, error) {
 		if err := p.op(p.peek().off); err != nil {
 			return nil, err
 		}
-		p.i++
+		p.advance()
 		rs := p.peek().off
 		n, err := p.not()
 		if err != nil {
@@ -213,7 +225,7 @@ func (p *parser) not() (Node, error) {
 	if err := p.enter(start); err != nil {
 		return nil, err
 	}
-	p.i++
+	p.advance()
 	xs := p.peek().off
 	n, err := p.not()
 	if err != nil {
@@ -258,7 +270,7 @@ func (p *parser) comparison() (Node, error) {
 	if err := p.op(t.off); err != nil {
 		return nil, err
 	}
-	p.i++
+	p.advance()
 	var e Expr
 	var reason string
 	switch {
@@ -277,7 +289,7 @@ func (p *parser) comparison() (Node, error) {
 		if !p.isKeyword("and") {
 			return nil, p.unexpected(p.peek(), "AND after the lower bound of BETWEEN")
 		}
-		p.i++
+		p.advance()
 		hi, err := p.operand()
 		if err != nil {
 			return nil, err
@@ -288,24 +300,29 @@ func (p *parser) comparison() (Node, error) {
 		if err := p.expectPunct("(", "after IN"); err != nil {
 			return nil, err
 		}
-		in := &In{X: x}
+		// The list is gathered on p.scratch (an IN inside an operand
+		// pushes above it) and copied out at its exact length.
+		base := len(p.scratch)
 		for {
-			if len(in.List) == MaxInOperands {
+			if len(p.scratch)-base == MaxInOperands {
 				return nil, &SyntaxError{Offset: p.peek().off, Reason: fmt.Sprintf("IN has more than %d operands", MaxInOperands)}
 			}
 			o, err := p.operand()
 			if err != nil {
 				return nil, err
 			}
-			in.List = append(in.List, o)
+			p.scratch = append(p.scratch, o)
 			if !p.isPunct(",") {
 				break
 			}
-			p.i++
+			p.advance()
 		}
 		if err := p.expectPunct(")", "or \",\" in the list of IN"); err != nil {
 			return nil, err
 		}
+		in := &In{X: x, List: append([]Operand(nil), p.scratch[base:]...)}
+		clear(p.scratch[base:])
+		p.scratch = p.scratch[:base]
 		e, reason = in, checkIn(in)
 	}
 	if reason != "" {
@@ -334,7 +351,7 @@ func (p *parser) primary() (Node, error) {
 		if err := p.enter(t.off); err != nil {
 			return nil, err
 		}
-		p.i++
+		p.advance()
 		n, err := p.or()
 		if err != nil {
 			return nil, err
@@ -348,14 +365,14 @@ func (p *parser) primary() (Node, error) {
 		if isKeyword(t.text) {
 			return nil, &SyntaxError{Offset: t.off, Reason: fmt.Sprintf("keyword %s where an operand or a condition is expected", strings.ToUpper(t.text))}
 		}
-		if next := p.toks[p.i+1]; next.kind == tPunct && next.text == "(" {
+		if p.nxt.kind == tPunct && p.nxt.text == "(" {
 			return p.call()
 		}
 		return p.path()
 	case tName:
 		return p.path()
 	case tValue:
-		p.i++
+		p.advance()
 		return p.value(t)
 	case tNumber:
 		return nil, &SyntaxError{Offset: t.off, Reason: "a number is only allowed as a list index; use a :value placeholder"}
@@ -375,8 +392,15 @@ func (p *parser) call() (Node, error) {
 	if err := p.enter(t.off); err != nil {
 		return nil, err
 	}
-	p.i += 2
-	c := &Call{Func: f}
+	p.advance()
+	p.advance()
+	// One allocation for the call and room for its operands.
+	cs := &struct {
+		c    Call
+		args [2]Operand
+	}{}
+	c := &cs.c
+	c.Func, c.Args = f, cs.args[:0]
 	for {
 		o, err := p.operand()
 		if err != nil {
@@ -388,7 +412,7 @@ func (p *parser) call() (Node, error) {
 		if !p.isPunct(",") || len(c.Args) == 3 {
 			break
 		}
-		p.i++
+		p.advance()
 	}
 	if err := p.expectPunct(")", "after the operands of "+t.text+"()"); err != nil {
 		return nil, err
@@ -425,10 +449,10 @@ func (p *parser) pathName() (PathElem, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tIdent && !isKeyword(t.text):
-		p.i++
+		p.advance()
 		return PathElem{Name: t.text}, nil
 	case t.kind == tName:
-		p.i++
+		p.advance()
 		n, ok := p.names[t.text]
 		if !ok {
 			return PathElem{}, &PlaceholderError{Offset: t.off, Placeholder: t.text, Reason: "is not in ExpressionAttributeNames"}
@@ -452,18 +476,21 @@ func (p *parser) path() (*Path, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := &Path{Elems: []PathElem{first}}
+	// The elements are gathered on p.elems (paths do not nest) and
+	// copied out at their exact length.
+	elems := append(p.elems[:0], first)
+	defer func() { p.elems = elems[:0] }()
 	for {
 		switch {
 		case p.isPunct("."):
-			p.i++
+			p.advance()
 			e, err := p.pathName()
 			if err != nil {
 				return nil, err
 			}
-			path.Elems = append(path.Elems, e)
+			elems = append(elems, e)
 		case p.isPunct("["):
-			p.i++
+			p.advance()
 			t := p.peek()
 			if t.kind != tNumber {
 				return nil, p.unexpected(t, "a list index (digits)")
@@ -476,16 +503,30 @@ func (p *parser) path() (*Path, error) {
 			if digits != "" {
 				n, _ = strconv.Atoi(digits) // at most 9 digits: cannot fail
 			}
-			p.i++
+			p.advance()
 			if err := p.expectPunct("]", "after a list index"); err != nil {
 				return nil, err
 			}
-			path.Elems = append(path.Elems, PathElem{Index: n, IsIndex: true})
+			elems = append(elems, PathElem{Index: n, IsIndex: true})
 		default:
-			return path, nil
+			return newPath(elems), nil
 		}
-		if len(path.Elems) > MaxPathDepth {
+		if len(elems) > MaxPathDepth {
 			return nil, &SyntaxError{Offset: start, Reason: fmt.Sprintf("a document path deeper than %d", MaxPathDepth)}
 		}
 	}
+}
+
+// newPath copies elems into a new Path; a one-element path (the common
+// case) takes one allocation.
+func newPath(elems []PathElem) *Path {
+	if len(elems) == 1 {
+		pe := &struct {
+			p    Path
+			elem [1]PathElem
+		}{elem: [1]PathElem{elems[0]}}
+		pe.p.Elems = pe.elem[:]
+		return &pe.p
+	}
+	return &Path{Elems: append([]PathElem(nil), elems...)}
 }

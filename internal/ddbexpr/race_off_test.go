@@ -1,0 +1,5 @@
+//go:build !race
+
+package ddbexpr
+
+const raceEnabled = false
