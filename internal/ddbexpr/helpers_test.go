@@ -40,6 +40,7 @@ func testValues() map[string]types.AttributeValue {
 		":ss": ss("x", "y"), ":l": l(s("a")), ":m": m("k", s("v")),
 		":badnum": n("12" + secret), ":emptyset": ss(), ":dupset": ss("a", "a"),
 		":dupns": ns("1", "1.0"), ":nilv": nil,
+		":big": n("1234567890123456789012345678901234567.89"), ":huge": n("1E126"), ":small": n("-0.1E-130"), ":bigset": ns("1", "1234567890123456789012345678901234567.89"),
 	}
 }
 

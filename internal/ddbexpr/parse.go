@@ -30,6 +30,9 @@ type parser struct {
 	cur, nxt token      // the current token and the one after it
 	scratch  []Operand  // IN lists being read (a stack)
 	elems    []PathElem // the path being read
+	// closed is the offset of the "(" whose ")" is the last token read,
+	// -1 when that token is not such a ")".
+	closed int
 	names    map[string]string
 	values   map[string]types.AttributeValue
 	checked  map[string]bool // value placeholders already checked
@@ -47,7 +50,7 @@ func newParser(expr string, names map[string]string, values map[string]types.Att
 	if strings.TrimSpace(expr) == "" {
 		return nil, &SyntaxError{Offset: 0, Reason: "the expression is empty"}
 	}
-	p := &parser{lx: lexer{src: expr}, names: names, values: values}
+	p := &parser{lx: lexer{src: expr}, names: names, values: values, closed: -1}
 	p.cur = p.lx.next()
 	p.nxt = p.lx.next()
 	return p, nil
@@ -73,6 +76,7 @@ func (p *parser) peek() token { return p.cur }
 
 // advance moves to the next token.
 func (p *parser) advance() {
+	p.closed = -1
 	p.cur = p.nxt
 	if p.nxt.kind != tEOF && p.nxt.kind != tErr {
 		p.nxt = p.lx.next()
@@ -226,6 +230,9 @@ func (p *parser) not() (Node, error) {
 		return nil, err
 	}
 	p.advance()
+	if p.isKeyword("not") {
+		return nil, &SyntaxError{Offset: p.peek().off, Reason: "NOT NOT needs parentheses: NOT (NOT ...)"}
+	}
 	xs := p.peek().off
 	n, err := p.not()
 	if err != nil {
@@ -351,14 +358,24 @@ func (p *parser) primary() (Node, error) {
 		if err := p.enter(t.off); err != nil {
 			return nil, err
 		}
+		inner := -1 // the offset of a "(" right after this one
+		if p.nxt.kind == tPunct && p.nxt.text == "(" {
+			inner = p.nxt.off
+		}
 		p.advance()
 		n, err := p.or()
 		if err != nil {
 			return nil, err
 		}
+		// "((x))": the inner pair closed right before this ")". DynamoDB
+		// refuses redundant parentheses.
+		if inner >= 0 && p.closed == inner && p.isPunct(")") {
+			return nil, &SyntaxError{Offset: t.off, Reason: "redundant parentheses"}
+		}
 		if err := p.expectPunct(")", "to close the parenthesis"); err != nil {
 			return nil, err
 		}
+		p.closed = t.off
 		p.leave()
 		return n, nil
 	case tIdent:

@@ -54,7 +54,7 @@ var parseValid = []struct{ expr, want string }{
 	{"a = :v AND (b = :v OR c = :v)", "(and (= a :v) (or (= b :v) (= c :v)))"},
 	{"a = :v AND b = :v AND c = :v", "(and (and (= a :v) (= b :v)) (= c :v))"},
 	{"a = :v OR b = :v OR c = :v", "(or (or (= a :v) (= b :v)) (= c :v))"},
-	{"NOT NOT a = :v", "(not (not (= a :v)))"},
+	{"NOT (NOT a = :v)", "(not (not (= a :v)))"},
 	{"NOT attribute_exists(a)", "(not (attribute_exists a))"},
 	{"a BETWEEN :lo AND :hi AND b = :v", "(and (between a :lo :hi) (= b :v))"},
 	{"a BETWEEN :lo AND :hi OR NOT b IN (:v, :w)", "(or (between a :lo :hi) (not (in b :v :w)))"},
@@ -67,7 +67,8 @@ var parseValid = []struct{ expr, want string }{
 	{"  a=:v  ", "(= a :v)"},
 	{"a\t=\r\n:v", "(= a :v)"},
 	{"(a) = :v", "(= a :v)"},
-	{"((a = :v))", "(= a :v)"},
+	{"((a = :v) AND b = :v)", "(and (= a :v) (= b :v))"},
+	{"(a = :v AND (b = :v))", "(and (= a :v) (= b :v))"},
 	{"(size(a)) > :n", "(> (size a) :n)"},
 	{"a IN ((:v), b)", "(in a :v b)"},
 	{"NOT(a = :v)", "(not (= a :v))"},
@@ -209,6 +210,11 @@ var parseRefusals = []refusal{
 	{"a = :v.b", "expected AND, OR or the end", 6},
 	{"a = :v[0]", "expected AND, OR or the end", 6},
 	{"é = :v", "unexpected character", 0},
+	{"((a = :v))", "redundant parentheses", 0},
+	{"NOT ((a = :v))", "redundant parentheses", 4},
+	{"((a)) = :v", "redundant parentheses", 0},
+	{"a = :v AND ( (b = :v) )", "redundant parentheses", 11},
+	{"NOT NOT a = :v", "NOT NOT needs parentheses", 4},
 }
 
 func TestParseRefusals(t *testing.T) {
@@ -245,6 +251,10 @@ func TestParsePlaceholderErrors(t *testing.T) {
 		{"a = :dupset", ":dupset", "duplicates", 4},
 		{"a = :dupns", ":dupns", "duplicates", 4},
 		{"a = :nilv", ":nilv", "no value", 4},
+		{"a = :big", ":big", "more than 38 significant digits", 4},
+		{"a = :huge", ":huge", "outside DynamoDB's range", 4},
+		{"a = :small", ":small", "outside DynamoDB's range", 4},
+		{"a IN (:v, :bigset)", ":bigset", "more than 38", 10},
 		{"a = :v AND b = :deep", ":deep", "deeper than 32", 15},
 	}
 	names := map[string]string{"#empty": ""}
@@ -284,8 +294,8 @@ func TestParseLimits(t *testing.T) {
 	path := func(k int) string { return "a" + strings.Repeat(".b", k-1) + " = :v" }
 	// 150 comparisons and 149 ANDs are 299 operators; 151 and 150 are 301.
 	ands := func(k int) string { return repeatJoin("a = :v", " AND ", k) }
-	nest := func(k int) string { return strings.Repeat("(", k) + "a = :v" + strings.Repeat(")", k) }
-	nots := func(k int) string { return strings.Repeat("NOT ", k) + "a = :v" }
+	nest := func(k int) string { return strings.Repeat("(a = :v AND ", k) + "a = :v" + strings.Repeat(")", k) }
+	nots := func(k int) string { return strings.Repeat("NOT (", k-1) + "NOT a = :v" + strings.Repeat(")", k-1) }
 	tests := []struct {
 		name, ok, refused, reason string
 	}{
@@ -293,7 +303,7 @@ func TestParseLimits(t *testing.T) {
 		{"path depth", path(MaxPathDepth), path(MaxPathDepth + 1), "deeper than 32"},
 		{"operators", ands(150), ands(151), "more than 300 operators"},
 		{"parentheses", nest(MaxNesting), nest(MaxNesting + 1), "nested deeper than 100"},
-		{"NOT", nots(MaxNesting), nots(MaxNesting + 1), "nested deeper than 100"},
+		{"NOT", nots(MaxNesting / 2), nots(MaxNesting/2 + 1), "nested deeper than 100"},
 		{"length", "a = :v" + strings.Repeat(" ", MaxExprLen-6), "a = :v" + strings.Repeat(" ", MaxExprLen-5), "longer than 4096 bytes"},
 	}
 	for _, tt := range tests {

@@ -61,9 +61,7 @@ func checkValue(v types.AttributeValue, depth int) string {
 		*types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return ""
 	case *types.AttributeValueMemberN:
-		if _, ok := parseDecimal(v.Value); !ok {
-			return "holds a number that is not a decimal"
-		}
+		return checkNumber(v.Value)
 	case *types.AttributeValueMemberSS:
 		seen := make(map[string]bool, len(v.Value))
 		for _, s := range v.Value {
@@ -90,8 +88,13 @@ func checkValue(v types.AttributeValue, depth int) string {
 		if len(v.Value) == 0 {
 			return "holds an empty set"
 		}
+		for _, e := range v.Value {
+			if r := checkNumber(e); r != "" {
+				return r
+			}
+		}
 		if _, ok := numberSet(v.Value); !ok {
-			return "holds a number set with a malformed number or duplicates"
+			return "holds a number set with duplicates"
 		}
 	case *types.AttributeValueMemberL:
 		for _, e := range v.Value {
@@ -177,4 +180,20 @@ func equalSlices[T any](a, b []T, eq func(x, y T) bool) bool {
 		}
 	}
 	return true
+}
+
+// checkNumber returns why DynamoDB would refuse the number text, "" when
+// it is acceptable: a decimal of at most 38 significant digits, zero or of
+// magnitude 1E-130 to 9.99…E+125.
+func checkNumber(text string) string {
+	d, ok := parseDecimal(text)
+	switch {
+	case !ok:
+		return "holds a number that is not a decimal"
+	case d.ndigits() > 38:
+		return "holds a number of more than 38 significant digits"
+	case d.sign() != 0 && (d.exp < -129 || d.exp > 126):
+		return "holds a number outside DynamoDB's range (1E-130 to 9.9…9E+125)"
+	}
+	return ""
 }
