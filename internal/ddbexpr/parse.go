@@ -32,12 +32,12 @@ type parser struct {
 	elems    []PathElem // the path being read
 	// closed is the offset of the "(" whose ")" is the last token read,
 	// -1 when that token is not such a ")".
-	closed int
-	names    map[string]string
-	values   map[string]types.AttributeValue
-	checked  map[string]bool // value placeholders already checked
-	ops      int
-	depth    int
+	closed  int
+	names   map[string]string
+	values  map[string]types.AttributeValue
+	checked map[string]bool // value placeholders already checked
+	ops     int
+	depth   int
 	// starts, when non-nil, records the offset each condition starts at
 	// (for ParseKeyCondition's messages).
 	starts map[Expr]int
