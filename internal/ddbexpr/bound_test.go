@@ -1,9 +1,10 @@
 package ddbexpr
 
 import (
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 )
 
 // boundInputs are expressions near MaxExprLen of the shapes that cost
@@ -45,14 +46,7 @@ func TestParseAllocBound(t *testing.T) {
 		}
 		_, parseErr := Parse(expr, testNames, values)
 		allocs := testing.AllocsPerRun(20, func() { _, _ = Parse(expr, testNames, values) })
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		const runs = 20
-		for range runs {
-			_, _ = Parse(expr, testNames, values)
-		}
-		runtime.ReadMemStats(&after)
-		bytes := float64(after.TotalAlloc-before.TotalAlloc) / runs
+		bytes := float64(alloctest.Bytes(3, func() { _, _ = Parse(expr, testNames, values) }))
 		t.Logf("%-13s %4d bytes in: %6.0f bytes, %5.0f allocs (%.1f B/byte, %.2f allocs/byte) err=%v",
 			name, len(expr), bytes, allocs, bytes/float64(len(expr)), allocs/float64(len(expr)), parseErr != nil)
 		if limit := float64(fixedBytes + perByteBytes*len(expr)); bytes > limit {
