@@ -378,7 +378,7 @@ func rewritePair(l, r Expr, f func(Node) (Node, error)) (Expr, Expr, error) {
 
 // Equal reports whether two trees are the same expression: the same
 // structure, operators, functions, resolved names, indexes and values
-// (values compared exactly, so N "1" and N "1.0" differ). Placeholders are
+// (numbers compared as text, so N "1" and N "1.0" differ; sets as sets). Placeholders are
 // not compared: "#n = :v" with #n = a equals "a = :v".
 func Equal(a, b Node) bool {
 	switch a := a.(type) {

@@ -1,10 +1,9 @@
 package ddbexpr
 
 import (
-	"bytes"
-	"maps"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 )
 
 // typeCode returns the DynamoDB type descriptor of v (S, N, B, SS, NS, BS,
@@ -132,54 +131,11 @@ func numberSet(ns []string) (map[string]bool, bool) {
 	return set, true
 }
 
-// identical reports whether two values are exactly the same (numbers as
-// text, sets in order); it is what Equal and Format compare.
+// identical reports whether two values are the same value as written:
+// numbers compared as text (N "1" and N "1.0" differ), sets as sets, lists
+// in order. It is what Equal and Format compare.
 func identical(a, b types.AttributeValue) bool {
-	switch a := a.(type) {
-	case *types.AttributeValueMemberS:
-		b, ok := b.(*types.AttributeValueMemberS)
-		return ok && a.Value == b.Value
-	case *types.AttributeValueMemberN:
-		b, ok := b.(*types.AttributeValueMemberN)
-		return ok && a.Value == b.Value
-	case *types.AttributeValueMemberB:
-		b, ok := b.(*types.AttributeValueMemberB)
-		return ok && bytes.Equal(a.Value, b.Value)
-	case *types.AttributeValueMemberBOOL:
-		b, ok := b.(*types.AttributeValueMemberBOOL)
-		return ok && a.Value == b.Value
-	case *types.AttributeValueMemberNULL:
-		b, ok := b.(*types.AttributeValueMemberNULL)
-		return ok && a.Value == b.Value
-	case *types.AttributeValueMemberSS:
-		b, ok := b.(*types.AttributeValueMemberSS)
-		return ok && equalSlices(a.Value, b.Value, func(x, y string) bool { return x == y })
-	case *types.AttributeValueMemberNS:
-		b, ok := b.(*types.AttributeValueMemberNS)
-		return ok && equalSlices(a.Value, b.Value, func(x, y string) bool { return x == y })
-	case *types.AttributeValueMemberBS:
-		b, ok := b.(*types.AttributeValueMemberBS)
-		return ok && equalSlices(a.Value, b.Value, bytes.Equal)
-	case *types.AttributeValueMemberL:
-		b, ok := b.(*types.AttributeValueMemberL)
-		return ok && equalSlices(a.Value, b.Value, identical)
-	case *types.AttributeValueMemberM:
-		b, ok := b.(*types.AttributeValueMemberM)
-		return ok && maps.EqualFunc(a.Value, b.Value, identical)
-	}
-	return false
-}
-
-func equalSlices[T any](a, b []T, eq func(x, y T) bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !eq(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
+	return ddbjson.Equal(a, b, func(s string) (string, error) { return s, nil })
 }
 
 // checkNumber returns why DynamoDB would refuse the number text, "" when
