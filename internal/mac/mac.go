@@ -110,6 +110,22 @@ func HKDF32(out *[32]byte, secret []byte, info1 string, info2 []byte) {
 	clear(okm[:])
 }
 
+// HKDF64 is HKDF-SHA512 with no salt and 64 bytes of output (one block):
+// HMAC(HMAC(zeros, secret), info1 || info2 || 0x01). Searchable encryption
+// derives each beacon's HMAC key this way.
+func HKDF64(out *[64]byte, secret []byte, info1, info2 string) {
+	var prk [64]byte
+	w := New512(zeroSalt[:])
+	w.Write(secret)
+	w.Sum512(&prk)
+	e := New512(prk[:])
+	e.WriteString(info1)
+	e.WriteString(info2)
+	e.Write(one)
+	e.Sum512(out)
+	clear(prk[:])
+}
+
 // HKDF32Pair derives two 32-byte keys from one secret with one extract:
 // HKDF-SHA512 with no salt and the infos a and b.
 func HKDF32Pair(outA, outB *[32]byte, secret []byte, a, b string) {

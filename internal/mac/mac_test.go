@@ -49,6 +49,12 @@ func TestAgainstStdlib(t *testing.T) {
 		if string(wa) != string(a[:]) || string(wb) != string(b[:]) {
 			t.Fatalf("HKDF32Pair key %d differs", keyLen)
 		}
+		var got64 [64]byte
+		HKDF64(&got64, key, "AWS_DBE_SCAN_BEACON", "email")
+		want64, _ := hkdf.Key(sha512.New, key, nil, "AWS_DBE_SCAN_BEACONemail", 64)
+		if string(want64) != string(got64[:]) {
+			t.Fatalf("HKDF64 key %d differs", keyLen)
+		}
 	}
 }
 

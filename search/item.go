@@ -1,0 +1,174 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/header"
+)
+
+// AddSignedBeacons is the DB-ESDK's AddSignedBeacons, to run on the
+// plaintext item before it is encrypted: it returns a copy of item with each
+// signed beacon (a compound beacon with no encrypted part) that the item's
+// attributes build, under the beacon's own name, which the policy makes
+// SignOnly so the beacon is signed with the item. A supplied value of a
+// signed beacon that differs from the one built is an *ItemError. With a
+// multi-tenant key source whose key field is DoNothing, the key field is
+// left out of the copy (it is not stored).
+//
+// The DB-ESDK adds the version tag aws_dbe_v_1 here too; it is outside the
+// signature, and our encryptor refuses reserved names, so EncryptedBeacons
+// returns it instead: the stored item is the same.
+func (s *Search) AddSignedBeacons(item Item) (Item, error) {
+	out := maps.Clone(item)
+	if out == nil {
+		out = Item{}
+	}
+	for _, c := range s.cmpOrder {
+		if !c.signed {
+			continue
+		}
+		v, ok, err := s.compoundValue(c, item, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if have, exists := item[c.name]; exists {
+			if hs, isS := have.(*types.AttributeValueMemberS); !isS || hs.Value != v {
+				return nil, &ItemError{Beacon: c.name, Attribute: c.name, Reason: "the item's value of this signed beacon differs from the one its parts build"}
+			}
+		}
+		out[c.name] = &types.AttributeValueMemberS{Value: v}
+	}
+	if s.deleteKeyField {
+		delete(out, s.keyField)
+	}
+	return out, nil
+}
+
+// EncryptedBeacons is the DB-ESDK's GetEncryptedBeacons: the attributes to
+// add to the encrypted item before it is written, computed from the
+// plaintext item as the caller gave it (before AddSignedBeacons):
+// aws_dbe_b_<name> for each standard beacon (except PartOnly ones) and each
+// compound beacon with an encrypted part that the item builds, and the
+// version tag aws_dbe_v_1. All standard beacons of the item use one
+// partition, from the PartitionSelector.
+//
+// encrypted is the item Encrypt returned. With a multi-tenant key source
+// the beacon key is that of the branch key that encrypted the item, read
+// from its header (the DB-ESDK's "get beacon key id from parsed header": one
+// encrypted data key, of the hierarchical keyring); with a single key
+// source encrypted is not read.
+func (s *Search) EncryptedBeacons(ctx context.Context, plaintext, encrypted Item) (Item, error) {
+	id := s.singleKeyID
+	if s.keyField != "" {
+		var err error
+		if id, err = BeaconKeyIDFromHeader(encrypted); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := s.keys.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	partition, err := s.partition(plaintext)
+	if err != nil {
+		return nil, err
+	}
+	out := make(Item, len(s.stdOrder)+len(s.cmpOrder)+1)
+	for _, b := range s.stdOrder {
+		if b.partOnly {
+			continue
+		}
+		v, ok, err := s.standardValue(b, plaintext, keys, partition)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[BeaconPrefix+b.name] = v
+		}
+	}
+	for _, c := range s.cmpOrder {
+		if c.signed {
+			continue
+		}
+		v, ok, err := s.compoundValue(c, plaintext, keys, partition)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[BeaconPrefix+c.name] = &types.AttributeValueMemberS{Value: v}
+		}
+	}
+	out[VersionTag] = &types.AttributeValueMemberS{Value: " "}
+	for k := range out {
+		if _, clash := encrypted[k]; clash {
+			return nil, &ItemError{Beacon: k, Attribute: k, Reason: "the encrypted item already has this attribute"}
+		}
+	}
+	return out, nil
+}
+
+func (s *Search) partition(item Item) (int, error) {
+	if s.maxPart == 1 {
+		return 0, nil
+	}
+	if s.selector == nil {
+		return rand.IntN(s.maxPart), nil
+	}
+	p, err := s.selector.PartitionNumber(item, s.maxPart, s.opts.LogicalTableName)
+	if err != nil {
+		return 0, fmt.Errorf("search: partition selector: %w", err)
+	}
+	if p < 0 || p >= s.maxPart {
+		return 0, fmt.Errorf("%w: the partition selector returned %d, want 0..%d", ErrInvalidItem, p, s.maxPart-1)
+	}
+	return p, nil
+}
+
+// BeaconKeyIDFromHeader returns the branch key id that encrypted a DB-ESDK
+// item: the provider info of its header's only encrypted data key, which
+// must be the hierarchical keyring's.
+func BeaconKeyIDFromHeader(encrypted Item) (string, error) {
+	h, ok := encrypted[dbe.HeaderAttribute].(*types.AttributeValueMemberB)
+	if !ok {
+		return "", fmt.Errorf("%w: multi-tenant beacons need the DB-ESDK header (%s) of the encrypted item", ErrBeaconKey, dbe.HeaderAttribute)
+	}
+	hd, err := header.Parse(h.Value)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBeaconKey, err)
+	}
+	if len(hd.EDKs) != 1 {
+		return "", fmt.Errorf("%w: the header has %d encrypted data keys; multi-tenant beacons need exactly one", ErrBeaconKey, len(hd.EDKs))
+	}
+	if hd.EDKs[0].ProviderID != hierarchy.ProviderID {
+		return "", fmt.Errorf("%w: the item's data key is not wrapped by the hierarchical keyring", ErrBeaconKey)
+	}
+	id := hd.EDKs[0].ProviderInfo
+	if len(id) == 0 || !utf8.Valid(id) {
+		return "", fmt.Errorf("%w: the header's branch key id is not valid UTF-8", ErrBeaconKey)
+	}
+	return string(id), nil
+}
+
+// RemoveBeacons is the DB-ESDK's RemoveBeacons: a copy of item without the
+// attributes whose names start with ReservedPrefix (aws_dbe_b_ beacons,
+// the version tag). Signed beacons stay: they are the customer's.
+func RemoveBeacons(item Item) Item {
+	out := make(Item, len(item))
+	for k, v := range item {
+		if !IsReserved(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
