@@ -46,7 +46,9 @@ func (s *StaticKeys) GetBeaconKey(_ context.Context, branchKeyID string) (*keyst
 	return nil, fmt.Errorf("search: static beacon keys: branch key %q: %w", branchKeyID, keystore.ErrNotFound)
 }
 
-func (s *StaticKeys) String() string { return fmt.Sprintf("search.StaticKeys{%d keys: [redacted]}", len(s.keys)) }
+func (s *StaticKeys) String() string {
+	return fmt.Sprintf("search.StaticKeys{%d keys: [redacted]}", len(s.keys))
+}
 
 // GoString is String.
 func (s *StaticKeys) GoString() string { return s.String() }
