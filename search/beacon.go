@@ -163,10 +163,11 @@ func (s *Search) partString(c *compound, p *part, item Item) (string, bool, erro
 	return str, true, nil
 }
 
-// partValue is the prefix followed by the plaintext (signed part) or its
-// standard beacon (encrypted part).
+// value is the prefix followed by the plaintext (signed part, or any part
+// when keys is nil: the plaintext virtual database field) or its standard
+// beacon (encrypted part).
 func (p *part) value(plain string, keys *hmacKeys, partition int) string {
-	if !p.encrypted() {
+	if !p.encrypted() || keys == nil {
 		return p.prefix + plain
 	}
 	return p.prefix + p.std.hashBytes(keys, []byte(plain), partition)
