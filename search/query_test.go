@@ -58,7 +58,7 @@ func TestQueryBeaconsKAT(t *testing.T) {
 	}
 	// The filter keeps the item the query describes, drops another.
 	_, f, err = sr.TransformScan(context.Background(), &dynamodb.ScanInput{
-		FilterExpression: aws.String("std2 = :std2 AND std6 = :std6 AND Mixed = :Mixed AND NameTitle = :NameTitle AND NameTitleField = :NameTitleField AND YearName = :YearName AND Title = :Title"),
+		FilterExpression:          aws.String("std2 = :std2 AND std6 = :std6 AND Mixed = :Mixed AND NameTitle = :NameTitle AND NameTitleField = :NameTitleField AND YearName = :YearName AND Title = :Title"),
 		ExpressionAttributeValues: in.ExpressionAttributeValues,
 	})
 	if err != nil {
@@ -252,9 +252,13 @@ func TestQueryExactWithCollisions(t *testing.T) {
 	}
 	for _, c := range cities {
 		queries = append(queries, query{"city = :c AND (email = :e OR email = :f)", vals(":c", c, ":e", emails[0], ":f", emails[1]),
-			func(it Item) bool { return str(it, "city") == c && (str(it, "email") == emails[0] || str(it, "email") == emails[1]) }})
+			func(it Item) bool {
+				return str(it, "city") == c && (str(it, "email") == emails[0] || str(it, "email") == emails[1])
+			}})
 		queries = append(queries, query{"city IN (:c, :d) AND (email = :e OR attribute_exists(#k))", vals(":c", c, ":d", "Lima", ":e", emails[2]),
-			func(it Item) bool { return (str(it, "city") == c || str(it, "city") == "Lima") && str(it, "email") == emails[2] }})
+			func(it Item) bool {
+				return (str(it, "city") == c || str(it, "city") == "Lima") && str(it, "email") == emails[2]
+			}})
 	}
 	queries = append(queries, query{"begins_with(KindEmail, :p)", vals(":p", "K-user.E-"), func(it Item) bool { return str(it, "kind") == "user" }})
 	falsePositives := 0
