@@ -349,6 +349,9 @@ func (c *compiler) version(v *BeaconVersion) error {
 		case StyleShared, StyleSharedSet:
 			sb.asSet = b.Style.Kind == StyleSharedSet
 			sb.keyName = b.Style.Other
+			if b.Style.Other == b.Name {
+				return cerr(b.Name, "", "a beacon cannot share with itself")
+			}
 		default:
 			return cerr(b.Name, "", "unknown beacon style %d", b.Style.Kind)
 		}
