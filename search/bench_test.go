@@ -21,7 +21,7 @@ func benchSearch(b *testing.B, standards int, compound bool) *Search {
 		v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: fmt.Sprintf("a%d", i), Length: 16})
 	}
 	if compound {
-		v.CompoundBeacons = []CompoundBeacon{{Name: "c", Split: ".", Signed: []SignedPart{{Name: "kind", Prefix: "K-"}},
+		v.CompoundBeacons = []CompoundBeacon{{Name: "c", Split: "|", Signed: []SignedPart{{Name: "kind", Prefix: "K-"}},
 			Encrypted: []EncryptedPart{{Name: "a0", Prefix: "A-"}}}}
 	}
 	pol := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "id", Overrides: o})
@@ -68,7 +68,7 @@ func BenchmarkTransformQuery(b *testing.B) {
 	for _, tc := range []struct{ name, key, val string }{
 		{"plaintext", "kind = :v", "customer"},
 		{"standard", "a0 = :v", "someone0@example.com"},
-		{"compound", "c = :v", "K-customer.A-someone0@example.com"},
+		{"compound", "c = :v", "K-customer|A-someone0@example.com"},
 	} {
 		in := &dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("gsi"), KeyConditionExpression: aws.String(tc.key),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(tc.val)}}

@@ -24,11 +24,15 @@ func TestConfigValidation(t *testing.T) {
 		{"no standard beacon", func(v *BeaconVersion) { v.StandardBeacons = nil }, ""},
 		{"length 0", func(v *BeaconVersion) { v.StandardBeacons[0].Length = 0 }, "std2"},
 		{"length 64", func(v *BeaconVersion) { v.StandardBeacons[0].Length = 64 }, "std2"},
-		{"beacon on a signed attribute", func(v *BeaconVersion) { v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "Year", Length: 8}) }, "Year"},
+		{"beacon on a signed attribute", func(v *BeaconVersion) {
+			v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "Year", Length: 8})
+		}, "Year"},
 		{"beacon on a DoNothing attribute", func(v *BeaconVersion) {
 			v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "b", Loc: "free", Length: 8})
 		}, "free"},
-		{"duplicate beacon", func(v *BeaconVersion) { v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "std2", Length: 8}) }, "std2"},
+		{"duplicate beacon", func(v *BeaconVersion) {
+			v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "std2", Length: 8})
+		}, "std2"},
 		{"same location", func(v *BeaconVersion) {
 			v.StandardBeacons = append(v.StandardBeacons, StandardBeacon{Name: "b", Loc: "std2", Length: 8})
 		}, "b"},

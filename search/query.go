@@ -22,9 +22,10 @@ import (
 // it evaluates the caller's original conditions on each decrypted item.
 type ResultFilter struct {
 	s           *Search
-	exprs       []ddbexpr.Expr // the original conditions, beacon paths renamed
-	needed      bool           // the query has beaconed values
-	branchKeyID string         // multi-tenant: the expected branch key
+	exprs       []ddbexpr.Expr  // the original conditions, beacon paths renamed
+	used        map[string]bool // the beacons the conditions name
+	needed      bool            // the query has beaconed values
+	branchKeyID string          // multi-tenant: the expected branch key
 }
 
 // Keep reports whether the decrypted item matches the original key
@@ -37,6 +38,9 @@ func (f *ResultFilter) Keep(plaintext Item) (bool, error) {
 	}
 	aug := maps.Clone(plaintext)
 	for _, b := range f.s.stdOrder {
+		if !f.used[b.name] {
+			continue
+		}
 		v, ok, err := f.s.nakedStandard(b, plaintext)
 		if err != nil {
 			return false, err
@@ -47,6 +51,9 @@ func (f *ResultFilter) Keep(plaintext Item) (bool, error) {
 		}
 	}
 	for _, c := range f.s.cmpOrder {
+		if !f.used[c.name] {
+			continue
+		}
 		v, ok, err := f.s.compoundValue(c, plaintext, nil, 0)
 		if err != nil {
 			return false, err
@@ -300,6 +307,15 @@ func (s *Search) transform(ctx context.Context, keyExpr, filterExpr, projection 
 		rf.exprs = append(rf.exprs, rw.plain(filterTree))
 	}
 	rf.needed = rw.beaconed
+	rf.used = map[string]bool{}
+	for _, e := range rf.exprs {
+		ddbexpr.Walk(e, func(n ddbexpr.Node) bool {
+			if p, ok := n.(*ddbexpr.Path); ok && strings.HasPrefix(p.Top(), BeaconPrefix) {
+				rf.used[strings.TrimPrefix(p.Top(), BeaconPrefix)] = true
+			}
+			return true
+		})
+	}
 	if rf.needed && s.keyField != "" {
 		rf.branchKeyID = rw.keyID
 	}
