@@ -115,7 +115,7 @@ func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 		if !ok {
 			continue
 		}
-		if err := c.decryptItems(ctx, op, name, tables[reqName].enc, items, projs[reqName]); err != nil {
+		if _, err := c.decryptItems(ctx, op, name, tables[reqName].enc, items, projs[reqName], nil); err != nil {
 			return nil, err
 		}
 	}
@@ -171,7 +171,7 @@ func (c *Client) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItem
 	_, err = c.each(ctx, len(jobs), func(ctx context.Context, j int) error {
 		name, i := jobs[j].table, jobs[j].i
 		tc := tables[name]
-		stored, err := tc.enc.Encrypt(ctx, in.RequestItems[name][i].PutRequest.Item)
+		stored, err := tc.g.protect(ctx, in.RequestItems[name][i].PutRequest.Item)
 		if err != nil {
 			pk, sk := tc.enc.Policy().Keys()
 			return &ItemError{Op: op, Table: name, Index: i, Key: keyOf(in.RequestItems[name][i].PutRequest.Item, pk, sk), Err: err}

@@ -16,6 +16,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // API is the part of the DynamoDB client that [Client] uses, with the SDK's
@@ -87,6 +88,14 @@ type TableConfig struct {
 	// Required for itemcrypto.FormatDBESDK; with the DDBEC format it lets
 	// the table read DB-ESDK items too.
 	DBESDK *itemcrypto.DBESDKConfig
+	// Search configures searchable encryption (DB-ESDK beacons): the
+	// beacons written beside each item, and the rewriting of Query and Scan
+	// conditions on beaconed attributes. It requires the DB-ESDK format
+	// (Format itemcrypto.FormatDBESDK) and the table's DB-ESDK attribute
+	// configuration; each signed beacon (a compound beacon with only signed
+	// parts) is made SignOnly under its own name, as the DB-ESDK does. See
+	// the search package.
+	Search *search.Config
 	// WriteForm is the canonical form items are signed in (see
 	// itemcrypto.Form): itemcrypto.FormJava or FormPython for a table whose
 	// other readers are old Java or Python clients that verify only their
@@ -121,10 +130,16 @@ type table struct {
 	name string
 	cfg  TableConfig
 	opts []func(*itemcrypto.Options)
-	// enc is set once the key names are known; sem serializes the one
+	// built is set once the key names are known; sem serializes the one
 	// DescribeTable that learns them.
-	enc atomic.Pointer[itemcrypto.Encryptor]
-	sem chan struct{}
+	built atomic.Pointer[built]
+	sem   chan struct{}
+}
+
+// built is what a table's configuration makes once its key names are known.
+type built struct {
+	enc    *itemcrypto.Encryptor
+	search *search.Search // nil without TableConfig.Search
 }
 
 // New returns a client that sends its requests through api (a
@@ -153,14 +168,17 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 		if tc.PartitionKey == "" && tc.SortKey != "" {
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: SortKey is set without PartitionKey", name)
 		}
+		if tc.Search != nil && (tc.Format != itemcrypto.FormatDBESDK || tc.DBESDK == nil) {
+			return nil, fmt.Errorf("dynamodbenc: New: table %q: Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK", name)
+		}
 		t := &table{name: name, cfg: tc, opts: opts.EncryptorOptions, sem: make(chan struct{}, 1)}
 		t.cfg.Overrides = maps.Clone(tc.Overrides)
 		if tc.PartitionKey != "" {
-			enc, err := t.build(tc.PartitionKey, tc.SortKey)
+			b, err := t.build(tc.PartitionKey, tc.SortKey)
 			if err != nil {
 				return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
 			}
-			t.enc.Store(enc)
+			t.built.Store(b)
 		} else if _, err := actions.New(actions.Options{Default: tc.Default, Overrides: tc.Overrides, NoPartitionKey: true}); err != nil {
 			// The key-dependent checks wait for DescribeTable.
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
@@ -170,10 +188,27 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 	return c, nil
 }
 
-// build makes the table's encryptor once its key names are known.
-func (t *table) build(pk, sk string) (*itemcrypto.Encryptor, error) {
+// build makes the table's encryptor (and beacons) once its key names are
+// known.
+func (t *table) build(pk, sk string) (*built, error) {
+	overrides := t.cfg.Overrides
+	if t.cfg.Search != nil {
+		// The DB-ESDK configures each signed beacon SignOnly under its own
+		// name; a name the table already configures is refused by
+		// search.New below, so look at the caller's overrides first.
+		overrides = maps.Clone(overrides)
+		if overrides == nil {
+			overrides = map[string]actions.Action{}
+		}
+		for _, name := range t.cfg.Search.SignedBeacons() {
+			if _, ok := overrides[name]; ok || name == pk || name == sk {
+				return nil, fmt.Errorf("signed beacon %q has the name of a configured attribute", name)
+			}
+			overrides[name] = actions.SignOnly
+		}
+	}
 	policy, err := actions.New(actions.Options{
-		Default: t.cfg.Default, Overrides: t.cfg.Overrides, PartitionKey: pk, SortKey: sk,
+		Default: t.cfg.Default, Overrides: overrides, PartitionKey: pk, SortKey: sk,
 	})
 	if err != nil {
 		return nil, err
@@ -186,17 +221,32 @@ func (t *table) build(pk, sk string) (*itemcrypto.Encryptor, error) {
 	if t.cfg.WriteForm != itemcrypto.FormDefault {
 		opts = append(slices.Clip(opts), itemcrypto.WithWriteForm(t.cfg.WriteForm))
 	}
-	return itemcrypto.New(itemcrypto.Config{
+	enc, err := itemcrypto.New(itemcrypto.Config{
 		TableName: signing, Policy: policy, Provider: t.cfg.Provider, Format: t.cfg.Format, DBESDK: t.cfg.DBESDK,
 	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	b := &built{enc: enc}
+	if t.cfg.Search != nil {
+		b.search, err = search.New(*t.cfg.Search, policy, func(o *search.Options) {
+			o.LogicalTableName = signing
+			o.AllowedUnsigned = t.cfg.DBESDK.AllowedUnsigned
+			o.AllowedUnsignedPrefix = t.cfg.DBESDK.AllowedUnsignedPrefix
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
-// encryptor returns the table's encryptor, learning the key names from
-// DescribeTable (once, whoever asks first; a failure is not cached) when the
-// configuration does not give them.
-func (t *table) encryptor(ctx context.Context, api API, optFns []func(*dynamodb.Options)) (*itemcrypto.Encryptor, error) {
-	if enc := t.enc.Load(); enc != nil {
-		return enc, nil
+// state returns what the table's configuration builds, learning the key
+// names from DescribeTable (once, whoever asks first; a failure is not
+// cached) when the configuration does not give them.
+func (t *table) state(ctx context.Context, api API, optFns []func(*dynamodb.Options)) (*built, error) {
+	if b := t.built.Load(); b != nil {
+		return b, nil
 	}
 	select {
 	case t.sem <- struct{}{}:
@@ -204,8 +254,8 @@ func (t *table) encryptor(ctx context.Context, api API, optFns []func(*dynamodb.
 		return nil, ctx.Err()
 	}
 	defer func() { <-t.sem }()
-	if enc := t.enc.Load(); enc != nil {
-		return enc, nil
+	if b := t.built.Load(); b != nil {
+		return b, nil
 	}
 	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name}, optFns...)
 	if err != nil {
@@ -228,12 +278,12 @@ func (t *table) encryptor(ctx context.Context, api API, optFns []func(*dynamodb.
 	if pk == "" {
 		return nil, errors.New("learning the key schema: DescribeTable returned no partition key")
 	}
-	enc, err := t.build(pk, sk)
+	b, err := t.build(pk, sk)
 	if err != nil {
 		return nil, err
 	}
-	t.enc.Store(enc)
-	return enc, nil
+	t.built.Store(b)
+	return b, nil
 }
 
 // lookup returns the configuration of the named table, or nil. A table ARN

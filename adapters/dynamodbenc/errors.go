@@ -31,14 +31,22 @@ type UnsafeOperationError struct {
 	Attribute string
 	// Reason explains the refusal and what to do instead.
 	Reason string
+	// Err is the typed cause where there is one: a *search.QueryError for
+	// a query on beacons that cannot be rewritten.
+	Err error
 }
 
 func (e *UnsafeOperationError) Error() string {
 	return fmt.Sprintf("dynamodbenc: %s on table %q refused before sending: %s", e.Op, e.Table, e.Reason)
 }
 
-// Unwrap returns [ErrUnsafeOperation].
-func (e *UnsafeOperationError) Unwrap() error { return ErrUnsafeOperation }
+// Unwrap returns [ErrUnsafeOperation] and Err.
+func (e *UnsafeOperationError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrUnsafeOperation}
+	}
+	return []error{ErrUnsafeOperation, e.Err}
+}
 
 // OpError is a failed operation on a configured table: an error of DynamoDB
 // (errors.As finds the SDK's and smithy's types through it), of the provider,

@@ -1,12 +1,15 @@
 package dynamodbenc
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // guard builds the refusals of one request on one table.
@@ -14,6 +17,41 @@ type guard struct {
 	op, table string
 	policy    *actions.Policy
 	enc       *itemcrypto.Encryptor
+	search    *search.Search // nil without beacons
+}
+
+// protect encrypts and signs a plaintext item for writing, with its beacons
+// when the table has them: the signed beacons join the item before it is
+// signed, the stored beacons (aws_dbe_b_..., outside the signature) after.
+func (g guard) protect(ctx context.Context, item itemcrypto.Item) (itemcrypto.Item, error) {
+	if g.search == nil {
+		return g.enc.Encrypt(ctx, item)
+	}
+	// Beacons are written by the client only: a caller's aws_dbe_
+	// attribute is refused by Encrypt (itemcrypto.ErrReservedAttribute).
+	signed, err := g.search.AddSignedBeacons(item)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := g.enc.Encrypt(ctx, signed)
+	if err != nil {
+		return nil, err
+	}
+	beacons, err := g.search.EncryptedBeacons(ctx, item, stored)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(stored, beacons)
+	return stored, nil
+}
+
+// refuseQuery is a query the table's beacons cannot answer.
+func (g guard) refuseQuery(err error) error {
+	var qe *search.QueryError
+	if !errors.As(err, &qe) {
+		return &OpError{Op: g.op, Table: g.table, Err: err}
+	}
+	return &UnsafeOperationError{Op: g.op, Table: g.table, Attribute: qe.Attribute, Reason: qe.Error(), Err: err}
 }
 
 func (g guard) refuse(attr, format string, args ...any) error {

@@ -15,11 +15,11 @@ import (
 // request.
 func (c *Client) prepare(ctx context.Context, op string, t *table, tableName *string, optFns []func(*dynamodb.Options)) (*itemcrypto.Encryptor, guard, error) {
 	name := derefName(tableName)
-	enc, err := t.encryptor(ctx, c.api, optFns)
+	b, err := t.state(ctx, c.api, optFns)
 	if err != nil {
 		return nil, guard{}, &OpError{Op: op, Table: name, Err: err}
 	}
-	return enc, guard{op: op, table: name, policy: enc.Policy(), enc: enc}, nil
+	return b.enc, guard{op: op, table: name, policy: b.enc.Policy(), enc: b.enc, search: b.search}, nil
 }
 
 func derefName(s *string) string {
@@ -78,7 +78,7 @@ func (c *Client) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns 
 	); err != nil {
 		return nil, err
 	}
-	stored, err := enc.Encrypt(ctx, in.Item)
+	stored, err := g.protect(ctx, in.Item)
 	if err != nil {
 		return nil, &OpError{Op: op, Table: g.table, Err: err}
 	}

@@ -8,38 +8,117 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
-// decryptItems verifies and decrypts items in place (and applies the
-// caller's projection). The first item that fails fails them all, with an
-// [*ItemError] naming its key.
-func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection) error {
+// decryptItems verifies and decrypts a page of items and applies the
+// caller's projection. With beacons (rf not nil) it drops the items that
+// only a beacon collision brought (rf.Keep evaluates the caller's original
+// conditions on the plaintext) and, for a multi-tenant query, the items of
+// other tenants' branch keys, as the DB-ESDK does. The first item that fails
+// fails the page, with an [*ItemError] naming its key; the items kept are
+// returned in their order.
+func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection, rf *search.ResultFilter) ([]map[string]types.AttributeValue, error) {
 	plain := make([]map[string]types.AttributeValue, len(items))
+	keep := make([]bool, len(items))
 	_, err := c.each(ctx, len(items), func(ctx context.Context, i int) error {
+		if rf != nil && !rf.KeyMatches(items[i]) {
+			return nil
+		}
 		p, err := decryptOne(ctx, op, table, enc, items[i], i, false)
 		if err != nil {
 			return err
 		}
-		plain[i] = proj.trim(p)
+		if rf != nil {
+			ok, err := rf.Keep(p)
+			if err != nil {
+				pk, sk := enc.Policy().Keys()
+				return &ItemError{Op: op, Table: table, Index: i, Key: keyOf(items[i], pk, sk), Err: err}
+			}
+			if !ok {
+				return nil
+			}
+		}
+		plain[i], keep[i] = proj.trim(p), true
 		return nil
 	})
 	if err != nil {
 		if _, ok := err.(*ItemError); !ok {
 			err = &OpError{Op: op, Table: table, Err: err}
 		}
-		return err
+		return nil, err
 	}
-	copy(items, plain)
-	return nil
+	out := items[:0]
+	for i, p := range plain {
+		if keep[i] {
+			out = append(out, p)
+		}
+	}
+	clear(items[len(out):])
+	return out, nil
+}
+
+// readPlan is the part of a Query or Scan request the client changes: the
+// projection widened to what verification needs, and the conditions
+// rewritten to the table's beacons.
+type readPlan struct {
+	proj projection
+	// names, values, keyCond and filter are the request's, rewritten.
+	names           map[string]string
+	values          map[string]types.AttributeValue
+	keyCond, filter *string
+	sel             types.Select
+	rf              *search.ResultFilter
+}
+
+// plan checks and rewrites the expressions of a Query (keyCond set) or a
+// Scan. transform is the search package's rewriting of the widened request
+// for the table's beacons (nil without them); it receives the widened
+// projection and names and returns the rewritten request's conditions.
+func (g guard) plan(in readPlan, projection *string, legacy error, transform func(widened readPlan) (readPlan, error)) (readPlan, error) {
+	if legacy != nil {
+		return readPlan{}, legacy
+	}
+	proj, err := widen(g.enc, projection, in.names, in.keyCond, in.filter)
+	if err != nil {
+		return readPlan{}, g.refuse("", "ProjectionExpression: %v", err)
+	}
+	out := in
+	out.proj, out.names = proj, proj.names
+	if proj.wholeItem && out.sel == types.SelectSpecificAttributes {
+		out.sel = ""
+	}
+	if g.search != nil {
+		if out, err = transform(out); err != nil {
+			return readPlan{}, g.refuseQuery(err)
+		}
+		out.proj = proj
+		if out.rf != nil && out.sel == types.SelectCount {
+			return readPlan{}, g.refuse("", "Select COUNT with a condition on beacons: the count would include the items "+
+				"whose truncated beacons merely collide; query the items (with a small ProjectionExpression) and count them")
+		}
+	}
+	// After rewriting, what is left must not compare ciphertext.
+	if err := stdcmp.Or(
+		g.condition("KeyConditionExpression", out.keyCond, out.names),
+		g.condition("FilterExpression", out.filter, out.names),
+	); err != nil {
+		return readPlan{}, err
+	}
+	return out, nil
 }
 
 // Query queries a table or index and returns its items verified and
 // decrypted. KeyConditionExpression and FilterExpression may not name an
-// encrypted attribute (attribute_exists and attribute_not_exists excepted);
-// a ProjectionExpression is widened to the attributes the signature needs
-// and applied to the plaintext. An item that fails verification fails the
-// call with an [*ItemError] naming its key. Works with
-// dynamodb.NewQueryPaginator.
+// encrypted attribute (attribute_exists and attribute_not_exists excepted)
+// unless the table's Search configuration gives it a beacon: such a
+// condition is rewritten to the beacon (and its index), and the items that
+// only a beacon collision brought are removed from the page after
+// decryption (Count counts the items returned; ScannedCount and
+// LastEvaluatedKey are DynamoDB's). A ProjectionExpression is widened to
+// the attributes the signature needs and applied to the plaintext. An item
+// that fails verification fails the call with an [*ItemError] naming its
+// key. Works with dynamodb.NewQueryPaginator.
 func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	const op = "Query"
 	if in == nil {
@@ -53,38 +132,45 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 	if err != nil {
 		return nil, err
 	}
-	if err := stdcmp.Or(
-		g.legacy(len(in.AttributesToGet) > 0, "AttributesToGet"),
-		g.legacy(len(in.KeyConditions) > 0, "KeyConditions"),
-		g.legacy(len(in.QueryFilter) > 0, "QueryFilter"),
-		g.legacy(in.ConditionalOperator != "", "ConditionalOperator"),
-		g.condition("KeyConditionExpression", in.KeyConditionExpression, in.ExpressionAttributeNames),
-		g.condition("FilterExpression", in.FilterExpression, in.ExpressionAttributeNames),
-	); err != nil {
+	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, keyCond: in.KeyConditionExpression, filter: in.FilterExpression, sel: in.Select},
+		in.ProjectionExpression,
+		stdcmp.Or(
+			g.legacy(len(in.AttributesToGet) > 0, "AttributesToGet"),
+			g.legacy(len(in.KeyConditions) > 0, "KeyConditions"),
+			g.legacy(len(in.QueryFilter) > 0, "QueryFilter"),
+			g.legacy(in.ConditionalOperator != "", "ConditionalOperator"),
+		),
+		func(w readPlan) (readPlan, error) {
+			req := *in
+			req.ProjectionExpression, req.ExpressionAttributeNames, req.Select = w.proj.expr, w.names, w.sel
+			q, rf, err := g.search.TransformQuery(ctx, &req)
+			if err != nil {
+				return readPlan{}, err
+			}
+			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, keyCond: q.KeyConditionExpression, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	proj, err := widen(enc, in.ProjectionExpression, in.ExpressionAttributeNames, in.KeyConditionExpression, in.FilterExpression)
-	if err != nil {
-		return nil, g.refuse("", "ProjectionExpression: %v", err)
-	}
 	req := *in
-	req.ProjectionExpression, req.ExpressionAttributeNames = proj.expr, proj.names
-	if proj.wholeItem && req.Select == types.SelectSpecificAttributes {
-		req.Select = ""
-	}
+	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
+	req.KeyConditionExpression, req.FilterExpression, req.Select = p.keyCond, p.filter, p.sel
 	out, err := c.api.Query(ctx, &req, optFns...)
 	if err != nil {
 		return nil, &OpError{Op: op, Table: g.table, Err: err}
 	}
-	if err := c.decryptItems(ctx, op, g.table, enc, out.Items, &proj); err != nil {
+	if out.Items, err = c.decryptItems(ctx, op, g.table, enc, out.Items, &p.proj, p.rf); err != nil {
 		return nil, err
+	}
+	if p.rf != nil {
+		out.Count = int32(len(out.Items))
 	}
 	return out, nil
 }
 
 // Scan scans a table or index and returns its items verified and
-// decrypted, with the rules of [Client.Query] (FilterExpression,
-// ProjectionExpression, items that fail verification). Works with
+// decrypted, with the rules of [Client.Query] (FilterExpression and
+// beacons, ProjectionExpression, items that fail verification). Works with
 // dynamodb.NewScanPaginator and parallel scans (Segment, TotalSegments).
 func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	const op = "Scan"
@@ -99,29 +185,37 @@ func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fun
 	if err != nil {
 		return nil, err
 	}
-	if err := stdcmp.Or(
-		g.legacy(len(in.AttributesToGet) > 0, "AttributesToGet"),
-		g.legacy(len(in.ScanFilter) > 0, "ScanFilter"),
-		g.legacy(in.ConditionalOperator != "", "ConditionalOperator"),
-		g.condition("FilterExpression", in.FilterExpression, in.ExpressionAttributeNames),
-	); err != nil {
+	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, filter: in.FilterExpression, sel: in.Select},
+		in.ProjectionExpression,
+		stdcmp.Or(
+			g.legacy(len(in.AttributesToGet) > 0, "AttributesToGet"),
+			g.legacy(len(in.ScanFilter) > 0, "ScanFilter"),
+			g.legacy(in.ConditionalOperator != "", "ConditionalOperator"),
+		),
+		func(w readPlan) (readPlan, error) {
+			req := *in
+			req.ProjectionExpression, req.ExpressionAttributeNames, req.Select = w.proj.expr, w.names, w.sel
+			q, rf, err := g.search.TransformScan(ctx, &req)
+			if err != nil {
+				return readPlan{}, err
+			}
+			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
+		})
+	if err != nil {
 		return nil, err
 	}
-	proj, err := widen(enc, in.ProjectionExpression, in.ExpressionAttributeNames, in.FilterExpression)
-	if err != nil {
-		return nil, g.refuse("", "ProjectionExpression: %v", err)
-	}
 	req := *in
-	req.ProjectionExpression, req.ExpressionAttributeNames = proj.expr, proj.names
-	if proj.wholeItem && req.Select == types.SelectSpecificAttributes {
-		req.Select = ""
-	}
+	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
+	req.FilterExpression, req.Select = p.filter, p.sel
 	out, err := c.api.Scan(ctx, &req, optFns...)
 	if err != nil {
 		return nil, &OpError{Op: op, Table: g.table, Err: err}
 	}
-	if err := c.decryptItems(ctx, op, g.table, enc, out.Items, &proj); err != nil {
+	if out.Items, err = c.decryptItems(ctx, op, g.table, enc, out.Items, &p.proj, p.rf); err != nil {
 		return nil, err
+	}
+	if p.rf != nil {
+		out.Count = int32(len(out.Items))
 	}
 	return out, nil
 }

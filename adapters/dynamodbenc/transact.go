@@ -174,7 +174,7 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 		i := puts[j]
 		put := in.TransactItems[i].Put
 		tc := tables[*put.TableName]
-		stored, err := tc.enc.Encrypt(ctx, put.Item)
+		stored, err := tc.g.protect(ctx, put.Item)
 		if err != nil {
 			pk, sk := tc.enc.Policy().Keys()
 			return &ItemError{Op: op, Table: *put.TableName, Index: i, Key: keyOf(put.Item, pk, sk), Err: err}
