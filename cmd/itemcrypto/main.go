@@ -82,6 +82,7 @@ Try "itemcrypto demo" first: it needs no files and no network.`,
 		newCryptCmd(modeDecrypt),
 		newVectorsCmd(),
 		newRotateCmd(),
+		newBeaconLengthCmd(),
 		newVersionCmd(),
 	)
 	return root
