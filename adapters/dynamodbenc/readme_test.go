@@ -33,3 +33,24 @@ func TestREADMEProgramRuns(t *testing.T) {
 		"filter on an encrypted attribute refused: true",
 	)
 }
+
+const (
+	beaconsSection = "## Searchable encryption (beacons)"
+	beaconsPath    = "internal/beacons/main.go"
+)
+
+// TestREADMEBeaconsProgram checks that the README's beacon program is
+// beacons/main.go, and runs it against the test server.
+func TestREADMEBeaconsProgram(t *testing.T) {
+	testenv.CheckREADMEProgram(t, readmePath, beaconsSection, beaconsPath)
+	endpoint := testenv.DynamoDBEndpoint(t)
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	testenv.RunProgram(t, filepath.Dir(beaconsPath), []string{"DYNAMODB_ENDPOINT=" + endpoint},
+		"stored email: 33 bytes of ciphertext; its beacon: 1 hex digit",
+		"found by email: Smithson",
+		"last names starting with smi: [Smith Smithson]",
+		"filter on an encrypted attribute without a beacon refused: true",
+	)
+}
