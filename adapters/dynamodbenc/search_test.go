@@ -392,3 +392,109 @@ func TestBeaconRefusalsDynalite(t *testing.T) {
 		t.Errorf("PutItem with a beacon attribute: %v, want ErrReservedAttribute", err)
 	}
 }
+
+// tenantKeys is a hierarchy.Source of one branch key per tenant.
+type tenantKeys map[string]*hierarchy.BranchKey
+
+func (k tenantKeys) ActiveBranchKey(_ context.Context, id string) (*hierarchy.BranchKey, error) {
+	if bk, ok := k[id]; ok {
+		return bk, nil
+	}
+	return nil, fmt.Errorf("no branch key %q", id)
+}
+
+func (k tenantKeys) BranchKeyVersion(ctx context.Context, id, version string) (*hierarchy.BranchKey, error) {
+	bk, err := k.ActiveBranchKey(ctx, id)
+	if err == nil && bk.Version() != version {
+		return nil, fmt.Errorf("no version %q of %q", version, id)
+	}
+	return bk, err
+}
+
+// TestMultiTenantBeaconsDynalite: each tenant's items are encrypted under
+// its own branch key and beaconed with its own beacon key (the DB-ESDK's
+// multi key store, keyed by the "tenant" attribute). A query names its
+// tenant; the other tenant's items whose 1-bit beacons collide come back
+// from DynamoDB and are dropped.
+func TestMultiTenantBeaconsDynalite(t *testing.T) {
+	raw := dynalite(t)
+	table := beaconTable(t, raw)
+	ctx := ctxT(t)
+	keys := tenantKeys{}
+	var bks []*hierarchy.BranchKey
+	for i, tenant := range []string{"acme", "globex"} {
+		bk, err := hierarchy.NewBranchKey(tenant, fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i), bytes.Repeat([]byte{byte(i + 1)}, 32), bytes.Repeat([]byte{byte(i + 9)}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[tenant] = bk
+		bks = append(bks, bk)
+	}
+	kr, err := hierarchy.New(keys, func(o *hierarchy.Options) {
+		o.IDSupplier = func(_ context.Context, ec map[string]string) (string, error) { return ec["aws-crypto-attr.tenant"], nil }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beaconKeys, err := search.NewStaticKeys(bks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := TableConfig{
+		Default:      actions.EncryptAndSign,
+		Overrides:    map[string]actions.Action{"tenant": actions.SignAndIncludeInEncryptionContext},
+		PartitionKey: "pk", SortKey: "sk",
+		Format: itemcrypto.FormatDBESDK,
+		DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr},
+		Search: &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{
+			Version: 1, KeyStore: beaconKeys,
+			KeySource:       search.KeySource{Multi: &search.MultiKeySource{KeyFieldName: "tenant", CacheTTL: time.Hour}},
+			StandardBeacons: []search.StandardBeacon{{Name: "email", Length: 1}},
+		}}},
+	}
+	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: tc}})
+	var all []item
+	for i := range 24 {
+		it := item{"pk": s("p"), "sk": n(fmt.Sprint(i)), "tenant": s([]string{"acme", "globex"}[i%2]), "email": s(beaconEmails[(i/2)%3])}
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: it}); err != nil {
+			t.Fatalf("PutItem: %v", err)
+		}
+		all = append(all, it)
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		for _, e := range beaconEmails[:3] {
+			var got []item
+			scanned := 0
+			p := dynamodb.NewQueryPaginator(c, &dynamodb.QueryInput{
+				TableName: &table, IndexName: aws.String(emailIndex),
+				KeyConditionExpression: aws.String("email = :e"), FilterExpression: aws.String("tenant = :t"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":e": s(e), ":t": s(tenant)}, Limit: aws.Int32(4),
+			})
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", tenant, e, err)
+				}
+				got = append(got, out.Items...)
+				scanned += int(out.ScannedCount)
+			}
+			var want []item
+			for _, it := range all {
+				if it["tenant"].(*types.AttributeValueMemberS).Value == tenant && it["email"].(*types.AttributeValueMemberS).Value == e {
+					want = append(want, it)
+				}
+			}
+			sameSet(t, tenant+"/"+e, got, want)
+			if scanned <= len(got) {
+				t.Errorf("%s/%s: DynamoDB evaluated %d items for %d returned; a 1-bit beacon over two tenants must collide", tenant, e, scanned, len(got))
+			}
+		}
+	}
+	// Without its tenant a query has no beacon key: refused, nothing sent.
+	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: &table, IndexName: aws.String(emailIndex),
+		KeyConditionExpression: aws.String("email = :e"), ExpressionAttributeValues: map[string]types.AttributeValue{":e": s(beaconEmails[0])}})
+	if !errors.Is(err, ErrUnsafeOperation) || !strings.Contains(err.Error(), "tenant") {
+		t.Errorf("query without the tenant: %v, want ErrUnsafeOperation naming the key field", err)
+	}
+	t.Logf("refused: %v", err)
+}
