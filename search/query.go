@@ -102,7 +102,10 @@ func (s *Search) nakedStandard(b *standard, item Item) (types.AttributeValue, bo
 // of in whose KeyConditionExpression and FilterExpression use the stored
 // beacons (a beacon name NAME becomes aws_dbe_b_NAME, each value compared
 // with a beacon becomes its beacon value), and the filter to apply to the
-// decrypted results. in is not modified.
+// decrypted results. in is not modified. A beacon compared (=, <, <=, >,
+// >=) with a plaintext attribute becomes, for the server, a test that both
+// exist; the comparison itself is made by the ResultFilter on the decrypted
+// item.
 //
 // The partition queried is the N value of ":aws_dbe_partition" in
 // ExpressionAttributeValues (removed from the copy), 0 when absent; query
@@ -112,7 +115,8 @@ func (s *Search) nakedStandard(b *standard, item Item) (types.AttributeValue, bo
 // EncryptAndSign attribute that has no beacon (ErrNoBeacon; only
 // attribute_exists and attribute_not_exists may name it), an operator the
 // beacon cannot answer (ErrOperator: <, <=, >, >=, <>, BETWEEN and
-// begins_with on a standard beacon; <> on any beacon; an ordering on a
+// begins_with on a standard beacon; <> on any beacon; a beacon as the
+// second argument of contains or begins_with; two beacons compared; an ordering on a
 // compound beacon value that is not LessThanComparable), a PartOnly beacon
 // named directly, a value used with two beacons (or with a beacon and
 // elsewhere), the legacy KeyConditions, QueryFilter and ConditionalOperator.
@@ -530,12 +534,24 @@ func (rw *rewriter) compare(x *ddbexpr.Compare, partition int) (ddbexpr.Node, er
 	if !lBeacon {
 		path, b, c, other, op = rp, rb, rc, x.Left, flip(x.Op)
 	}
-	v, ok := other.(*ddbexpr.Value)
-	if !ok || (lBeacon && rBeacon) {
-		return nil, &QueryError{Attribute: path.Top(), Err: fmt.Errorf("%w: a beacon can only be compared with a value", ErrOperator)}
-	}
 	if op == ddbexpr.OpNe {
 		return nil, &QueryError{Attribute: path.Top(), Err: fmt.Errorf("%w: <> on a beacon (colliding beacons would hide matching items)", ErrOperator)}
+	}
+	if op2, ok := other.(*ddbexpr.Path); ok && !(lBeacon && rBeacon) {
+		// A beacon compared with a plaintext attribute (the DB-ESDK
+		// vectors' "cmp1c < Comp1"): the server cannot compare a beacon
+		// with a plaintext value, but the comparison is false unless both
+		// exist, so the server gets that and the ResultFilter the
+		// comparison itself, on the decrypted item.
+		rw.beaconed = true
+		return &ddbexpr.And{
+			Left:  &ddbexpr.Call{Func: ddbexpr.FuncAttributeExists, Args: []ddbexpr.Operand{renamed(path, rw.storedName(b, c))}},
+			Right: &ddbexpr.Call{Func: ddbexpr.FuncAttributeExists, Args: []ddbexpr.Operand{op2}},
+		}, nil
+	}
+	v, ok := other.(*ddbexpr.Value)
+	if !ok || (lBeacon && rBeacon) {
+		return nil, &QueryError{Attribute: path.Top(), Err: fmt.Errorf("%w: a beacon can only be compared with a value or a plaintext attribute", ErrOperator)}
 	}
 	var nv types.AttributeValue
 	stored := ""
@@ -567,6 +583,15 @@ func (rw *rewriter) compare(x *ddbexpr.Compare, partition int) (ddbexpr.Node, er
 		return &ddbexpr.Compare{Op: x.Op, Left: np, Right: nval}, nil
 	}
 	return &ddbexpr.Compare{Op: x.Op, Left: nval, Right: np}, nil
+}
+
+// storedName is the attribute a standard (b) or compound (c) beacon is
+// stored as.
+func (rw *rewriter) storedName(b *standard, c *compound) string {
+	if b != nil {
+		return BeaconPrefix + b.name
+	}
+	return c.storedName()
 }
 
 func flip(op ddbexpr.CompareOp) ddbexpr.CompareOp {

@@ -154,6 +154,10 @@ func TestQueryRefusals(t *testing.T) {
 		{"Name = :v AND Title = :v", "", ErrOperator},
 		{"Name = :v AND Year = :v", "", ErrOperator},
 		{"Mixed < :v", "Mixed", ErrOperator},
+		{"contains(:w, Name)", "Name", ErrOperator},
+		{"begins_with(:w, Mixed)", "Mixed", ErrOperator},
+		{"Name <> Year", "Name", ErrOperator},
+		{"NOT Name < Year", "Name", ErrOperator},
 	} {
 		_, _, err := sr.TransformScan(context.Background(), &dynamodb.ScanInput{FilterExpression: aws.String(tc.filter), ExpressionAttributeValues: vals})
 		var qe *QueryError
@@ -260,6 +264,11 @@ func TestQueryExactWithCollisions(t *testing.T) {
 				return (str(it, "city") == c || str(it, "city") == "Lima") && str(it, "email") == emails[2]
 			}})
 	}
+	// A beacon compared with a plaintext attribute: the server only checks
+	// that both exist, Keep compares the plaintext.
+	queries = append(queries, query{"kind < email", nil, func(it Item) bool { return str(it, "kind") < str(it, "email") }})
+	queries = append(queries, query{"email >= kind", nil, func(it Item) bool { return str(it, "email") >= str(it, "kind") }})
+	queries = append(queries, query{"KindEmail < id OR city = :c", vals(":c", "Rome"), func(it Item) bool { return str(it, "city") == "Rome" }})
 	queries = append(queries, query{"begins_with(KindEmail, :p)", vals(":p", "K-user.E-"), func(it Item) bool { return str(it, "kind") == "user" }})
 	falsePositives := 0
 	for _, q := range queries {

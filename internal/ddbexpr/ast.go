@@ -106,15 +106,16 @@ const (
 	FuncAttributeExists    Func = "attribute_exists"     // (path)
 	FuncAttributeNotExists Func = "attribute_not_exists" // (path)
 	FuncAttributeType      Func = "attribute_type"       // (path, :type)
-	FuncBeginsWith         Func = "begins_with"          // (path, operand)
-	FuncContains           Func = "contains"             // (path, operand)
+	FuncBeginsWith         Func = "begins_with"          // (operand, operand), one a path
+	FuncContains           Func = "contains"             // (operand, operand), one a path
 	FuncSize               Func = "size"                 // (path), an Operand
 )
 
-// Call is a function call. Args[0] is always a *Path; the second argument
-// of attribute_type is a *Value holding a type name (S, SS, N, NS, B, BS,
-// BOOL, NULL, L, M); that of begins_with and contains is a *Path or a
-// *Value.
+// Call is a function call. Args[0] is a *Path, except in begins_with and
+// contains, whose two arguments are each a *Path or a *Value, at least one
+// of them a *Path (DynamoDB takes contains(:set, path), "path is a member of
+// :set", and begins_with(:s, path)); the second argument of attribute_type
+// is a *Value holding a type name (S, SS, N, NS, B, BS, BOOL, NULL, L, M).
 type Call struct {
 	Func Func
 	Args []Operand

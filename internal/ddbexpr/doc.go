@@ -11,8 +11,8 @@
 //	           | condition AND condition | condition OR condition
 //	           | NOT condition | ( condition )
 //	function  := attribute_exists(path) | attribute_not_exists(path)
-//	           | attribute_type(path, :type) | begins_with(path, operand)
-//	           | contains(path, operand)
+//	           | attribute_type(path, :type) | begins_with(arg, arg)
+//	           | contains(arg, arg)        arg := path | :value, one a path
 //	operand   := path | :value | size(path) | ( operand )
 //	path      := name {. name | [ digits ]}      name := bare | #placeholder
 //
@@ -35,9 +35,12 @@
 // BETWEEN bounds of two types or in the wrong order, begins_with on a
 // value that is not S or B, attribute_type with an unknown type name, and
 // :values DynamoDB would not store (malformed numbers, empty or duplicated
-// sets). It is stricter than DynamoDB in one way: a function's first
-// operand must be a document path and its second a path or a :value (the
-// grammar above). It does not check DynamoDB's list of reserved words
+// sets). It is stricter than DynamoDB in one way: a function's operands are
+// document paths or :values (not size()), the first one a path except in
+// begins_with and contains, which need a path among their two (the grammar
+// above; DynamoDB takes contains(:set, path), "path is in :set", as the
+// DB-ESDK's query vectors use it, and contains(:v, :w), which this package
+// refuses since it does not depend on the item). It does not check DynamoDB's list of reserved words
 // (Format prints every name through a placeholder, so none can clash),
 // nor whether each entry of ExpressionAttributeNames/Values is used (one
 // request shares them among expressions).

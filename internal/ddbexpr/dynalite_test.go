@@ -56,7 +56,7 @@ func dynaliteValues() map[string]types.AttributeValue {
 		":big": n("1234567890123456789012345678901234567.8E1"), ":one": n("1"), ":two": n("2"), ":three": n("3"), ":seven": n("7"),
 		":b123": b(1, 2, 3), ":b12": b(1, 2), ":b2": b(2), ":b1": b(1),
 		":true": boolv(true), ":false": boolv(false), ":null": null(),
-		":ssxy": ss("y", "x"), ":ns21": ns("2", "1"),
+		":ssxy": ss("y", "x"), ":ns21": ns("2", "1"), ":apples": s("apples"), ":list": l(s("apple"), s("x"), n("5")),
 		":tN": s("N"), ":tS": s("S"), ":tB": s("B"), ":tNULL": s("NULL"), ":tBOOL": s("BOOL"), ":tL": s("L"), ":tM": s("M"), ":tSS": s("SS"),
 	}
 }
@@ -72,6 +72,8 @@ var dynaliteFilters = []string{
 	"m.deep.d > :seven", "m.deep.d = :seven", "m.k = :vv", "m.k <> :vv", "l[0] = :a", "l[1] = :one", "l[0] < :b",
 	"contains(ss, :x)", "contains(ns, :two)", "contains(l, :a)", "contains(l, :one)", "contains(l, :apple)", "contains(bs, :b1)",
 	"contains(s, :z)", "contains(s, v)",
+	"contains(:apple, s)", "contains(:apples, s)", "contains(:ssxy, s)", "contains(:ssxy, ss)", "contains(:ns21, n)", "contains(:list, s)",
+	"contains(:b123, b)", "contains(:five, n)", "begins_with(:apples, s)", "begins_with(:b123, b)", "NOT contains(:apples, s)",
 	"size(l) > :one", "size(l) = :zero", "size(ss) = :two", "size(m) = :zero", "size(m) >= :one", "size(b) >= :three", "size(bs) = :two",
 	"size(ns) IN (:one, :two)", "size(l) BETWEEN :one AND :two", "size(b) < size(l)",
 	"b = :b123", "begins_with(b, :b12)", "b < :b2", "b >= :b12", "b BETWEEN :b12 AND :b2", "contains(b, :b2)",
@@ -187,11 +189,11 @@ func TestEvalMatchesDynalite(t *testing.T) {
 // refused as DynamoDB documents them ("only S, N and B are ordered", "the
 // first operand must be distinct from the remaining operands"); the others
 // are outside the grammar this package supports (a function's operands are
-// a path, then a path or a value) or beyond its limits (list indexes of
+// paths or values, with a path among them) or beyond its limits (list indexes of
 // more than 9 digits).
 var stricterThanDynalite = []string{
 	"a IN (:v, a)", "a BETWEEN a AND :hi", "a < :bool", "a >= :ss",
-	"contains(:v, a)", "contains(size(a), :v)", "contains(a, size(b))",
+	"contains(:v, :w)", "begins_with(:v, :w)", "contains(size(a), :v)", "contains(a, size(b))",
 	"size(:v) > :n", "a[1234567890] = :v",
 }
 

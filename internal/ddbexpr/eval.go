@@ -23,9 +23,11 @@ import (
 //   - IN is true when X has a value equal (=) to one of the list.
 //   - attribute_exists / attribute_not_exists test whether the path has a
 //     value; attribute_type whether it has one of the given type.
-//   - begins_with(path, p): both S or both B, p a prefix. contains(path, x):
-//     S contains the S substring x, B the B subsequence x, a set has the
-//     member x (of its element type), an L has an element equal to x.
+//   - begins_with(x, p): both S or both B, p a prefix of x. contains(x, y):
+//     S contains the S substring y, B the B subsequence y, a set has the
+//     member y (of its element type), an L has an element equal to y.
+//     Either operand may be the path and the other the :value:
+//     contains(:set, path) is true when the path's value is in :set.
 //   - size(path): the length in bytes of an S (its UTF-8 encoding) or B,
 //     the number of elements of a set, L or M; no value for other types.
 //

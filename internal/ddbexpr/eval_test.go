@@ -92,6 +92,11 @@ func TestEval(t *testing.T) {
 		{"contains(l, :a)", true}, {"contains(l, :1)", true}, {"contains(l, :mk)", true}, {"contains(l, :l2)", true},
 		{"contains(l, :x)", false}, {"contains(m, :v)", false}, {"contains(n, :5)", false}, {"contains(missing, :a)", false},
 		{"contains(m.list, :q)", true}, {"contains(s, missing)", false},
+		// The value first: contains(:set, path) is "path in :set"; a string
+		// holds the path's value as a substring, a list as an element.
+		{"contains(:ss, s)", false}, {"contains(:ss, ss)", false}, {"contains(:abc, s)", true}, {"contains(:ab, s)", false},
+		{"contains(:ssx, missing)", false}, {"contains(:ns, n)", false}, {"contains(:l, n)", false}, {"contains(:l, l[1])", true}, {"contains(:bin, bin)", true},
+		{"contains(:twohalf, n)", false}, {"begins_with(:abc, s)", true}, {"begins_with(:ab, s)", false}, {"begins_with(:bin, bin)", true},
 		{"size(s) = :3", true}, {"size(uni) = :6", true}, {"size(bin) = :3", true}, {"size(ss) = :2", true},
 		{"size(ns) = :2", true}, {"size(bs) = :2", true}, {"size(l) = :4", true}, {"size(m) = :3", true},
 		{"size(n) = :1", false}, {"size(n) <> :1", true}, {"size(t) >= :0", false}, {"size(missing) >= :0", false},

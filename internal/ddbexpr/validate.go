@@ -272,8 +272,15 @@ func checkCall(c *Call) string {
 			return fmt.Sprintf("an operand of %s() is not a document path or a :value", c.Func)
 		}
 	}
-	if _, ok := c.Args[0].(*Path); !ok {
-		return fmt.Sprintf("the first operand of %s() must be a document path", c.Func)
+	_, pathFirst := c.Args[0].(*Path)
+	if n == 1 || c.Func == FuncAttributeType {
+		if !pathFirst {
+			return fmt.Sprintf("the first operand of %s() must be a document path", c.Func)
+		}
+	} else if _, pathSecond := c.Args[1].(*Path); !pathFirst && !pathSecond {
+		// DynamoDB takes contains(:set, path) and begins_with(:s, path);
+		// with no path at all the condition would not depend on the item.
+		return fmt.Sprintf("%s() needs a document path among its operands", c.Func)
 	}
 	if n == 1 {
 		return ""
@@ -289,8 +296,10 @@ func checkCall(c *Call) string {
 			return "the second operand of attribute_type() must be a type name (S, SS, N, NS, B, BS, BOOL, NULL, L or M)"
 		}
 	case FuncBeginsWith:
-		if t := literalType(c.Args[1]); t != "" && t != "S" && t != "B" {
-			return "begins_with() takes a prefix of type S or B, not " + t
+		for _, a := range c.Args {
+			if t := literalType(a); t != "" && t != "S" && t != "B" {
+				return "begins_with() takes operands of type S or B, not " + t
+			}
 		}
 	}
 	return distinct(string(c.Func)+"()", c.Args[0], c.Args[1])
