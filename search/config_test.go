@@ -1,10 +1,7 @@
 package search
 
 import (
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,98 +108,4 @@ func TestConfigValidation(t *testing.T) {
 	if got := (Config{Versions: []BeaconVersion{lotsaBeacons()}, WriteVersion: 1}).SignedBeacons(); len(got) != 1 || got[0] != "JustSigned" {
 		t.Errorf("SignedBeacons = %v", got)
 	}
-}
-
-// vectorConfig is the JSON of a DB-ESDK test vector table config's search
-// section.
-type vectorConfig struct {
-	PartitionKeyName string            `json:"partitionKeyName"`
-	Actions          map[string]string `json:"attributeActionsOnEncrypt"`
-	Search           *struct {
-		Versions []struct {
-			Max      int `json:"maximumNumberOfPartitions"`
-			Standard []struct {
-				Name       string
-				Length     int
-				Partitions int `json:"numberOfPartitions"`
-			} `json:"standardBeacons"`
-			Compound []struct {
-				Name, Split  string
-				Encrypted    []EncryptedPart
-				Signed       []SignedPart
-				Constructors [][]struct{ Name string }
-			} `json:"compoundBeacons"`
-		} `json:"versions"`
-	} `json:"search"`
-}
-
-// TestVectorConfigs: every search section of the DB-ESDK vectors
-// (configs.json, large_records.json) is a configuration New accepts.
-func TestVectorConfigs(t *testing.T) {
-	dir := "../../shared/vectors/dbesdk"
-	if d := os.Getenv("ITEMCRYPTO_DBESDK_VECTORS"); d != "" {
-		dir = d
-	}
-	n := 0
-	for file, key := range map[string]string{"configs.json": "tableEncryptionConfigs", "large_records.json": "largeEncryptionConfigs"} {
-		raw, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			t.Fatal(err)
-		}
-		var cfgs map[string]vectorConfig
-		if err := json.Unmarshal(doc[key], &cfgs); err != nil {
-			t.Fatal(err)
-		}
-		for name, vc := range cfgs {
-			if vc.Search == nil {
-				continue
-			}
-			o := map[string]actions.Action{}
-			for a, act := range vc.Actions {
-				x, err := actions.Parse(act)
-				if err != nil {
-					t.Fatalf("%s %s: %v", file, name, err)
-				}
-				o[a] = x
-			}
-			pk := vc.PartitionKeyName
-			if pk == "" {
-				pk = "RecNum"
-			}
-			pol := actions.Must(actions.Options{Default: actions.DoNothing, Overrides: o, PartitionKey: pk})
-			var cfg Config
-			cfg.WriteVersion = 1
-			for _, vv := range vc.Search.Versions {
-				bv := BeaconVersion{Version: 1, KeyStore: &StaticKeys{}, MaximumNumberOfPartitions: vv.Max,
-					KeySource: KeySource{Single: &SingleKeySource{BranchKeyID: "k", CacheTTL: time.Minute}}}
-				for _, sb := range vv.Standard {
-					bv.StandardBeacons = append(bv.StandardBeacons, StandardBeacon{Name: sb.Name, Length: sb.Length, NumberOfPartitions: sb.Partitions})
-				}
-				for _, cb := range vv.Compound {
-					c := CompoundBeacon{Name: cb.Name, Split: cb.Split, Encrypted: cb.Encrypted, Signed: cb.Signed}
-					for _, ct := range cb.Constructors {
-						var parts []ConstructorPart
-						for _, p := range ct {
-							parts = append(parts, ConstructorPart{Name: p.Name, Required: true})
-						}
-						c.Constructors = append(c.Constructors, Constructor{Parts: parts})
-					}
-					bv.CompoundBeacons = append(bv.CompoundBeacons, c)
-				}
-				cfg.Versions = append(cfg.Versions, bv)
-			}
-			if _, err := New(cfg, pol); err != nil {
-				t.Errorf("%s %s: %v", file, name, err)
-			}
-			n++
-		}
-	}
-	if n < 4 {
-		t.Fatalf("only %d search configs found", n)
-	}
-	t.Logf("%d vector search configs accepted", n)
 }

@@ -1,6 +1,7 @@
 package vectors
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -136,6 +137,17 @@ func (m *DBESDKManifest) IDs() []string {
 // static-branch-key-1 when it has none. Key kinds this build cannot use
 // offline are ErrUnsupported.
 func (m *DBESDKManifest) Keyring(desc json.RawMessage) (keyring.Keyring, error) {
+	bk, err := branchKey(m.Keys, desc)
+	if err != nil {
+		return nil, err
+	}
+	return hierarchicalKeyring(bk)
+}
+
+// branchKey is the static branch key of a key description (a
+// "static-branch-key" or "hierarchy" description naming a keys file entry),
+// static-branch-key-1 without one.
+func branchKey(keys map[string]DBESDKKey, desc json.RawMessage) (*hierarchy.BranchKey, error) {
 	name := "static-branch-key-1"
 	if len(desc) > 0 {
 		var d struct {
@@ -150,7 +162,7 @@ func (m *DBESDKManifest) Keyring(desc json.RawMessage) (keyring.Keyring, error) 
 		}
 		name = d.Key
 	}
-	k, ok := m.Keys[name]
+	k, ok := keys[name]
 	if !ok {
 		return nil, fmt.Errorf("vectors: key %q not in keys file", name)
 	}
@@ -162,11 +174,13 @@ func (m *DBESDKManifest) Keyring(desc json.RawMessage) (keyring.Keyring, error) 
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("vectors: key %q: %w", name, err)
 	}
-	bk, err := hierarchy.NewBranchKey(k.KeyID, k.Version, bkey, beacon)
-	if err != nil {
-		return nil, err
-	}
-	return hierarchy.New(hierarchy.NewStatic(bk), func(o *hierarchy.Options) { o.BranchKeyID = k.KeyID })
+	return hierarchy.NewBranchKey(k.KeyID, k.Version, bkey, beacon)
+}
+
+// hierarchicalKeyring is the hierarchical keyring over one static branch
+// key.
+func hierarchicalKeyring(bk *hierarchy.BranchKey) (keyring.Keyring, error) {
+	return hierarchy.New(hierarchy.NewStatic(bk), func(o *hierarchy.Options) { o.BranchKeyID = bk.ID() })
 }
 
 // Encryptor builds the encryptor of a record's configuration.
@@ -175,28 +189,41 @@ func (m *DBESDKManifest) Encryptor(c DBESDKConfig) (*itemcrypto.Encryptor, error
 	if err != nil {
 		return nil, err
 	}
-	table := c.LogicalTableName
-	if table == "" {
-		table = "GazelleVectorTable"
+	t, err := c.table(kr)
+	if err != nil {
+		return nil, err
 	}
-	pk := c.PartitionKeyName
-	if pk == "" {
-		pk = "RecNum"
+	policy, err := t.Policy()
+	if err != nil {
+		return nil, err
 	}
-	over := make(map[string]actions.Action, len(c.Actions))
+	return itemcrypto.New(itemcrypto.Config{TableName: t.LogicalTableName, Policy: policy, Format: itemcrypto.FormatDBESDK, DBESDK: t.DBESDK})
+}
+
+// table is c with the harness's defaults applied, over keyring kr (Search
+// is left nil). An attribute missing from attributeActionsOnEncrypt is
+// DoNothing: the DB-ESDK refuses to write it unless it is allowed unsigned
+// (so does itemcrypto, ErrUnsignedAttribute), and treats it as plaintext in
+// queries.
+func (c DBESDKConfig) table(kr keyring.Keyring) (*DBESDKTable, error) {
+	t := &DBESDKTable{LogicalTableName: c.LogicalTableName, PartitionKey: c.PartitionKeyName, SortKey: c.SortKeyName,
+		Default: actions.DoNothing, Overrides: make(map[string]actions.Action, len(c.Actions))}
+	if t.LogicalTableName == "" {
+		t.LogicalTableName = "GazelleVectorTable"
+	}
+	if t.PartitionKey == "" {
+		t.PartitionKey = "RecNum"
+	}
 	for name, s := range c.Actions {
 		a, err := actions.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("vectors: attribute %q: %w", name, err)
 		}
-		over[name] = a
-	}
-	policy, err := actions.New(actions.Options{Default: actions.EncryptAndSign, Overrides: over, PartitionKey: pk, SortKey: c.SortKeyName})
-	if err != nil {
-		return nil, err
+		t.Overrides[name] = a
 	}
 	d := &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: c.AllowedUnsigned, AllowedUnsignedPrefix: c.UnsignedPrefix}
 	if c.Suite != "" {
+		var err error
 		if d.Suite, err = keyring.ParseSuite(c.Suite); err != nil {
 			return nil, err
 		}
@@ -211,7 +238,8 @@ func (m *DBESDKManifest) Encryptor(c DBESDKConfig) (*itemcrypto.Encryptor, error
 	default:
 		return nil, fmt.Errorf("vectors: plaintextOverride %q", c.PlaintextPolicy)
 	}
-	return itemcrypto.New(itemcrypto.Config{TableName: table, Policy: policy, Format: itemcrypto.FormatDBESDK, DBESDK: d})
+	t.DBESDK = d
+	return t, nil
 }
 
 // RunDBESDK runs one record: a positive record must decrypt to its plaintext
@@ -331,24 +359,38 @@ func (m *DBESDKManifest) GenerateDBESDK(ctx context.Context, outDir string) (wri
 }
 
 // SimpleItem converts an item in the DB-ESDK harness's simplified JSON
-// (bare numbers and strings, one-key {"L"}, {"M"}, {"NS"}, {"SS"} objects)
-// to attribute values.
+// (JsonItem.dfy GetAttrValue) to attribute values: a JSON string is an S, a
+// JSON number an N, and an object of exactly one key a typed value: {"S":
+// "x"}, {"N": "0800.000e0"} (kept as written), {"B": base64}, {"SS": [...]},
+// {"NS": [strings or numbers]}, {"BS": [base64...]}, {"L": [values]}, {"M":
+// {name: value}}, {"BOOL": true}, {"NULL": anything}. Anything else is
+// refused.
 func SimpleItem(raw json.RawMessage) (map[string]types.AttributeValue, error) {
-	d := json.NewDecoder(strings.NewReader(string(raw)))
-	d.UseNumber()
-	var v map[string]any
-	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("vectors: plaintext: %w", err)
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("vectors: item: %w", err)
 	}
 	out := make(map[string]types.AttributeValue, len(v))
 	for k, e := range v {
-		av, err := simpleValue(e)
+		av, err := SimpleValue(e)
 		if err != nil {
-			return nil, fmt.Errorf("vectors: plaintext attribute %q: %w", k, err)
+			return nil, fmt.Errorf("vectors: item attribute %q: %w", k, err)
 		}
 		out[k] = av
 	}
 	return out, nil
+}
+
+// SimpleValue converts one value of the harness's simplified JSON (see
+// SimpleItem), as in the "Values" of data.json.
+func SimpleValue(raw json.RawMessage) (types.AttributeValue, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return simpleValue(v)
 }
 
 func simpleValue(v any) (types.AttributeValue, error) {
@@ -357,64 +399,108 @@ func simpleValue(v any) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberN{Value: v.String()}, nil
 	case string:
 		return &types.AttributeValueMemberS{Value: v}, nil
-	case bool:
-		return &types.AttributeValueMemberBOOL{Value: v}, nil
-	case nil:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
-	case []any:
-		l := make([]types.AttributeValue, len(v))
-		for i, e := range v {
+	case map[string]any:
+		if len(v) != 1 {
+			return nil, errors.New("a typed value must be an object of one key")
+		}
+		for tag, e := range v {
+			return typedValue(tag, e)
+		}
+	}
+	return nil, fmt.Errorf("a value must be a string, a number or a typed object, not %T", v)
+}
+
+func typedValue(tag string, e any) (types.AttributeValue, error) {
+	strs := func(numbersToo bool) ([]string, error) {
+		members, ok := e.([]any)
+		if !ok {
+			return nil, fmt.Errorf("%s is not a list", tag)
+		}
+		ss := make([]string, len(members))
+		for i, x := range members {
+			switch x := x.(type) {
+			case string:
+				ss[i] = x
+			case json.Number:
+				if !numbersToo {
+					return nil, fmt.Errorf("%s member of type number", tag)
+				}
+				ss[i] = x.String()
+			default:
+				return nil, fmt.Errorf("%s member of type %T", tag, x)
+			}
+		}
+		return ss, nil
+	}
+	switch tag {
+	case "S", "N", "B":
+		str, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s must be a string", tag)
+		}
+		switch tag {
+		case "S":
+			return &types.AttributeValueMemberS{Value: str}, nil
+		case "N":
+			return &types.AttributeValueMemberN{Value: str}, nil
+		}
+		b, err := base64.StdEncoding.DecodeString(str)
+		if err != nil {
+			return nil, fmt.Errorf("B: %w", err)
+		}
+		return &types.AttributeValueMemberB{Value: b}, nil
+	case "SS":
+		ss, err := strs(false)
+		return &types.AttributeValueMemberSS{Value: ss}, err
+	case "NS":
+		ss, err := strs(true)
+		return &types.AttributeValueMemberNS{Value: ss}, err
+	case "BS":
+		ss, err := strs(false)
+		if err != nil {
+			return nil, err
+		}
+		bs := make([][]byte, len(ss))
+		for i, x := range ss {
+			if bs[i], err = base64.StdEncoding.DecodeString(x); err != nil {
+				return nil, fmt.Errorf("BS: %w", err)
+			}
+		}
+		return &types.AttributeValueMemberBS{Value: bs}, nil
+	case "L":
+		members, ok := e.([]any)
+		if !ok {
+			return nil, errors.New("L is not a list")
+		}
+		l := make([]types.AttributeValue, len(members))
+		for i, x := range members {
 			var err error
-			if l[i], err = simpleValue(e); err != nil {
+			if l[i], err = simpleValue(x); err != nil {
 				return nil, err
 			}
 		}
 		return &types.AttributeValueMemberL{Value: l}, nil
-	case map[string]any:
-		if len(v) == 1 {
-			for tag, e := range v {
-				switch tag {
-				case "L":
-					return simpleValue(e)
-				case "M":
-					if m, ok := e.(map[string]any); ok {
-						return simpleMap(m)
-					}
-				case "NS", "SS":
-					members, ok := e.([]any)
-					if !ok {
-						return nil, fmt.Errorf("%s is not a list", tag)
-					}
-					ss := make([]string, len(members))
-					for i, x := range members {
-						switch x := x.(type) {
-						case json.Number:
-							ss[i] = x.String()
-						case string:
-							ss[i] = x
-						default:
-							return nil, fmt.Errorf("%s member of type %T", tag, x)
-						}
-					}
-					if tag == "NS" {
-						return &types.AttributeValueMemberNS{Value: ss}, nil
-					}
-					return &types.AttributeValueMemberSS{Value: ss}, nil
-				}
+	case "M":
+		members, ok := e.(map[string]any)
+		if !ok {
+			return nil, errors.New("M is not an object")
+		}
+		m := make(map[string]types.AttributeValue, len(members))
+		for k, x := range members {
+			var err error
+			if m[k], err = simpleValue(x); err != nil {
+				return nil, err
 			}
 		}
-		return simpleMap(v)
-	}
-	return nil, fmt.Errorf("unexpected JSON %T", v)
-}
-
-func simpleMap(v map[string]any) (types.AttributeValue, error) {
-	m := make(map[string]types.AttributeValue, len(v))
-	for k, e := range v {
-		var err error
-		if m[k], err = simpleValue(e); err != nil {
-			return nil, err
+		return &types.AttributeValueMemberM{Value: m}, nil
+	case "BOOL":
+		b, ok := e.(bool)
+		if !ok {
+			return nil, errors.New("BOOL must be a boolean")
 		}
+		return &types.AttributeValueMemberBOOL{Value: b}, nil
+	case "NULL":
+		return &types.AttributeValueMemberNULL{Value: true}, nil
 	}
-	return &types.AttributeValueMemberM{Value: m}, nil
+	return nil, fmt.Errorf("unknown type %q", tag)
 }
