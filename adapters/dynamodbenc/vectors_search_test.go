@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
+	"github.com/itemcrypto/go-itemcrypto/internal/ddbexpr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
@@ -30,6 +32,61 @@ type queryAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// recordingAPI keeps the ExpressionAttributeValues of every Query and Scan
+// that reaches DynamoDB.
+type recordingAPI struct {
+	countingAPI
+	sent []map[string]types.AttributeValue
+}
+
+func (r *recordingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	r.sent = append(r.sent, in.ExpressionAttributeValues)
+	return r.countingAPI.Query(ctx, in, optFns...)
+}
+
+func (r *recordingAPI) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	r.sent = append(r.sent, in.ExpressionAttributeValues)
+	return r.countingAPI.Scan(ctx, in, optFns...)
+}
+
+// encryptedOperands returns the placeholders q compares with (=, IN) an
+// EncryptAndSign attribute of policy.
+func encryptedOperands(t *testing.T, d *vectors.DBESDKQueryData, q vectors.DBESDKQuery, encrypted func(string) bool) []string {
+	t.Helper()
+	names, values := d.Used(q)
+	var out []string
+	for _, text := range []string{q.Key, q.Filter} {
+		if text == "" {
+			continue
+		}
+		e, err := ddbexpr.Parse(text, names, values)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		ddbexpr.Walk(e, func(n ddbexpr.Node) bool {
+			var p *ddbexpr.Path
+			var ops []ddbexpr.Operand
+			switch x := n.(type) {
+			case *ddbexpr.Compare:
+				p, _ = x.Left.(*ddbexpr.Path)
+				ops = []ddbexpr.Operand{x.Right}
+			case *ddbexpr.In:
+				p, _ = x.X.(*ddbexpr.Path)
+				ops = x.List
+			}
+			if p != nil && encrypted(p.Top()) {
+				for _, o := range ops {
+					if v, ok := o.(*ddbexpr.Value); ok {
+						out = append(out, v.Placeholder)
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // vectorTable makes a fresh table keyed by RecNum (N), as the harness's
@@ -129,13 +186,13 @@ func loadQueryVectors(t *testing.T) (*vectors.DBESDKTableConfigs, *vectors.DBESD
 // vectorClient is a client for configuration name: the SDK's own for the
 // empty configuration (the harness's "vanilla" client), ours otherwise,
 // with the configuration's logical table name bound into the signatures.
-func vectorClient(t *testing.T, raw *dynamodb.Client, cfgs *vectors.DBESDKTableConfigs, name string) (func(table string) queryAPI, *countingAPI) {
+func vectorClient(t *testing.T, raw *dynamodb.Client, cfgs *vectors.DBESDKTableConfigs, name string) (func(table string) queryAPI, *recordingAPI) {
 	t.Helper()
 	vt, err := cfgs.Table(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	counting := &countingAPI{API: raw}
+	counting := &recordingAPI{countingAPI: countingAPI{API: raw}}
 	if vt.Vanilla {
 		return func(string) queryAPI { return raw }, counting
 	}
@@ -183,12 +240,17 @@ func TestDBESDKQueryVectorsDynalite(t *testing.T) {
 		t.Fatalf("only %d of %d queries select a proper subset of the records", nonEmpty, len(data.Queries))
 	}
 
-	totalMatched, totalRefused := 0, 0
+	totalMatched, totalRefused, totalBeaconed := 0, 0, 0
 	for _, name := range cfgs.Names() {
 		t.Run("config"+name, func(t *testing.T) {
 			newClient, counting := vectorClient(t, raw, cfgs, name)
 			table, c := vectorTable(t, raw, newClient, data.Records)
-			matched, refused, failed := 0, 0, 0
+			vt, err := cfgs.Table(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			overrides := vt.Overrides
+			matched, refused, failed, beaconed := 0, 0, 0, 0
 			for i, q := range data.Queries {
 				if q.FailsFor(name) {
 					before := counting.queries.Load() + counting.scans.Load()
@@ -205,11 +267,22 @@ func TestDBESDKQueryVectorsDynalite(t *testing.T) {
 					refused++
 					continue
 				}
+				counting.sent = nil
 				got, err := fullSearch(ctx, c, table, data, q)
 				if err != nil {
 					t.Errorf("query %d %+v: %v", i, q, err)
 					failed++
 					continue
+				}
+				// A value compared with an encrypted attribute reaches
+				// DynamoDB only as its beacon.
+				for _, ph := range encryptedOperands(t, data, q, func(a string) bool { return overrides[a] == actions.EncryptAndSign }) {
+					for _, sent := range counting.sent {
+						if v, ok := sent[ph]; ok && ddbjson.Equal(v, data.Values[ph], ddbattr.NormalizeNumber) {
+							t.Errorf("query %d %+v: %s reached DynamoDB in plaintext", i, q, ph)
+						}
+					}
+					beaconed++
 				}
 				if !sameItems(got, expected[i]) {
 					gj, _ := ddbjson.MarshalItem(firstOrNil(got))
@@ -219,14 +292,16 @@ func TestDBESDKQueryVectorsDynalite(t *testing.T) {
 				}
 				matched++
 			}
-			t.Logf("config %s: %d queries matched, %d refused as expected, %d failed", name, matched, refused, failed)
+			t.Logf("config %s: %d queries matched (%d values compared with encrypted attributes, sent as beacons), %d refused as expected, %d failed",
+				name, matched, beaconed, refused, failed)
+			totalBeaconed += beaconed
 			totalMatched += matched
 			totalRefused += refused
 		})
 	}
 	t.Logf("all configs: %d matched, %d refused as expected", totalMatched, totalRefused)
-	if totalRefused == 0 {
-		t.Error("no query was refused: the Fail lists were not exercised")
+	if totalRefused == 0 || totalBeaconed == 0 {
+		t.Errorf("%d queries refused, %d values beaconed: the vectors were not exercised", totalRefused, totalBeaconed)
 	}
 }
 
