@@ -18,6 +18,7 @@ func FuzzTransformScan(f *testing.F) {
 	for _, seed := range []string{
 		"Name = :a", "Mixed = :b AND std2 = :a", "begins_with(NameTitle, :b) OR Title IN (:a, :c)",
 		"NOT Name = :a", "YearName BETWEEN :b AND :c", "attribute_exists(TooBad)", "size(Name) > :n", "#n = :a",
+		"contains(:a, Year)", "contains(:a, Name)", "Year < Mixed", "Name >= Year OR Title = :a",
 	} {
 		f.Add(seed)
 	}
