@@ -431,7 +431,9 @@ func TestMultiTenantBeaconsDynalite(t *testing.T) {
 		bks = append(bks, bk)
 	}
 	kr, err := hierarchy.New(keys, func(o *hierarchy.Options) {
-		o.IDSupplier = func(_ context.Context, ec map[string]string) (string, error) { return ec["aws-crypto-attr.tenant"], nil }
+		o.IDSupplier = func(_ context.Context, ec map[string]string) (string, error) {
+			return ec["aws-crypto-attr.tenant"], nil
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
