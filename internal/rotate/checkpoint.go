@@ -25,8 +25,12 @@ const maxCheckpointSize = 64 << 20
 // checkpointer reads and writes one checkpoint file.
 type checkpointer struct {
 	path        string
-	fingerprint string
+	fingerprint string // what may resume it: the rotation and the range
+	rotation    string // the rotation, whichever the range
 	table       string
+	segments    int  // the rotation's number of segments
+	first       int  // the first segment of the checkpoint's range
+	keep        bool // a range of segments: kept when done
 	writeMu     sync.Mutex
 }
 
@@ -35,8 +39,14 @@ type checkpointJSON struct {
 	Format      string        `json:"format"`
 	Table       string        `json:"table"`
 	Fingerprint string        `json:"fingerprint"`
-	Written     time.Time     `json:"written"`
-	Segments    []segmentJSON `json:"segments"`
+	// Rotation identifies the rotation, whichever range of its segments
+	// the checkpoint covers; TotalSegments is its number of segments and
+	// FirstSegment the first one in Segments.
+	Rotation      string        `json:"rotation,omitempty"`
+	TotalSegments int           `json:"total_segments,omitempty"`
+	FirstSegment  int           `json:"first_segment,omitempty"`
+	Written       time.Time     `json:"written"`
+	Segments      []segmentJSON `json:"segments"`
 	Stats       statsJSON     `json:"stats"`
 	Conflicts   []issueJSON   `json:"conflicts,omitempty"`
 	Failures    []issueJSON   `json:"failures,omitempty"`
@@ -58,6 +68,7 @@ type statsJSON struct {
 
 type issueJSON struct {
 	Key    json.RawMessage `json:"key"`
+	ID     string          `json:"id,omitempty"`
 	Reason string          `json:"reason"`
 }
 
@@ -67,14 +78,25 @@ type savedState struct {
 	stats Stats
 }
 
-// fingerprint identifies what a checkpoint may be resumed by: the table,
-// its keys, the segmentation, the kind of run and the target's key
-// identity. Key material never enters it.
-func (r *runner) fingerprint() string {
+// rotationID identifies a rotation: the table, its keys, the segmentation,
+// the kind of run and the target's key identity. Every process of one
+// rotation has the same. Key material never enters it.
+func (r *runner) rotationID() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%q\x00%q\x00%q\x00%q\x00%d\x00%t\x00%q\x00%t",
-		checkpointFormat, r.cfg.Table, r.pk, r.sk, r.target.TableName(), r.cfg.Segments, r.cfg.DryRun,
+		checkpointFormat, r.st.ident(), r.pk, r.sk, r.target.TableName(), r.cfg.Segments, r.cfg.DryRun,
 		r.identity, r.cfg.IsCurrent != nil)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fingerprint identifies what a checkpoint may be resumed by: the rotation
+// and, for a range of segments, the range.
+func (r *runner) fingerprint(rotation string) string {
+	if !r.partial() {
+		return rotation
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d-%d", rotation, r.first, r.first+len(r.segs)-1)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -104,8 +126,13 @@ func (c *checkpointer) load() (*savedState, error) {
 		return nil, bad("not a checkpoint of itemcrypto rotate")
 	}
 	if cj.Fingerprint != c.fingerprint {
-		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, dry-run or target key)", cj.Table))
+		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, segment range, dry-run or target key)", cj.Table))
 	}
+	return cj.state(bad)
+}
+
+// state returns the positions and counts of a checkpoint.
+func (cj *checkpointJSON) state(bad func(string) error) (*savedState, error) {
 	s := &savedState{segs: make([]segment, len(cj.Segments))}
 	for i, sj := range cj.Segments {
 		s.segs[i].done = sj.Done
@@ -128,7 +155,11 @@ func (c *checkpointer) load() (*savedState, error) {
 			if err != nil {
 				return nil, bad("a listed key does not parse")
 			}
-			*l.to = append(*l.to, Issue{Key: k, Reason: ij.Reason})
+			id := ij.ID
+			if id == "" {
+				id = Key(k).String()
+			}
+			*l.to = append(*l.to, Issue{Key: k, ID: id, Reason: ij.Reason})
 		}
 	}
 	return s, nil
@@ -138,6 +169,7 @@ func (c *checkpointer) load() (*savedState, error) {
 func (c *checkpointer) write(segs []segment, st Stats) error {
 	cj := checkpointJSON{
 		Format: checkpointFormat, Table: c.table, Fingerprint: c.fingerprint, Written: time.Now().UTC(),
+		Rotation: c.rotation, TotalSegments: c.segments, FirstSegment: c.first,
 		Stats: statsJSON{Total: st.Total, Scanned: st.Scanned, Rotated: st.Rotated, Current: st.Current, Conflicts: st.Conflicts, Failed: st.Failed},
 	}
 	for _, s := range segs {
@@ -160,7 +192,7 @@ func (c *checkpointer) write(segs []segment, st Stats) error {
 			if err != nil {
 				return fmt.Errorf("rotate: checkpoint: %w", err)
 			}
-			*l.to = append(*l.to, issueJSON{Key: b, Reason: is.Reason})
+			*l.to = append(*l.to, issueJSON{Key: b, ID: is.ID, Reason: is.Reason})
 		}
 	}
 	b, err := json.MarshalIndent(cj, "", " ")

@@ -10,10 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
@@ -55,9 +53,18 @@ type Config struct {
 	// RateLimit bounds the items processed per second over all segments;
 	// 0 means no limit.
 	RateLimit float64
-	// Segments is the number of parallel Scan segments; 0 means
-	// DefaultSegments.
+	// Segments is the number of segments the table is split into: those
+	// of a parallel Scan (DynamoDB), or _id ranges (MongoDB). 0 means
+	// DefaultSegments. A process works on all of them at once, or on
+	// SegmentRange.
 	Segments int
+	// SegmentRange, when set, limits this process to some of the Segments,
+	// so that several processes (on as many machines) share one rotation,
+	// each with its own checkpoint file. Every process of a rotation must
+	// use the same Segments, and together their ranges must cover them
+	// all. A finished range keeps its checkpoint (every segment marked
+	// done) for ReadStatus, rather than removing it.
+	SegmentRange *SegmentRange
 	// PageSize is the Limit of each Scan request; 0 leaves it to DynamoDB
 	// (1 MB pages).
 	PageSize int32
@@ -99,8 +106,31 @@ func (k Key) String() string {
 
 // Issue is an item that was not rotated: its key and why.
 type Issue struct {
-	Key    Key
+	Key Key
+	// ID is the key as people read it: Key.String() for a DynamoDB item,
+	// the _id in MongoDB Extended JSON for a document.
+	ID     string
 	Reason string
+}
+
+// SegmentRange is the segments First..Last (0-based, inclusive).
+type SegmentRange struct{ First, Last int }
+
+func (s SegmentRange) String() string { return fmt.Sprintf("%d-%d", s.First, s.Last) }
+
+// ParseSegmentRange reads "A-B" (segments A to B, inclusive) or "A" (one
+// segment).
+func ParseSegmentRange(s string) (SegmentRange, error) {
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		b = a
+	}
+	first, err1 := strconv.Atoi(a)
+	last, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || first < 0 || last < first {
+		return SegmentRange{}, fmt.Errorf("rotate: segment range %q: want FIRST-LAST, 0-based, FIRST <= LAST (e.g. 0-3)", s)
+	}
+	return SegmentRange{first, last}, nil
 }
 
 // Stats are the counts of a rotation. After a resumed run they include the
@@ -160,13 +190,65 @@ const checkpointInterval = 5 * time.Second
 // maxExpression is DynamoDB's limit on the length of one expression.
 const maxExpression = 4096
 
-// Run rotates the table. It returns the counts and nil when every item has
-// been processed, even when some conflicted or failed (see Stats); an error
-// matching ErrInterrupted when ctx was cancelled first; and any other error
-// when DynamoDB, the checkpoint file or the configuration failed. The
-// checkpoint is written in both error cases.
+// Run rotates the table. It returns the counts and nil when every item (of
+// Config.SegmentRange, when set) has been processed, even when some
+// conflicted or failed (see Stats); an error matching ErrInterrupted when
+// ctx was cancelled first; and any other error when DynamoDB, the
+// checkpoint file or the configuration failed. The checkpoint is written in
+// both error cases.
 func Run(ctx context.Context, api API, cfg Config) (Stats, error) {
-	r, err := newRunner(ctx, api, cfg)
+	switch {
+	case api == nil:
+		return Stats{}, errors.New("rotate: no DynamoDB client")
+	case cfg.Table == "":
+		return Stats{}, errors.New("rotate: Config.Table is required")
+	}
+	return runStore(ctx, &dynamoStore{api: api, table: cfg.Table, pageSize: cfg.PageSize}, cfg)
+}
+
+// store is where the items of a rotation live: a DynamoDB table
+// (dynamoStore) or a MongoDB collection (mongoStore). The engine does the
+// rest: segments, cryptography, counts, checkpoints, rate limit.
+type store interface {
+	// ident names the table or collection in messages and checkpoints.
+	ident() string
+	// open checks that the store's key schema is the policies' (pk, sk) and
+	// returns a probe item (its key attributes, of the right types) and the
+	// number of items when the store knows it (0: unknown).
+	open(ctx context.Context, pk, sk string) (probe itemcrypto.Item, total int64, err error)
+	// count counts the items; wait is called before each request.
+	count(ctx context.Context, wait func(context.Context) error) (int64, error)
+	// plan splits the store into n segments, the same for every process
+	// of the rotation named by rotation.
+	plan(ctx context.Context, n int, rotation string) error
+	// pages reads segment seg, in key order, after the position after
+	// (nil: from its start).
+	pages(seg int, after Key) pager
+	// writeBack replaces rec by next on condition that it is still as it
+	// was read (the reserved attributes in reserved that rec has are
+	// unchanged). protected reports which attributes the rotation owns;
+	// the others are left as they are now.
+	writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, protected func(string) bool) (outcome, *Issue, error)
+	// keyString renders a key for people.
+	keyString(Key) string
+}
+
+// pager reads one segment page by page.
+type pager interface {
+	// next returns the next page of records and the segment's position
+	// after it; done when the segment has no more.
+	next(ctx context.Context) (recs []record, after Key, done bool, err error)
+}
+
+// record is one stored item as a store read it.
+type record struct {
+	key  Key
+	item itemcrypto.Item // the stored item, in the core's model
+	doc  []byte          // the stored document (MongoDB)
+}
+
+func runStore(ctx context.Context, st store, cfg Config) (Stats, error) {
+	r, err := newRunner(ctx, st, cfg)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -174,36 +256,34 @@ func Run(ctx context.Context, api API, cfg Config) (Stats, error) {
 }
 
 type runner struct {
-	api      API
+	st       store
 	cfg      Config
 	pk, sk   string
 	source   *itemcrypto.Encryptor
 	target   *itemcrypto.Encryptor
-	identity string // the target's key identity, when cfg.IsCurrent is nil
+	reserved []string // the reserved attributes of either side
+	identity string   // the target's key identity, when cfg.IsCurrent is nil
+	first    int      // the first segment of this process
 	limiter  *rate.Limiter
 	cp       *checkpointer // nil without a checkpoint file
 	started  time.Time
 
 	mu        sync.Mutex // guards stats and segs
 	stats     Stats
-	segs      []segment
+	segs      []segment // segments first..first+len(segs)-1
 	lastWrite time.Time
 
 	progressMu sync.Mutex
 }
 
-// segment is the position of one Scan segment.
+// segment is the position of one segment.
 type segment struct {
 	after Key // the last item processed; nil before the first
 	done  bool
 }
 
-func newRunner(ctx context.Context, api API, cfg Config) (*runner, error) {
+func newRunner(ctx context.Context, st store, cfg Config) (*runner, error) {
 	switch {
-	case api == nil:
-		return nil, errors.New("rotate: no DynamoDB client")
-	case cfg.Table == "":
-		return nil, errors.New("rotate: Config.Table is required")
 	case cfg.Source == nil || cfg.Target == nil:
 		return nil, errors.New("rotate: Config.Source and Config.Target are required")
 	case cfg.Source.Policy().NoOp() || cfg.Target.Policy().NoOp():
@@ -218,20 +298,30 @@ func newRunner(ctx context.Context, api API, cfg Config) (*runner, error) {
 	if cfg.Segments == 0 {
 		cfg.Segments = DefaultSegments
 	}
-	r := &runner{api: api, cfg: cfg, source: cfg.Source, target: cfg.Target, started: time.Now()}
+	first, last := 0, cfg.Segments-1
+	if sr := cfg.SegmentRange; sr != nil {
+		if sr.First < 0 || sr.Last < sr.First || sr.Last >= cfg.Segments {
+			return nil, fmt.Errorf("rotate: Config.SegmentRange %s is not within segments 0-%d", sr, cfg.Segments-1)
+		}
+		first, last = sr.First, sr.Last
+	}
+	r := &runner{st: st, cfg: cfg, source: cfg.Source, target: cfg.Target, first: first, started: time.Now()}
 	r.pk, r.sk = cfg.Source.Policy().Keys()
 	if tpk, tsk := cfg.Target.Policy().Keys(); tpk != r.pk || tsk != r.sk {
 		return nil, fmt.Errorf("rotate: the source policy's keys (%q, %q) differ from the target's (%q, %q)", r.pk, r.sk, tpk, tsk)
+	}
+	for _, e := range []*itemcrypto.Encryptor{cfg.Source, cfg.Target} {
+		for _, name := range e.ReservedAttributes() {
+			if !slices.Contains(r.reserved, name) {
+				r.reserved = append(r.reserved, name)
+			}
+		}
 	}
 	if cfg.RateLimit > 0 {
 		r.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), 1)
 	}
 
-	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(cfg.Table)})
-	if err != nil {
-		return nil, fmt.Errorf("rotate: DescribeTable %s: %w", cfg.Table, err)
-	}
-	probe, err := r.checkSchema(out.Table)
+	probe, total, err := st.open(ctx, r.pk, r.sk)
 	if err != nil {
 		return nil, err
 	}
@@ -240,100 +330,49 @@ func newRunner(ctx context.Context, api API, cfg Config) (*runner, error) {
 			return nil, err
 		}
 	}
+	rotation := r.rotationID()
+	if err := st.plan(ctx, cfg.Segments, rotation); err != nil {
+		return nil, r.stopErr(ctx, err)
+	}
 	r.stats.DryRun = cfg.DryRun
-	r.segs = make([]segment, cfg.Segments)
+	r.segs = make([]segment, last-first+1)
 
 	if cfg.Checkpoint != "" {
-		r.cp = &checkpointer{path: cfg.Checkpoint, fingerprint: r.fingerprint(), table: cfg.Table}
+		r.cp = &checkpointer{path: cfg.Checkpoint, fingerprint: r.fingerprint(rotation), rotation: rotation,
+			table: st.ident(), segments: cfg.Segments, first: first, keep: r.partial()}
 		saved, err := r.cp.load()
 		if err != nil {
 			return nil, err
 		}
 		if saved != nil {
+			if len(saved.segs) != len(r.segs) {
+				return nil, fmt.Errorf("rotate: checkpoint %s: %d segments, want %d; remove it to start over", cfg.Checkpoint, len(saved.segs), len(r.segs))
+			}
 			r.segs, r.stats = saved.segs, saved.stats
 			r.stats.DryRun, r.stats.Resumed = cfg.DryRun, true
 		}
 	}
 	if !r.stats.Resumed {
-		r.stats.Total = aws.ToInt64(out.Table.ItemCount)
-		if r.stats.Total == 0 && !cfg.NoCount {
-			if r.stats.Total, err = r.count(ctx); err != nil {
-				return nil, err
+		if total == 0 && !cfg.NoCount {
+			if total, err = st.count(ctx, r.wait); err != nil {
+				return nil, r.stopErr(ctx, err)
 			}
 		}
+		// A range of segments holds about its share of the items.
+		r.stats.Total = total * int64(len(r.segs)) / int64(cfg.Segments)
 	}
 	return r, nil
 }
 
-// TableKeys returns the partition and sort key names of a table
-// description ("" for a key it does not have).
-func TableKeys(t *types.TableDescription) (partition, sort string) {
-	for _, k := range t.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			partition = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sort = aws.ToString(k.AttributeName)
-		}
-	}
-	return partition, sort
-}
+// partial reports whether this process runs only some of the segments.
+func (r *runner) partial() bool { return len(r.segs) != r.cfg.Segments }
 
-// checkSchema checks that the policies name the table's keys and returns
-// a probe item: key attributes of the right types.
-func (r *runner) checkSchema(t *types.TableDescription) (itemcrypto.Item, error) {
-	if t == nil {
-		return nil, fmt.Errorf("rotate: DescribeTable %s returned no table", r.cfg.Table)
+// wait spends one token of the rate limit, when there is one.
+func (r *runner) wait(ctx context.Context) error {
+	if r.limiter == nil {
+		return nil
 	}
-	hash, rng := TableKeys(t)
-	if hash != r.pk || rng != r.sk {
-		return nil, fmt.Errorf("rotate: table %s has partition key %q and sort key %q, but the policies name %q and %q",
-			r.cfg.Table, hash, rng, r.pk, r.sk)
-	}
-	probe := itemcrypto.Item{}
-	for _, d := range t.AttributeDefinitions {
-		name := aws.ToString(d.AttributeName)
-		if name != r.pk && name != r.sk {
-			continue
-		}
-		switch d.AttributeType {
-		case types.ScalarAttributeTypeS:
-			probe[name] = &types.AttributeValueMemberS{Value: "itemcrypto-rotate-probe"}
-		case types.ScalarAttributeTypeN:
-			probe[name] = &types.AttributeValueMemberN{Value: "0"}
-		case types.ScalarAttributeTypeB:
-			probe[name] = &types.AttributeValueMemberB{Value: []byte("itemcrypto-rotate-probe")}
-		}
-	}
-	for _, k := range []string{r.pk, r.sk} {
-		if _, ok := probe[k]; k != "" && !ok {
-			return nil, fmt.Errorf("rotate: DescribeTable %s does not define the type of key %q", r.cfg.Table, k)
-		}
-	}
-	return probe, nil
-}
-
-// count counts the table's items with an eventually consistent
-// Select=COUNT scan.
-func (r *runner) count(ctx context.Context) (int64, error) {
-	p := dynamodb.NewScanPaginator(r.api, &dynamodb.ScanInput{
-		TableName: aws.String(r.cfg.Table),
-		Select:    types.SelectCount,
-	})
-	var n int64
-	for p.HasMorePages() {
-		if r.limiter != nil { // a count page reads up to 1 MB: spend one token
-			if err := r.limiter.Wait(ctx); err != nil {
-				return 0, r.stopErr(ctx, err)
-			}
-		}
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, r.stopErr(ctx, fmt.Errorf("rotate: counting the items of %s: %w", r.cfg.Table, err))
-		}
-		n += int64(page.Count)
-	}
-	return n, nil
+	return r.limiter.Wait(ctx)
 }
 
 func (r *runner) stopErr(ctx context.Context, err error) error {
@@ -375,7 +414,9 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	stats := r.snapshot(true)
 	if r.cp != nil {
 		var cpErr error
-		if err != nil {
+		if err != nil || r.cp.keep {
+			// A range of segments keeps its finished checkpoint, so that
+			// "rotate status" sees it done.
 			cpErr = r.writeCheckpoint()
 		} else {
 			cpErr = r.cp.remove()
@@ -387,73 +428,62 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	return stats, err
 }
 
-func (r *runner) scanSegment(ctx context.Context, seg int) error {
+// scanSegment processes segment r.first+i from its recorded position.
+func (r *runner) scanSegment(ctx context.Context, i int) error {
 	r.mu.Lock()
-	start := r.segs[seg].after
+	start := r.segs[i].after
 	r.mu.Unlock()
-	in := &dynamodb.ScanInput{
-		TableName:         aws.String(r.cfg.Table),
-		ConsistentRead:    aws.Bool(true),
-		ExclusiveStartKey: start,
-	}
-	if r.cfg.Segments > 1 {
-		in.Segment, in.TotalSegments = aws.Int32(int32(seg)), aws.Int32(int32(r.cfg.Segments))
-	}
-	if r.cfg.PageSize > 0 {
-		in.Limit = aws.Int32(r.cfg.PageSize)
-	}
-	p := dynamodb.NewScanPaginator(r.api, in)
-	for p.HasMorePages() {
+	p := r.st.pages(r.first+i, start)
+	for {
 		if ctx.Err() != nil {
 			return r.stopErr(ctx, nil)
 		}
-		page, err := p.NextPage(ctx)
+		recs, after, done, err := p.next(ctx)
 		if err != nil {
-			return r.stopErr(ctx, fmt.Errorf("rotate: Scan %s segment %d: %w", r.cfg.Table, seg, err))
+			return r.stopErr(ctx, err)
 		}
-		for _, item := range page.Items {
+		for _, rec := range recs {
 			if ctx.Err() != nil {
 				return r.stopErr(ctx, nil)
 			}
-			if r.limiter != nil {
-				if err := r.limiter.Wait(ctx); err != nil {
-					return r.stopErr(ctx, err)
-				}
+			if err := r.wait(ctx); err != nil {
+				return r.stopErr(ctx, err)
 			}
 			ictx, icancel := context.WithTimeout(context.WithoutCancel(ctx), itemTimeout)
-			out, issue, err := r.process(ictx, item)
+			out, issue, err := r.process(ictx, rec)
 			icancel()
 			if err != nil {
 				return err
 			}
-			r.advance(seg, r.keyOf(item), out, issue)
+			r.advance(i, rec.key, out, issue)
 		}
-		r.pageDone(seg, page.LastEvaluatedKey)
+		r.pageDone(i, after, done)
 		if err := r.maybeCheckpoint(true); err != nil {
 			return err
 		}
+		if done {
+			return nil
+		}
 	}
-	return nil
 }
 
-// pageDone records that seg has processed a whole page: its position is
-// then the page's LastEvaluatedKey (the key of its last item, or further on
-// when DynamoDB returned a page with fewer items), and none means the
-// segment is done.
-func (r *runner) pageDone(seg int, lastEvaluated map[string]types.AttributeValue) {
+// pageDone records that segment i has processed a whole page: its position
+// is then the store's position after the page (the key of its last item,
+// or further on when DynamoDB returned a page with fewer items).
+func (r *runner) pageDone(i int, after Key, done bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(lastEvaluated) == 0 {
-		r.segs[seg].done = true
-	} else {
-		r.segs[seg].after = lastEvaluated
+	if done {
+		r.segs[i].done = true
+	} else if len(after) > 0 {
+		r.segs[i].after = after
 	}
 }
 
-// advance records one processed item of seg.
-func (r *runner) advance(seg int, key Key, out outcome, issue *Issue) {
+// advance records one processed item of segment i.
+func (r *runner) advance(i int, key Key, out outcome, issue *Issue) {
 	r.mu.Lock()
-	r.segs[seg].after = key
+	r.segs[i].after = key
 	r.stats.Scanned++
 	r.stats.ScannedThisRun++
 	switch out {
@@ -523,18 +553,15 @@ func (r *runner) writeCheckpoint() error {
 	return r.cp.write(segs, r.snapshot(true))
 }
 
-func (r *runner) keyOf(item itemcrypto.Item) Key {
-	k := Key{r.pk: item[r.pk]}
-	if r.sk != "" {
-		k[r.sk] = item[r.sk]
-	}
-	return k
+// issue is the Issue of the item at key.
+func (r *runner) issue(key Key, reason string) *Issue {
+	return &Issue{Key: key, ID: r.st.keyString(key), Reason: reason}
 }
 
 // process rotates one item. A non-nil error stops the run; the item is
 // then not counted, and a rerun processes it again.
-func (r *runner) process(ctx context.Context, stored itemcrypto.Item) (outcome, *Issue, error) {
-	key := r.keyOf(stored)
+func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, error) {
+	stored := rec.item
 	triedTarget := false
 	if r.isCurrent(stored) {
 		triedTarget = true
@@ -562,7 +589,7 @@ func (r *runner) process(ctx context.Context, stored itemcrypto.Item) (outcome, 
 				return 0, nil, tgtErr
 			}
 		}
-		return outFailed, &Issue{Key: key, Reason: "verifies under neither the source nor the target: " + srcErr.Error()}, nil
+		return outFailed, r.issue(rec.key, "verifies under neither the source nor the target: "+srcErr.Error()), nil
 	}
 	next, err := r.target.Encrypt(ctx, plain)
 	clear(plain)
@@ -570,12 +597,23 @@ func (r *runner) process(ctx context.Context, stored itemcrypto.Item) (outcome, 
 		if ctxErr(err) {
 			return 0, nil, err
 		}
-		return outFailed, &Issue{Key: key, Reason: "encrypting under the target: " + err.Error()}, nil
+		return outFailed, r.issue(rec.key, "encrypting under the target: "+err.Error()), nil
 	}
 	if r.cfg.DryRun {
 		return outRotated, nil, nil
 	}
-	return r.writeBack(ctx, key, stored, next)
+	out, issue, err := r.st.writeBack(ctx, rec, next, r.reserved, r.protected)
+	if issue != nil {
+		issue.ID = r.st.keyString(issue.Key)
+	}
+	return out, issue, err
+}
+
+// protected reports whether the rotation owns the attribute name: a
+// reserved attribute of either side, or one either policy signs.
+func (r *runner) protected(name string) bool {
+	return r.source.IsReserved(name) || r.target.IsReserved(name) ||
+		r.source.Policy().Action(name) != actions.DoNothing || r.target.Policy().Action(name) != actions.DoNothing
 }
 
 func ctxErr(err error) bool {
@@ -590,82 +628,6 @@ func (r *runner) isCurrent(stored itemcrypto.Item) bool {
 	}
 	id, ok := keyIdentity(stored)
 	return ok && id == r.identity
-}
-
-// writeBack replaces the protected attributes of old by those of next, on
-// condition that the item still has the signature it was read with.
-//
-// It is an UpdateItem that sets every attribute either policy protects and
-// leaves the others alone, so a concurrent change to a DoNothing attribute
-// (which leaves the signature as it is) survives too. When the update
-// expression would exceed DynamoDB's 4 KB limit (hundreds of protected
-// attributes), it falls back to a conditional PutItem of the whole item,
-// which can undo such a concurrent DoNothing change.
-func (r *runner) writeBack(ctx context.Context, key Key, old, next itemcrypto.Item) (outcome, *Issue, error) {
-	sig, ok := old[itemcrypto.SignatureAttribute]
-	if !ok { // Decrypt verified a signature: cannot happen
-		return 0, nil, errors.New("rotate: internal error: verified item without a signature")
-	}
-	protected := func(name string) bool {
-		return actions.IsReserved(name) ||
-			r.source.Policy().Action(name) != actions.DoNothing || r.target.Policy().Action(name) != actions.DoNothing
-	}
-	names := map[string]string{"#sig": itemcrypto.SignatureAttribute}
-	values := map[string]types.AttributeValue{":sig": sig}
-	var set, remove []string
-	for _, name := range sortedKeys(next) {
-		if name == r.pk || name == r.sk || !protected(name) {
-			continue
-		}
-		n, v := "#"+strconv.Itoa(len(names)), ":"+strconv.Itoa(len(values))
-		names[n], values[v] = name, next[name]
-		set = append(set, n+"="+v)
-	}
-	for _, name := range sortedKeys(old) {
-		if _, ok := next[name]; ok || !protected(name) {
-			continue
-		}
-		n := "#" + strconv.Itoa(len(names))
-		names[n] = name
-		remove = append(remove, n)
-	}
-	expr := "SET " + strings.Join(set, ",")
-	if len(remove) > 0 {
-		expr += " REMOVE " + strings.Join(remove, ",")
-	}
-	const cond = "#sig = :sig"
-	var err error
-	if len(expr) <= maxExpression {
-		_, err = r.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 aws.String(r.cfg.Table),
-			Key:                       key,
-			UpdateExpression:          aws.String(expr),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  names,
-			ExpressionAttributeValues: values,
-		})
-	} else {
-		_, err = r.api.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 aws.String(r.cfg.Table),
-			Item:                      next,
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#sig": itemcrypto.SignatureAttribute},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":sig": sig},
-		})
-	}
-	if err == nil {
-		return outRotated, nil, nil
-	}
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return outConflict, &Issue{Key: key, Reason: "changed or deleted by another writer since it was read: left as that writer left it"}, nil
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
-		// This item cannot be written (too large under the target, say).
-		return outFailed, &Issue{Key: key, Reason: "writing it back: " + api.ErrorMessage()}, nil
-	}
-	return 0, nil, fmt.Errorf("rotate: writing item %v back to %s: %w", key, r.cfg.Table, err)
 }
 
 func sortedKeys(item itemcrypto.Item) []string {
