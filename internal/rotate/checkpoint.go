@@ -36,9 +36,9 @@ type checkpointer struct {
 
 // The JSON form. Keys are DynamoDB JSON.
 type checkpointJSON struct {
-	Format      string        `json:"format"`
-	Table       string        `json:"table"`
-	Fingerprint string        `json:"fingerprint"`
+	Format      string `json:"format"`
+	Table       string `json:"table"`
+	Fingerprint string `json:"fingerprint"`
 	// Rotation identifies the rotation, whichever range of its segments
 	// the checkpoint covers; TotalSegments is its number of segments and
 	// FirstSegment the first one in Segments.
@@ -47,9 +47,9 @@ type checkpointJSON struct {
 	FirstSegment  int           `json:"first_segment,omitempty"`
 	Written       time.Time     `json:"written"`
 	Segments      []segmentJSON `json:"segments"`
-	Stats       statsJSON     `json:"stats"`
-	Conflicts   []issueJSON   `json:"conflicts,omitempty"`
-	Failures    []issueJSON   `json:"failures,omitempty"`
+	Stats         statsJSON     `json:"stats"`
+	Conflicts     []issueJSON   `json:"conflicts,omitempty"`
+	Failures      []issueJSON   `json:"failures,omitempty"`
 }
 
 type segmentJSON struct {
