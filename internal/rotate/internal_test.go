@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	crand "crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
@@ -110,11 +112,38 @@ func TestKeyIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ids := map[string]string{}
+	encs := map[string]*itemcrypto.Encryptor{}
 	for name, p := range map[string]cmp.Provider{
 		"wrapped": wrapped, "static": static, "tink-old": tinkOld, "tink-new": tinkNew, "mostrecent-new": mr(),
 	} {
-		e := testEncryptor(t, p)
+		encs[name] = testEncryptor(t, p)
+	}
+	// DB-ESDK items: raw AES keyrings of other names, a raw RSA keyring,
+	// the other suite.
+	dbesdk := func(kr keyring.Keyring, suite keyring.Suite) *itemcrypto.Encryptor {
+		e, err := itemcrypto.New(itemcrypto.Config{TableName: "t", Policy: testPolicy(t), Format: itemcrypto.FormatDBESDK,
+			DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr, Suite: suite}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	aesA, _ := keyring.NewRawAES("ns", "a", key32(t))
+	aesB, _ := keyring.NewRawAES("ns", "b", key32(t))
+	aesOtherNS, _ := keyring.NewRawAES("ns2", "a", key32(t))
+	rsaKey, err := rsa.GenerateKey(crand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaA, _ := keyring.NewRawRSA("ns", "a", keyring.RSAOAEPSHA256, &rsaKey.PublicKey, rsaKey)
+	encs["dbesdk-aes-a"] = dbesdk(aesA, 0)
+	encs["dbesdk-aes-a-6700"] = dbesdk(aesA, keyring.SuiteHMAC)
+	encs["dbesdk-aes-b"] = dbesdk(aesB, 0)
+	encs["dbesdk-aes-ns2"] = dbesdk(aesOtherNS, 0)
+	encs["dbesdk-rsa-a"] = dbesdk(rsaA, 0)
+
+	ids := map[string]string{}
+	for name, e := range encs {
 		a, b := identityOf(t, e, "a"), identityOf(t, e, "b")
 		if a != b {
 			t.Errorf("%s: two items have different identities:\n%s\n%s", name, a, b)
