@@ -26,6 +26,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyfile"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
@@ -44,6 +45,7 @@ type rotateFlags struct {
 	dryRun, noCount  bool
 	rate             float64
 	segments         int
+	segmentRange     string
 	logEvery         time.Duration
 }
 
@@ -55,6 +57,20 @@ type sideFlags struct {
 	keyset              string
 	metastore, material string
 	kmsKey              string
+	// format is the side's item format; dbesdk takes --X-keys only, as a
+	// raw keyring of namespace and name.
+	format, namespace, name string
+	suite                   string
+}
+
+// sideKeys are the keys of one side: a provider (DDBEC) or a keyring
+// (DB-ESDK).
+type sideKeys struct {
+	format   itemcrypto.Format
+	provider cmp.Provider
+	keyring  keyring.Keyring
+	suite    keyring.Suite
+	desc     string // what they are, for people; never key material
 }
 
 // mostRecentTTL is how long the MostRecent providers of a rotation use a
@@ -119,6 +135,28 @@ Ctrl-C stops at once; a rerun is still safe (items done count as current).
 
 --dry-run verifies every item and says what would change, writing nothing.
 
+Format migration: --to-format dbesdk moves the items from the DDBEC format
+(*amzn-ddb-map-desc*, *amzn-ddb-map-sig*) to the AWS Database Encryption
+SDK's (aws_dbe_head, aws_dbe_foot), item by item with the same conditional
+write-back; --from-format dbesdk --to-format ddbec moves them back (a
+rollback). A dbesdk side takes --X-keys FILE only: a raw AES keyring over an
+aes-hmac file's encryption key, or raw RSA (OAEP-SHA256) over an rsa file,
+named by --X-key-namespace and --X-key-name (readers must use the same);
+--to-suite picks the algorithm suite of new items (0x6701, the default, or
+0x6700). Readers configured with the DB-ESDK legacy override
+(FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT, with the DDBEC provider) read
+every item while the table moves.
+
+Many processes: --segments N --segment-range A-B runs only segments A to B
+(0-based, inclusive) of the N, so that several processes, on as many
+machines, share one rotation: give them all the same flags and --segments,
+and ranges that together cover 0 to N-1 (e.g. 0-3 and 4-7 of 8). Each keeps
+its own checkpoint (default itemcrypto-rotate-TABLE.segA-B-of-N.checkpoint)
+and can be stopped and restarted alone; a finished range keeps its
+checkpoint, every segment marked done, so that a restarted process has
+nothing left to do. "itemcrypto rotate status FILE|DIR..." merges the
+checkpoints into the state of the whole table.
+
 The table name, keys and actions must be those the items were written with
 (as for "itemcrypto decrypt"); both sides use the same actions. Key names
 left out (--partition-key, --sort-key or --no-sort-key) are read from the
@@ -154,20 +192,47 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.checkpoint, "checkpoint", "", "progress file to resume from (default: itemcrypto-rotate-TABLE.checkpoint here, none with --dry-run; --checkpoint= keeps none)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "verify every item and report what would change; write nothing")
 	fl.Float64Var(&f.rate, "rate", 0, "at most this many items per second (0: no limit)")
-	fl.IntVar(&f.segments, "segments", rotate.DefaultSegments, "parallel Scan segments")
+	fl.IntVar(&f.segments, "segments", rotate.DefaultSegments, "segments the table is split into (parallel Scan segments); this process runs them all, or --segment-range")
+	fl.StringVar(&f.segmentRange, "segment-range", "", "run only segments A-B (0-based, inclusive) of --segments, to share a rotation between processes")
+	for _, sd := range []struct {
+		name string
+		s    *sideFlags
+	}{{"from", &f.from}, {"to", &f.to}} {
+		fl.StringVar(&sd.s.format, sd.name+"-format", "ddbec", "item format "+map[string]string{"from": "the items are in now", "to": "to move the items to"}[sd.name]+": ddbec or dbesdk (AWS Database Encryption SDK; --"+sd.name+"-keys only)")
+		fl.StringVar(&sd.s.namespace, sd.name+"-key-namespace", "itemcrypto", "--"+sd.name+"-format dbesdk: the raw keyring's key namespace")
+		fl.StringVar(&sd.s.name, sd.name+"-key-name", "default", "--"+sd.name+"-format dbesdk: the raw keyring's key name")
+	}
+	fl.StringVar(&f.to.suite, "to-suite", "", "--to-format dbesdk: algorithm suite of the new items, 0x6701 (ECDSA P-384, the default) or 0x6700")
 	fl.BoolVar(&f.noCount, "no-count", false, "do not count the items with a Select=COUNT scan when DescribeTable reports none")
 	fl.DurationVar(&f.logEvery, "log-every", 10*time.Second, "without a terminal, log progress at least this often")
 	cmd.MarkFlagRequired("table")
+	cmd.AddCommand(newRotateStatusCmd())
 	return cmd
 }
 
 func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if !cmd.Flags().Changed("checkpoint") && !f.dryRun {
-		f.checkpoint = defaultCheckpoint(f.crypt.table)
-	}
 	if f.segments < 1 {
 		return errors.New("--segments must be at least 1")
+	}
+	var segRange *rotate.SegmentRange
+	if f.segmentRange != "" {
+		if !cmd.Flags().Changed("segments") {
+			return errors.New("--segment-range needs --segments N: every process of the rotation must name the same number of segments")
+		}
+		sr, err := rotate.ParseSegmentRange(f.segmentRange)
+		if err != nil {
+			return fmt.Errorf("--segment-range: %w", err)
+		}
+		if sr.Last >= f.segments {
+			return fmt.Errorf("--segment-range %s: the segments are 0-%d", f.segmentRange, f.segments-1)
+		}
+		if sr.First > 0 || sr.Last < f.segments-1 {
+			segRange = &sr
+		}
+	}
+	if !cmd.Flags().Changed("checkpoint") && !f.dryRun {
+		f.checkpoint = defaultCheckpoint(f.crypt.table, f.segments, segRange)
 	}
 	if f.rate < 0 {
 		return errors.New("--rate must not be negative")
@@ -210,7 +275,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 			return fmt.Errorf("--metastore-keys: %w", err)
 		}
 	}
-	source, srcDesc, err := f.side(ctx, stderr, "from", f.from, client, metaProvider)
+	source, err := f.side(ctx, stderr, "from", f.from, client, metaProvider)
 	if err != nil {
 		return err
 	}
@@ -230,19 +295,65 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		}
 		fmt.Fprintf(stderr, "Created version %d of material %s in meta table %s.\n", v, f.to.material, f.to.metastore)
 	}
-	target, dstDesc, err := f.side(ctx, stderr, "to", f.to, client, metaProvider)
+	target, err := f.side(ctx, stderr, "to", f.to, client, metaProvider)
 	if err != nil {
 		return err
 	}
-	srcEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: source})
+	srcCfg, dstCfg := encryptorConfigs(source, target, f.crypt.nothing)
+	srcCfg.TableName, srcCfg.Policy = f.crypt.table, pol
+	dstCfg.TableName, dstCfg.Policy = f.crypt.table, pol
+	srcEnc, err := itemcrypto.New(srcCfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("the --from keys: %w", err)
 	}
-	dstEnc, err := itemcrypto.New(itemcrypto.Config{TableName: f.crypt.table, Policy: pol, Provider: target})
+	dstEnc, err := itemcrypto.New(dstCfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("the --to keys: %w", err)
 	}
 
+	return f.execute(ctx, stdout, stderr, "table", f.crypt.table, source.desc, target.desc, segRange,
+		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
+			cfg.Table, cfg.Source, cfg.Target = f.crypt.table, srcEnc, dstEnc
+			return rotate.Run(ctx, client, cfg)
+		})
+}
+
+// encryptorConfigs returns the encryptor configurations of the two sides
+// (without table name and policy). A DDBEC side of a format migration also
+// reads the DB-ESDK items of the other side's keyring, and a DB-ESDK side
+// also reads the DDBEC items of the other side's provider (the legacy
+// override FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT), as the table's
+// readers do while it moves. nothing lists the DoNothing attributes, which
+// the DB-ESDK format must allow unsigned.
+func encryptorConfigs(source, target sideKeys, nothing []string) (src, dst itemcrypto.Config) {
+	config := func(own, other sideKeys) itemcrypto.Config {
+		c := itemcrypto.Config{Format: own.format}
+		dbesdk := func(kr keyring.Keyring) *itemcrypto.DBESDKConfig {
+			return &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: nothing, Suite: own.suite}
+		}
+		switch {
+		case own.format == itemcrypto.FormatDDBEC:
+			c.Provider = own.provider
+			if other.format == itemcrypto.FormatDBESDK {
+				c.DBESDK = dbesdk(other.keyring)
+			}
+		default:
+			c.DBESDK = dbesdk(own.keyring)
+			if other.format == itemcrypto.FormatDDBEC {
+				c.Provider = other.provider
+				c.DBESDK.LegacyPolicy = itemcrypto.ForbidLegacyEncryptAllowLegacyDecrypt
+			}
+		}
+		return c
+	}
+	return config(source, target), config(target, source)
+}
+
+// execute runs the rotation with the flags' settings: signals, progress,
+// summary and exit status. kind and name say what is rotated: "table" or
+// "collection", and its name.
+func (f *rotateFlags) execute(ctx context.Context, stdout, stderr io.Writer, kind, name, srcDesc, dstDesc string, segRange *rotate.SegmentRange,
+	run func(context.Context, rotate.Config) (rotate.Stats, error)) error {
 	// The first Ctrl-C stops gracefully; then the default handling is back,
 	// so a second one ends the process.
 	sigCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -261,33 +372,40 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		}
 	}()
 
-	what := "Rotating"
+	verb := "Rotating"
 	if f.dryRun {
-		what = "Dry run: verifying"
+		verb = "Dry run: verifying"
 	}
-	fmt.Fprintf(stderr, "%s table %s from %s to %s (%d segments", what, f.crypt.table, srcDesc, dstDesc, f.segments)
+	fmt.Fprintf(stderr, "%s %s %s from %s to %s (", verb, kind, name, srcDesc, dstDesc)
+	if segRange != nil {
+		fmt.Fprintf(stderr, "segments %s of %d", segRange, f.segments)
+	} else {
+		fmt.Fprintf(stderr, "%d segments", f.segments)
+	}
 	if f.rate > 0 {
 		fmt.Fprintf(stderr, ", at most %g items/s", f.rate)
 	}
 	fmt.Fprintln(stderr, ")")
 
-	prog := newProgress(stderr, f.crypt.table, f.logEvery, f.checkpoint)
-	st, err := rotate.Run(sigCtx, client, rotate.Config{
-		Table: f.crypt.table, Source: srcEnc, Target: dstEnc,
-		Checkpoint: f.checkpoint, DryRun: f.dryRun, RateLimit: f.rate, Segments: f.segments, NoCount: f.noCount,
-		Progress: prog.update,
+	prog := newProgress(stderr, name, f.logEvery, f.checkpoint)
+	st, err := run(sigCtx, rotate.Config{
+		Checkpoint: f.checkpoint, DryRun: f.dryRun, RateLimit: f.rate, Segments: f.segments, SegmentRange: segRange,
+		NoCount: f.noCount, Progress: prog.update,
 	})
 	prog.finish(st, err == nil)
 	interrupted := errors.Is(err, rotate.ErrInterrupted)
 	if err != nil && !interrupted && st.ScannedThisRun == 0 {
 		return err // it never started
 	}
-	printSummary(stdout, f.crypt.table, st, err != nil)
+	printSummary(stdout, kind+" "+name, st, err != nil)
 	var why string
 	switch {
 	case err == nil && (st.Failed > 0 || st.Conflicts > 0):
 		return quietError{"rotation incomplete"}
 	case err == nil:
+		if segRange != nil && f.checkpoint != "" {
+			fmt.Fprintf(stdout, "Segments %s of %d are done (checkpoint %s kept for \"itemcrypto rotate status\").\n", segRange, f.segments, f.checkpoint)
+		}
 		return nil
 	case interrupted:
 		why = "interrupted"
@@ -300,8 +418,9 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	return fmt.Errorf("%s; no checkpoint was kept, so a rerun starts over (the items done then count as already current)", why)
 }
 
-// defaultCheckpoint is the checkpoint file in the current directory.
-func defaultCheckpoint(table string) string {
+// defaultCheckpoint is the checkpoint file in the current directory: one
+// per table, and per range of segments.
+func defaultCheckpoint(table string, segments int, segRange *rotate.SegmentRange) string {
 	var b strings.Builder
 	for _, r := range table {
 		switch {
@@ -310,6 +429,9 @@ func defaultCheckpoint(table string) string {
 		default:
 			b.WriteByte('_')
 		}
+	}
+	if segRange != nil {
+		fmt.Fprintf(&b, ".seg%s-of-%d", segRange, segments)
 	}
 	return "itemcrypto-rotate-" + b.String() + ".checkpoint"
 }
@@ -347,6 +469,16 @@ func (f *rotateFlags) checkSides() error {
 		case s.keyset != "" && !f.insecure:
 			return errInsecure("--" + side + "-keyset")
 		}
+		format, err := itemcrypto.ParseFormat(s.format)
+		if err != nil {
+			return fmt.Errorf("--%s-format: %w", side, err)
+		}
+		if format == itemcrypto.FormatDBESDK && s.keys == "" {
+			return fmt.Errorf("--%s-format dbesdk needs --%s-keys FILE (a raw keyring over a keygen key file), not %s", side, side, kinds[0])
+		}
+		if format != itemcrypto.FormatDBESDK && s.suite != "" {
+			return fmt.Errorf("--%s-suite is for --%s-format dbesdk", side, side)
+		}
 	}
 	switch {
 	case f.metastoreKeys != "" && f.from.metastore == "" && f.to.metastore == "":
@@ -368,9 +500,37 @@ func isKMSAlias(id string) bool {
 	return strings.HasPrefix(id, "alias/") || strings.Contains(id, ":alias/")
 }
 
-// side builds the provider of one side of the rotation from its flags
-// (checked by checkSides), and says what it is (never showing key material).
-func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s sideFlags, client *dynamodb.Client, metaProvider cmp.Provider) (cmp.Provider, string, error) {
+// side builds the keys of one side of the rotation from its flags (checked
+// by checkSides), and says what they are (never showing key material).
+func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s sideFlags, client *dynamodb.Client, metaProvider cmp.Provider) (sideKeys, error) {
+	format, err := itemcrypto.ParseFormat(s.format)
+	if err != nil {
+		return sideKeys{}, fmt.Errorf("--%s-format: %w", side, err)
+	}
+	if format == itemcrypto.FormatDBESDK {
+		k, err := loadKeyFile(s.keys, warn)
+		if err != nil {
+			return sideKeys{}, err
+		}
+		kr, err := k.Keyring(s.namespace, s.name)
+		if err != nil {
+			return sideKeys{}, fmt.Errorf("--%s-keys: %w", side, err)
+		}
+		sk := sideKeys{format: format, keyring: kr,
+			desc: fmt.Sprintf("DB-ESDK keyring %s/%s over keys %s", s.namespace, s.name, s.keys)}
+		if s.suite != "" {
+			if sk.suite, err = keyring.ParseSuite(s.suite); err != nil {
+				return sideKeys{}, fmt.Errorf("--%s-suite: %w", side, err)
+			}
+		}
+		return sk, nil
+	}
+	p, desc, err := f.provider(ctx, warn, side, s, client, metaProvider)
+	return sideKeys{format: format, provider: p, desc: desc}, err
+}
+
+// provider builds the DDBEC provider of one side.
+func (f *rotateFlags) provider(ctx context.Context, warn io.Writer, side string, s sideFlags, client *dynamodb.Client, metaProvider cmp.Provider) (cmp.Provider, string, error) {
 	switch {
 	case s.keys != "":
 		k, err := loadKeyFile(s.keys, warn)
@@ -627,7 +787,8 @@ func (p *progress) finish(st rotate.Stats, complete bool) {
 }
 
 // printSummary prints the counts and the keys of the items not rotated.
-func printSummary(w io.Writer, table string, st rotate.Stats, interrupted bool) {
+// what is "table NAME" or "collection NAME".
+func printSummary(w io.Writer, what string, st rotate.Stats, interrupted bool) {
 	verb := "Rotated"
 	switch {
 	case st.DryRun && interrupted:
@@ -637,7 +798,7 @@ func printSummary(w io.Writer, table string, st rotate.Stats, interrupted bool) 
 	case interrupted:
 		verb = "Interrupted rotating"
 	}
-	fmt.Fprintf(w, "%s table %s: %d items in %v (%.0f items/s)", verb, table, st.ScannedThisRun, roundDuration(st.Elapsed), st.Rate())
+	fmt.Fprintf(w, "%s %s: %d items in %v (%.0f items/s)", verb, what, st.ScannedThisRun, roundDuration(st.Elapsed), st.Rate())
 	if st.Resumed {
 		fmt.Fprintf(w, "; with the runs before, %d items", st.Scanned)
 	}
@@ -654,7 +815,7 @@ func printSummary(w io.Writer, table string, st rotate.Stats, interrupted bool) 
 	if st.Conflicts > 0 {
 		fmt.Fprintln(w, "Conflicts: changed or deleted by another writer during the rotation, left as that writer left them; rerun to rotate them:")
 		for _, is := range st.ConflictKeys {
-			fmt.Fprintf(w, "  %v\n", is.Key)
+			fmt.Fprintf(w, "  %s\n", is.ID)
 		}
 		if more := st.Conflicts - int64(len(st.ConflictKeys)); more > 0 {
 			fmt.Fprintf(w, "  ... and %d more\n", more)
@@ -663,7 +824,7 @@ func printSummary(w io.Writer, table string, st rotate.Stats, interrupted bool) 
 	if st.Failed > 0 {
 		fmt.Fprintln(w, "Failures: left as they are:")
 		for _, is := range st.Failures {
-			fmt.Fprintf(w, "  %v: %s\n", is.Key, is.Reason)
+			fmt.Fprintf(w, "  %s: %s\n", is.ID, is.Reason)
 		}
 		if more := st.Failed - int64(len(st.Failures)); more > 0 {
 			fmt.Fprintf(w, "  ... and %d more\n", more)
@@ -678,4 +839,80 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+func newRotateStatusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status CHECKPOINT|DIR...",
+		Short: "Merge the checkpoints of a rotation's processes into the state of the whole table",
+		Long: `Read the checkpoint files of the processes that share one rotation
+(rotate --segments N --segment-range A-B; a directory stands for the
+*.checkpoint files in it) and report the whole table: which segments are
+done, in progress or not covered by any checkpoint, and the counts summed
+over the processes. Copy the files together first (or keep them on a shared
+volume) when the processes ran on several machines.
+
+The files must belong to one rotation (same table, --segments, target keys
+and kind of run) and each segment to one file. A process that was killed and
+restarted processes again the items after its last checkpoint; they are
+counted again, as already current.
+
+The exit status is 0 only when every segment is done and no item conflicted
+or failed.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := rotate.ReadStatus(args)
+			if err != nil {
+				return err
+			}
+			printStatus(cmd.OutOrStdout(), st)
+			switch {
+			case !st.Complete():
+				return quietError{fmt.Sprintf("rotation incomplete: %d of %d segments done", len(st.Done), st.Segments)}
+			case st.Stats.Failed > 0 || st.Stats.Conflicts > 0:
+				return quietError{"rotation incomplete: conflicts or failures (rerun the processes that had them)"}
+			}
+			return nil
+		},
+	}
+}
+
+// printStatus prints a merged status.
+func printStatus(w io.Writer, st *rotate.Status) {
+	fmt.Fprintf(w, "Rotation of %s: %d segments, %d checkpoint files.\n", st.Table, st.Segments, len(st.Parts))
+	for _, p := range st.Parts {
+		n := p.Range.Last - p.Range.First + 1
+		state := "done"
+		if p.Done < n {
+			state = fmt.Sprintf("%d/%d segments done", p.Done, n)
+		}
+		fmt.Fprintf(w, "  segments %-9s %-20s %d items: %d rotated, %d already current, %d conflicts, %d failures (%s, written %s)\n",
+			p.Range, state, p.Stats.Scanned, p.Stats.Rotated, p.Stats.Current, p.Stats.Conflicts, p.Stats.Failed,
+			p.Path, p.Written.Local().Format(time.DateTime))
+	}
+	fmt.Fprintf(w, "Segments done: %d of %d", len(st.Done), st.Segments)
+	if len(st.Started) > 0 {
+		fmt.Fprintf(w, "; in progress: %s", rotate.Ranges(st.Started))
+	}
+	if len(st.Missing) > 0 {
+		fmt.Fprintf(w, "; in no checkpoint (not started, or a finished run over all segments): %s", rotate.Ranges(st.Missing))
+	}
+	if st.Complete() {
+		fmt.Fprint(w, " (complete)")
+	}
+	fmt.Fprintln(w, ".")
+	s := st.Stats
+	if s.Total > 0 {
+		fmt.Fprintf(w, "Items: %d processed of about %d.\n", s.Scanned, s.Total)
+	} else {
+		fmt.Fprintf(w, "Items: %d processed.\n", s.Scanned)
+	}
+	fmt.Fprintf(w, "  %-17s %d\n  %-17s %d\n  %-17s %d\n  %-17s %d\n",
+		"rotated:", s.Rotated, "already current:", s.Current, "conflicts:", s.Conflicts, "failures:", s.Failed)
+	for _, is := range s.ConflictKeys {
+		fmt.Fprintf(w, "  conflict: %s\n", is.ID)
+	}
+	for _, is := range s.Failures {
+		fmt.Fprintf(w, "  failure: %s: %s\n", is.ID, is.Reason)
+	}
 }
