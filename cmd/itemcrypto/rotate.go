@@ -46,6 +46,7 @@ type rotateFlags struct {
 	rate             float64
 	segments         int
 	segmentRange     string
+	pageSize         int32
 	logEvery         time.Duration
 }
 
@@ -193,6 +194,7 @@ Local) dummy credentials are used when none are configured.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "verify every item and report what would change; write nothing")
 	fl.Float64Var(&f.rate, "rate", 0, "at most this many items per second (0: no limit)")
 	fl.IntVar(&f.segments, "segments", rotate.DefaultSegments, "segments the table is split into (parallel Scan segments); this process runs them all, or --segment-range")
+	fl.Int32Var(&f.pageSize, "page-size", 0, "items per Scan request (its Limit; 0: DynamoDB's 1 MB pages); a killed process resumes from its last page")
 	fl.StringVar(&f.segmentRange, "segment-range", "", "run only segments A-B (0-based, inclusive) of --segments, to share a rotation between processes")
 	for _, sd := range []struct {
 		name string
@@ -236,6 +238,9 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	}
 	if f.rate < 0 {
 		return errors.New("--rate must not be negative")
+	}
+	if f.pageSize < 0 {
+		return errors.New("--page-size must not be negative")
 	}
 	if err := f.checkSides(); err != nil {
 		return err
@@ -390,7 +395,7 @@ func (f *rotateFlags) execute(ctx context.Context, stdout, stderr io.Writer, kin
 	prog := newProgress(stderr, name, f.logEvery, f.checkpoint)
 	st, err := run(sigCtx, rotate.Config{
 		Checkpoint: f.checkpoint, DryRun: f.dryRun, RateLimit: f.rate, Segments: f.segments, SegmentRange: segRange,
-		NoCount: f.noCount, Progress: prog.update,
+		PageSize: f.pageSize, NoCount: f.noCount, Progress: prog.update,
 	})
 	prog.finish(st, err == nil)
 	interrupted := errors.Is(err, rotate.ErrInterrupted)

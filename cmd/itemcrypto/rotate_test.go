@@ -143,6 +143,12 @@ func newKeysetFile(t *testing.T) string {
 
 func keysetEncryptor(t *testing.T, rt *rotateTable, path string) *itemcrypto.Encryptor {
 	t.Helper()
+	return rt.encryptor(t, providerOf(t, path))
+}
+
+// providerOf is the Tink provider of a keyset file.
+func providerOf(t testing.TB, path string) cmp.Provider {
+	t.Helper()
 	h, err := readKeysetFile(path, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +157,7 @@ func keysetEncryptor(t *testing.T, rt *rotateTable, path string) *itemcrypto.Enc
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt.encryptor(t, p)
+	return p
 }
 
 var summaryLine = regexp.MustCompile(`(?m)^  (rotated|would rotate|already current|conflicts|failures):\s+(\d+)$`)

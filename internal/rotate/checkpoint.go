@@ -78,6 +78,16 @@ type savedState struct {
 	stats Stats
 }
 
+// finished reports whether every segment is done.
+func (s *savedState) finished() bool {
+	for _, sg := range s.segs {
+		if !sg.done {
+			return false
+		}
+	}
+	return true
+}
+
 // rotationID identifies a rotation: the table, its keys, the segmentation,
 // the kind of run and the target's key identity. Every process of one
 // rotation has the same. Key material never enters it.

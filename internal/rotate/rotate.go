@@ -65,6 +65,8 @@ type Config struct {
 	// all. A finished range keeps its checkpoint (every segment marked
 	// done) for ReadStatus, rather than removing it.
 	SegmentRange *SegmentRange
+	// A rerun of a finished range does nothing, unless items conflicted or
+	// failed: then it starts over.
 	// PageSize is the Limit of each Scan request; 0 leaves it to DynamoDB
 	// (1 MB pages).
 	PageSize int32
@@ -343,6 +345,12 @@ func newRunner(ctx context.Context, st store, cfg Config) (*runner, error) {
 		saved, err := r.cp.load()
 		if err != nil {
 			return nil, err
+		}
+		if saved != nil && saved.finished() && saved.stats.Conflicts+saved.stats.Failed > 0 {
+			// A finished range whose items conflicted or failed: a rerun
+			// starts over, as a run over all segments does (it removed
+			// its checkpoint); the items done count as current.
+			saved = nil
 		}
 		if saved != nil {
 			if len(saved.segs) != len(r.segs) {
