@@ -264,11 +264,8 @@ func (c *Collection) decryptDoc(ctx context.Context, doc []byte) (bson.Raw, erro
 	if c.schema.noop {
 		return bson.Raw(doc), nil
 	}
-	m := newMapper(c.schema, doc, true)
-	if _, err := m.fields(doc, "", c.schema.nodes, true); err != nil {
-		if errors.Is(err, errMalformed) || errors.Is(err, ErrDuplicateField) || errors.Is(err, ErrDottedFieldName) {
-			return nil, fmt.Errorf("%w: %v", itemcrypto.ErrAuthentication, err)
-		}
+	m, err := c.storedMapper(doc)
+	if err != nil {
 		return nil, err
 	}
 	out, err := c.enc.Decrypt(ctx, m.item)
@@ -281,6 +278,61 @@ func (c *Collection) decryptDoc(ctx context.Context, doc []byte) (bson.Raw, erro
 		return nil, err
 	}
 	return bson.Raw(plain), nil
+}
+
+// storedMapper maps the stored document doc onto the core's item. A
+// document that cannot be mapped fails with an error matching
+// itemcrypto.ErrAuthentication.
+func (c *Collection) storedMapper(doc []byte) (*mapper, error) {
+	m := newMapper(c.schema, doc, true)
+	if _, err := m.fields(doc, "", c.schema.nodes, true); err != nil {
+		if errors.Is(err, errMalformed) || errors.Is(err, ErrDuplicateField) || errors.Is(err, ErrDottedFieldName) {
+			return nil, fmt.Errorf("%w: %v", itemcrypto.ErrAuthentication, err)
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// StoredItem returns the item of the core's model ([itemcrypto.Item]) that
+// the stored document doc maps onto: what [Collection.Encryptor] verifies
+// and decrypts. The item's values may alias doc. A document that cannot be
+// mapped (malformed, a reserved or encrypted field that is not a binary of
+// CiphertextSubtype) fails with an error matching
+// itemcrypto.ErrAuthentication.
+//
+// Most users won't need it: it is for tools that re-encrypt stored
+// documents without decrypting them into Go values (itemcrypto rotate).
+func (c *Collection) StoredItem(doc bson.Raw) (itemcrypto.Item, error) {
+	if c.schema.noop {
+		return nil, errors.New("mongoenc: StoredItem: the collection's policy does nothing; its documents are stored as they are")
+	}
+	m, err := c.storedMapper(doc)
+	if err != nil {
+		return nil, err
+	}
+	return m.item, nil
+}
+
+// StoredDocument returns the stored document doc (of a collection with
+// the same actions) framed anew with the stored item next, which
+// [Collection.Encryptor] encrypted from doc's plaintext: its encrypted
+// fields replaced by next's ciphertexts, the reserved fields of doc
+// dropped and next's appended. Every other field, and the field order, is
+// kept.
+//
+// Most users won't need it: it is for tools that re-encrypt stored
+// documents (itemcrypto rotate).
+func (c *Collection) StoredDocument(doc bson.Raw, next itemcrypto.Item) (bson.Raw, error) {
+	if c.schema.noop {
+		return nil, errors.New("mongoenc: StoredDocument: the collection's policy does nothing; its documents are stored as they are")
+	}
+	m := newMapper(c.schema, doc, true)
+	out, err := m.rebuild(make([]byte, 0, len(doc)+256), doc, "", c.schema.nodes, true, next, true)
+	if err != nil {
+		return nil, err
+	}
+	return bson.Raw(out), nil
 }
 
 // clearItem zeroes the values of a decrypted item (the plaintexts the core

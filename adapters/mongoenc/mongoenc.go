@@ -120,6 +120,11 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 	return &Collection{coll: coll, ns: ns, enc: enc, schema: s, reg: opts.Registry}, nil
 }
 
+// Encryptor returns the encryptor of the collection's documents, as
+// [Collection.StoredItem] maps them onto the core's items. Most users won't
+// need it.
+func (c *Collection) Encryptor() *itemcrypto.Encryptor { return c.enc }
+
 // Unprotected returns the driver's collection underneath. What goes through
 // it is neither encrypted nor verified; most users won't need it.
 func (c *Collection) Unprotected() *mongo.Collection { return c.coll }

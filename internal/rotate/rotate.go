@@ -247,6 +247,7 @@ type record struct {
 	key  Key
 	item itemcrypto.Item // the stored item, in the core's model
 	doc  []byte          // the stored document (MongoDB)
+	err  error           // why the document does not map onto an item
 }
 
 func runStore(ctx context.Context, st store, cfg Config) (Stats, error) {
@@ -569,6 +570,9 @@ func (r *runner) issue(key Key, reason string) *Issue {
 // process rotates one item. A non-nil error stops the run; the item is
 // then not counted, and a rerun processes it again.
 func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, error) {
+	if rec.err != nil {
+		return outFailed, r.issue(rec.key, "verifies under neither the source nor the target: "+rec.err.Error()), nil
+	}
 	stored := rec.item
 	triedTarget := false
 	if r.isCurrent(stored) {
