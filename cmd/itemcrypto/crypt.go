@@ -102,6 +102,15 @@ item), a hint line listing what to check, and exits with status 1.
 
 // policy builds the actions policy from the flags.
 func (f *cryptFlags) policy() (*actions.Policy, error) {
+	def, ov, err := f.actions()
+	if err != nil {
+		return nil, err
+	}
+	return actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
+}
+
+// actions returns the default action and the overrides of the flags.
+func (f *cryptFlags) actions() (actions.Action, map[string]actions.Action, error) {
 	def, err := actions.Parse(f.defaultAction)
 	if err != nil || def == actions.SignAndIncludeInEncryptionContext {
 		// The CLI writes DDBEC items, which have no "context" action.
@@ -109,7 +118,7 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 		if len(in) > 40 {
 			in = in[:40] + "..."
 		}
-		return nil, fmt.Errorf("--default-action: unknown action %q (want encrypt, sign or nothing)", in)
+		return 0, nil, fmt.Errorf("--default-action: unknown action %q (want encrypt, sign or nothing)", in)
 	}
 	ov := map[string]actions.Action{}
 	from := map[string]string{} // attribute → the flag that named it
@@ -120,15 +129,15 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 	}{{"--encrypt", f.encrypt, actions.EncryptAndSign}, {"--sign", f.sign, actions.SignOnly}, {"--nothing", f.nothing, actions.DoNothing}} {
 		for _, name := range l.names {
 			if name == "" {
-				return nil, fmt.Errorf("%s: empty attribute name", l.flag)
+				return 0, nil, fmt.Errorf("%s: empty attribute name", l.flag)
 			}
 			if prev, ok := from[name]; ok && prev != l.flag {
-				return nil, fmt.Errorf("attribute %q is named by both %s and %s: give it one action", name, prev, l.flag)
+				return 0, nil, fmt.Errorf("attribute %q is named by both %s and %s: give it one action", name, prev, l.flag)
 			}
 			ov[name], from[name] = l.a, l.flag
 		}
 	}
-	return actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
+	return def, ov, nil
 }
 
 func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) error {

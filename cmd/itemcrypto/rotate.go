@@ -21,7 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/term"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/adapters/mongoenc"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
@@ -47,6 +52,9 @@ type rotateFlags struct {
 	segments         int
 	segmentRange     string
 	pageSize         int32
+	mongoURI         string
+	collection       string
+	signingName      string
 	logEvery         time.Duration
 }
 
@@ -81,8 +89,8 @@ const mostRecentTTL = time.Minute
 func newRotateCmd() *cobra.Command {
 	var f rotateFlags
 	cmd := &cobra.Command{
-		Use:   "rotate --table NAME --partition-key NAME FROM TO [flags]",
-		Short: "Re-encrypt every item of a DynamoDB table under new keys",
+		Use:   "rotate (--table NAME | --mongo URI --collection DB.COLL) FROM TO [flags]",
+		Short: "Re-encrypt every item of a DynamoDB table, or every document of a MongoDB collection, under new keys",
 		Long: `Re-encrypt every item of a DynamoDB table from one set of keys to another:
 from a key file to a Tink keyset, from one key file to another, or from a
 keyset's older keys to its primary key (pass the same rotated keyset file
@@ -148,6 +156,19 @@ named by --X-key-namespace and --X-key-name (readers must use the same);
 (FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT, with the DDBEC provider) read
 every item while the table moves.
 
+MongoDB: --mongo URI --collection DATABASE.COLLECTION rotates the documents
+of a collection protected by adapters/mongoenc instead of a table. The
+actions (--default-action, --encrypt, --sign, --nothing) name fields and
+dotted paths, as mongoenc.Config's Default and Overrides; _id is the key;
+--signing-name is Config.SigningName when the collection sets one. Segments
+are _id ranges: the first process of a rotation computes them and keeps
+them in the itemcrypto_rotate_plans collection of the same database, so
+that every process splits the collection alike (every _id must have one
+BSON type, the numeric types counting as one); --page-size is the number of
+documents per find (default 100). Each document is written back with an
+update on condition that it still has the signature (or DB-ESDK footer) it
+was read with, setting only the fields the rotation changed.
+
 Many processes: --segments N --segment-range A-B runs only segments A to B
 (0-based, inclusive) of the N, so that several processes, on as many
 machines, share one rotation: give them all the same flags and --segments,
@@ -171,7 +192,7 @@ Local) dummy credentials are used when none are configured.`,
 		},
 	}
 	fl := cmd.Flags()
-	f.crypt.addPolicyFlags(fl, "table to rotate; also the name bound into signatures (required)")
+	f.crypt.addPolicyFlags(fl, "table to rotate (or --mongo); also the name bound into signatures")
 	fl.StringVar(&f.from.keys, "from-keys", "", "key file (itemcrypto keygen) the items are under now")
 	fl.StringVar(&f.from.provider, "from-provider", "wrapped", "provider of --from-keys: wrapped or static")
 	fl.StringVar(&f.from.keyset, "from-keyset", "", "Tink keyset file (cleartext, --insecure) the items are under now")
@@ -207,13 +228,27 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.to.suite, "to-suite", "", "--to-format dbesdk: algorithm suite of the new items, 0x6701 (ECDSA P-384, the default) or 0x6700")
 	fl.BoolVar(&f.noCount, "no-count", false, "do not count the items with a Select=COUNT scan when DescribeTable reports none")
 	fl.DurationVar(&f.logEvery, "log-every", 10*time.Second, "without a terminal, log progress at least this often")
-	cmd.MarkFlagRequired("table")
+	fl.StringVar(&f.mongoURI, "mongo", "", "rotate a MongoDB collection (adapters/mongoenc) at this connection string instead of a table: mongodb://HOST:PORT/")
+	fl.StringVar(&f.collection, "collection", "", "with --mongo: the collection, DATABASE.COLLECTION")
+	fl.StringVar(&f.signingName, "signing-name", "", "with --mongo: the name bound into signatures (default: the collection's DATABASE.COLLECTION, as mongoenc.Config.SigningName)")
 	cmd.AddCommand(newRotateStatusCmd())
 	return cmd
 }
 
 func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	switch {
+	case f.mongoURI == "" && f.crypt.table == "":
+		return errors.New("name what to rotate: --table NAME (DynamoDB), or --mongo URI --collection DATABASE.COLLECTION")
+	case f.mongoURI != "" && f.crypt.table != "":
+		return errors.New("--table and --mongo exclude each other: rotate one table or one collection")
+	case f.mongoURI == "" && (f.collection != "" || f.signingName != ""):
+		return errors.New("--collection and --signing-name are for --mongo")
+	case f.mongoURI != "" && f.collection == "":
+		return errors.New("--mongo needs --collection DATABASE.COLLECTION")
+	case f.mongoURI != "" && (f.crypt.partitionKey != "" || f.crypt.sortKey != "" || f.crypt.noSortKey):
+		return errors.New("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
+	}
 	if f.segments < 1 {
 		return errors.New("--segments must be at least 1")
 	}
@@ -234,7 +269,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		}
 	}
 	if !cmd.Flags().Changed("checkpoint") && !f.dryRun {
-		f.checkpoint = defaultCheckpoint(f.crypt.table, f.segments, segRange)
+		f.checkpoint = defaultCheckpoint(f.crypt.table+f.collection, f.segments, segRange)
 	}
 	if f.rate < 0 {
 		return errors.New("--rate must not be negative")
@@ -249,6 +284,9 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if f.mongoURI != "" {
+		return f.runMongo(ctx, stdout, stderr, segRange)
 	}
 	client, err := newDynamoDBClient(ctx, f.endpoint, f.region)
 	if err != nil {
@@ -920,4 +958,71 @@ func printStatus(w io.Writer, st *rotate.Status) {
 	for _, is := range s.Failures {
 		fmt.Fprintf(w, "  failure: %s: %s\n", is.ID, is.Reason)
 	}
+}
+
+// runMongo rotates the collection of --mongo and --collection.
+func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, segRange *rotate.SegmentRange) error {
+	db, name, ok := strings.Cut(f.collection, ".")
+	if !ok || db == "" || name == "" {
+		return fmt.Errorf("--collection %q: want DATABASE.COLLECTION", f.collection)
+	}
+	def, overrides, err := f.crypt.actions()
+	if err != nil {
+		return err
+	}
+	if def == actions.DoNothing && len(overrides) == 0 {
+		return errors.New("every action is \"nothing\": documents are neither encrypted nor signed, there is nothing to rotate")
+	}
+	var client *dynamodb.Client // for a meta table only
+	var metaProvider cmp.Provider
+	if f.from.metastore != "" || f.to.metastore != "" {
+		if client, err = newDynamoDBClient(ctx, f.endpoint, f.region); err != nil {
+			return err
+		}
+		k, err := loadKeyFile(f.metastoreKeys, stderr)
+		if err != nil {
+			return fmt.Errorf("--metastore-keys: %w", err)
+		}
+		if metaProvider, err = k.Provider(keyfile.Wrapped); err != nil {
+			return fmt.Errorf("--metastore-keys: %w", err)
+		}
+	}
+	if f.newVersion {
+		return errors.New("--new-version is for tables: create the material's next version with a table rotation, or cmp.RotateProvider")
+	}
+	source, err := f.side(ctx, stderr, "from", f.from, client, metaProvider)
+	if err != nil {
+		return err
+	}
+	target, err := f.side(ctx, stderr, "to", f.to, client, metaProvider)
+	if err != nil {
+		return err
+	}
+	mc, err := mongo.Connect(mongooptions.Client().ApplyURI(f.mongoURI).SetServerSelectionTimeout(30 * time.Second))
+	if err != nil {
+		return fmt.Errorf("--mongo: %w", err)
+	}
+	defer mc.Disconnect(context.WithoutCancel(ctx))
+	coll := mc.Database(db).Collection(name)
+	srcCfg, dstCfg := encryptorConfigs(source, target, f.crypt.nothing)
+	collection := func(side string, c itemcrypto.Config) (*mongoenc.Collection, error) {
+		mcfg := mongoenc.Config{Provider: c.Provider, Format: c.Format, DBESDK: c.DBESDK, Default: def, Overrides: overrides, SigningName: f.signingName}
+		enc, err := mongoenc.NewCollection(coll, mcfg)
+		if err != nil {
+			return nil, fmt.Errorf("the --%s keys: %w", side, err)
+		}
+		return enc, nil
+	}
+	src, err := collection("from", srcCfg)
+	if err != nil {
+		return err
+	}
+	dst, err := collection("to", dstCfg)
+	if err != nil {
+		return err
+	}
+	return f.execute(ctx, stdout, stderr, "collection", f.collection, source.desc, target.desc, segRange,
+		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
+			return rotate.RunMongo(ctx, src, dst, cfg)
+		})
 }
