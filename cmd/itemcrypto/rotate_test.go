@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -19,15 +22,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/adapters/dynamodbenc"
+	"github.com/itemcrypto/go-itemcrypto/adapters/mongoenc"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyfile"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
 	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
@@ -565,4 +575,533 @@ func TestRotateCLIDirectKMS(t *testing.T) {
 	}
 	wantSummary(t, "KMS to KMS", out, map[string]int{"rotated": 60, "already current": 0, "failures": 0})
 	rt.checkUnder(t, kmsEnc(arn2))
+}
+
+// buildCLI builds the itemcrypto command into a temporary directory, for
+// tests that run it as separate processes.
+func buildCLI(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "itemcrypto")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cliProc is one itemcrypto process.
+type cliProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	err            error
+}
+
+func startCLI(t testing.TB, bin string, args ...string) *cliProc {
+	t.Helper()
+	p := &cliProc{cmd: exec.Command(bin, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits for the process and returns its exit status (-1 when a
+// signal ended it).
+func (p *cliProc) wait(t testing.TB) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("itemcrypto %v did not finish\nstderr:\n%s", p.cmd.Args[1:], p.stderr.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return 0
+}
+
+// TestRotateCLIProcesses splits one rotation over two processes (segments
+// 0-1 and 2-3 of 4), kills the first with SIGKILL half way and starts it
+// again, while a writer keeps rewriting items through dynamodbenc under the
+// target keys. Every item ends up under the target, none is lost, every
+// write of the writer is kept, and rotate status sees the whole table done.
+func TestRotateCLIProcesses(t *testing.T) {
+	bin := buildCLI(t)
+	const n = 800
+	rt := newRotateTable(t, n)
+	ks := newKeysetFile(t)
+	dir := t.TempDir()
+	cpA, cpB := filepath.Join(dir, "a.checkpoint"), filepath.Join(dir, "b.checkpoint")
+	common := append(append([]string{"rotate"}, rt.flags...), "--from-keys", rt.keys, "--to-keyset", ks, "--insecure",
+		"--segments", "4", "--page-size", "20", "--rate", "200", "--log-every", "100ms")
+	argsA := append(append([]string{}, common...), "--segment-range", "0-1", "--checkpoint", cpA)
+	argsB := append(append([]string{}, common...), "--segment-range", "2-3", "--checkpoint", cpB)
+
+	// The writer: the application, already moved to the target keys,
+	// rewrites random items all along.
+	target := keysetEncryptor(t, rt, ks)
+	client, err := dynamodbenc.New(rt.client, dynamodbenc.Config{Tables: map[string]dynamodbenc.TableConfig{rt.name: {
+		Provider: providerOf(t, ks), Default: actions.EncryptAndSign, PartitionKey: "id", SortKey: "n",
+		Overrides: map[string]actions.Action{"email": actions.SignOnly, "views": actions.DoNothing},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 0, n)
+	for k := range rt.plain {
+		keys = append(keys, k)
+	}
+	var mu sync.Mutex
+	written := map[string]itemcrypto.Item{}
+	ctx, stopWriter := context.WithCancel(t.Context())
+	writerDone := make(chan error, 1)
+	go func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			k := keys[rand.IntN(len(keys))]
+			it := cloneItem(rt.plain[k])
+			it["secret"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("written %d", i)}
+			mu.Lock() // one write at a time: the last one recorded is the last one made
+			_, err := client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(rt.name), Item: it})
+			if err == nil {
+				written[k] = it
+			}
+			mu.Unlock()
+			if err != nil {
+				writerDone <- err
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		writerDone <- nil
+	}()
+
+	a := startCLI(t, bin, argsA...)
+	b := startCLI(t, bin, argsB...)
+	// Kill A once it has written a checkpoint and done about a third.
+	deadline := time.Now().Add(time.Minute)
+	third := regexp.MustCompile(`items \(([3-9]\d)%\)`)
+	for !third.MatchString(a.stderr.String()) || !fileExists(cpA) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process A never got a third of the way\nstderr:\n%s", a.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.wait(t); code != -1 {
+		t.Fatalf("killed process A: exit status %d, want death by signal\nstderr:\n%s", code, a.stderr.String())
+	}
+	t.Logf("process A killed:\n%s", a.stderr.String())
+	a2 := startCLI(t, bin, argsA...)
+	codeA, codeB := a2.wait(t), b.wait(t)
+	stopWriter()
+	if err := <-writerDone; err != nil {
+		t.Fatalf("writer: %v", err)
+	}
+	t.Logf("process A, restarted (exit %d):\nstdout:\n%s\nstderr:\n%s", codeA, a2.stdout.String(), a2.stderr.String())
+	t.Logf("process B (exit %d):\nstdout:\n%s", codeB, b.stdout.String())
+	if !strings.Contains(a2.stderr.String(), "Resuming from checkpoint "+cpA) {
+		t.Errorf("restarted process A did not resume from its checkpoint")
+	}
+	for name, p := range map[string]*cliProc{"A": a2, "B": b} {
+		code := p.wait(t)
+		// Exit status 1 only for conflicts with the writer.
+		if s := summary(t, p.stdout.String()); code != 0 && (code != 1 || s["conflicts"] == 0 || s["failures"] != 0) {
+			t.Errorf("process %s: exit status %d with %v", name, code, s)
+		}
+	}
+	if len(written) == 0 {
+		t.Fatal("the writer wrote nothing during the rotation")
+	}
+	t.Logf("the writer rewrote %d items", len(written))
+
+	// Status merges the two checkpoints: every segment done.
+	code, out, errOut := runCLI(t, "", "rotate", "status", cpA, cpB)
+	t.Logf("status:\n%s%s", out, errOut)
+	if !strings.Contains(out, "Segments done: 4 of 4 (complete).") || !strings.Contains(out, "Rotation of "+rt.name+": 4 segments, 2 checkpoint files.") {
+		t.Errorf("status does not report the whole table done")
+	}
+	if st := summary(t, out); (code == 0) != (st["conflicts"] == 0) || st["failures"] != 0 {
+		t.Errorf("status: exit status %d with %v", code, st)
+	}
+	// Rerun each range, as the summaries ask when there were conflicts:
+	// the items the writer wrote are under the target already.
+	for _, args := range [][]string{argsA, argsB} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 {
+			t.Errorf("rerun: exit status %d\n%s%s", code, out, errOut)
+		}
+		if s := summary(t, out); s["rotated"] != 0 || s["conflicts"] != 0 {
+			t.Errorf("rerun: %v, want nothing rotated and no conflicts", s)
+		}
+	}
+	code, out, _ = runCLI(t, "", "rotate", "status", dir)
+	if code != 0 || !strings.Contains(out, "Segments done: 4 of 4 (complete).") {
+		t.Errorf("status after the reruns: exit status %d\n%s", code, out)
+	}
+	// A finished range without conflicts: a rerun has nothing to do.
+	code, out, _ = runCLI(t, "", argsB...)
+	if s := summary(t, out); code != 0 || !strings.Contains(out, " 0 items in ") || s["already current"] == 0 {
+		t.Errorf("rerun of a finished range: exit status %d\n%s", code, out)
+	}
+
+	// Nothing lost, everything under the target, every write kept.
+	for k, w := range written {
+		rt.plain[k] = w
+	}
+	rt.checkUnder(t, target)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func cloneItem(it itemcrypto.Item) itemcrypto.Item {
+	c := make(itemcrypto.Item, len(it))
+	for k, v := range it {
+		c[k] = v
+	}
+	return c
+}
+
+// formatReader reads the table all along, as an application's readers do
+// during a migration, and records what it saw.
+type formatReader struct {
+	rt   *rotateTable
+	enc  *itemcrypto.Encryptor
+	stop context.CancelFunc
+	done chan struct{}
+
+	mu                    sync.Mutex
+	passes, mixed, failed int
+	firstErr              error
+}
+
+func startFormatReader(t *testing.T, rt *rotateTable, enc *itemcrypto.Encryptor) *formatReader {
+	ctx, cancel := context.WithCancel(t.Context())
+	r := &formatReader{rt: rt, enc: enc, stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for ctx.Err() == nil {
+			out, err := rt.client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(rt.name), ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				if ctx.Err() == nil {
+					r.fail(err)
+				}
+				return
+			}
+			formats := map[string]bool{}
+			for _, s := range out.Items {
+				_, dbesdk := s["aws_dbe_head"]
+				formats[map[bool]string{true: "dbesdk", false: "ddbec"}[dbesdk]] = true
+				got, err := enc.Decrypt(ctx, s)
+				if err != nil {
+					r.fail(err)
+					continue
+				}
+				if !equalItems(got, rt.plain[itemKey(s)]) {
+					r.fail(io.ErrUnexpectedEOF)
+				}
+			}
+			r.mu.Lock()
+			r.passes++
+			if len(formats) == 2 {
+				r.mixed++
+			}
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *formatReader) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed++
+	if r.firstErr == nil {
+		r.firstErr = err
+	}
+}
+
+// finish stops the reader and checks that it read every item it saw, and
+// saw the table half moved at least once.
+func (r *formatReader) finish(t *testing.T, what string) {
+	t.Helper()
+	r.stop()
+	<-r.done
+	t.Logf("%s: the reader made %d passes over the table, %d of them with items of both formats", what, r.passes, r.mixed)
+	if r.failed > 0 {
+		t.Errorf("%s: the reader failed %d times; first: %v", what, r.failed, r.firstErr)
+	}
+	if r.mixed == 0 {
+		t.Errorf("%s: the reader never saw the table half moved (%d passes)", what, r.passes)
+	}
+}
+
+// checkFormat checks that every item of the table is in the format.
+func (rt *rotateTable) checkFormat(t *testing.T, dbesdk bool) {
+	t.Helper()
+	out, err := rt.client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range out.Items {
+		_, head := s["aws_dbe_head"]
+		_, foot := s["aws_dbe_foot"]
+		_, sig := s[itemcrypto.SignatureAttribute]
+		_, desc := s[itemcrypto.MaterialDescriptionAttribute]
+		if head != dbesdk || foot != dbesdk || sig == dbesdk || desc == dbesdk {
+			t.Fatalf("item %s: head %v, foot %v, signature %v, description %v; want the DB-ESDK format: %v", itemKey(s), head, foot, sig, desc, dbesdk)
+		}
+	}
+}
+
+// TestRotateCLIFormatMigration moves a DDBEC table to the DB-ESDK format
+// and back, while a reader configured with the DB-ESDK legacy override
+// (FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT) reads every item all along.
+func TestRotateCLIFormatMigration(t *testing.T) {
+	const n = 400
+	rt := newRotateTable(t, n)
+	dk := keygen(t, "aes-hmac")
+	k, err := loadKeyFile(dk, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := k.Keyring("orders-ns", "orders-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := rt.encryptor(t, rt.wrapped(t)).Policy()
+	newEnc := func(cfg itemcrypto.Config) *itemcrypto.Encryptor {
+		cfg.TableName, cfg.Policy = rt.name, pol
+		e, err := itemcrypto.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	dbesdk := func(legacy itemcrypto.LegacyPolicy) *itemcrypto.DBESDKConfig {
+		return &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: []string{"views"}, LegacyPolicy: legacy}
+	}
+	legacyReader := newEnc(itemcrypto.Config{Format: itemcrypto.FormatDBESDK, Provider: rt.wrapped(t),
+		DBESDK: dbesdk(itemcrypto.ForbidLegacyEncryptAllowLegacyDecrypt)})
+	dbesdkOnly := newEnc(itemcrypto.Config{Format: itemcrypto.FormatDBESDK, DBESDK: dbesdk(0)})
+	ddbecOnly := rt.encryptor(t, rt.wrapped(t))
+	toDBESDK := []string{"--from-keys", rt.keys, "--to-format", "dbesdk", "--to-keys", dk,
+		"--to-key-namespace", "orders-ns", "--to-key-name", "orders-key", "--rate", "400", "--checkpoint="}
+	secrets := append(keyMaterial(t, rt.keys), keyMaterial(t, dk)...)
+
+	r := startFormatReader(t, rt, legacyReader)
+	code, out, errOut := rt.rotate(t, toDBESDK...)
+	r.finish(t, "DDBEC to DB-ESDK")
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("rotate to DB-ESDK: exit status %d", code)
+	}
+	wantSummary(t, "to DB-ESDK", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	assertNoKeys(t, "rotate output", out+errOut, secrets)
+	rt.checkFormat(t, true)
+	rt.checkUnder(t, dbesdkOnly)
+
+	// Again: every item is already current (the DB-ESDK key identity).
+	code, out, _ = rt.rotate(t, toDBESDK...)
+	if code != 0 {
+		t.Fatalf("rerun: exit status %d", code)
+	}
+	wantSummary(t, "rerun", out, map[string]int{"rotated": 0, "already current": n})
+
+	// Back: a rollback to DDBEC under the original key file, while the
+	// legacy reader reads.
+	r = startFormatReader(t, rt, legacyReader)
+	code, out, errOut = rt.rotate(t, "--from-format", "dbesdk", "--from-keys", dk, "--from-key-namespace", "orders-ns",
+		"--from-key-name", "orders-key", "--to-keys", rt.keys, "--rate", "400", "--checkpoint=")
+	r.finish(t, "DB-ESDK back to DDBEC")
+	if code != 0 {
+		t.Fatalf("rollback: exit status %d\n%s\n%s", code, out, errOut)
+	}
+	wantSummary(t, "rollback", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	rt.checkFormat(t, false)
+	rt.checkUnder(t, ddbecOnly)
+
+	// The algorithm suite of new items: --to-suite 0x6700 (no ECDSA).
+	code, out, errOut = rt.rotate(t, append(toDBESDK, "--to-suite", "0x6700")...)
+	if code != 0 {
+		t.Fatalf("rotate with --to-suite: exit status %d\n%s\n%s", code, out, errOut)
+	}
+	rt.checkUnder(t, dbesdkOnly)
+	stored, err := rt.client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name), Limit: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := dbesdkSuiteOf(stored.Items[0]); id != keyring.SuiteHMAC {
+		t.Errorf("suite of a rotated item: %v, want %v", id, keyring.SuiteHMAC)
+	}
+}
+
+// dbesdkSuiteOf returns the algorithm suite of a DB-ESDK item: the flavor,
+// the second byte of its header.
+func dbesdkSuiteOf(item itemcrypto.Item) (keyring.Suite, bool) {
+	h, ok := item["aws_dbe_head"].(*types.AttributeValueMemberB)
+	if !ok || len(h.Value) < 2 {
+		return 0, false
+	}
+	return keyring.SuiteFromFlavor(h.Value[1])
+}
+
+// mongoActions are the actions of the collections of these tests, as
+// mongoenc.Config takes them and as rotate's flags give them.
+var (
+	mongoOverrides = map[string]actions.Action{
+		"email": actions.SignOnly, "visits": actions.DoNothing, "profile": actions.SignOnly, "profile.ssn": actions.EncryptAndSign,
+	}
+	mongoFlags = []string{"--default-action", "encrypt", "--sign", "email,profile", "--nothing", "visits", "--encrypt", "profile.ssn"}
+)
+
+func mongoCollection(t *testing.T, p cmp.Provider, coll *mongoenc.Collection) *mongoenc.Collection {
+	t.Helper()
+	c, err := mongoenc.NewCollection(coll.Unprotected(), mongoenc.Config{Provider: p, Default: actions.EncryptAndSign, Overrides: mongoOverrides})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readMongo reads every document through c, by _id.
+func readMongo(t *testing.T, c *mongoenc.Collection) map[bson.ObjectID]bson.Raw {
+	t.Helper()
+	cur, err := c.Find(t.Context(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mongotest.AllByObjectID(t, cur)
+}
+
+// TestRotateCLIMongo rotates a mongoenc collection on FerretDB through the
+// CLI: a dry run, then two _id ranges of 4 segments as two processes would,
+// the first interrupted with SIGINT and resumed, then rotate status.
+func TestRotateCLIMongo(t *testing.T) {
+	client := mongotest.Client(t)
+	plain := mongotest.Collection(t, client)
+	t.Cleanup(func() { plain.Database().Collection(rotate.PlanCollection).Drop(context.Background()) })
+	keys := keygen(t, "aes-hmac")
+	ks := newKeysetFile(t)
+	base, err := mongoenc.NewCollection(plain, mongoenc.Config{Provider: wrappedFromFile(t, keys), Default: actions.EncryptAndSign, Overrides: mongoOverrides})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 240
+	want := map[bson.ObjectID][]byte{}
+	for i := range n {
+		d := bson.D{
+			{Key: "_id", Value: bson.NewObjectID()},
+			{Key: "secret", Value: fmt.Sprintf("secret %d", i)},
+			{Key: "email", Value: fmt.Sprintf("u%d@example.com", i)},
+			{Key: "visits", Value: int32(i)},
+			{Key: "profile", Value: bson.D{{Key: "ssn", Value: fmt.Sprintf("ssn-%d", i)}, {Key: "city", Value: "Lyon"}}},
+		}
+		if _, err := base.InsertOne(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := bson.Marshal(d)
+		want[d[0].Value.(bson.ObjectID)] = b
+	}
+	ns := mongotest.Database + "." + plain.Name()
+	dir := t.TempDir()
+	flags := append([]string{"rotate", "--mongo", testenv.MongoURI(t), "--collection", ns, "--from-keys", keys, "--to-keyset", ks, "--insecure"}, mongoFlags...)
+	ranged := func(r string, extra ...string) []string {
+		return append(append(append([]string{}, flags...), "--segments", "4", "--segment-range", r, "--page-size", "10",
+			"--checkpoint", filepath.Join(dir, "seg"+r+".checkpoint"), "--log-every", "100ms"), extra...)
+	}
+	check := func(p cmp.Provider) {
+		t.Helper()
+		got := readMongo(t, mongoCollection(t, p, base))
+		if len(got) != n {
+			t.Fatalf("%d documents, want %d", len(got), n)
+		}
+		for id, w := range want {
+			if !bytes.Equal(got[id], w) {
+				t.Fatalf("document %s reads back other than written", id.Hex())
+			}
+		}
+	}
+
+	code, out, errOut := runCLI(t, "", append(flags, "--dry-run", "--segments", "2")...)
+	if code != 0 {
+		t.Fatalf("dry run: exit status %d\n%s\n%s", code, out, errOut)
+	}
+	wantSummary(t, "dry run", out, map[string]int{"would rotate": n, "already current": 0, "conflicts": 0, "failures": 0})
+	if !strings.Contains(out, "Dry run of collection "+ns) {
+		t.Errorf("the summary does not name the collection:\n%s", out)
+	}
+	check(wrappedFromFile(t, keys))
+	if c, err := plain.Database().Collection(rotate.PlanCollection).CountDocuments(t.Context(), bson.D{}); err != nil || c != 0 {
+		t.Errorf("the dry run kept a plan (%d, %v)", c, err)
+	}
+
+	// Segments 0-1, interrupted at about 30% with SIGINT, then resumed.
+	guard := make(chan os.Signal, 1)
+	signal.Notify(guard, os.Interrupt)
+	defer signal.Stop(guard)
+	var once sync.Once
+	third := regexp.MustCompile(`items \(([3-9]\d)%\)`)
+	stderr := &syncBuffer{onWrite: func(s string) {
+		if third.MatchString(s) {
+			once.Do(func() { syscall.Kill(os.Getpid(), syscall.SIGINT) })
+		}
+	}}
+	var stdout bytes.Buffer
+	code = run(ranged("0-1", "--rate", "100"), strings.NewReader(""), &stdout, stderr)
+	t.Logf("interrupted:\n%s\n%s", stdout.String(), stderr.String())
+	if code != 1 || !strings.Contains(stderr.String(), "interrupted; rerun to resume") {
+		t.Fatalf("interrupted rotate: exit status %d", code)
+	}
+	first := summary(t, stdout.String())
+	if first["rotated"] == 0 || first["rotated"] >= n/2 {
+		t.Errorf("the interrupted run rotated %d documents", first["rotated"])
+	}
+	code, out, errOut = runCLI(t, "", ranged("0-1")...)
+	t.Logf("resumed:\n%s\n%s", out, errOut)
+	if code != 0 || !strings.Contains(errOut, "Resuming from checkpoint") {
+		t.Fatalf("resumed rotate: exit status %d", code)
+	}
+	second := summary(t, out)
+	code, out, errOut = runCLI(t, "", ranged("2-3")...)
+	t.Logf("segments 2-3:\n%s\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("segments 2-3: exit status %d", code)
+	}
+	third2 := summary(t, out)
+	if got := second["rotated"] + third2["rotated"]; got != n {
+		t.Errorf("the ranges rotated %d documents in all, want %d", got, n)
+	}
+	if third2["rotated"] < n/4 || second["rotated"] < n/4 {
+		t.Errorf("the ranges rotated %d and %d documents: not split by _id", second["rotated"], third2["rotated"])
+	}
+	code, out, _ = runCLI(t, "", "rotate", "status", dir)
+	t.Logf("status:\n%s", out)
+	if code != 0 || !strings.Contains(out, "Segments done: 4 of 4 (complete).") || !strings.Contains(out, "Rotation of mongodb:"+ns) {
+		t.Errorf("status: exit status %d", code)
+	}
+	check(providerOf(t, ks))
+	assertNoKeys(t, "rotate output", out+stdout.String()+stderr.String(), append(keyMaterial(t, keys), keysetKeys(t, ks)...))
+	if strings.Contains(stdout.String()+stderr.String(), "ssn-") || strings.Contains(stdout.String()+stderr.String(), "secret ") {
+		t.Error("rotate output shows document values")
+	}
 }

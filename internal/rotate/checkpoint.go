@@ -113,10 +113,26 @@ func (r *runner) fingerprint(rotation string) string {
 // load reads the checkpoint: nil when there is none, an error when it is
 // unreadable or belongs to another rotation.
 func (c *checkpointer) load() (*savedState, error) {
-	f, err := os.Open(c.path)
+	cj, err := readCheckpoint(c.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("rotate: checkpoint %s: %s; remove it to start over", c.path, why)
+	}
+	if cj.Fingerprint != c.fingerprint {
+		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, segment range, dry-run or target key)", cj.Table))
+	}
+	return cj.state(bad)
+}
+
+// readCheckpoint reads and parses a checkpoint file; an error matching
+// os.ErrNotExist when there is none.
+func readCheckpoint(path string) (*checkpointJSON, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("rotate: checkpoint: %w", err)
 	}
@@ -126,19 +142,13 @@ func (c *checkpointer) load() (*savedState, error) {
 		return nil, fmt.Errorf("rotate: checkpoint: %w", err)
 	}
 	if len(b) > maxCheckpointSize {
-		return nil, fmt.Errorf("rotate: checkpoint %s: larger than %d bytes, not a checkpoint", c.path, maxCheckpointSize)
-	}
-	bad := func(why string) error {
-		return fmt.Errorf("rotate: checkpoint %s: %s; remove it to start over", c.path, why)
+		return nil, fmt.Errorf("rotate: checkpoint %s: larger than %d bytes, not a checkpoint", path, maxCheckpointSize)
 	}
 	var cj checkpointJSON
 	if err := json.Unmarshal(b, &cj); err != nil || cj.Format != checkpointFormat {
-		return nil, bad("not a checkpoint of itemcrypto rotate")
+		return nil, fmt.Errorf("rotate: checkpoint %s: not a checkpoint of itemcrypto rotate; remove it to start over", path)
 	}
-	if cj.Fingerprint != c.fingerprint {
-		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, segment range, dry-run or target key)", cj.Table))
-	}
-	return cj.state(bad)
+	return &cj, nil
 }
 
 // state returns the positions and counts of a checkpoint.

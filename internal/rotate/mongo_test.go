@@ -47,22 +47,14 @@ func mongoDoc(i int, version string) bson.D {
 	}
 }
 
-// readAll reads every document through c and returns them by _id.
+// readAll reads every document through c, by _id.
 func readAll(t *testing.T, c *mongoenc.Collection) map[bson.ObjectID]bson.Raw {
 	t.Helper()
 	cur, err := c.Find(t.Context(), bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[bson.ObjectID]bson.Raw{}
-	for cur.Next(t.Context()) {
-		doc := bson.Raw(bytes.Clone(cur.Current))
-		out[doc.Lookup("_id").ObjectID()] = doc
-	}
-	if err := cur.Err(); err != nil {
-		t.Fatalf("reading the collection: %v", err)
-	}
-	return out
+	return mongotest.AllByObjectID(t, cur)
 }
 
 // TestRotateMongo rotates a collection split into 4 _id ranges, two

@@ -1,10 +1,8 @@
 package rotate
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,7 +69,7 @@ func ReadStatus(paths []string) (*Status, error) {
 	done := map[int]bool{}
 	started := map[int]bool{}
 	for _, path := range files {
-		cj, err := readCheckpointFile(path)
+		cj, err := readCheckpoint(path)
 		if err != nil {
 			return nil, err
 		}
@@ -122,23 +120,6 @@ func ReadStatus(paths []string) (*Status, error) {
 		}
 	}
 	return &st, nil
-}
-
-func readCheckpointFile(path string) (*checkpointJSON, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("rotate: status: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCheckpointSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("rotate: status: %w", err)
-	}
-	var cj checkpointJSON
-	if len(b) > maxCheckpointSize || json.Unmarshal(b, &cj) != nil || cj.Format != checkpointFormat {
-		return nil, fmt.Errorf("rotate: status: %s is not a checkpoint of itemcrypto rotate", path)
-	}
-	return &cj, nil
 }
 
 // sumStats adds b's counts and lists to a's.
