@@ -24,7 +24,7 @@ import (
 )
 
 // runCLI runs the command tree in-process.
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(stdin), &out, &errb)
@@ -169,7 +169,7 @@ func TestVectorsGenerateThenRun(t *testing.T) {
 }
 
 // keyMaterial returns every key's material in a key file.
-func keyMaterial(t *testing.T, path string) [][]byte {
+func keyMaterial(t testing.TB, path string) [][]byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -196,7 +196,7 @@ func keyMaterial(t *testing.T, path string) [][]byte {
 }
 
 // assertNoKeys fails if text shows any key in raw, base64 or hex form.
-func assertNoKeys(t *testing.T, what, text string, keys [][]byte) {
+func assertNoKeys(t testing.TB, what, text string, keys [][]byte) {
 	t.Helper()
 	for _, k := range keys {
 		forms := []string{string(k), base64.StdEncoding.EncodeToString(k), hex.EncodeToString(k)}
@@ -215,7 +215,7 @@ func assertNoKeys(t *testing.T, what, text string, keys [][]byte) {
 }
 
 // keygen runs keygen --type typ, or for "TYPE/SIGN" --type TYPE --sign SIGN.
-func keygen(t *testing.T, typ string) string {
+func keygen(t testing.TB, typ string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), strings.ReplaceAll(typ, "/", "-")+".keys")
 	args := []string{"keygen", "--out", path, "--type", typ}

@@ -91,7 +91,7 @@ func (rt *rotateTable) wrapped(t *testing.T) cmp.Provider {
 }
 
 // wrappedFromFile is the wrapped provider of a key file.
-func wrappedFromFile(t *testing.T, path string) cmp.Provider {
+func wrappedFromFile(t testing.TB, path string) cmp.Provider {
 	t.Helper()
 	k, err := loadKeyFile(path, io.Discard)
 	if err != nil {
@@ -173,7 +173,7 @@ func providerOf(t testing.TB, path string) cmp.Provider {
 var summaryLine = regexp.MustCompile(`(?m)^  (rotated|would rotate|already current|conflicts|failures):\s+(\d+)$`)
 
 // summary parses the counts of the summary on stdout.
-func summary(t *testing.T, stdout string) map[string]int {
+func summary(t testing.TB, stdout string) map[string]int {
 	t.Helper()
 	m := map[string]int{}
 	for _, g := range summaryLine.FindAllStringSubmatch(stdout, -1) {
@@ -1103,5 +1103,105 @@ func TestRotateCLIMongo(t *testing.T) {
 	assertNoKeys(t, "rotate output", out+stdout.String()+stderr.String(), append(keyMaterial(t, keys), keysetKeys(t, ks)...))
 	if strings.Contains(stdout.String()+stderr.String(), "ssn-") || strings.Contains(stdout.String()+stderr.String(), "secret ") {
 		t.Error("rotate output shows document values")
+	}
+}
+
+// BenchmarkRotateProcesses rotates one table (dynalite) or collection
+// (FerretDB) with 1, 2 and 4 itemcrypto processes sharing 4 segments
+// (--segment-range), from one key file to another and back on the next
+// iteration, and reports items/s over the whole run (process start-up
+// included) and the CPU the rotate processes used per item. The servers'
+// share of the machine is what is left: see the README's rotate section.
+//
+//	go test -run '^$' -bench RotateProcesses -benchtime 3x -count 5 ./cmd/itemcrypto
+func BenchmarkRotateProcesses(b *testing.B) {
+	bin := buildCLI(b)
+	keys := [2]string{keygen(b, "aes-hmac"), keygen(b, "aes-hmac")}
+	b.Run("store=dynalite", func(b *testing.B) {
+		c := testenv.DynamoDBClient(b)
+		const n = 2000
+		name := testenv.NewTable(b, c, "id", "S", "n", "N")
+		pol, err := actions.New(actions.Options{Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{"email": actions.SignOnly, "views": actions.DoNothing}, PartitionKey: "id", SortKey: "n"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc, err := itemcrypto.New(itemcrypto.Config{TableName: name, Policy: pol, Provider: wrappedFromFile(b, keys[0])})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			stored, err := enc.Encrypt(b.Context(), benchItem(i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.PutItem(b.Context(), &dynamodb.PutItemInput{TableName: aws.String(name), Item: stored}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flags := []string{"rotate", "--table", name, "--partition-key", "id", "--sort-key", "n", "--sign", "email", "--nothing", "views",
+			"--endpoint", testenv.DynamoDBEndpoint(b), "--no-count"}
+		benchProcesses(b, bin, keys, flags, n)
+	})
+	b.Run("store=ferretdb", func(b *testing.B) {
+		plain := mongotest.Collection(b, mongotest.Client(b))
+		b.Cleanup(func() { plain.Database().Collection(rotate.PlanCollection).Drop(context.Background()) })
+		coll, err := mongoenc.NewCollection(plain, mongoenc.Config{Provider: wrappedFromFile(b, keys[0]), Default: actions.EncryptAndSign, Overrides: mongoOverrides})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const n = 1000
+		for i := range n {
+			d := bson.D{{Key: "secret", Value: fmt.Sprintf("secret %d", i)}, {Key: "email", Value: fmt.Sprintf("u%d@example.com", i)},
+				{Key: "visits", Value: int32(i)}, {Key: "profile", Value: bson.D{{Key: "ssn", Value: "ssn"}, {Key: "city", Value: "Lyon"}}}}
+			if _, err := coll.InsertOne(b.Context(), d); err != nil {
+				b.Fatal(err)
+			}
+		}
+		flags := append([]string{"rotate", "--mongo", testenv.MongoURI(b), "--collection", mongotest.Database + "." + plain.Name(), "--no-count"}, mongoFlags...)
+		benchProcesses(b, bin, keys, flags, n)
+	})
+}
+
+// benchProcesses runs the rotations of BenchmarkRotateProcesses.
+func benchProcesses(b *testing.B, bin string, keys [2]string, flags []string, n int) {
+	turn := 0
+	for _, procs := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				from, to := keys[turn%2], keys[(turn+1)%2]
+				turn++
+				var ps []*cliProc
+				for p := range procs {
+					per := 4 / procs
+					args := append(append([]string{}, flags...), "--from-keys", from, "--to-keys", to, "--checkpoint=",
+						"--segments", "4", "--segment-range", fmt.Sprintf("%d-%d", p*per, p*per+per-1))
+					ps = append(ps, startCLI(b, bin, args...))
+				}
+				rotated := 0
+				for _, p := range ps {
+					if code := p.wait(b); code != 0 {
+						b.Fatalf("exit status %d\n%s\n%s", code, p.stdout.String(), p.stderr.String())
+					}
+					rotated += summary(b, p.stdout.String())["rotated"]
+					cpu += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+				}
+				if rotated != n {
+					b.Fatalf("rotated %d items, want %d", rotated, n)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "items/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "rotate-cpu-µs/item")
+		})
+	}
+}
+
+func benchItem(i int) itemcrypto.Item {
+	return itemcrypto.Item{
+		"id":     &types.AttributeValueMemberS{Value: fmt.Sprintf("c-%05d", i/2)},
+		"n":      &types.AttributeValueMemberN{Value: strconv.Itoa(i % 2)},
+		"secret": &types.AttributeValueMemberS{Value: strings.Repeat("s", 200)},
+		"email":  &types.AttributeValueMemberS{Value: fmt.Sprintf("c%d@example.com", i)},
+		"views":  &types.AttributeValueMemberN{Value: strconv.Itoa(i)},
 	}
 }
