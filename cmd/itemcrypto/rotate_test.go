@@ -320,9 +320,42 @@ func TestRotateCLIErrors(t *testing.T) {
 		{"segments", []string{"--from-keys", keys, "--to-keys", keys, "--segments", "0"}, "--segments"},
 		{"endpoint", []string{"--from-keys", keys, "--to-keys", keys, "--endpoint", "localhost:8000"}, "not an http(s) URL"},
 		{"unreachable", []string{"--from-keys", keys, "--to-keys", keys, "--checkpoint", filepath.Join(t.TempDir(), "cp")}, "DescribeTable"},
+		{"range without segments", []string{"--from-keys", keys, "--to-keys", keys, "--segment-range", "0-1"}, "--segment-range needs --segments N"},
+		{"range beyond", []string{"--from-keys", keys, "--to-keys", keys, "--segments", "4", "--segment-range", "2-4"}, "the segments are 0-3"},
+		{"range syntax", []string{"--from-keys", keys, "--to-keys", keys, "--segments", "4", "--segment-range", "3-1"}, "want FIRST-LAST"},
+		{"page size", []string{"--from-keys", keys, "--to-keys", keys, "--page-size", "-1"}, "--page-size"},
+		{"dbesdk keyset", []string{"--from-keys", keys, "--to-format", "dbesdk", "--to-keyset", ks, "--insecure"}, "--to-format dbesdk needs --to-keys FILE"},
+		{"unknown format", []string{"--from-keys", keys, "--to-keys", keys, "--to-format", "xml"}, "--to-format"},
+		{"suite without dbesdk", []string{"--from-keys", keys, "--to-keys", keys, "--to-suite", "0x6700"}, "--to-suite is for --to-format dbesdk"},
+		{"table and mongo", []string{"--from-keys", keys, "--to-keys", keys, "--mongo", "mongodb://127.0.0.1:1/", "--collection", "d.c"}, "--table and --mongo exclude each other"},
+		{"collection without mongo", []string{"--from-keys", keys, "--to-keys", keys, "--collection", "d.c"}, "--collection and --signing-name are for --mongo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, "", append(base, tc.args...)...)
+			if code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestRotateCLIMongoErrors(t *testing.T) {
+	keys := keygen(t, "aes-hmac")
+	mongo := []string{"rotate", "--from-keys", keys, "--to-keys", keys, "--mongo", "mongodb://127.0.0.1:1/"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing to rotate", []string{"rotate", "--from-keys", keys, "--to-keys", keys}, "name what to rotate: --table NAME (DynamoDB), or --mongo URI"},
+		{"no collection", mongo, "--mongo needs --collection DATABASE.COLLECTION"},
+		{"bad collection", append(mongo, "--collection", "nodot"), "want DATABASE.COLLECTION"},
+		{"key flags", append(mongo, "--collection", "d.c", "--partition-key", "id"), "a collection's key is _id"},
+		{"noop", append(mongo, "--collection", "d.c", "--default-action", "nothing"), "nothing to rotate"},
+		{"new version", append(mongo, "--collection", "d.c", "--new-version"), "it needs --to-metastore"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, "", tc.args...)
 			if code != 1 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, errOut, tc.want)
 			}

@@ -280,3 +280,78 @@ func TestRunValidates(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSegmentRange(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want SegmentRange
+		ok   bool
+	}{
+		{"0-3", SegmentRange{0, 3}, true},
+		{"5", SegmentRange{5, 5}, true},
+		{"2-2", SegmentRange{2, 2}, true},
+		{"3-1", SegmentRange{}, false},
+		{"-1", SegmentRange{}, false},
+		{"a-b", SegmentRange{}, false},
+		{"1-2-3", SegmentRange{}, false},
+		{"", SegmentRange{}, false},
+	} {
+		got, err := ParseSegmentRange(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseSegmentRange(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestReadStatus merges checkpoints of ranges, and refuses those of other
+// rotations and overlapping ones.
+func TestReadStatus(t *testing.T) {
+	dir := t.TempDir()
+	k := func(v string) Key { return Key{"pk": &types.AttributeValueMemberS{Value: v}} }
+	write := func(name, rotation string, first int, segs []segment, st Stats) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		c := &checkpointer{path: path, fingerprint: rotation + name, rotation: rotation, table: "t", segments: 6, first: first, keep: true}
+		if err := c.write(segs, st); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a := write("a.checkpoint", "rot", 0, []segment{{done: true}, {done: true}}, Stats{Total: 10, Scanned: 10, Rotated: 9, Conflicts: 1,
+		ConflictKeys: []Issue{{Key: k("c"), ID: "c", Reason: "changed"}}})
+	b := write("b.checkpoint", "rot", 2, []segment{{done: true}, {after: k("m")}}, Stats{Total: 10, Scanned: 6, Rotated: 6})
+	st, err := ReadStatus([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Table != "t" || st.Segments != 6 || len(st.Parts) != 2 || st.Complete() {
+		t.Errorf("status %+v", st)
+	}
+	if Ranges(st.Done) != "0-2" || Ranges(st.Started) != "3" || Ranges(st.Missing) != "4-5" {
+		t.Errorf("done %v, started %v, missing %v", st.Done, st.Started, st.Missing)
+	}
+	if s := st.Stats; s.Scanned != 16 || s.Rotated != 15 || s.Conflicts != 1 || s.Total != 20 || len(s.ConflictKeys) != 1 || s.ConflictKeys[0].ID != "c" {
+		t.Errorf("summed stats %+v", s)
+	}
+	write("c.checkpoint", "rot", 4, []segment{{done: true}, {done: true}}, Stats{Scanned: 4, Current: 4})
+	if st, err := ReadStatus([]string{dir}); err != nil || len(st.Parts) != 3 || Ranges(st.Done) != "0-2,4-5" || st.Complete() {
+		t.Errorf("status of the directory: %v, %+v", err, st)
+	}
+
+	other := write("other.checkpoint", "another", 0, []segment{{done: true}}, Stats{})
+	if _, err := ReadStatus([]string{a, other}); err == nil || !strings.Contains(err.Error(), "another rotation") {
+		t.Errorf("checkpoints of two rotations: %v", err)
+	}
+	overlap := write("overlap.checkpoint", "rot", 1, []segment{{done: true}}, Stats{})
+	if _, err := ReadStatus([]string{a, overlap}); err == nil || !strings.Contains(err.Error(), "segment 1 is in") {
+		t.Errorf("overlapping checkpoints: %v", err)
+	}
+	junk := filepath.Join(t.TempDir(), "junk")
+	os.WriteFile(junk, []byte("{}"), 0o600)
+	if _, err := ReadStatus([]string{junk}); err == nil || !strings.Contains(err.Error(), "not a checkpoint") {
+		t.Errorf("a file that is no checkpoint: %v", err)
+	}
+	if _, err := ReadStatus([]string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no checkpoint files") {
+		t.Errorf("an empty directory: %v", err)
+	}
+}
