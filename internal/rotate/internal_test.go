@@ -355,3 +355,33 @@ func TestReadStatus(t *testing.T) {
 		t.Errorf("an empty directory: %v", err)
 	}
 }
+
+// FuzzReadStatus: any file is refused with an error or read without a
+// panic, and what it reads is within the rotation's segments.
+func FuzzReadStatus(f *testing.F) {
+	dir := f.TempDir()
+	c := &checkpointer{path: filepath.Join(dir, "seed"), fingerprint: "fp", rotation: "rot", table: "t", segments: 4, first: 2}
+	k := Key{"pk": &types.AttributeValueMemberS{Value: "a"}}
+	if err := c.write([]segment{{done: true}, {after: k}}, Stats{Scanned: 3, Failures: []Issue{{Key: k, ID: "a", Reason: "r"}}}); err != nil {
+		f.Fatal(err)
+	}
+	seed, err := os.ReadFile(c.path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"format":"itemcrypto-rotate-checkpoint-v1","segments":[{}],"total_segments":1000000000}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "x.checkpoint")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := ReadStatus([]string{path})
+		if err != nil {
+			return
+		}
+		if st.Segments < 1 || st.Segments > maxSegments || len(st.Done)+len(st.Started)+len(st.Missing) > 2*st.Segments {
+			t.Errorf("status of %d segments: %d done, %d started, %d missing", st.Segments, len(st.Done), len(st.Started), len(st.Missing))
+		}
+	})
+}

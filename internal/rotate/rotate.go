@@ -81,6 +81,9 @@ type Config struct {
 	Progress func(Stats)
 }
 
+// maxSegments bounds Config.Segments (DynamoDB's limit on TotalSegments).
+const maxSegments = 1000000
+
 // DefaultSegments is the number of parallel Scan segments when
 // Config.Segments is 0.
 const DefaultSegments = 4
@@ -291,7 +294,7 @@ func newRunner(ctx context.Context, st store, cfg Config) (*runner, error) {
 		return nil, errors.New("rotate: Config.Source and Config.Target are required")
 	case cfg.Source.Policy().NoOp() || cfg.Target.Policy().NoOp():
 		return nil, errors.New("rotate: a policy that does nothing to any attribute neither encrypts nor signs: nothing to rotate")
-	case cfg.Segments < 0 || cfg.Segments > 1000000:
+	case cfg.Segments < 0 || cfg.Segments > maxSegments:
 		return nil, errors.New("rotate: Config.Segments must be between 1 and 1000000")
 	case cfg.RateLimit < 0:
 		return nil, errors.New("rotate: Config.RateLimit must not be negative")

@@ -83,7 +83,7 @@ func ReadStatus(paths []string) (*Status, error) {
 		} else if rot != rotation {
 			return nil, bad(fmt.Sprintf("belongs to another rotation than %s (table %q; or other segments, target keys or dry run)", files[0], cj.Table))
 		}
-		if cj.FirstSegment < 0 || len(cj.Segments) == 0 || cj.FirstSegment+len(cj.Segments) > n {
+		if n < 1 || n > maxSegments || cj.FirstSegment < 0 || len(cj.Segments) == 0 || cj.FirstSegment+len(cj.Segments) > n {
 			return nil, bad("its segments are not within the rotation's")
 		}
 		s, err := cj.state(func(why string) error { return bad(why) })
