@@ -66,6 +66,9 @@
 //   - Aggregate, Distinct and Watch are not offered: their results cannot be
 //     verified. [Collection.Unprotected] returns the driver's collection for
 //     what must bypass the protection.
+//   - [Collection.StoredItem] and [Collection.StoredDocument] map a stored
+//     document onto the core's item and back, for tools that re-encrypt
+//     stored documents without decoding them (itemcrypto rotate --mongo).
 //
 // # Guard rails
 //

@@ -388,6 +388,26 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// runInterrupted runs the command tree in-process and sends the process
+// SIGINT once stderr matches at: the first Ctrl-C of a user. The test
+// binary itself ignores SIGINT meanwhile.
+func runInterrupted(t *testing.T, at *regexp.Regexp, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	guard := make(chan os.Signal, 1)
+	signal.Notify(guard, os.Interrupt)
+	defer signal.Stop(guard)
+	var once sync.Once
+	errBuf := &syncBuffer{onWrite: func(s string) {
+		if at.MatchString(s) {
+			once.Do(func() { syscall.Kill(os.Getpid(), syscall.SIGINT) })
+		}
+	}}
+	var outBuf bytes.Buffer
+	code = run(args, strings.NewReader(""), &outBuf, errBuf)
+	t.Logf("interrupted run (exit %d):\nstdout:\n%s\nstderr:\n%s", code, outBuf.String(), errBuf.String())
+	return code, outBuf.String(), errBuf.String()
+}
+
 // TestRotateCLIInterrupt sends the process SIGINT half way: rotate saves its
 // checkpoint and exits 1; the same command then resumes and finishes.
 func TestRotateCLIInterrupt(t *testing.T) {
@@ -397,27 +417,14 @@ func TestRotateCLIInterrupt(t *testing.T) {
 	args := append(append([]string{"rotate"}, rt.flags...), "--from-keys", rt.keys, "--to-keyset", ks, "--insecure",
 		"--checkpoint", cp, "--rate", "600", "--segments", "2")
 
-	// While this test runs, SIGINT must never end the test binary.
-	guard := make(chan os.Signal, 1)
-	signal.Notify(guard, os.Interrupt)
-	defer signal.Stop(guard)
-
-	var once sync.Once
-	stderr := &syncBuffer{onWrite: func(s string) {
-		if strings.Contains(s, "/600 items (30%)") {
-			once.Do(func() { syscall.Kill(os.Getpid(), syscall.SIGINT) })
-		}
-	}}
-	var stdout bytes.Buffer
-	code := run(args, strings.NewReader(""), &stdout, stderr)
-	t.Logf("interrupted run:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	code, stdout, stderr := runInterrupted(t, regexp.MustCompile(`/600 items \(30%\)`), args...)
 	if code != 1 {
 		t.Fatalf("interrupted rotate: exit status %d, want 1", code)
 	}
-	if !strings.Contains(stderr.String(), "interrupted; rerun to resume (checkpoint "+cp+")") {
+	if !strings.Contains(stderr, "interrupted; rerun to resume (checkpoint "+cp+")") {
 		t.Errorf("stderr does not say how to resume")
 	}
-	first := summary(t, stdout.String())
+	first := summary(t, stdout)
 	if first["rotated"] < 180 || first["rotated"] >= 600 {
 		t.Errorf("interrupted run rotated %d items, want about 180", first["rotated"])
 	}
@@ -873,8 +880,7 @@ func (r *formatReader) fail(err error) {
 	}
 }
 
-// finish stops the reader and checks that it read every item it saw, and
-// saw the table half moved at least once.
+// finish stops the reader and checks that it read every item it saw.
 func (r *formatReader) finish(t *testing.T, what string) {
 	t.Helper()
 	r.stop()
@@ -883,9 +889,29 @@ func (r *formatReader) finish(t *testing.T, what string) {
 	if r.failed > 0 {
 		t.Errorf("%s: the reader failed %d times; first: %v", what, r.failed, r.firstErr)
 	}
-	if r.mixed == 0 {
-		t.Errorf("%s: the reader never saw the table half moved (%d passes)", what, r.passes)
+	if r.passes == 0 {
+		t.Errorf("%s: the reader made no pass over the table", what)
 	}
+}
+
+// checkMixed checks that the table holds items of both formats, and that
+// enc reads every one to its plaintext.
+func (rt *rotateTable) checkMixed(t *testing.T, enc *itemcrypto.Encryptor) {
+	t.Helper()
+	out, err := rt.client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbesdk := 0
+	for _, s := range out.Items {
+		if _, ok := s["aws_dbe_head"]; ok {
+			dbesdk++
+		}
+	}
+	if dbesdk == 0 || dbesdk == len(out.Items) {
+		t.Errorf("%d of %d items in the DB-ESDK format half way: not a table half moved", dbesdk, len(out.Items))
+	}
+	rt.checkUnder(t, enc)
 }
 
 // checkFormat checks that every item of the table is in the format.
@@ -908,7 +934,9 @@ func (rt *rotateTable) checkFormat(t *testing.T, dbesdk bool) {
 
 // TestRotateCLIFormatMigration moves a DDBEC table to the DB-ESDK format
 // and back, while a reader configured with the DB-ESDK legacy override
-// (FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT) reads every item all along.
+// (FORBID_LEGACY_ENCRYPT_ALLOW_LEGACY_DECRYPT) reads every item all along,
+// and reads every item of the table half moved (each run is interrupted
+// half way and resumed).
 func TestRotateCLIFormatMigration(t *testing.T) {
 	const n = 400
 	rt := newRotateTable(t, n)
@@ -937,44 +965,51 @@ func TestRotateCLIFormatMigration(t *testing.T) {
 		DBESDK: dbesdk(itemcrypto.ForbidLegacyEncryptAllowLegacyDecrypt)})
 	dbesdkOnly := newEnc(itemcrypto.Config{Format: itemcrypto.FormatDBESDK, DBESDK: dbesdk(0)})
 	ddbecOnly := rt.encryptor(t, rt.wrapped(t))
+	cp := filepath.Join(t.TempDir(), "rotate.checkpoint")
 	toDBESDK := []string{"--from-keys", rt.keys, "--to-format", "dbesdk", "--to-keys", dk,
-		"--to-key-namespace", "orders-ns", "--to-key-name", "orders-key", "--rate", "400", "--checkpoint="}
+		"--to-key-namespace", "orders-ns", "--to-key-name", "orders-key", "--rate", "400", "--checkpoint", cp}
+	back := []string{"--from-format", "dbesdk", "--from-keys", dk, "--from-key-namespace", "orders-ns",
+		"--from-key-name", "orders-key", "--to-keys", rt.keys, "--rate", "400", "--checkpoint", cp}
 	secrets := append(keyMaterial(t, rt.keys), keyMaterial(t, dk)...)
+	halfway := regexp.MustCompile(`items \(([3-6]\d)%\)`)
 
-	r := startFormatReader(t, rt, legacyReader)
-	code, out, errOut := rt.rotate(t, toDBESDK...)
-	r.finish(t, "DDBEC to DB-ESDK")
-	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
-	if code != 0 {
-		t.Fatalf("rotate to DB-ESDK: exit status %d", code)
+	// Each way: the legacy reader reads all along; the run is interrupted
+	// half way, when the table holds both formats, and resumed.
+	move := func(what string, args []string) {
+		t.Helper()
+		r := startFormatReader(t, rt, legacyReader)
+		code, out, errOut := runInterrupted(t, halfway, append(append([]string{"rotate"}, rt.flags...), args...)...)
+		if code != 1 {
+			t.Fatalf("%s, interrupted: exit status %d", what, code)
+		}
+		rt.checkMixed(t, legacyReader)
+		code, out2, errOut2 := rt.rotate(t, args...)
+		r.finish(t, what)
+		t.Logf("resumed:\nstdout:\n%s\nstderr:\n%s", out2, errOut2)
+		if code != 0 {
+			t.Fatalf("%s, resumed: exit status %d", what, code)
+		}
+		wantSummary(t, what, out2, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+		assertNoKeys(t, "rotate output", out+errOut+out2+errOut2, secrets)
 	}
-	wantSummary(t, "to DB-ESDK", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
-	assertNoKeys(t, "rotate output", out+errOut, secrets)
+	move("DDBEC to DB-ESDK", toDBESDK)
 	rt.checkFormat(t, true)
 	rt.checkUnder(t, dbesdkOnly)
 
 	// Again: every item is already current (the DB-ESDK key identity).
-	code, out, _ = rt.rotate(t, toDBESDK...)
+	code, out, _ := rt.rotate(t, toDBESDK...)
 	if code != 0 {
 		t.Fatalf("rerun: exit status %d", code)
 	}
 	wantSummary(t, "rerun", out, map[string]int{"rotated": 0, "already current": n})
 
-	// Back: a rollback to DDBEC under the original key file, while the
-	// legacy reader reads.
-	r = startFormatReader(t, rt, legacyReader)
-	code, out, errOut = rt.rotate(t, "--from-format", "dbesdk", "--from-keys", dk, "--from-key-namespace", "orders-ns",
-		"--from-key-name", "orders-key", "--to-keys", rt.keys, "--rate", "400", "--checkpoint=")
-	r.finish(t, "DB-ESDK back to DDBEC")
-	if code != 0 {
-		t.Fatalf("rollback: exit status %d\n%s\n%s", code, out, errOut)
-	}
-	wantSummary(t, "rollback", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	// Back: a rollback to DDBEC under the original key file.
+	move("DB-ESDK back to DDBEC", back)
 	rt.checkFormat(t, false)
 	rt.checkUnder(t, ddbecOnly)
 
 	// The algorithm suite of new items: --to-suite 0x6700 (no ECDSA).
-	code, out, errOut = rt.rotate(t, append(toDBESDK, "--to-suite", "0x6700")...)
+	code, out, errOut := rt.rotate(t, append(toDBESDK, "--to-suite", "0x6700")...)
 	if code != 0 {
 		t.Fatalf("rotate with --to-suite: exit status %d\n%s\n%s", code, out, errOut)
 	}
@@ -1089,23 +1124,11 @@ func TestRotateCLIMongo(t *testing.T) {
 	}
 
 	// Segments 0-1, interrupted at about 30% with SIGINT, then resumed.
-	guard := make(chan os.Signal, 1)
-	signal.Notify(guard, os.Interrupt)
-	defer signal.Stop(guard)
-	var once sync.Once
-	third := regexp.MustCompile(`items \(([3-9]\d)%\)`)
-	stderr := &syncBuffer{onWrite: func(s string) {
-		if third.MatchString(s) {
-			once.Do(func() { syscall.Kill(os.Getpid(), syscall.SIGINT) })
-		}
-	}}
-	var stdout bytes.Buffer
-	code = run(ranged("0-1", "--rate", "100"), strings.NewReader(""), &stdout, stderr)
-	t.Logf("interrupted:\n%s\n%s", stdout.String(), stderr.String())
-	if code != 1 || !strings.Contains(stderr.String(), "interrupted; rerun to resume") {
+	code, stdout, stderr := runInterrupted(t, regexp.MustCompile(`items \(([3-9]\d)%\)`), ranged("0-1", "--rate", "100")...)
+	if code != 1 || !strings.Contains(stderr, "interrupted; rerun to resume") {
 		t.Fatalf("interrupted rotate: exit status %d", code)
 	}
-	first := summary(t, stdout.String())
+	first := summary(t, stdout)
 	if first["rotated"] == 0 || first["rotated"] >= n/2 {
 		t.Errorf("the interrupted run rotated %d documents", first["rotated"])
 	}
@@ -1133,8 +1156,8 @@ func TestRotateCLIMongo(t *testing.T) {
 		t.Errorf("status: exit status %d", code)
 	}
 	check(providerOf(t, ks))
-	assertNoKeys(t, "rotate output", out+stdout.String()+stderr.String(), append(keyMaterial(t, keys), keysetKeys(t, ks)...))
-	if strings.Contains(stdout.String()+stderr.String(), "ssn-") || strings.Contains(stdout.String()+stderr.String(), "secret ") {
+	assertNoKeys(t, "rotate output", out+stdout+stderr, append(keyMaterial(t, keys), keysetKeys(t, ks)...))
+	if strings.Contains(stdout+stderr, "ssn-") || strings.Contains(stdout+stderr, "secret ") {
 		t.Error("rotate output shows document values")
 	}
 }
