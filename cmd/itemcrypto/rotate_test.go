@@ -1051,16 +1051,6 @@ func mongoCollection(t *testing.T, p cmp.Provider, coll *mongoenc.Collection) *m
 	return c
 }
 
-// readMongo reads every document through c, by _id.
-func readMongo(t *testing.T, c *mongoenc.Collection) map[bson.ObjectID]bson.Raw {
-	t.Helper()
-	cur, err := c.Find(t.Context(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mongotest.AllByObjectID(t, cur)
-}
-
 // TestRotateCLIMongo rotates a mongoenc collection on FerretDB through the
 // CLI: a dry run, then two _id ranges of 4 segments as two processes would,
 // the first interrupted with SIGINT and resumed, then rotate status.
@@ -1099,7 +1089,11 @@ func TestRotateCLIMongo(t *testing.T) {
 	}
 	check := func(p cmp.Provider) {
 		t.Helper()
-		got := readMongo(t, mongoCollection(t, p, base))
+		cur, err := mongoCollection(t, p, base).Find(t.Context(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := mongotest.AllByObjectID(t, cur)
 		if len(got) != n {
 			t.Fatalf("%d documents, want %d", len(got), n)
 		}

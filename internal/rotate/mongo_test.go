@@ -47,16 +47,6 @@ func mongoDoc(i int, version string) bson.D {
 	}
 }
 
-// readAll reads every document through c, by _id.
-func readAll(t *testing.T, c *mongoenc.Collection) map[bson.ObjectID]bson.Raw {
-	t.Helper()
-	cur, err := c.Find(t.Context(), bson.D{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mongotest.AllByObjectID(t, cur)
-}
-
 // TestRotateMongo rotates a collection split into 4 _id ranges, two
 // processes' worth (0-1, then 2-3), the first interrupted half way and
 // resumed, while a writer replaces documents under the target and updates
@@ -187,7 +177,11 @@ func TestRotateMongo(t *testing.T) {
 
 func checkMongo(t *testing.T, c *mongoenc.Collection, want map[bson.ObjectID]bson.D) {
 	t.Helper()
-	got := readAll(t, c)
+	cur, err := c.Find(t.Context(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mongotest.AllByObjectID(t, cur)
 	if len(got) != len(want) {
 		t.Fatalf("%d documents, want %d", len(got), len(want))
 	}
