@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -352,10 +353,10 @@ func (p *mongoPager) next(ctx context.Context) ([]record, Key, bool, error) {
 	return recs, recs[len(recs)-1].key, len(recs) < int(p.m.pageSize), nil
 }
 
-// writeBack updates the document: it sets the top-level fields whose stored
-// bytes differ in next's document and unsets those next's document no
-// longer has, on condition that the document still has the reserved fields
-// it was read with.
+// writeBack updates the document: it sets the fields whose stored bytes
+// differ in next's document and unsets those next's document no longer
+// has, on condition that the document still has the reserved fields it was
+// read with.
 func (m *mongoStore) writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, _ func(string) bool) (outcome, *Issue, error) {
 	newDoc, err := m.dst.StoredDocument(rec.doc, next)
 	if err != nil {
@@ -373,28 +374,8 @@ func (m *mongoStore) writeBack(ctx context.Context, rec record, next itemcrypto.
 		return 0, nil, errors.New("rotate: internal error: verified document without reserved fields")
 	}
 	var set, unset bson.D
-	newFields := map[string]bool{}
-	elems, err := bsoncore.Document(newDoc).Elements()
-	if err != nil {
+	if err := diffFields("", old, bsoncore.Document(newDoc), &set, &unset); err != nil {
 		return 0, nil, fmt.Errorf("rotate: internal error: %w", err)
-	}
-	for _, e := range elems {
-		key := e.Key()
-		newFields[key] = true
-		if key == mongoenc.IDField {
-			continue
-		}
-		if ov, err := old.LookupErr(key); err == nil && ov.Type == e.Value().Type && bytes.Equal(ov.Data, e.Value().Data) {
-			continue
-		}
-		v := e.Value()
-		set = append(set, bson.E{Key: key, Value: bson.RawValue{Type: bson.Type(v.Type), Value: v.Data}})
-	}
-	oldElems, _ := old.Elements()
-	for _, e := range oldElems {
-		if !newFields[e.Key()] {
-			unset = append(unset, bson.E{Key: e.Key(), Value: ""})
-		}
 	}
 	update := bson.D{}
 	if len(set) > 0 {
@@ -420,4 +401,64 @@ func (m *mongoStore) writeBack(ctx context.Context, rec record, next itemcrypto.
 		return outFailed, &Issue{Key: rec.key, Reason: fmt.Sprintf("writing it back: server error code %d", we.WriteErrors[0].Code)}, nil
 	}
 	return 0, nil, fmt.Errorf("rotate: writing document %s back to %s: %w", m.keyString(rec.key), m.ns, err)
+}
+
+// diffFields appends to set the fields of newDoc (at path prefix) whose
+// stored bytes differ from oldDoc's, and to unset the fields of oldDoc that
+// newDoc lacks. It descends into an embedded document both hold (the parent
+// of a configured path such as "profile.ssn"), so that a concurrent update
+// of a DoNothing field beside a rotated one ("profile.lastSeen") survives;
+// a document whose field names would not read as a path ('.', '$') is set
+// whole.
+func diffFields(prefix string, oldDoc, newDoc bsoncore.Document, set, unset *bson.D) error {
+	elems, err := newDoc.Elements()
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(elems))
+	for _, e := range elems {
+		key := e.Key()
+		seen[key] = true
+		if prefix == "" && key == mongoenc.IDField {
+			continue
+		}
+		nv := e.Value()
+		ov, err := oldDoc.LookupErr(key)
+		if err == nil && ov.Type == nv.Type && bytes.Equal(ov.Data, nv.Data) {
+			continue
+		}
+		if err == nil && ov.Type == bsoncore.TypeEmbeddedDocument && nv.Type == bsoncore.TypeEmbeddedDocument &&
+			pathKeys(ov.Document()) && pathKeys(nv.Document()) {
+			if err := diffFields(prefix+key+".", ov.Document(), nv.Document(), set, unset); err != nil {
+				return err
+			}
+			continue
+		}
+		*set = append(*set, bson.E{Key: prefix + key, Value: bson.RawValue{Type: bson.Type(nv.Type), Value: nv.Data}})
+	}
+	oldElems, err := oldDoc.Elements()
+	if err != nil {
+		return err
+	}
+	for _, e := range oldElems {
+		if !seen[e.Key()] {
+			*unset = append(*unset, bson.E{Key: prefix + e.Key(), Value: ""})
+		}
+	}
+	return nil
+}
+
+// pathKeys reports whether every field name of doc can be a segment of an
+// update path.
+func pathKeys(doc bsoncore.Document) bool {
+	elems, err := doc.Elements()
+	if err != nil {
+		return false
+	}
+	for _, e := range elems {
+		if k := e.Key(); k == "" || strings.Contains(k, ".") || strings.HasPrefix(k, "$") {
+			return false
+		}
+	}
+	return true
 }

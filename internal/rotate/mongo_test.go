@@ -25,6 +25,7 @@ import (
 func mongoConfig(p cmp.Provider) mongoenc.Config {
 	return mongoenc.Config{Provider: p, Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{
 		"email": actions.SignOnly, "visits": actions.DoNothing, "profile": actions.SignOnly, "profile.ssn": actions.EncryptAndSign,
+		"profile.lastSeen": actions.DoNothing,
 	}}
 }
 
@@ -43,7 +44,7 @@ func mongoDoc(i int, version string) bson.D {
 		{Key: "secret", Value: fmt.Sprintf("secret %d %s", i, version)},
 		{Key: "email", Value: fmt.Sprintf("u%d@example.com", i)},
 		{Key: "visits", Value: int32(i)},
-		{Key: "profile", Value: bson.D{{Key: "ssn", Value: fmt.Sprintf("ssn-%d", i)}, {Key: "city", Value: "Lyon"}}},
+		{Key: "profile", Value: bson.D{{Key: "ssn", Value: fmt.Sprintf("ssn-%d", i)}, {Key: "city", Value: "Lyon"}, {Key: "lastSeen", Value: int32(0)}}},
 	}
 }
 
@@ -97,10 +98,15 @@ func TestRotateMongo(t *testing.T) {
 					want[id] = d
 					writes++
 				case i%7 == 0:
-					if _, err := source.UpdateOne(t.Context(), bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "visits", Value: int32(-1)}}}}); err != nil {
+					// DoNothing fields, top-level and beside an encrypted
+					// one in its parent: the signature stays, the
+					// rotation's write-back must not undo them.
+					set := bson.D{{Key: "visits", Value: int32(-1)}, {Key: "profile.lastSeen", Value: int32(i)}}
+					if _, err := source.UpdateOne(t.Context(), bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
 						t.Error(err)
 					}
 					want[id][3].Value = int32(-1)
+					want[id][4].Value = bson.D{{Key: "ssn", Value: want[id][4].Value.(bson.D)[0].Value}, {Key: "city", Value: "Lyon"}, {Key: "lastSeen", Value: int32(i)}}
 					writes++
 				}
 			}
@@ -145,7 +151,7 @@ func TestRotateMongo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unsigned := []string{"visits"}
+	unsigned := []string{"visits", "profile.lastSeen"}
 	ddbecCfg := mongoConfig(targetProvider)
 	ddbecCfg.DBESDK = &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: unsigned}
 	dbesdkCfg := mongoConfig(targetProvider)
