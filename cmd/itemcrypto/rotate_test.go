@@ -1060,7 +1060,9 @@ func mongoCollection(t *testing.T, p cmp.Provider, coll *mongoenc.Collection) *m
 func TestRotateCLIMongo(t *testing.T) {
 	client := mongotest.Client(t)
 	plain := mongotest.Collection(t, client)
-	t.Cleanup(func() { plain.Database().Collection(rotate.PlanCollection).Drop(context.Background()) })
+	ns := mongotest.Database + "." + plain.Name()
+	plans := plain.Database().Collection(rotate.PlanCollection) // shared by the tests: only this collection's plans are removed
+	t.Cleanup(func() { plans.DeleteMany(context.Background(), bson.D{{Key: "collection", Value: ns}}) })
 	keys := keygen(t, "aes-hmac")
 	ks := newKeysetFile(t)
 	base, err := mongoenc.NewCollection(plain, mongoenc.Config{Provider: wrappedFromFile(t, keys), Default: actions.EncryptAndSign, Overrides: mongoOverrides})
@@ -1083,7 +1085,6 @@ func TestRotateCLIMongo(t *testing.T) {
 		b, _ := bson.Marshal(d)
 		want[d[0].Value.(bson.ObjectID)] = b
 	}
-	ns := mongotest.Database + "." + plain.Name()
 	dir := t.TempDir()
 	flags := append([]string{"rotate", "--mongo", testenv.MongoURI(t), "--collection", ns, "--from-keys", keys, "--to-keyset", ks, "--insecure"}, mongoFlags...)
 	ranged := func(r string, extra ...string) []string {
@@ -1116,7 +1117,7 @@ func TestRotateCLIMongo(t *testing.T) {
 		t.Errorf("the summary does not name the collection:\n%s", out)
 	}
 	check(wrappedFromFile(t, keys))
-	if c, err := plain.Database().Collection(rotate.PlanCollection).CountDocuments(t.Context(), bson.D{}); err != nil || c != 0 {
+	if c, err := plans.CountDocuments(t.Context(), bson.D{{Key: "collection", Value: ns}}); err != nil || c != 0 {
 		t.Errorf("the dry run kept a plan (%d, %v)", c, err)
 	}
 
@@ -1197,7 +1198,9 @@ func BenchmarkRotateProcesses(b *testing.B) {
 	})
 	b.Run("store=ferretdb", func(b *testing.B) {
 		plain := mongotest.Collection(b, mongotest.Client(b))
-		b.Cleanup(func() { plain.Database().Collection(rotate.PlanCollection).Drop(context.Background()) })
+		b.Cleanup(func() {
+			plain.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + plain.Name()}})
+		})
 		coll, err := mongoenc.NewCollection(plain, mongoenc.Config{Provider: wrappedFromFile(b, keys[0]), Default: actions.EncryptAndSign, Overrides: mongoOverrides})
 		if err != nil {
 			b.Fatal(err)

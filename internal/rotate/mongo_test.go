@@ -55,7 +55,9 @@ func mongoDoc(i int, version string) bson.D {
 func TestRotateMongo(t *testing.T) {
 	client := mongotest.Client(t)
 	coll := mongotest.Collection(t, client)
-	t.Cleanup(func() { coll.Database().Collection(rotate.PlanCollection).Drop(context.Background()) })
+	t.Cleanup(func() { // the plans are shared by the tests: remove this collection's only
+		coll.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + coll.Name()}})
+	})
 	source := mongoColl(t, coll, mongoConfig(wrappedProvider(t)))
 	targetProvider := tinkProvider(t, newKeyset(t))
 	target := mongoColl(t, coll, mongoConfig(targetProvider))
