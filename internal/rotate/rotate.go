@@ -17,6 +17,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // API is the part of the DynamoDB client that Run uses, with the SDK's
@@ -614,6 +615,7 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 		}
 		return outFailed, r.issue(rec.key, "encrypting under the target: "+err.Error()), nil
 	}
+	keepBeacons(stored, next, r.target.Format())
 	if r.cfg.DryRun {
 		return outRotated, nil, nil
 	}
@@ -622,6 +624,30 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 		issue.ID = r.st.keyString(issue.Key)
 	}
 	return out, issue, err
+}
+
+// keepBeacons copies the searchable-encryption attributes of a stored
+// DB-ESDK item (beacons aws_dbe_b_..., the version tag aws_dbe_v_1) into
+// its rotated form when the target writes the DB-ESDK format. They are
+// outside the signature and depend only on the plaintext and the table's
+// beacon key, not on the item's data key, so a rotation of the data keys
+// leaves them valid; Decrypt drops them from the plaintext, so without this
+// the write-back would remove them and the item would vanish from every
+// beacon query. A rollback to the DDBEC format drops them (the DDBEC has no
+// beacons). Rotation does not compute beacons: a table moving from the
+// DDBEC, or to another beacon key, must be rewritten through
+// dynamodbenc with TableConfig.Search.
+func keepBeacons(stored, next itemcrypto.Item, target itemcrypto.Format) {
+	if target != itemcrypto.FormatDBESDK {
+		return
+	}
+	for name, v := range stored {
+		if strings.HasPrefix(name, search.BeaconPrefix) || name == search.VersionTag {
+			if _, ok := next[name]; !ok {
+				next[name] = v
+			}
+		}
+	}
 }
 
 // protected reports whether the rotation owns the attribute name: a

@@ -25,6 +25,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
@@ -819,5 +820,78 @@ func BenchmarkRotate(b *testing.B) {
 			}
 			b.ReportMetric(total/b.Elapsed().Seconds(), "items/s")
 		})
+	}
+}
+
+// TestRotateKeepsBeacons: rotating DB-ESDK items to another keyring keeps
+// their beacons (outside the signature, independent of the data key), and a
+// rollback to the DDBEC format drops them.
+func TestRotateKeepsBeacons(t *testing.T) {
+	c := testenv.DynamoDBClient(t)
+	table := testenv.NewTable(t, c, pkName, "S", skName, "N")
+	newKeyring := func(name string) keyring.Keyring {
+		kr, err := keyring.NewRawAES("rotate-test", name, randBytes(t, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kr
+	}
+	// format DDBEC with DBESDK set reads both formats and writes the DDBEC.
+	newEncryptor := func(format itemcrypto.Format, kr keyring.Keyring, p cmp.Provider) *itemcrypto.Encryptor {
+		e, err := itemcrypto.New(itemcrypto.Config{TableName: table, Policy: policy(t), Format: format, Provider: p,
+			DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: []string{"views"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	oldKR, newKR := newKeyring("old"), newKeyring("new")
+	source, target := newEncryptor(itemcrypto.FormatDBESDK, oldKR, nil), newEncryptor(itemcrypto.FormatDBESDK, newKR, nil)
+	const n = 30
+	want := map[string]itemcrypto.Item{}
+	beacons := map[string]string{}
+	for i := range n {
+		it := plainItem(t, i, "v1")
+		stored, err := source.Encrypt(t.Context(), it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What dynamodbenc adds for a table with beacons.
+		beacons[keyString(it)] = fmt.Sprintf("%04x", i)
+		stored["aws_dbe_b_email"] = &types.AttributeValueMemberS{Value: beacons[keyString(it)]}
+		stored["aws_dbe_v_1"] = &types.AttributeValueMemberS{Value: " "}
+		if _, err := c.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: stored}); err != nil {
+			t.Fatal(err)
+		}
+		want[keyString(it)] = it
+	}
+	st, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkCounts(t, "DB-ESDK to DB-ESDK", st, n, n, 0, 0, 0)
+	checkAllUnder(t, c, table, target, want)
+	for k, s := range scanAll(t, c, table) {
+		b, ok := s["aws_dbe_b_email"].(*types.AttributeValueMemberS)
+		if !ok || b.Value != beacons[k] {
+			t.Fatalf("item %s: beacon %v after rotation, want %q", k, s["aws_dbe_b_email"], beacons[k])
+		}
+		if _, ok := s["aws_dbe_v_1"]; !ok {
+			t.Fatalf("item %s: aws_dbe_v_1 gone", k)
+		}
+	}
+
+	// Rollback to the DDBEC: the beacons go with the DB-ESDK attributes.
+	back := newEncryptor(itemcrypto.FormatDDBEC, newKR, wrappedProvider(t))
+	if _, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: target, Target: back}); err != nil {
+		t.Fatalf("rollback Run: %v", err)
+	}
+	checkAllUnder(t, c, table, back, want)
+	for k, s := range scanAll(t, c, table) {
+		for name := range s {
+			if strings.HasPrefix(name, "aws_dbe_") {
+				t.Fatalf("item %s keeps %s after the rollback to the DDBEC", k, name)
+			}
+		}
 	}
 }
