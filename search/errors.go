@@ -24,7 +24,7 @@ var (
 	ErrOperator = errors.New("operator not supported by the beacon")
 	// ErrBeaconKey: the beacon key could not be obtained (the key store
 	// failed, or a multi-tenant query names no or several branch keys).
-	ErrBeaconKey = errors.New("search: beacon key")
+	ErrBeaconKey = errors.New("beacon key unavailable")
 )
 
 // ConfigError is a configuration New refuses. It names the beacon, part,
