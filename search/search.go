@@ -577,33 +577,33 @@ func (c *compiler) compound(b CompoundBeacon, global map[string]*part) (*compoun
 	cb := &compound{name: b.Name, split: b.Split}
 	local := map[string]*part{}
 	var signed, encrypted []*part
+	// addLocal records a local part, refusing a name taken locally or
+	// globally.
+	addLocal := func(to *[]*part, lp *part, err error) error {
+		if err != nil {
+			return err
+		}
+		if _, dup := local[lp.name]; dup {
+			return cerr(b.Name, "", "two parts named %q", lp.name)
+		}
+		if _, dup := global[lp.name]; dup {
+			return cerr(b.Name, "", "part %q is defined both locally and globally", lp.name)
+		}
+		local[lp.name] = lp
+		*to = append(*to, lp)
+		return nil
+	}
 	for _, p := range b.Signed {
 		lp, err := c.signedPart(b.Name, p)
-		if err != nil {
+		if err := addLocal(&signed, lp, err); err != nil {
 			return nil, err
 		}
-		if _, dup := local[p.Name]; dup {
-			return nil, cerr(b.Name, "", "two parts named %q", p.Name)
-		}
-		if _, dup := global[p.Name]; dup {
-			return nil, cerr(b.Name, "", "part %q is defined both locally and globally", p.Name)
-		}
-		local[p.Name] = lp
-		signed = append(signed, lp)
 	}
 	for _, p := range b.Encrypted {
 		lp, err := c.encryptedPart(b.Name, p)
-		if err != nil {
+		if err := addLocal(&encrypted, lp, err); err != nil {
 			return nil, err
 		}
-		if _, dup := local[p.Name]; dup {
-			return nil, cerr(b.Name, "", "two parts named %q", p.Name)
-		}
-		if _, dup := global[p.Name]; dup {
-			return nil, cerr(b.Name, "", "part %q is defined both locally and globally", p.Name)
-		}
-		local[p.Name] = lp
-		encrypted = append(encrypted, lp)
 	}
 	if len(b.Constructors) == 0 {
 		if len(local) == 0 {
