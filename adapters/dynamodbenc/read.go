@@ -58,6 +58,20 @@ func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcr
 	return out, nil
 }
 
+// finishPage decrypts a Query or Scan page in place (decryptItems) and,
+// when beacons filtered it, sets its Count to the items kept.
+func (c *Client) finishPage(ctx context.Context, g guard, enc *itemcrypto.Encryptor, items *[]map[string]types.AttributeValue, count *int32, p *readPlan) error {
+	kept, err := c.decryptItems(ctx, g.op, g.table, enc, *items, &p.proj, p.rf)
+	if err != nil {
+		return err
+	}
+	*items = kept
+	if p.rf != nil {
+		*count = int32(len(kept))
+	}
+	return nil
+}
+
 // readPlan is the part of a Query or Scan request the client changes: the
 // projection widened to what verification needs, and the conditions
 // rewritten to the table's beacons.
@@ -159,11 +173,8 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 	if err != nil {
 		return nil, &OpError{Op: op, Table: g.table, Err: err}
 	}
-	if out.Items, err = c.decryptItems(ctx, op, g.table, enc, out.Items, &p.proj, p.rf); err != nil {
+	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
 		return nil, err
-	}
-	if p.rf != nil {
-		out.Count = int32(len(out.Items))
 	}
 	return out, nil
 }
@@ -211,11 +222,8 @@ func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fun
 	if err != nil {
 		return nil, &OpError{Op: op, Table: g.table, Err: err}
 	}
-	if out.Items, err = c.decryptItems(ctx, op, g.table, enc, out.Items, &p.proj, p.rf); err != nil {
+	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
 		return nil, err
-	}
-	if p.rf != nil {
-		out.Count = int32(len(out.Items))
 	}
 	return out, nil
 }
