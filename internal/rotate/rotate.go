@@ -642,10 +642,9 @@ func keepBeacons(stored, next itemcrypto.Item, target itemcrypto.Format) {
 		return
 	}
 	for name, v := range stored {
+		// Encrypt refuses aws_dbe_ names, so next has none of these.
 		if strings.HasPrefix(name, search.BeaconPrefix) || name == search.VersionTag {
-			if _, ok := next[name]; !ok {
-				next[name] = v
-			}
+			next[name] = v
 		}
 	}
 }
