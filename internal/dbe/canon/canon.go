@@ -14,36 +14,61 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"hash"
+	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // AppendPath appends the canonical path of top-level attribute name in
 // table: the table name, the depth (1) as uint64, '$', the name's length as
-// uint64 and the name.
+// uint64 and the name in UTF-8.
+//
+// The length counts UTF-16 code units, not bytes: the specification
+// (header.md, "the length of the key") names no unit, and the reference
+// implementation, whose strings are UTF-16 sequences, writes the number of
+// code units (é: 1, 日本語: 3, U+10000: 2). The name's bytes are UTF-8.
 func AppendPath(dst []byte, table, name string) []byte {
 	dst = append(dst, table...)
 	dst = binary.BigEndian.AppendUint64(dst, 1)
 	dst = append(dst, '$')
-	dst = binary.BigEndian.AppendUint64(dst, uint64(len(name)))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(UTF16Len(name)))
 	return append(dst, name...)
 }
 
+// UTF16Len returns the number of UTF-16 code units of s: one per rune below
+// U+10000, two per supplementary-plane rune. An invalid UTF-8 byte counts
+// as one unit (it decodes to U+FFFD, as the reference's conversion does).
+func UTF16Len(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r > 0xFFFF {
+			n += 2
+		} else {
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
 // ComparePaths orders two top-level attribute names as their canonical
-// paths in one table order: by length first, then by bytes.
+// paths in one table order: the paths' bytes compared, that is by the
+// names' UTF-16 lengths first, then by the names' UTF-8 bytes.
 func ComparePaths(a, b string) int {
-	if len(a) != len(b) {
-		if len(a) < len(b) {
+	if la, lb := UTF16Len(a), UTF16Len(b); la != lb {
+		if la < lb {
 			return -1
 		}
 		return 1
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }
 
 // Root derives the per-field keys and nonces of one item. Use it from one
