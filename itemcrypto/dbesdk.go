@@ -11,6 +11,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 )
 
@@ -272,6 +273,8 @@ func classifyDBE(err error) error {
 		return ErrMissingKeyAttribute
 	case errors.Is(err, dbe.ErrReservedName):
 		return classErr{err, ErrReservedAttribute}
+	case errors.Is(err, ddbattr.ErrNotUTF8):
+		return classErr{err, ErrInvalidUTF8}
 	case errors.Is(err, ErrUnsignedAttribute), errors.Is(err, dbe.ErrKeyNotSigned):
 		return err
 	}

@@ -369,3 +369,37 @@ func TestDBESDKReservedAttributesOutsideSignature(t *testing.T) {
 		})
 	}
 }
+
+// Attribute names outside ASCII: their canonical paths count UTF-16 units
+// (internal/dbe/canon); the differential tests against the reference prove
+// the bytes. Here: they round-trip, and a name that is not UTF-8 is refused
+// with a typed error naming it, before any key is asked for.
+func TestDBESDKNonASCIINames(t *testing.T) {
+	p := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk",
+		Overrides: map[string]actions.Action{"é_sign": actions.SignOnly, "\U0001D7C1": actions.SignOnly}})
+	e := newDBESDK(t, "日本語", p, testKeyrings(t)[0].kr, keyring.SuiteHMAC)
+	plain := itemcrypto.Item{
+		"pk":         &types.AttributeValueMemberS{Value: "k"},
+		"é_sign":     &types.AttributeValueMemberS{Value: "signed"},
+		"\U0001D7C1": &types.AttributeValueMemberN{Value: "7"},
+		"日本語":        &types.AttributeValueMemberS{Value: "secret"},
+		"\uFFFF":     &types.AttributeValueMemberB{Value: []byte{1}},
+		"\U00010000": &types.AttributeValueMemberS{Value: "x"},
+	}
+	stored := encryptOK(t, e, plain)
+	got, err := e.Decrypt(context.Background(), stored)
+	if err != nil {
+		t.Fatalf("Decrypt: %v", err)
+	}
+	if d := diffItems(got, plain); d != "" {
+		t.Fatalf("round trip: %s", d)
+	}
+
+	bad := maps.Clone(plain)
+	bad["a\xff"] = &types.AttributeValueMemberS{Value: "v"}
+	_, err = e.Encrypt(context.Background(), bad)
+	var ae *itemcrypto.AttributeError
+	if !errors.As(err, &ae) || ae.Name != "a\xff" || !errors.Is(err, itemcrypto.ErrInvalidUTF8) {
+		t.Fatalf("Encrypt with a non-UTF-8 name: %v, want an AttributeError naming it that matches ErrInvalidUTF8", err)
+	}
+}
