@@ -403,3 +403,57 @@ func TestDBESDKNonASCIINames(t *testing.T) {
 		t.Fatalf("Encrypt with a non-UTF-8 name: %v, want an AttributeError naming it that matches ErrInvalidUTF8", err)
 	}
 }
+
+// An item with one of aws_dbe_head and aws_dbe_foot is a damaged encrypted
+// item under every policy: never returned as plaintext, ciphertext and all.
+func TestDBESDKHalfItemIsNotPlaintext(t *testing.T) {
+	ctx := context.Background()
+	kr := testKeyrings(t)[0].kr
+	for _, pol := range []itemcrypto.PlaintextPolicy{itemcrypto.ForbidPlaintextWriteForbidPlaintextRead, itemcrypto.ForbidPlaintextWriteAllowPlaintextRead, itemcrypto.ForcePlaintextWriteAllowPlaintextRead} {
+		writer := newDBESDK(t, "orders", tamperPolicy(), kr, 0)
+		stored := encryptOK(t, writer, tamperPlaintext())
+		cfg := dbesdkConfig("orders", tamperPolicy(), kr, 0)
+		cfg.DBESDK.PlaintextPolicy = pol
+		readers := map[string]*itemcrypto.Encryptor{"dbesdk": must(itemcrypto.New(cfg)),
+			"ddbec-only": newEncryptor(t, "orders", tamperPolicy(), wrappedAESProvider(t))}
+		for rname, e := range readers {
+			for _, drop := range []string{"aws_dbe_head", "aws_dbe_foot"} {
+				half := maps.Clone(stored)
+				delete(half, drop)
+				got, err := e.Decrypt(ctx, half)
+				if got != nil || !errors.Is(err, itemcrypto.ErrAuthentication) || errors.Is(err, itemcrypto.ErrNotEncrypted) {
+					t.Errorf("%s/%s without %s: item %v, err %v; want no item and ErrAuthentication", pol, rname, drop, got != nil, err)
+				}
+			}
+		}
+	}
+}
+
+// An item of the other format says which format it is and which setting
+// reads it, and still matches ErrAuthentication, never ErrNotEncrypted.
+func TestWrongFormatSaysWhich(t *testing.T) {
+	ctx := context.Background()
+	kr := testKeyrings(t)[0].kr
+	ddbecOnly := newEncryptor(t, "orders", tamperPolicy(), wrappedAESProvider(t))
+	dbesdkOnly := newDBESDK(t, "orders", tamperPolicy(), kr, 0)
+	for _, tc := range []struct {
+		name         string
+		writer, read *itemcrypto.Encryptor
+		wantWords    []string
+	}{
+		{"DB-ESDK item, DDBEC reader", dbesdkOnly, ddbecOnly, []string{"a DB-ESDK item", "FormatDBESDK"}},
+		{"DDBEC item, DB-ESDK reader", ddbecOnly, dbesdkOnly, []string{"a DDBEC item", "LegacyPolicy"}},
+	} {
+		stored := encryptOK(t, tc.writer, tamperPlaintext())
+		got, err := tc.read.Decrypt(ctx, stored)
+		if got != nil || !errors.Is(err, itemcrypto.ErrAuthentication) || !errors.Is(err, itemcrypto.ErrFormatNotAllowed) || errors.Is(err, itemcrypto.ErrNotEncrypted) {
+			t.Errorf("%s: err = %v; want ErrAuthentication and ErrFormatNotAllowed, not ErrNotEncrypted", tc.name, err)
+			continue
+		}
+		for _, w := range tc.wantWords {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", tc.name, err, w)
+			}
+		}
+	}
+}
