@@ -2,6 +2,7 @@ package ddbec
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -214,8 +215,23 @@ func (m *mutation) apply(tc *testCase, protected itemcrypto.Item) (itemcrypto.It
 	case "sig-drop":
 		delete(out, itemcrypto.SignatureAttribute)
 	case "desc-truncate":
+		// Cut inside an entry: a description cut between entries is a
+		// well-formed one that lacks its last entries, which our reader,
+		// like Java's, needs only where it uses them (amzn-ddb-map-sym-mode
+		// to decrypt an attribute, amzn-ddb-wrap-alg to unwrap), while
+		// Python fails without them even when the item encrypts nothing
+		// (spec section 10).
 		b, _ := bin(itemcrypto.MaterialDescriptionAttribute)
-		out[itemcrypto.MaterialDescriptionAttribute] = &types.AttributeValueMemberB{Value: b[:len(b)-1-m.pos%max(len(b)-4, 1)]}
+		cut := 5 + m.pos%max(len(b)-5, 1)
+		for at := 4; at+4 <= len(b); {
+			if cut == at {
+				cut--
+				break
+			}
+			n := int(binary.BigEndian.Uint32(b[at:]))
+			at += 4 + n
+		}
+		out[itemcrypto.MaterialDescriptionAttribute] = &types.AttributeValueMemberB{Value: b[:cut]}
 	case "desc-version":
 		b, _ := bin(itemcrypto.MaterialDescriptionAttribute)
 		c := slices.Clone(b)
