@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/test: the differential tests against the Python DynamoDB
 # Encryption Client (internal/testsupport/interop/ddbec, a module of its own).
 #
