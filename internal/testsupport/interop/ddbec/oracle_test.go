@@ -26,7 +26,24 @@ func unavailable(t *testing.T, format string, args ...any) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("CI=true: %s", msg)
 	}
+	skippedMu.Lock()
+	skipped = append(skipped, t.Name()+": "+msg)
+	skippedMu.Unlock()
 	t.Skipf("skipped: %s (scripts/interop-python.sh installs the packages; CI=true makes this a failure)", msg)
+}
+
+var (
+	skippedMu sync.Mutex
+	skipped   []string
+)
+
+// TestMain says what was skipped even without -v.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, s := range skipped {
+		fmt.Fprintf(os.Stderr, "ddbec: skipped %s\n", s)
+	}
+	os.Exit(code)
 }
 
 // oracleDir finds the Python client's source: ITEMCRYPTO_DDBEC_PYTHON, else
