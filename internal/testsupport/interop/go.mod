@@ -4,6 +4,17 @@
 // dependencies; the repository root's ./... does not include it.
 module github.com/itemcrypto/go-itemcrypto/internal/testsupport/interop
 
-go 1.24
+go 1.26.8
 
 replace github.com/itemcrypto/go-itemcrypto => ../../..
+
+require (
+	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.2
+	github.com/itemcrypto/go-itemcrypto v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/aws/smithy-go v1.28.9 // indirect
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+)
