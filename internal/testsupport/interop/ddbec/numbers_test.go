@@ -30,19 +30,6 @@ func pythonCannotWrite(s string) bool {
 	return len(coef) > 38 || exp < -165
 }
 
-// pythonUnderflows reports the second case of pythonCannotWrite alone: a
-// last digit below 1E-165 (boto3's Etiny), which decimal.Underflow refuses.
-func pythonUnderflows(s string) bool {
-	return underflow(s)
-}
-
-func underflow(s string) bool {
-	m, e, _ := strings.Cut(strings.ToLower(strings.TrimLeft(s, "+-")), "e")
-	exp, _ := strconv.Atoi(e)
-	_, fp, _ := strings.Cut(m, ".")
-	return exp-len(fp) < -165
-}
-
 // round28 rounds a canonical number to 28 significant digits, half to
 // even, as Python's default decimal context does in normalize().
 func round28(c string) string {
