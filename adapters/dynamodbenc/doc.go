@@ -11,6 +11,12 @@
 // NewScanPaginator, NewBatchGetItemPaginator) accept it too. Requests on
 // tables that are not configured pass through untouched.
 //
+// Struct tags: the client takes attribute maps, so an itemcrypto struct tag
+// (itemcrypto:"encrypt") on a struct marshalled with attributevalue.MarshalMap
+// never reaches it, and the table's Default applies. Only package mapenc reads
+// the tags; carry them into a TableConfig with mapenc.StructPolicy, which
+// returns the actions and key names they describe (see the example of New).
+//
 // # Operations
 //
 //   - PutItem, and every Put of BatchWriteItem and TransactWriteItems: the

@@ -94,77 +94,20 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 		return info
 	}
 
-	overrides := maps.Clone(c.cfg.Overrides)
-	if overrides == nil {
-		overrides = map[string]actions.Action{}
-	}
-	pk, sk := c.cfg.PartitionKey, c.cfg.SortKey
-	var pkField, skField string // the fields whose tags named the keys
-	tagged := false
-	for _, f := range fields {
-		if !f.hasTag {
-			continue
-		}
-		tagged = true
-		fail := func(err error) *typeInfo {
-			info.err = &TagError{Type: t, Field: f.goName, Attribute: f.name, Err: err}
-			return info
-		}
-		a, hasAction, role, err := parseTag(f.tag)
-		if err != nil {
-			return fail(err)
-		}
-		if hasAction {
-			if o, ok := c.cfg.Overrides[f.name]; ok && o != a {
-				return fail(fmt.Errorf("%w: the tag says %v, Config.Overrides says %v", ErrTagConflict, a, o))
-			}
-			overrides[f.name] = a
-		}
-		switch role {
-		case rolePartition:
-			switch {
-			case c.cfg.NoPartitionKey:
-				return fail(fmt.Errorf("%w: the tag says partition key, Config.NoPartitionKey says the items have none", ErrTagConflict))
-			case c.cfg.PartitionKey != "" && c.cfg.PartitionKey != f.name:
-				return fail(fmt.Errorf("%w: the tag says partition key, Config.PartitionKey is %q", ErrTagConflict, c.cfg.PartitionKey))
-			case pkField != "":
-				return fail(fmt.Errorf("%w: field %s is tagged partition too", ErrTagConflict, pkField))
-			case f.name == sk:
-				return fail(fmt.Errorf("%w: the tag says partition key, Config.SortKey names the attribute", ErrTagConflict))
-			}
-			pk, pkField = f.name, f.goName
-		case roleSort:
-			switch {
-			case c.cfg.SortKey != "" && c.cfg.SortKey != f.name:
-				return fail(fmt.Errorf("%w: the tag says sort key, Config.SortKey is %q", ErrTagConflict, c.cfg.SortKey))
-			case skField != "":
-				return fail(fmt.Errorf("%w: field %s is tagged sort too", ErrTagConflict, skField))
-			case f.name == pk:
-				return fail(fmt.Errorf("%w: the tag says sort key, Config.PartitionKey names the attribute", ErrTagConflict))
-			}
-			sk, skField = f.name, f.goName
-		}
-	}
+	ao, tagged, te := tagOptions(t, fields, actions.Options{
+		Default: c.cfg.Default, Overrides: c.cfg.Overrides, PartitionKey: c.cfg.PartitionKey, SortKey: c.cfg.SortKey, NoPartitionKey: c.cfg.NoPartitionKey,
+	})
 	if !tagged {
 		return info
 	}
 	info.err = nil
-	if pk == "" && !c.cfg.NoPartitionKey {
-		info.err = &TagError{Type: t, Err: fmt.Errorf(`%w (tag a field itemcrypto:"partition", name it in Config.PartitionKey, or set Config.NoPartitionKey if the items have none)`,
-			actions.ErrPartitionKeyNotSet)}
+	if te != nil {
+		info.err = te
 		return info
 	}
-	policy, err := actions.New(actions.Options{Default: c.cfg.Default, Overrides: overrides, PartitionKey: pk, SortKey: sk, NoPartitionKey: pk == ""})
+	policy, err := actions.New(ao)
 	if err != nil {
-		te := &TagError{Type: t, Err: fmt.Errorf("%w: %w", ErrTagConflict, err)}
-		var pe *actions.PolicyError
-		if errors.As(err, &pe) {
-			te.Attribute = pe.Attribute
-			if i, ok := info.byName[pe.Attribute]; ok {
-				te.Field = info.fields[i].goName
-			}
-		}
-		info.err = te
+		info.err = policyTagError(t, info, err)
 		return info
 	}
 	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider, Format: c.cfg.Format, DBESDK: c.cfg.DBESDK}, c.opts.Itemcrypto...)
@@ -174,6 +117,136 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 	}
 	info.enc = enc
 	return info
+}
+
+// StructPolicy returns the attribute actions and key names that the
+// itemcrypto tags of struct type t (or of the struct a pointer type points
+// to) describe, merged with base: base's Default, its Overrides with each
+// tagged field's action added, and the key names a tag gives (itemcrypto:"partition",
+// itemcrypto:"sort") where base names none. Attribute names are those
+// attributevalue writes for t under o.TagKey ("dynamodbav" by default).
+//
+// It is the one reading of the tags: a [Codec] reads them with it, and it
+// builds the configuration of the adapters that take attribute maps and so
+// cannot see tags, such as dynamodbenc.TableConfig:
+//
+//	o, err := mapenc.StructPolicy(reflect.TypeFor[Customer](), actions.Options{Default: actions.SignOnly})
+//	tc := dynamodbenc.TableConfig{Default: o.Default, Overrides: o.Overrides, PartitionKey: o.PartitionKey, SortKey: o.SortKey, ...}
+//
+// A tag that disagrees with base (another action in base.Overrides, another
+// key name) or with another tag, a tag that cannot be read or sits on a
+// field attributevalue never writes, and two fields with one attribute name
+// are a [*TagError]; the result then is never used. The returned Options
+// pass actions.New. A struct without itemcrypto tags returns base.
+func StructPolicy(t reflect.Type, base actions.Options, optFns ...func(*Options)) (actions.Options, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return actions.Options{}, fmt.Errorf("mapenc: StructPolicy: %v is not a struct type", t)
+	}
+	fields, stray, _ := structFields(t, o.TagKey)
+	if len(stray) > 0 {
+		return actions.Options{}, &TagError{Type: t, Field: stray[0].goName, Err: fmt.Errorf("%w: %s", ErrInvalidTag, stray[0].why)}
+	}
+	if te := layoutError(t, o.TagKey); te != nil {
+		return actions.Options{}, te
+	}
+	ao, _, te := tagOptions(t, fields, base)
+	if te != nil {
+		return actions.Options{}, te
+	}
+	if _, err := actions.New(ao); err != nil {
+		byName := make(map[string]int, len(fields))
+		for i, f := range fields {
+			byName[f.name] = i
+		}
+		return actions.Options{}, policyTagError(t, &typeInfo{fields: fields, byName: byName}, err)
+	}
+	return ao, nil
+}
+
+// tagOptions merges the itemcrypto tags of t's fields into base, and
+// reports whether any field is tagged.
+func tagOptions(t reflect.Type, fields []field, base actions.Options) (actions.Options, bool, *TagError) {
+	out := base
+	out.Overrides = maps.Clone(base.Overrides)
+	if out.Overrides == nil {
+		out.Overrides = map[string]actions.Action{}
+	}
+	pk, sk := base.PartitionKey, base.SortKey
+	var pkField, skField string // the fields whose tags named the keys
+	tagged := false
+	for _, f := range fields {
+		if !f.hasTag {
+			continue
+		}
+		tagged = true
+		fail := func(err error) (actions.Options, bool, *TagError) {
+			return actions.Options{}, true, &TagError{Type: t, Field: f.goName, Attribute: f.name, Err: err}
+		}
+		a, hasAction, role, err := parseTag(f.tag)
+		if err != nil {
+			return fail(err)
+		}
+		if hasAction {
+			if o, ok := base.Overrides[f.name]; ok && o != a {
+				return fail(fmt.Errorf("%w: the tag says %v, Config.Overrides says %v", ErrTagConflict, a, o))
+			}
+			out.Overrides[f.name] = a
+		}
+		switch role {
+		case rolePartition:
+			switch {
+			case base.NoPartitionKey:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.NoPartitionKey says the items have none", ErrTagConflict))
+			case base.PartitionKey != "" && base.PartitionKey != f.name:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.PartitionKey is %q", ErrTagConflict, base.PartitionKey))
+			case pkField != "":
+				return fail(fmt.Errorf("%w: field %s is tagged partition too", ErrTagConflict, pkField))
+			case f.name == sk:
+				return fail(fmt.Errorf("%w: the tag says partition key, Config.SortKey names the attribute", ErrTagConflict))
+			}
+			pk, pkField = f.name, f.goName
+		case roleSort:
+			switch {
+			case base.SortKey != "" && base.SortKey != f.name:
+				return fail(fmt.Errorf("%w: the tag says sort key, Config.SortKey is %q", ErrTagConflict, base.SortKey))
+			case skField != "":
+				return fail(fmt.Errorf("%w: field %s is tagged sort too", ErrTagConflict, skField))
+			case f.name == pk:
+				return fail(fmt.Errorf("%w: the tag says sort key, Config.PartitionKey names the attribute", ErrTagConflict))
+			}
+			sk, skField = f.name, f.goName
+		}
+	}
+	if !tagged {
+		return base, false, nil
+	}
+	if pk == "" && !base.NoPartitionKey {
+		return actions.Options{}, true, &TagError{Type: t, Err: fmt.Errorf(`%w (tag a field itemcrypto:"partition", name it in Config.PartitionKey, or set Config.NoPartitionKey if the items have none)`,
+			actions.ErrPartitionKeyNotSet)}
+	}
+	out.PartitionKey, out.SortKey, out.NoPartitionKey = pk, sk, pk == ""
+	return out, true, nil
+}
+
+// policyTagError is actions.New's refusal of a tagged policy, naming the
+// field where the error names an attribute.
+func policyTagError(t reflect.Type, info *typeInfo, err error) *TagError {
+	te := &TagError{Type: t, Err: fmt.Errorf("%w: %w", ErrTagConflict, err)}
+	var pe *actions.PolicyError
+	if errors.As(err, &pe) {
+		te.Attribute = pe.Attribute
+		if i, ok := info.byName[pe.Attribute]; ok {
+			te.Field = info.fields[i].goName
+		}
+	}
+	return te
 }
 
 const (

@@ -10,6 +10,14 @@
 // the collection behind an interface of its own switches to protected
 // documents by changing one constructor.
 //
+// Struct tags: the collection reads none. An itemcrypto struct tag
+// (itemcrypto:"encrypt") on a struct stored through it has no effect: the
+// Config's actions, by BSON field name, decide. Only package mapenc reads the
+// tags (for DynamoDB attribute names); to carry them over, give mongoenc the
+// same actions under the BSON names, e.g. from mapenc.StructPolicy with
+// mapenc.Options.TagKey set to "bson" where every field has an explicit bson
+// name.
+//
 // # The document model
 //
 // Each top-level field is one attribute of the core's item model
