@@ -124,6 +124,12 @@ var (
 	// plaintext item without a plaintext policy that allows it, a DB-ESDK
 	// item without a DB-ESDK configuration).
 	ErrFormatNotAllowed = errors.New("itemcrypto: item format not allowed by the configuration")
+	// ErrMissingContextAttribute: an attribute that the policy's Overrides
+	// name SignAndIncludeInEncryptionContext is missing from an item being
+	// encrypted; the DB-ESDK refuses such an item too (an attribute that is
+	// SignAndIncludeInEncryptionContext only through the Default is not
+	// required).
+	ErrMissingContextAttribute = errors.New("itemcrypto: attribute configured SignAndIncludeInEncryptionContext missing")
 	// ErrOverrideWithBeacons: a searchable-encryption (beacon) configuration
 	// beside a LegacyPolicy or PlaintextPolicy. The DB-ESDK specification
 	// (ddb-table-encryption-config.md) makes the combination an error: items
@@ -201,8 +207,16 @@ func newDBESDK(c Config, policy *actions.Policy, opts *Options) (*dbesdkState, e
 			return nil, &AttributeError{Name: name, Action: a, Err: dbe.ErrKeyNotSigned}
 		}
 	}
+	var required []string
+	for name, a := range policy.Overrides() {
+		if a == actions.SignAndIncludeInEncryptionContext && name != pk && name != sk {
+			required = append(required, name)
+		}
+	}
+	slices.Sort(required)
 	s.cfg = dbe.Config{
 		Table: c.TableName, PartitionKey: pk, SortKey: sk, Version: version, Suite: d.Suite, Manager: mm, Rand: opts.Rand,
+		Required: required,
 		Unsigned: s.isUnsigned,
 		Action: func(name string) (dbe.Action, error) {
 			a := policy.Action(name)
@@ -294,6 +308,8 @@ func classifyDBE(err error) error {
 	switch {
 	case errors.Is(err, dbe.ErrMissingKey):
 		return ErrMissingKeyAttribute
+	case errors.Is(err, dbe.ErrMissingContext):
+		return ErrMissingContextAttribute
 	case errors.Is(err, dbe.ErrReservedName):
 		return classErr{err, ErrReservedAttribute}
 	case errors.Is(err, ddbattr.ErrNotUTF8):

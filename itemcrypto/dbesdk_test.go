@@ -457,3 +457,20 @@ func TestWrongFormatSaysWhich(t *testing.T) {
 		}
 	}
 }
+
+// An attribute the Overrides name SignAndIncludeInEncryptionContext must be
+// in the item, as the DB-ESDK requires ("configured with
+// SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT but was not present"); found by
+// the differential tests against the reference, which refused the item we
+// wrote.
+func TestDBESDKMissingContextAttribute(t *testing.T) {
+	p := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk",
+		Overrides: map[string]actions.Action{"ctx": actions.SignAndIncludeInEncryptionContext}})
+	e := newDBESDK(t, "orders", p, testKeyrings(t)[0].kr, keyring.SuiteHMAC)
+	_, err := e.Encrypt(context.Background(), itemcrypto.Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "a": &types.AttributeValueMemberS{Value: "x"}})
+	var ae *itemcrypto.AttributeError
+	if !errors.As(err, &ae) || ae.Name != "ctx" || !errors.Is(err, itemcrypto.ErrMissingContextAttribute) {
+		t.Fatalf("Encrypt without ctx: %v, want an AttributeError naming ctx matching ErrMissingContextAttribute", err)
+	}
+	encryptOK(t, e, itemcrypto.Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "ctx": &types.AttributeValueMemberS{Value: "c"}})
+}

@@ -25,12 +25,17 @@ var errSplitsCharacter = errors.New("a transform splits a character in two (a lo
 // eval returns the virtual field's value, and false when a part's location
 // is absent from item.
 func (v *virtual) eval(item Item) (string, bool, error) {
-	var b strings.Builder
+	// Every part must be present before any is transformed: a field that
+	// is not built raises no error of its parts (as in the DB-ESDK, which
+	// writes the item without that beacon).
 	for _, p := range v.parts {
-		av, ok := p.loc.lookup(item)
-		if !ok {
+		if _, ok := p.loc.lookup(item); !ok {
 			return "", false, nil
 		}
+	}
+	var b strings.Builder
+	for _, p := range v.parts {
+		av, _ := p.loc.lookup(item)
 		s, err := attrString(av)
 		if err != nil {
 			return "", false, &ItemError{Beacon: v.name, Attribute: p.loc.raw, Reason: err.Error()}
@@ -69,12 +74,13 @@ func attrString(v types.AttributeValue) (string, error) {
 // units, as the DB-ESDK's strings do; a result with a lone surrogate is an
 // error, as the DB-ESDK's UTF-8 encoding of it is.
 func applyTransforms(ts []Transform, s string) (string, error) {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
+	// The byte-wise path only where every string involved is ASCII: an
+	// inserted literal or a split string outside ASCII would make byte
+	// positions differ from UTF-16 positions, and Upper and Lower change
+	// only A-Z and a-z, as in the DB-ESDK.
+	ascii := isASCII(s)
+	for _, t := range ts {
+		ascii = ascii && isASCII(t.Literal) && isASCII(t.Split)
 	}
 	if ascii {
 		for _, t := range ts {
@@ -127,6 +133,15 @@ func suffixStart(length, n int) int {
 
 // transformASCII is transform16 for ASCII strings, where code units are
 // bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func transformASCII(t Transform, s string) string {
 	switch t.Kind {
 	case TransformUpper:

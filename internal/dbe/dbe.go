@@ -105,6 +105,10 @@ type Config struct {
 	Unsigned func(name string) bool
 	// Version is 2 when any configured action is SignAndIncludeInContext.
 	Version byte
+	// Required are the attributes configured SignAndIncludeInContext by
+	// name: Encrypt refuses an item without one of them, as the DB-ESDK
+	// does (its value is part of the encryption context).
+	Required []string
 	// Suite to ask the manager for; 0 is the DB-ESDK default, 0x6701.
 	Suite   keyring.Suite
 	Manager keyring.MaterialsManager
@@ -128,10 +132,13 @@ func (e *AttrError) Unwrap() error { return e.Err }
 
 // Errors of Encrypt.
 var (
-	ErrMissingKey    = errors.New("key attribute missing")
-	ErrReservedName  = errors.New("attribute name reserved by the DB-ESDK (aws_dbe_...)")
-	ErrNotSignedOnly = errors.New("no attribute is signed")
-	ErrKeyNotSigned  = errors.New("a key attribute must be signed and never encrypted")
+	ErrMissingKey = errors.New("key attribute missing")
+	// ErrMissingContext: an attribute configured SignAndIncludeInContext
+	// is not in the item.
+	ErrMissingContext = errors.New("attribute configured SignAndIncludeInEncryptionContext missing")
+	ErrReservedName   = errors.New("attribute name reserved by the DB-ESDK (aws_dbe_...)")
+	ErrNotSignedOnly  = errors.New("no attribute is signed")
+	ErrKeyNotSigned   = errors.New("a key attribute must be signed and never encrypted")
 )
 
 // ErrAuthentication is the opaque failure of Decrypt.
@@ -161,6 +168,11 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 		if _, ok := item[k]; !ok {
 			return nil, &AttrError{Name: k, Action: SignOnly, Err: ErrMissingKey}
+		}
+	}
+	for _, k := range cfg.Required {
+		if _, ok := item[k]; !ok {
+			return nil, &AttrError{Name: k, Action: SignAndIncludeInContext, Err: ErrMissingContext}
 		}
 	}
 	fields := make([]field, 0, len(item))
