@@ -110,6 +110,26 @@ type Config struct {
 	Manager keyring.MaterialsManager
 	// Rand is the source of message ids; nil is crypto/rand.
 	Rand io.Reader
+	// MaxEDKs is the most encrypted data keys an item may hold, 1 to
+	// MaxEDKsLimit; 0 is DefaultMaxEDKs. Decrypt refuses an item with more
+	// before the manager is asked; Encrypt refuses materials with more.
+	MaxEDKs int
+}
+
+const (
+	// DefaultMaxEDKs is the maximum number of encrypted data keys of an
+	// item when Config.MaxEDKs is 0.
+	DefaultMaxEDKs = 8
+	// MaxEDKsLimit is the header's own maximum (a one-byte count).
+	MaxEDKsLimit = 255
+)
+
+// maxEDKs returns the effective maximum.
+func (c *Config) maxEDKs() int {
+	if c.MaxEDKs <= 0 || c.MaxEDKs > MaxEDKsLimit {
+		return DefaultMaxEDKs
+	}
+	return c.MaxEDKs
 }
 
 // AttrError is a problem with one attribute of a plaintext item; it names
@@ -212,6 +232,9 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		return nil, fmt.Errorf("encryption materials: %w", err)
 	}
 	defer mat.Zero()
+	if n := len(mat.EncryptedDataKeys()); n > cfg.maxEDKs() {
+		return nil, fmt.Errorf("%w: the keyring made %d, the maximum is %d", keyring.ErrTooManyEncryptedDataKeys, n, cfg.maxEDKs())
+	}
 	if mat.Suite() != cfg.Suite && cfg.Suite != 0 {
 		return nil, fmt.Errorf("%w: materials manager returned suite %s for %s", keyring.ErrInvalidMaterials, mat.Suite(), cfg.Suite)
 	}
