@@ -15,8 +15,13 @@
 // at most 48 bytes per input byte plus 64 KiB (signed numbers are hashed in
 // DynamoDB's plain form, at most 26 times their written length, and held
 // twice, once sorted and once serialized; every other
-// value is hashed as it is), and does work linear in that. TestDecryptBound
-// holds it.
+// value is hashed as it is), and does work linear in that; a keyring that
+// calls a key service adds that call's cost (at most one per key it holds:
+// keyrings ask each key once per item, keyring.UnwrapFirst). An item with
+// more than Config.MaxEDKs encrypted data keys is refused before the
+// materials manager is asked. TestDecryptBound and itemcrypto's
+// TestDBESDKForgedEDKsBound (every keyring, up to 255 encrypted data keys)
+// hold it.
 package dbe
 
 import (
