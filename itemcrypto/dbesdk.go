@@ -112,7 +112,29 @@ type DBESDKConfig struct {
 	// needs Config.Provider.
 	LegacyPolicy    LegacyPolicy
 	PlaintextPolicy PlaintextPolicy
+	// MaxEncryptedDataKeys is the most encrypted data keys (recipients) an
+	// item may hold, the AWS Encryption SDK's maxEncryptedDataKeys: Decrypt
+	// refuses an item with more before any keyring is asked, with an error
+	// matching ErrTooManyEncryptedDataKeys and ErrAuthentication, and
+	// Encrypt refuses a keyring that makes more. 0 is
+	// DefaultMaxEncryptedDataKeys (8); at most MaxEncryptedDataKeysLimit
+	// (255, the header's own limit). Raise it only for a multi-keyring of
+	// more than 8 keys.
+	MaxEncryptedDataKeys int
 }
+
+const (
+	// DefaultMaxEncryptedDataKeys is the maximum of encrypted data keys per
+	// item when DBESDKConfig.MaxEncryptedDataKeys is 0. An item has one per
+	// key of the writer's (multi-)keyring: 1 for a single keyring, a
+	// handful for a multi-keyring (a KMS key per region, an escrow RSA
+	// key); 8 fits those, and caps what a forged item can make a custom
+	// keyring try. The DB-ESDK sets no maximum (255, the header's).
+	DefaultMaxEncryptedDataKeys = dbe.DefaultMaxEDKs
+	// MaxEncryptedDataKeysLimit is the highest DBESDKConfig.MaxEncryptedDataKeys:
+	// the header's one-byte count.
+	MaxEncryptedDataKeysLimit = dbe.MaxEDKsLimit
+)
 
 // Errors of the DB-ESDK format.
 var (
@@ -137,6 +159,11 @@ var (
 	// would miss them silently) or carry beacons outside the DDBEC
 	// signature (every DDBEC reader rejects them).
 	ErrOverrideWithBeacons = errors.New("itemcrypto: a LegacyPolicy or PlaintextPolicy cannot be combined with searchable encryption (beacons)")
+	// ErrTooManyEncryptedDataKeys: an item with more encrypted data keys
+	// than DBESDKConfig.MaxEncryptedDataKeys, refused before any keyring is
+	// asked (it also matches ErrAuthentication); on Encrypt, a keyring that
+	// made more. It is keyring.ErrTooManyEncryptedDataKeys.
+	ErrTooManyEncryptedDataKeys = keyring.ErrTooManyEncryptedDataKeys
 )
 
 // CheckBeacons returns an error matching [ErrOverrideWithBeacons] when d
@@ -178,6 +205,9 @@ func newDBESDK(c Config, policy *actions.Policy, opts *Options) (*dbesdkState, e
 	if d.LegacyPolicy > ForceLegacyEncryptAllowLegacyDecrypt || d.PlaintextPolicy > ForcePlaintextWriteAllowPlaintextRead {
 		return nil, errors.New("itemcrypto: DBESDKConfig: unknown LegacyPolicy or PlaintextPolicy")
 	}
+	if d.MaxEncryptedDataKeys < 0 || d.MaxEncryptedDataKeys > MaxEncryptedDataKeysLimit {
+		return nil, fmt.Errorf("itemcrypto: DBESDKConfig.MaxEncryptedDataKeys %d: want 0 (the default, %d) to %d", d.MaxEncryptedDataKeys, DefaultMaxEncryptedDataKeys, MaxEncryptedDataKeysLimit)
+	}
 	if d.LegacyPolicy != ForbidLegacyEncryptForbidLegacyDecrypt && c.Provider == nil {
 		return nil, fmt.Errorf("itemcrypto: DBESDKConfig.LegacyPolicy %s needs Config.Provider to read DDBEC items", d.LegacyPolicy)
 	}
@@ -217,6 +247,7 @@ func newDBESDK(c Config, policy *actions.Policy, opts *Options) (*dbesdkState, e
 	s.cfg = dbe.Config{
 		Table: c.TableName, PartitionKey: pk, SortKey: sk, Version: version, Suite: d.Suite, Manager: mm, Rand: opts.Rand,
 		Required: required,
+		MaxEDKs:  d.MaxEncryptedDataKeys,
 		Unsigned: s.isUnsigned,
 		Action: func(name string) (dbe.Action, error) {
 			a := policy.Action(name)

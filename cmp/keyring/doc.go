@@ -50,5 +50,15 @@
 // and [UnwrapFirst] (the OnDecrypt loop) do that part for every keyring, so a
 // keyring only implements the wrapping of one 32-byte secret.
 //
+// Every keyring here asks each of its keys once per item: [UnwrapFirst]
+// skips an encrypted data key whose provider id and provider info equal
+// those of one already tried, so a forged item of 255 copies of the
+// reader's own encrypted data key costs one RSA decryption, one KMS call
+// or one branch key read, and the serialized encryption context (the AAD)
+// is built once per item ([DecryptionMaterials.SerializedContext]) and
+// never copied per encrypted data key. The item encryptor also caps the
+// count (itemcrypto.DBESDKConfig.MaxEncryptedDataKeys,
+// [ErrTooManyEncryptedDataKeys]).
+//
 // Keys live in unexported fields; materials print without them.
 package keyring

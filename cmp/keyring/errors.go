@@ -22,4 +22,8 @@ var (
 	// ErrInvalidMaterials: a keyring or materials manager broke the contract
 	// (no data key, no encrypted data key, a key of the wrong length).
 	ErrInvalidMaterials = errors.New("keyring: invalid materials")
+	// ErrTooManyEncryptedDataKeys: an item holds more encrypted data keys
+	// than the reader's maximum (refused before any key is asked), or a
+	// keyring made more than the writer's maximum.
+	ErrTooManyEncryptedDataKeys = errors.New("keyring: too many encrypted data keys")
 )

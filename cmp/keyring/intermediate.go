@@ -1,10 +1,12 @@
 package keyring
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 
@@ -160,16 +162,21 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 // wrapping: it fails when m already has a data key, then tries, in order,
 // each encrypted data key for which match reports true, unwrapping its
 // keyring part with unwrap ([UnwrapIntermediate]), until one sets the data
-// key. With no matching key it returns [ErrNoDecryptableKey]; when every
-// attempt fails, the attempts' errors joined (one [ErrAuthentication] for
-// all that failed to authenticate). m is not modified on failure.
+// key. A key is asked once per item: an encrypted data key whose provider
+// id and provider info equal those of one already tried is skipped (a
+// forged item may repeat the reader's own key up to 255 times, each copy an
+// RSA decryption, a KMS call or a branch key read). With no matching key it
+// returns [ErrNoDecryptableKey]; when every attempt fails, the attempts'
+// errors joined (one [ErrAuthentication] for all that failed to
+// authenticate). m is not modified on failure.
 func UnwrapFirst(m *DecryptionMaterials, edks []EncryptedDataKey, match func(EncryptedDataKey) bool, unwrap func(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, error)) error {
 	if m.HasDataKey() {
 		return fmt.Errorf("%w: data key already set", ErrInvalidMaterials)
 	}
 	var failed attempts
+	var seen triedKeys
 	for _, edk := range edks {
-		if !match(edk) {
+		if !match(edk) || !seen.add(edk) {
 			continue
 		}
 		err := UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, aad []byte) ([]byte, error) {
@@ -181,6 +188,39 @@ func UnwrapFirst(m *DecryptionMaterials, edks []EncryptedDataKey, match func(Enc
 		failed.add(err)
 	}
 	return failed.err()
+}
+
+// triedKeys is the set of (provider id, provider info) pairs tried for one
+// item. It compares hashes first, so n keys cost O(n) hashing and, unless
+// hashes collide, no comparison of their bytes.
+type triedKeys struct {
+	seed   maphash.Seed
+	hashes []uint64
+	edks   []EncryptedDataKey
+	small  [8]uint64
+	smallE [8]EncryptedDataKey
+}
+
+// add records edk and reports whether it is new.
+func (t *triedKeys) add(edk EncryptedDataKey) bool {
+	if t.hashes == nil {
+		t.seed = maphash.MakeSeed()
+		t.hashes, t.edks = t.small[:0], t.smallE[:0]
+	}
+	var h maphash.Hash
+	h.SetSeed(t.seed)
+	h.WriteString(edk.ProviderID)
+	h.WriteByte(0)
+	h.Write(edk.ProviderInfo)
+	sum := h.Sum64()
+	for i, s := range t.hashes {
+		if s == sum && t.edks[i].ProviderID == edk.ProviderID && bytes.Equal(t.edks[i].ProviderInfo, edk.ProviderInfo) {
+			return false
+		}
+	}
+	t.hashes = append(t.hashes, sum)
+	t.edks = append(t.edks, edk)
+	return true
 }
 
 // attempts collects the failures of decrypt attempts.

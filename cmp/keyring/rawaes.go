@@ -1,12 +1,10 @@
 package keyring
 
 import (
-	"bytes"
 	"context"
 	"crypto/cipher"
 	crand "crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -79,21 +77,24 @@ func (r *RawAES) wrap(secret, aad []byte) (info, ct []byte, err error) {
 	return info, r.aead.Seal(nil, iv, secret, aad), nil
 }
 
+// matches reports whether edk is this keyring's: its namespace, and
+// provider info of its key name, a 128-bit tag and a 12-byte IV.
+func (r *RawAES) matches(edk EncryptedDataKey) bool {
+	info := edk.ProviderInfo
+	if edk.ProviderID != r.namespace || len(info) != len(r.name)+8+rawAESIVLength || string(info[:len(r.name)]) != r.name {
+		return false
+	}
+	rest := info[len(r.name):]
+	return binary.BigEndian.Uint32(rest) == gcmTagLength*8 && binary.BigEndian.Uint32(rest[4:]) == rawAESIVLength
+}
+
 // unwrap decrypts one encrypted data key of this keyring; ok is false when
 // the EDK is not this keyring's.
 func (r *RawAES) unwrap(edk EncryptedDataKey, wrapped, aad []byte) (secret []byte, ok bool, err error) {
-	if edk.ProviderID != r.namespace {
+	if !r.matches(edk) {
 		return nil, false, nil
 	}
-	info := edk.ProviderInfo
-	if len(info) != len(r.name)+8+rawAESIVLength || !bytes.Equal(info[:len(r.name)], []byte(r.name)) {
-		return nil, false, nil
-	}
-	rest := info[len(r.name):]
-	if binary.BigEndian.Uint32(rest) != gcmTagLength*8 || binary.BigEndian.Uint32(rest[4:]) != rawAESIVLength {
-		return nil, false, nil
-	}
-	pt, err := r.aead.Open(nil, rest[8:], wrapped, aad)
+	pt, err := r.aead.Open(nil, edk.ProviderInfo[len(r.name)+8:], wrapped, aad)
 	if err != nil {
 		return nil, true, ErrAuthentication
 	}
@@ -108,29 +109,14 @@ func (r *RawAES) OnEncrypt(_ context.Context, m *EncryptionMaterials) error {
 	return WrapIntermediate(r.rand, m, r.namespace, r.wrap)
 }
 
-// OnDecrypt implements [Keyring].
+// OnDecrypt implements [Keyring]: it tries the encrypted data keys of its
+// namespace and key name ([UnwrapFirst]: each provider info once).
 func (r *RawAES) OnDecrypt(_ context.Context, m *DecryptionMaterials, edks []EncryptedDataKey) error {
-	if m.HasDataKey() {
-		return fmt.Errorf("%w: data key already set", ErrInvalidMaterials)
-	}
-	var lastErr error = ErrNoDecryptableKey
-	for _, edk := range edks {
-		if edk.ProviderID != r.namespace {
-			continue
+	return UnwrapFirst(m, edks, r.matches, func(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, error) {
+		if len(wrapped) != KeyLength+gcmTagLength { // an intermediate key; bounds what Open allocates
+			return nil, ErrAuthentication
 		}
-		err := UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, aad []byte) ([]byte, error) {
-			pt, ok, err := r.unwrap(edk, wrapped, aad)
-			if !ok && err == nil {
-				return nil, ErrNoDecryptableKey
-			}
-			return pt, err
-		})
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrNoDecryptableKey) {
-			lastErr = err
-		}
-	}
-	return lastErr
+		pt, _, err := r.unwrap(edk, wrapped, aad)
+		return pt, err
+	})
 }

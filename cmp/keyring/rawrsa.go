@@ -1,7 +1,6 @@
 package keyring
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"crypto/rsa"
@@ -98,8 +97,9 @@ func (p RSAPadding) maxPlaintext(k int) int {
 
 // RawRSAOptions tune [NewRawRSA].
 type RawRSAOptions struct {
-	// Rand is the source of data keys, intermediate keys and RSA padding;
-	// nil is crypto/rand.
+	// Rand is the source of data keys, intermediate keys and RSA padding,
+	// and of the stand-in key of a PKCS #1 v1.5 decryption; nil is
+	// crypto/rand.
 	Rand io.Reader
 }
 
@@ -204,7 +204,7 @@ func (r *RawRSA) unwrap(_ EncryptedDataKey, wrapped, _ []byte) ([]byte, error) {
 	// does not check leaves a random key, which then fails to decrypt the
 	// data key like any wrong key, in the same time.
 	pt := make([]byte, KeyLength)
-	if _, err := io.ReadFull(crand.Reader, pt); err != nil {
+	if _, err := io.ReadFull(r.rand, pt); err != nil {
 		return nil, err
 	}
 	if err := rsa.DecryptPKCS1v15SessionKey(nil, r.priv, wrapped, pt); err != nil { //nolint:staticcheck // PKCS #1 v1.5 is one of the MPL's padding schemes
@@ -227,14 +227,15 @@ func (r *RawRSA) OnEncrypt(_ context.Context, m *EncryptionMaterials) error {
 }
 
 // OnDecrypt implements [Keyring]: it tries the encrypted data keys of its
-// namespace and key name. It fails with [ErrKeyringCannotDecrypt] without a
+// namespace and key name, the first of them only ([UnwrapFirst]: a key is
+// asked once per item, since copies would cost an RSA decryption each). It fails with [ErrKeyringCannotDecrypt] without a
 // private key.
 func (r *RawRSA) OnDecrypt(_ context.Context, m *DecryptionMaterials, edks []EncryptedDataKey) error {
 	if r.priv == nil {
 		return ErrKeyringCannotDecrypt
 	}
 	return UnwrapFirst(m, edks, func(edk EncryptedDataKey) bool {
-		return edk.ProviderID == r.namespace && bytes.Equal(edk.ProviderInfo, []byte(r.name))
+		return edk.ProviderID == r.namespace && string(edk.ProviderInfo) == r.name
 	}, r.unwrap)
 }
 

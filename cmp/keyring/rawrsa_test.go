@@ -214,8 +214,10 @@ func TestRawRSAPKCS1BadPadding(t *testing.T) {
 	}
 }
 
-// The keyring tries EDKs in order past the ones that fail, and reports
-// ErrAuthentication when its own EDK fails among foreign ones.
+// The keyring tries EDKs in order past foreign ones and asks its key once
+// per item: a second EDK of the same namespace and key name is not tried
+// (a forged item may hold 255 copies, each an RSA decryption), so one that
+// fails fails the item, and ErrAuthentication is reported.
 func TestRawRSAMultipleEDKs(t *testing.T) {
 	pub, priv := vectorRSA(t)
 	em := encryptWith(t, mustRSA(t, keyring.RSAOAEPSHA512, pub, nil), keyring.SuiteHMAC, nil)
@@ -224,13 +226,15 @@ func TestRawRSAMultipleEDKs(t *testing.T) {
 	bad.Ciphertext[10] ^= 1
 	foreign := keyring.EncryptedDataKey{ProviderID: "aws-kms", ProviderInfo: []byte("arn"), Ciphertext: []byte{1}}
 	dec := mustRSA(t, keyring.RSAOAEPSHA512, nil, priv)
-	dm, err := decryptWith(dec, keyring.SuiteHMAC, nil, []keyring.EncryptedDataKey{foreign, bad, good})
+	dm, err := decryptWith(dec, keyring.SuiteHMAC, nil, []keyring.EncryptedDataKey{foreign, good, bad})
 	if err != nil {
-		t.Fatalf("OnDecrypt past a bad EDK: %v", err)
+		t.Fatalf("OnDecrypt past a foreign EDK: %v", err)
 	}
 	checkSameKeys(t, em, dm, 0)
-	if _, err := decryptWith(dec, keyring.SuiteHMAC, nil, []keyring.EncryptedDataKey{foreign, bad}); !errors.Is(err, keyring.ErrAuthentication) || errors.Is(err, keyring.ErrNoDecryptableKey) {
-		t.Fatalf("OnDecrypt = %v, want ErrAuthentication only", err)
+	for _, edks := range [][]keyring.EncryptedDataKey{{foreign, bad}, {foreign, bad, good}} {
+		if _, err := decryptWith(dec, keyring.SuiteHMAC, nil, edks); !errors.Is(err, keyring.ErrAuthentication) || errors.Is(err, keyring.ErrNoDecryptableKey) {
+			t.Fatalf("OnDecrypt = %v, want ErrAuthentication only", err)
+		}
 	}
 }
 

@@ -15,8 +15,13 @@
 // at most 48 bytes per input byte plus 64 KiB (signed numbers are hashed in
 // DynamoDB's plain form, at most 26 times their written length, and held
 // twice, once sorted and once serialized; every other
-// value is hashed as it is), and does work linear in that. TestDecryptBound
-// holds it.
+// value is hashed as it is), and does work linear in that; a keyring that
+// calls a key service adds that call's cost (at most one per key it holds:
+// keyrings ask each key once per item, keyring.UnwrapFirst). An item with
+// more than Config.MaxEDKs encrypted data keys is refused before the
+// materials manager is asked. TestDecryptBound and itemcrypto's
+// TestDBESDKForgedEDKsBound (every keyring, up to 255 encrypted data keys)
+// hold it.
 package dbe
 
 import (
@@ -114,6 +119,26 @@ type Config struct {
 	Manager keyring.MaterialsManager
 	// Rand is the source of message ids; nil is crypto/rand.
 	Rand io.Reader
+	// MaxEDKs is the most encrypted data keys an item may hold, 1 to
+	// MaxEDKsLimit; 0 is DefaultMaxEDKs. Decrypt refuses an item with more
+	// before the manager is asked; Encrypt refuses materials with more.
+	MaxEDKs int
+}
+
+const (
+	// DefaultMaxEDKs is the maximum number of encrypted data keys of an
+	// item when Config.MaxEDKs is 0.
+	DefaultMaxEDKs = 8
+	// MaxEDKsLimit is the header's own maximum (a one-byte count).
+	MaxEDKsLimit = 255
+)
+
+// maxEDKs returns the effective maximum.
+func (c *Config) maxEDKs() int {
+	if c.MaxEDKs <= 0 || c.MaxEDKs > MaxEDKsLimit {
+		return DefaultMaxEDKs
+	}
+	return c.MaxEDKs
 }
 
 // AttrError is a problem with one attribute of a plaintext item; it names
@@ -224,6 +249,9 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		return nil, fmt.Errorf("encryption materials: %w", err)
 	}
 	defer mat.Zero()
+	if n := len(mat.EncryptedDataKeys()); n > cfg.maxEDKs() {
+		return nil, fmt.Errorf("%w: the keyring made %d, the maximum is %d", keyring.ErrTooManyEncryptedDataKeys, n, cfg.maxEDKs())
+	}
 	if mat.Suite() != cfg.Suite && cfg.Suite != 0 {
 		return nil, fmt.Errorf("%w: materials manager returned suite %s for %s", keyring.ErrInvalidMaterials, mat.Suite(), cfg.Suite)
 	}

@@ -84,6 +84,10 @@ func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 	if err != nil {
 		return nil, Parsed{}, ErrAuthentication
 	}
+	if len(h.EDKs) > cfg.maxEDKs() {
+		// Before any keyring is asked: each EDK may cost an unwrap.
+		return nil, Parsed{}, authErr{fmt.Errorf("%w: the item holds %d, the maximum is %d", keyring.ErrTooManyEncryptedDataKeys, len(h.EDKs), cfg.maxEDKs())}
+	}
 	// The signed attributes in canonical order, and their actions from the
 	// legend.
 	names := make([]string, 0, len(item))

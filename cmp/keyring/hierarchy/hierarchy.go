@@ -281,7 +281,10 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m *keyring.EncryptionMaterials)
 
 // OnDecrypt implements [keyring.Keyring]. It tries the EDKs of provider
 // "aws-kms-hierarchy" whose branch key id it would use (the configured id,
-// or any id when a supplier is set).
+// or the supplier's for the item), the first of them only
+// ([keyring.UnwrapFirst]: copies of one EDK cost one branch key read, one
+// unwrap). The wrapping AAD (with the serialized encryption context, which
+// a forged item may make 400 KB) is built once per item, never per EDK.
 func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials, edks []keyring.EncryptedDataKey) error {
 	if m.HasDataKey() {
 		return fmt.Errorf("%w: data key already set", keyring.ErrInvalidMaterials)
@@ -293,43 +296,41 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 			return fmt.Errorf("hierarchy: branch key id supplier: %w", err)
 		}
 	}
-	var lastErr error = keyring.ErrNoDecryptableKey
-	for _, edk := range edks {
-		if edk.ProviderID != ProviderID || string(edk.ProviderInfo) != want {
-			continue
+	var aad []byte // ProviderID || want || version || ecAAD; the version is set per EDK
+	versionAt := len(ProviderID) + len(want)
+	return keyring.UnwrapFirst(m, edks, func(edk keyring.EncryptedDataKey) bool {
+		return edk.ProviderID == ProviderID && string(edk.ProviderInfo) == want
+	}, func(_ keyring.EncryptedDataKey, wrapped, ecAAD []byte) ([]byte, error) {
+		if len(wrapped) != wrappedLength {
+			return nil, keyring.ErrAuthentication
 		}
-		err := keyring.UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, ecAAD []byte) ([]byte, error) {
-			if len(wrapped) != wrappedLength {
-				return nil, keyring.ErrAuthentication
-			}
-			version, err := uuid.FromBytes(wrapped[saltLength+ivLength : saltLength+ivLength+16])
-			if err != nil {
-				return nil, keyring.ErrAuthentication
-			}
-			bk, err := k.branchKey(ctx, want, version.String())
-			if errors.Is(err, ErrBranchKeyNotFound) {
-				// The version comes from the unsigned EDK.
-				return nil, fmt.Errorf("%w: %w", keyring.ErrNoDecryptableKey, err)
-			}
-			if err != nil {
-				return nil, err
-			}
-			dk := deriveKey(bk.key, wrapped[:saltLength])
-			defer clear(dk)
-			a, err := newGCM(dk)
-			if err != nil {
-				return nil, err
-			}
-			pt, err := a.Open(nil, wrapped[saltLength:saltLength+ivLength], wrapped[saltLength+ivLength+16:], wrappingAAD(want, version[:], ecAAD))
-			if err != nil {
-				return nil, keyring.ErrAuthentication
-			}
-			return pt, nil
-		})
-		if err == nil {
-			return nil
+		version, err := uuid.FromBytes(wrapped[saltLength+ivLength : saltLength+ivLength+16])
+		if err != nil {
+			return nil, keyring.ErrAuthentication
 		}
-		lastErr = err
-	}
-	return lastErr
+		bk, err := k.branchKey(ctx, want, version.String())
+		if errors.Is(err, ErrBranchKeyNotFound) {
+			// The version comes from the unsigned EDK.
+			return nil, fmt.Errorf("%w: %w", keyring.ErrNoDecryptableKey, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if aad == nil {
+			aad = wrappingAAD(want, version[:], ecAAD)
+		} else {
+			copy(aad[versionAt:], version[:])
+		}
+		dk := deriveKey(bk.key, wrapped[:saltLength])
+		defer clear(dk)
+		a, err := newGCM(dk)
+		if err != nil {
+			return nil, err
+		}
+		pt, err := a.Open(nil, wrapped[saltLength:saltLength+ivLength], wrapped[saltLength+ivLength+16:], aad)
+		if err != nil {
+			return nil, keyring.ErrAuthentication
+		}
+		return pt, nil
+	})
 }

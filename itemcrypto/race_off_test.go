@@ -1,0 +1,5 @@
+//go:build !race
+
+package itemcrypto_test
+
+const raceEnabled = false
