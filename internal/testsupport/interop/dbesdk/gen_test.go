@@ -102,7 +102,8 @@ func (g *gen) name() string {
 	case 0: // short ASCII
 		b.WriteString(string(rune('a' + g.n(26))))
 		for range g.n(6) {
-			b.WriteByte("abcdefghijklmnopqrstuvwxyz0123456789_.-#:"[g.n(42)])
+			const chars = "abcdefghijklmnopqrstuvwxyz0123456789_.-#:"
+			b.WriteByte(chars[g.n(len(chars))])
 		}
 	case 1: // a pair that sorts differently in UTF-8 and UTF-16
 		b.WriteString("k")
@@ -156,7 +157,7 @@ func (g *gen) number() string {
 		digits = strings.TrimRight(fmt.Sprint(v), "0")
 		pos = len(fmt.Sprint(v))
 	default:
-		digits, pos = fmt.Sprint(1+g.n(9))+g.digits(g.n(20)), g.n(260)-129
+		digits, pos = fmt.Sprint(1+g.n(9))+g.digits(g.n(20)), g.n(256)-129
 	}
 	digits = strings.TrimRight(digits, "0")
 	if digits == "" {
@@ -228,17 +229,16 @@ func (g *gen) spell(digits string, pos int, neg bool) string {
 	if g.chance(0.5) {
 		e = "E"
 	}
-	es := fmt.Sprint(exp)
-	if exp >= 0 && g.chance(0.3) {
-		es = "+" + es
+	esign, ed := "", fmt.Sprint(exp)
+	if exp < 0 {
+		esign, ed = "-", ed[1:]
+	} else if g.chance(0.3) {
+		esign = "+"
 	}
 	if g.chance(0.15) {
-		if exp < 0 {
-			es = "-0" + es[1:]
-		} else {
-			es = "0" + es
-		}
+		ed = strings.Repeat("0", 1+g.n(2)) + ed
 	}
+	es := esign + ed
 	return sign + m + e + es
 }
 
@@ -466,7 +466,13 @@ func (g *gen) item(c *Config) Item {
 	}
 	p := g.r.Float64()
 	for _, name := range slices.Sorted(mapsKeys(c.Actions)) {
-		if name == c.PK || name == c.SK || g.r.Float64() > p {
+		if name == c.PK || name == c.SK {
+			continue
+		}
+		// The reference refuses an item without every
+		// SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT attribute (ours does not:
+		// TestMissingContextAttribute); they are always there.
+		if c.Actions[name] != actions.SignAndIncludeInEncryptionContext && g.r.Float64() > p {
 			continue
 		}
 		it[name] = g.value(g.n(5))
@@ -476,7 +482,7 @@ func (g *gen) item(c *Config) Item {
 		// counted generously: stay 8 KB under).
 		names := slices.Sorted(mapsKeys(it))
 		name := names[g.n(len(names))]
-		if name != c.PK && name != c.SK {
+		if name != c.PK && name != c.SK && c.Actions[name] != actions.SignAndIncludeInEncryptionContext {
 			size := 1000 + g.n(380_000)
 			if g.chance(0.5) {
 				it[name] = &types.AttributeValueMemberB{Value: make([]byte, size)}
