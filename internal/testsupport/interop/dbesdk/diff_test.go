@@ -60,11 +60,11 @@ func dec(ctx context.Context, s Side, it Item) (Item, error) {
 // stats counts what a run did.
 type stats struct {
 	items, bothRejected, mutations, controls, otherTag int
-	perKeyring                                map[string]int
-	perVersion                                [3]int
-	perSuite                                  map[string]int
-	mutationKinds                             map[string]int
-	rejections                                []string
+	perKeyring                                         map[string]int
+	perVersion                                         [3]int
+	perSuite                                           map[string]int
+	mutationKinds                                      map[string]int
+	rejections                                         []string
 }
 
 // check runs one item through both directions and one mutation each way.
@@ -461,10 +461,7 @@ func pairsOf(ps []KeyringPair) (map[string]KeyringPair, []string) {
 
 func allKeyrings(t testing.TB) []KeyringPair {
 	ps := slices.Clone(rawKeyrings(t))
-	if h := hierStaticKeyring(t); h != nil {
-		ps = append(ps, *h)
-	}
-	return ps
+	return append(ps, kmsKeyring(t), *hierStaticKeyring(t))
 }
 
 // TestDifferential: generated items, both directions, one mutation each
@@ -479,12 +476,17 @@ func TestDifferential(t *testing.T) {
 		}
 		return
 	}
+	runMany(t, ctx, pairs, names, itemsPerDirection())
+}
+
+// runMany checks generated cases from the base seed until want items per
+// direction have passed.
+func runMany(t *testing.T, ctx context.Context, pairs map[string]KeyringPair, names []string, want int) {
 	base := *flagSeed
 	if base == 0 {
 		base = uint64(time.Now().UnixNano())
 	}
 	t.Logf("base seed %d (-dbesdk.seed=%d reproduces the run)", base, base)
-	want := itemsPerDirection()
 	st := newStats()
 	start := time.Now()
 	failures := 0

@@ -73,7 +73,7 @@ func newGen(seed uint64) *gen {
 	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
-func (g *gen) n(n int) int       { return g.r.IntN(n) }
+func (g *gen) n(n int) int           { return g.r.IntN(n) }
 func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
 
 // Names. The planes: ASCII, the rest of the BMP below the surrogates, the
