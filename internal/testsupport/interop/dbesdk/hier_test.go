@@ -180,10 +180,27 @@ type branchKeyStore struct {
 	table string
 }
 
+// putsNotTransactions gives our key store TransactWriteItems over dynalite,
+// which lacks it: the Puts one after the other, conditions ignored (the
+// table is new and only this test writes it).
+type putsNotTransactions struct{ *dynamodb.Client }
+
+func (d putsNotTransactions) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, ti := range in.TransactItems {
+		if ti.Put == nil {
+			return nil, fmt.Errorf("putsNotTransactions: only Put is supported")
+		}
+		if _, err := d.PutItem(ctx, &dynamodb.PutItemInput{TableName: ti.Put.TableName, Item: ti.Put.Item}, optFns...); err != nil {
+			return nil, err
+		}
+	}
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
+
 func newBranchKeyStore(ctx context.Context, ddb *dynamodb.Client, table string) (*branchKeyStore, error) {
 	srv, arn := fakeKMS()
 	logical := "logical-" + table
-	store, err := keystore.New(ddb, srv.Client(), func(o *keystore.Options) {
+	store, err := keystore.New(putsNotTransactions{ddb}, srv.Client(), func(o *keystore.Options) {
 		o.TableName, o.LogicalName, o.KMS = table, logical, keystore.KeyARN(arn)
 	})
 	if err != nil {
