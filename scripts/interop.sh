@@ -31,5 +31,5 @@ interop_dbesdk_test() {
     echo "interop.sh: skipping the DB-ESDK differential tests: no $root/../shared/oracles/dynamodb-esdk-go"
     return 0
   fi
-  (cd "$root/internal/testsupport/interop" && GOWORK=off go test -count=1 "$@" ./dbesdk)
+  (cd "$root/internal/testsupport/interop" && GOWORK=off go test -count=1 ./dbesdk "$@")
 }
