@@ -74,7 +74,7 @@ func kmsKeyring(t testing.TB) KeyringPair {
 }
 
 // fakeDDB is the least of DynamoDB's JSON API a branch key store needs:
-// GetItem, TransactWriteItems of Puts (conditions ignored), DescribeTable
+// GetItem, PutItem and TransactWriteItems of Puts (conditions ignored), DescribeTable
 // and CreateTable. It lets both key stores (ours and the MPL's, which needs a
 // *dynamodb.Client) read one table without dynalite.
 type fakeDDB struct {
@@ -135,6 +135,14 @@ func (f *fakeDDB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		j, _ := ddbjson.MarshalItem(it)
 		fmt.Fprintf(w, `{"Item":%s}`, j)
+	case "PutItem":
+		it, err := ddbjson.UnmarshalItem(req["Item"])
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		f.items[ddbKey(table, it)] = it
+		io.WriteString(w, "{}")
 	case "TransactWriteItems":
 		var tx struct {
 			TransactItems []struct {
