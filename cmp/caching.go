@@ -11,11 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 )
 
 // CachingConfig bounds how long and how much a [Caching] provider reuses
@@ -77,7 +76,7 @@ type Caching struct {
 	mu     sync.Mutex
 	enc    map[string]*encEntry
 	dec    *ttlCache[string, *DecryptionMaterials]
-	flight singleflight.Group
+	flight flight.Group[any]
 	now    func() time.Time
 }
 
@@ -147,7 +146,7 @@ func (c *Caching) EncryptionMaterials(ctx context.Context, ec EncryptionContext)
 			e.m.destroy()
 		}
 		c.mu.Unlock()
-		_, err := share(ctx, &c.flight, "enc\x00"+part, func(ctx context.Context) (any, error) {
+		_, err := c.flight.Do(ctx, "enc\x00"+part, func(ctx context.Context) (any, error) {
 			// A flight that ended since our miss may have filled the entry:
 			// then the loop takes it.
 			c.mu.Lock()
@@ -208,7 +207,7 @@ func (c *Caching) DecryptionMaterials(ctx context.Context, ec EncryptionContext)
 		return mc, nil
 	}
 	c.mu.Unlock()
-	v, err := share(ctx, &c.flight, "dec\x00"+key, func(ctx context.Context) (any, error) {
+	v, err := c.flight.Do(ctx, "dec\x00"+key, func(ctx context.Context) (any, error) {
 		// A flight that ended between our miss and this one has filled the
 		// cache: look again before asking the provider.
 		c.mu.Lock()

@@ -11,8 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
+	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
@@ -89,7 +88,7 @@ type MostRecent struct {
 	ttl      time.Duration
 	current  atomic.Pointer[versioned]
 	versions *ttlCache[int64, Provider]
-	flight   singleflight.Group
+	flight   flight.Group[any]
 	now      func() time.Time
 }
 
@@ -147,11 +146,11 @@ func (m *MostRecent) newest(ctx context.Context) (*versioned, error) {
 		if age < m.ttl+gracePeriod {
 			// One caller refreshes in the background; the others keep
 			// using the entry that has just expired.
-			m.flight.DoChan("newest", func() (any, error) { return m.refresh(context.WithoutCancel(ctx)) })
+			m.flight.Start(ctx, "newest", func(ctx context.Context) (any, error) { return m.refresh(ctx) })
 			return cur, nil
 		}
 	}
-	v, err := share(ctx, &m.flight, "newest", func(ctx context.Context) (any, error) { return m.refresh(ctx) })
+	v, err := m.flight.Do(ctx, "newest", func(ctx context.Context) (any, error) { return m.refresh(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +185,7 @@ func (m *MostRecent) DecryptionMaterials(ctx context.Context, ec EncryptionConte
 	}
 	p, ok := m.versions.Get(version)
 	if !ok {
-		v, err := share(ctx, &m.flight, "v"+strconv.FormatInt(version, 10), func(ctx context.Context) (any, error) {
+		v, err := m.flight.Do(ctx, "v"+strconv.FormatInt(version, 10), func(ctx context.Context) (any, error) {
 			p, err := m.store.Provider(ctx, m.name, version)
 			if err != nil {
 				return nil, err

@@ -1,10 +1,7 @@
 package cmp
 
 import (
-	"context"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -52,17 +49,3 @@ func (t *ttlCache[K, V]) Get(k K) (V, bool) {
 func (t *ttlCache[K, V]) Add(k K, v V) { t.c.Add(k, ttlEntry[V]{v: v, at: t.now()}) }
 
 func (t *ttlCache[K, V]) Purge() { t.c.Purge() }
-
-// share runs fn once for all concurrent callers with the same key. The
-// shared call does not inherit any one caller's cancellation (a caller
-// giving up must not fail the others); each caller still stops waiting when
-// its own ctx ends.
-func share(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
-	ch := g.DoChan(key, func() (any, error) { return fn(context.WithoutCancel(ctx)) })
-	select {
-	case r := <-ch:
-		return r.Val, r.Err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
 )
 
@@ -123,7 +124,30 @@ var (
 	// plaintext item without a plaintext policy that allows it, a DB-ESDK
 	// item without a DB-ESDK configuration).
 	ErrFormatNotAllowed = errors.New("itemcrypto: item format not allowed by the configuration")
+	// ErrOverrideWithBeacons: a searchable-encryption (beacon) configuration
+	// beside a LegacyPolicy or PlaintextPolicy. The DB-ESDK specification
+	// (ddb-table-encryption-config.md) makes the combination an error: items
+	// written or read under an override carry no beacons (a beacon query
+	// would miss them silently) or carry beacons outside the DDBEC
+	// signature (every DDBEC reader rejects them).
+	ErrOverrideWithBeacons = errors.New("itemcrypto: a LegacyPolicy or PlaintextPolicy cannot be combined with searchable encryption (beacons)")
 )
+
+// CheckBeacons returns an error matching [ErrOverrideWithBeacons] when d
+// sets a legacy or plaintext override, and nil otherwise: every
+// configuration that adds beacons to a table (dynamodbenc's TableConfig.Search
+// and the like) calls it when it is built.
+func (d *DBESDKConfig) CheckBeacons() error {
+	switch {
+	case d == nil:
+		return nil
+	case d.LegacyPolicy != ForbidLegacyEncryptForbidLegacyDecrypt:
+		return fmt.Errorf("%w: LegacyPolicy is %s", ErrOverrideWithBeacons, d.LegacyPolicy)
+	case d.PlaintextPolicy != ForbidPlaintextWriteForbidPlaintextRead:
+		return fmt.Errorf("%w: PlaintextPolicy is %s", ErrOverrideWithBeacons, d.PlaintextPolicy)
+	}
+	return nil
+}
 
 // dbesdkState is the validated DB-ESDK half of an Encryptor.
 type dbesdkState struct {
@@ -272,6 +296,8 @@ func classifyDBE(err error) error {
 		return ErrMissingKeyAttribute
 	case errors.Is(err, dbe.ErrReservedName):
 		return classErr{err, ErrReservedAttribute}
+	case errors.Is(err, ddbattr.ErrNotUTF8):
+		return classErr{err, ErrInvalidUTF8}
 	case errors.Is(err, ErrUnsignedAttribute), errors.Is(err, dbe.ErrKeyNotSigned):
 		return err
 	}

@@ -369,3 +369,91 @@ func TestDBESDKReservedAttributesOutsideSignature(t *testing.T) {
 		})
 	}
 }
+
+// Attribute names outside ASCII: their canonical paths count UTF-16 units
+// (internal/dbe/canon); the differential tests against the reference prove
+// the bytes. Here: they round-trip, and a name that is not UTF-8 is refused
+// with a typed error naming it, before any key is asked for.
+func TestDBESDKNonASCIINames(t *testing.T) {
+	p := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "pk",
+		Overrides: map[string]actions.Action{"é_sign": actions.SignOnly, "\U0001D7C1": actions.SignOnly}})
+	e := newDBESDK(t, "日本語", p, testKeyrings(t)[0].kr, keyring.SuiteHMAC)
+	plain := itemcrypto.Item{
+		"pk":         &types.AttributeValueMemberS{Value: "k"},
+		"é_sign":     &types.AttributeValueMemberS{Value: "signed"},
+		"\U0001D7C1": &types.AttributeValueMemberN{Value: "7"},
+		"日本語":        &types.AttributeValueMemberS{Value: "secret"},
+		"\uFFFF":     &types.AttributeValueMemberB{Value: []byte{1}},
+		"\U00010000": &types.AttributeValueMemberS{Value: "x"},
+	}
+	stored := encryptOK(t, e, plain)
+	got, err := e.Decrypt(context.Background(), stored)
+	if err != nil {
+		t.Fatalf("Decrypt: %v", err)
+	}
+	if d := diffItems(got, plain); d != "" {
+		t.Fatalf("round trip: %s", d)
+	}
+
+	bad := maps.Clone(plain)
+	bad["a\xff"] = &types.AttributeValueMemberS{Value: "v"}
+	_, err = e.Encrypt(context.Background(), bad)
+	var ae *itemcrypto.AttributeError
+	if !errors.As(err, &ae) || ae.Name != "a\xff" || !errors.Is(err, itemcrypto.ErrInvalidUTF8) {
+		t.Fatalf("Encrypt with a non-UTF-8 name: %v, want an AttributeError naming it that matches ErrInvalidUTF8", err)
+	}
+}
+
+// An item with one of aws_dbe_head and aws_dbe_foot is a damaged encrypted
+// item under every policy: never returned as plaintext, ciphertext and all.
+func TestDBESDKHalfItemIsNotPlaintext(t *testing.T) {
+	ctx := context.Background()
+	kr := testKeyrings(t)[0].kr
+	for _, pol := range []itemcrypto.PlaintextPolicy{itemcrypto.ForbidPlaintextWriteForbidPlaintextRead, itemcrypto.ForbidPlaintextWriteAllowPlaintextRead, itemcrypto.ForcePlaintextWriteAllowPlaintextRead} {
+		writer := newDBESDK(t, "orders", tamperPolicy(), kr, 0)
+		stored := encryptOK(t, writer, tamperPlaintext())
+		cfg := dbesdkConfig("orders", tamperPolicy(), kr, 0)
+		cfg.DBESDK.PlaintextPolicy = pol
+		readers := map[string]*itemcrypto.Encryptor{"dbesdk": must(itemcrypto.New(cfg)),
+			"ddbec-only": newEncryptor(t, "orders", tamperPolicy(), wrappedAESProvider(t))}
+		for rname, e := range readers {
+			for _, drop := range []string{"aws_dbe_head", "aws_dbe_foot"} {
+				half := maps.Clone(stored)
+				delete(half, drop)
+				got, err := e.Decrypt(ctx, half)
+				if got != nil || !errors.Is(err, itemcrypto.ErrAuthentication) || errors.Is(err, itemcrypto.ErrNotEncrypted) {
+					t.Errorf("%s/%s without %s: item %v, err %v; want no item and ErrAuthentication", pol, rname, drop, got != nil, err)
+				}
+			}
+		}
+	}
+}
+
+// An item of the other format says which format it is and which setting
+// reads it, and still matches ErrAuthentication, never ErrNotEncrypted.
+func TestWrongFormatSaysWhich(t *testing.T) {
+	ctx := context.Background()
+	kr := testKeyrings(t)[0].kr
+	ddbecOnly := newEncryptor(t, "orders", tamperPolicy(), wrappedAESProvider(t))
+	dbesdkOnly := newDBESDK(t, "orders", tamperPolicy(), kr, 0)
+	for _, tc := range []struct {
+		name         string
+		writer, read *itemcrypto.Encryptor
+		wantWords    []string
+	}{
+		{"DB-ESDK item, DDBEC reader", dbesdkOnly, ddbecOnly, []string{"a DB-ESDK item", "FormatDBESDK"}},
+		{"DDBEC item, DB-ESDK reader", ddbecOnly, dbesdkOnly, []string{"a DDBEC item", "LegacyPolicy"}},
+	} {
+		stored := encryptOK(t, tc.writer, tamperPlaintext())
+		got, err := tc.read.Decrypt(ctx, stored)
+		if got != nil || !errors.Is(err, itemcrypto.ErrAuthentication) || !errors.Is(err, itemcrypto.ErrFormatNotAllowed) || errors.Is(err, itemcrypto.ErrNotEncrypted) {
+			t.Errorf("%s: err = %v; want ErrAuthentication and ErrFormatNotAllowed, not ErrNotEncrypted", tc.name, err)
+			continue
+		}
+		for _, w := range tc.wantWords {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", tc.name, err, w)
+			}
+		}
+	}
+}

@@ -403,7 +403,13 @@ func cbcLen(n int) int { return 16 + (n/16+1)*16 }
 // in each of their forms. Numbers are returned as stored, where a Python
 // reader would return -0 as -0 and 29-38-digit numbers rounded to 28 digits.
 func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
+	if err := halfDBESDKItem(item); err != nil {
+		return nil, err
+	}
 	if e.dbesdk == nil {
+		if dbe.IsItem(item) {
+			return nil, authError{classErr{errors.New("a DB-ESDK item (aws_dbe_head, aws_dbe_foot), and this Encryptor reads only the DDBEC format: configure Format: FormatDBESDK with a DBESDK configuration (and LegacyPolicy ForbidLegacyEncryptAllowLegacyDecrypt to read DDBEC items too)"), ErrFormatNotAllowed}}
+		}
 		return e.decryptDDBEC(ctx, item)
 	}
 	switch {
@@ -411,7 +417,7 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 		return e.decryptDBESDK(ctx, item)
 	case isDDBECItem(item):
 		if !e.readsDDBEC() {
-			return nil, authError{fmt.Errorf("%w: a DDBEC item, and LegacyPolicy is %s", ErrFormatNotAllowed, e.dbesdk.legacy)}
+			return nil, authError{classErr{fmt.Errorf("a DDBEC item (%s, %s), and LegacyPolicy is %s: set DBESDKConfig.LegacyPolicy to ForbidLegacyEncryptAllowLegacyDecrypt with a Provider to read it", SignatureAttribute, MaterialDescriptionAttribute, e.dbesdk.legacy), ErrFormatNotAllowed}}
 		}
 		return e.decryptDDBEC(ctx, item)
 	case e.dbesdk.plaintext != ForbidPlaintextWriteForbidPlaintextRead:
@@ -422,6 +428,22 @@ func (e *Encryptor) Decrypt(ctx context.Context, item Item) (Item, error) {
 	// Not encrypted in either format: the same ErrNotEncrypted as the DDBEC
 	// reader's, plus the policy that refuses it.
 	return nil, authError{classErr{fmt.Errorf("%w: a plaintext item (no aws_dbe_head/aws_dbe_foot, no DDBEC signature), and PlaintextPolicy is %s", ErrFormatNotAllowed, e.dbesdk.plaintext), ErrNotEncrypted}}
+}
+
+// halfDBESDKItem refuses an item with one of the DB-ESDK's header and footer
+// but not the other: a damaged encrypted item, never a plaintext one (the
+// DB-ESDK reads an item as plaintext only when it has neither).
+func halfDBESDKItem(item Item) error {
+	_, h := item[dbe.HeaderAttribute]
+	_, f := item[dbe.FooterAttribute]
+	if h == f {
+		return nil
+	}
+	missing := dbe.FooterAttribute
+	if f {
+		missing = dbe.HeaderAttribute
+	}
+	return authError{errors.New("a damaged DB-ESDK item: " + missing + " is missing")}
 }
 
 func (e *Encryptor) decryptDDBEC(ctx context.Context, item Item) (Item, error) {

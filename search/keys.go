@@ -9,6 +9,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
+	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 	"github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
@@ -88,6 +89,7 @@ type keyCache struct {
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
+	fetch   flight.Group[*hmacKeys] // one key-store read per id for all callers
 }
 
 type cacheEntry struct {
@@ -105,6 +107,12 @@ func (c *keyCache) get(ctx context.Context, id string) (*hmacKeys, error) {
 	if ok && now.Before(e.expires) {
 		return e.keys, nil
 	}
+	return c.fetch.Do(ctx, id, func(ctx context.Context) (*hmacKeys, error) { return c.load(ctx, id) })
+}
+
+// load reads the beacon key of branch key id from the key store and caches
+// its HMAC keys.
+func (c *keyCache) load(ctx context.Context, id string) (*hmacKeys, error) {
 	m, err := c.src.GetBeaconKey(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("%w: branch key %q: %w", ErrBeaconKey, id, err)
@@ -113,6 +121,7 @@ func (c *keyCache) get(ctx context.Context, id string) (*hmacKeys, error) {
 		return nil, fmt.Errorf("%w: branch key %q: the key store returned no beacon key", ErrBeaconKey, id)
 	}
 	keys := deriveKeys(m.Key(), id, c.names)
+	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.size {

@@ -171,6 +171,11 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 		if tc.Search != nil && (tc.Format != itemcrypto.FormatDBESDK || tc.DBESDK == nil) {
 			return nil, fmt.Errorf("dynamodbenc: New: table %q: Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK", name)
 		}
+		if tc.Search != nil {
+			if err := tc.DBESDK.CheckBeacons(); err != nil {
+				return nil, fmt.Errorf("dynamodbenc: New: table %q: Search: %w", name, err)
+			}
+		}
 		t := &table{name: name, cfg: tc, opts: opts.EncryptorOptions, sem: make(chan struct{}, 1)}
 		t.cfg.Overrides = maps.Clone(tc.Overrides)
 		if tc.PartitionKey != "" {

@@ -192,6 +192,9 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 			if errors.Is(err, itemcrypto.ErrNotEncrypted) {
 				return hinted{err, notEncryptedHint}
 			}
+			if errors.Is(err, itemcrypto.ErrFormatNotAllowed) {
+				return hinted{err, formatHint}
+			}
 			return hinted{err, authHint}
 		}
 	}
@@ -296,6 +299,9 @@ const authHint = "Hint: check that --table, --partition-key, --sort-key, the act
 
 // notEncryptedHint follows the failure of an item that is not encrypted.
 const notEncryptedHint = "Hint: decrypt reads what itemcrypto encrypt (or another DynamoDB Encryption Client) wrote; this item is plaintext"
+
+// formatHint follows the failure of an item in the other format.
+const formatHint = "Hint: the item is in the other format (the error names it): decrypt an item with aws_dbe_head and aws_dbe_foot with --format dbesdk, one with *amzn-ddb-map-sig* with --format ddbec"
 
 // prefixed is err with its own package prefix ("ddbjson: ") replaced by
 // prefix, so that the message has one.

@@ -30,6 +30,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -179,6 +180,12 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 		if a == DoNothing {
 			continue
+		}
+		if !utf8.ValidString(name) {
+			// The canonical path holds the name's UTF-8 and its length in
+			// UTF-16 units: a name that is neither has no path the
+			// reference would compute alike.
+			return nil, &AttrError{Name: name, Action: a, Err: ddbattr.ErrNotUTF8}
 		}
 		f := field{name: name, action: a, start: len(scratch)}
 		if scratch, f.typeID, err = ddbattr.Append(scratch, v); err != nil {

@@ -254,13 +254,24 @@ func PythonNumber(s string) (string, error) {
 }
 
 // appendPythonNumber appends PythonNumber(s) to dst.
+// pythonEtiny is the smallest exponent of a digit in the Python client's
+// number context (boto3's DYNAMODB_CONTEXT: Emin -128, precision 38).
+const pythonEtiny = -128 - dynamoDBPrecision + 1
+
 func appendPythonNumber(dst []byte, s string) ([]byte, error) {
 	n, err := parseNumber(s)
 	if err != nil {
 		return dst, err
 	}
-	if coefficientDigits(s) > dynamoDBPrecision {
+	spelt := coefficientDigits(s)
+	if spelt > dynamoDBPrecision {
 		return dst, fmt.Errorf("%w: more than %d significant digits", ErrInvalidNumber, dynamoDBPrecision)
+	}
+	// Python's number context (Emin -128, precision 38, so Etiny -165)
+	// traps a literal whose last digit as spelt lies below 1E-165: the
+	// Python client can neither write nor verify it.
+	if n.sig > 0 && n.exp-(spelt-n.sig) < pythonEtiny {
+		return dst, fmt.Errorf("%w: a digit below 1E%d, which the Python client cannot serialize", ErrInvalidNumber, pythonEtiny)
 	}
 	if n.sig == 0 && strings.HasPrefix(s, "-") {
 		return append(dst, '-', '0'), nil

@@ -67,7 +67,17 @@ func TestPythonNumber(t *testing.T) {
 			t.Errorf("PythonNumber(%q) = %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
-	for _, in := range []string{"123456789012345678901234567890123456789", "1.000000000000000000000000000000000000000", "abc", ""} {
+	// At Python's Etiny (1E-165) and above: accepted.
+	for _, in := range []string{"1E-130", "1.2345678901234567890123456789012345678E-128", "1.234567890123456789012345678901234567E-129", "1.23456789012345678901234567890123456E-130", "1.00000000000000000000000000000000000E-130"} {
+		if _, err := PythonNumber(in); err != nil {
+			t.Errorf("PythonNumber(%q): %v", in, err)
+		}
+	}
+	for _, in := range []string{"123456789012345678901234567890123456789", "1.000000000000000000000000000000000000000", "abc", "",
+		// A last digit below 1E-165, Etiny of Python's number context:
+		// Python raises decimal.Underflow writing or verifying it.
+		"1.2345678901234567890123456789012345678E-130", "1.2345678901234567890123456789012345678E-129",
+		"1.234567890123456789012345678901234567E-130", "1.000000000000000000000000000000000000E-130"} {
 		if got, err := PythonNumber(in); !errors.Is(err, ErrInvalidNumber) {
 			t.Errorf("PythonNumber(%q) = %q, %v; want ErrInvalidNumber", in, got, err)
 		}

@@ -28,9 +28,9 @@ import (
 
 	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 )
 
 // ProviderID is the provider id of every EDK this keyring writes.
@@ -138,7 +138,7 @@ type Keyring struct {
 	src   Source
 	opts  Options
 	cache *lru.Cache[string, cached]
-	group singleflight.Group
+	group flight.Group[*BranchKey] // one fetch per key for all callers; see internal/flight
 }
 
 type cached struct {
@@ -192,7 +192,7 @@ func (k *Keyring) branchKey(ctx context.Context, id, version string) (*BranchKey
 			return c.bk, nil
 		}
 	}
-	v, err, _ := k.group.Do(cacheKey, func() (any, error) {
+	return k.group.Do(ctx, cacheKey, func(ctx context.Context) (*BranchKey, error) {
 		var bk *BranchKey
 		var err error
 		if version == "" {
@@ -211,10 +211,6 @@ func (k *Keyring) branchKey(ctx context.Context, id, version string) (*BranchKey
 		}
 		return bk, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*BranchKey), nil
 }
 
 const (
