@@ -1,0 +1,62 @@
+package dbesdk
+
+import (
+	"context"
+	"flag"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+)
+
+var flagKnown = flag.Bool("dbesdk.known", false, "run the checks of known divergences (they fail until fixed)")
+
+func knownDivergence(t *testing.T, what string) {
+	t.Helper()
+	if !*flagKnown {
+		t.Skipf("known divergence, run with -dbesdk.known: %s", what)
+	}
+}
+
+func pairNamed(t *testing.T, name string) KeyringPair {
+	for _, p := range rawKeyrings(t) {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no keyring %s", name)
+	return KeyringPair{}
+}
+
+// The reference refuses to encrypt an item without every attribute
+// configured SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT ("Attribute x was
+// configured with SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT but was not present
+// in item to be encrypted.").
+func TestMissingContextAttribute(t *testing.T) {
+	knownDivergence(t, "ours encrypts an item that lacks a SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT attribute; the reference refuses it")
+	ctx := context.Background()
+	kp := pairNamed(t, "aes256")
+	c := &Config{Table: "t", PK: "pk", Suite: suites[0], Keyring: kp.Name,
+		Actions: map[string]actions.Action{"pk": actions.SignAndIncludeInEncryptionContext, "ctx": actions.SignAndIncludeInEncryptionContext, "a": actions.EncryptAndSign}}
+	it := Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "a": &types.AttributeValueMemberS{Value: "x"}}
+	o, err := newOurs(c, kp.Ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRef(c, kp.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errR := enc(ctx, r, it)
+	eo, errO := enc(ctx, o, it)
+	t.Logf("reference encrypt: %v", errR)
+	t.Logf("ours encrypt: %v", errO)
+	if errO == nil {
+		_, err := dec(ctx, r, eo)
+		t.Logf("reference decrypt of ours' item: %v", err)
+	}
+	if (errO == nil) != (errR == nil) {
+		t.Errorf("ours encrypt error %v, reference %v", errO, errR)
+	}
+}
