@@ -74,10 +74,6 @@ func (b *BranchKey) Version() string { return uuid.UUID(b.version).String() }
 // BeaconKey returns the beacon key, or nil. It is secret.
 func (b *BranchKey) BeaconKey() []byte { return b.beacon }
 
-func (b *BranchKey) String() string {
-	return fmt.Sprintf("hierarchy.BranchKey{id: %q, version: %s, key: [redacted]}", b.id, b.Version())
-}
-
 // Source finds branch keys. Implementations must be safe for concurrent use.
 type Source interface {
 	// ActiveBranchKey returns the active version of branch key id.
@@ -135,6 +131,12 @@ type Options struct {
 
 // Keyring is the hierarchical keyring. It is safe for concurrent use.
 type Keyring struct {
+	// The state sits behind a pointer: a Keyring value copies no lock, so
+	// its redacting methods take it by value, and T and *T both redact.
+	*state
+}
+
+type state struct {
 	src   Source
 	opts  Options
 	cache *lru.Cache[string, cached]
@@ -172,7 +174,7 @@ func New(src Source, optFns ...func(*Options)) (*Keyring, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	k := &Keyring{src: src, opts: o}
+	k := &Keyring{&state{src: src, opts: o}}
 	if o.TTL > 0 {
 		c, err := lru.New[string, cached](o.CacheSize)
 		if err != nil {
