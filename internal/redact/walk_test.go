@@ -42,22 +42,22 @@ var keyName = regexp.MustCompile(`(?i)key|secret|material|aes|hmac|mac|beacon|pr
 
 // keyTypes hold key material whatever the field's name.
 var keyTypes = map[string]bool{
-	"crypto/rsa.PrivateKey":     true,
-	"crypto/ecdsa.PrivateKey":   true,
-	"crypto/ecdh.PrivateKey":    true,
-	"crypto/ed25519.PrivateKey": true,
-	"crypto/cipher.Block":       true,
-	"crypto/cipher.AEAD":        true,
-	"crypto/cipher.Stream":      true,
-	"github.com/tink-crypto/tink-go/v2/tink.AEAD":                 true,
-	"github.com/tink-crypto/tink-go/v2/tink.AEADWithContext":      true,
-	"github.com/tink-crypto/tink-go/v2/tink.DeterministicAEAD":    true,
-	"github.com/tink-crypto/tink-go/v2/tink.MAC":                  true,
-	"github.com/tink-crypto/tink-go/v2/tink.Signer":               true,
-	"github.com/tink-crypto/tink-go/v2/keyset.Handle":             true,
-	"github.com/tink-crypto/tink-go/v2/tink.HybridDecrypt":        true,
-	"github.com/tink-crypto/tink-go/v2/tink.StreamingAEAD":        true,
-	"github.com/tink-crypto/tink-go/v2/keyset.Manager":            true,
+	"crypto/rsa.PrivateKey":                                        true,
+	"crypto/ecdsa.PrivateKey":                                      true,
+	"crypto/ecdh.PrivateKey":                                       true,
+	"crypto/ed25519.PrivateKey":                                    true,
+	"crypto/cipher.Block":                                          true,
+	"crypto/cipher.AEAD":                                           true,
+	"crypto/cipher.Stream":                                         true,
+	"github.com/tink-crypto/tink-go/v2/tink.AEAD":                  true,
+	"github.com/tink-crypto/tink-go/v2/tink.AEADWithContext":       true,
+	"github.com/tink-crypto/tink-go/v2/tink.DeterministicAEAD":     true,
+	"github.com/tink-crypto/tink-go/v2/tink.MAC":                   true,
+	"github.com/tink-crypto/tink-go/v2/tink.Signer":                true,
+	"github.com/tink-crypto/tink-go/v2/keyset.Handle":              true,
+	"github.com/tink-crypto/tink-go/v2/tink.HybridDecrypt":         true,
+	"github.com/tink-crypto/tink-go/v2/tink.StreamingAEAD":         true,
+	"github.com/tink-crypto/tink-go/v2/keyset.Manager":             true,
 	"github.com/tink-crypto/tink-go/v2/tink.AEADWithContextOption": false,
 }
 
@@ -87,7 +87,7 @@ type method struct {
 type module struct {
 	path    string
 	root    string
-	types   map[string]*typeDecl          // "pkg.Name"
+	types   map[string]*typeDecl         // "pkg.Name"
 	methods map[string]map[string]method // "pkg.Name" -> method name
 	memo    map[string]int               // 0 unknown, 1 in progress, 2 no, 3 yes
 	why     map[string]string

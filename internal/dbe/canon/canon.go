@@ -13,10 +13,14 @@ import (
 	"crypto/cipher"
 	"crypto/sha512"
 	"encoding/binary"
+	"fmt"
 	"hash"
+	"log/slog"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // AppendPath appends the canonical path of top-level attribute name in
@@ -164,4 +168,15 @@ func (h *Hash) Sum() [48]byte {
 	h.table = ""
 	hashPool.Put(h)
 	return out
+}
+
+// String, GoString, Format, LogValue and MarshalJSON never show the root key
+// or a field key.
+func (r Root) String() string                { return r.redacted().String() }
+func (r Root) GoString() string              { return r.redacted().GoString() }
+func (r Root) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
+func (r Root) LogValue() slog.Value          { return r.redacted().LogValue() }
+func (r Root) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
+func (r Root) redacted() redact.Text {
+	return "canon.Root{keys: [redacted]}"
 }
