@@ -131,7 +131,7 @@ func (f *file) entries() map[string]**entry {
 // its type only.
 type Keys struct {
 	typ      *keyType
-	aesBytes []byte // the AES key, for the DB-ESDK raw AES keyring
+	aesBytes *[32]byte // the AES key, for the DB-ESDK raw AES keyring; behind a pointer, as in cmp.AESKey
 	aes      *cmp.AESKey
 	hmac     *cmp.HMACKey
 	priv     *rsa.PrivateKey
@@ -173,7 +173,7 @@ func (k Keys) typeName() string {
 func (k *Keys) Keyring(namespace, name string) (keyring.Keyring, error) {
 	switch {
 	case k.aesBytes != nil:
-		return keyring.NewRawAES(namespace, name, k.aesBytes)
+		return keyring.NewRawAES(namespace, name, k.aesBytes[:])
 	case k.priv != nil:
 		return keyring.NewRawRSA(namespace, name, keyring.RSAOAEPSHA256, &k.priv.PublicKey, k.priv)
 	}

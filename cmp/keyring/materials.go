@@ -27,6 +27,13 @@ type EncryptedDataKey struct {
 // EncryptionMaterials are what one item is encrypted with. A manager builds
 // them; keyrings add the data key and encrypted data keys.
 type EncryptionMaterials struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*encryptionMaterials
+}
+
+type encryptionMaterials struct {
 	suite       Suite
 	ec          map[string]string
 	required    []string
@@ -63,7 +70,7 @@ func newEncryptionMaterials(suite Suite, ec map[string]string, required []string
 			return nil, fmt.Errorf("%w: required key %q missing", ErrEncryptionContext, k)
 		}
 	}
-	return &EncryptionMaterials{suite: suite, ec: ec, required: required}, nil
+	return &EncryptionMaterials{&encryptionMaterials{suite: suite, ec: ec, required: required}}, nil
 }
 
 // SerializedContext returns the MPL serialization of the encryption
@@ -168,6 +175,13 @@ func (m EncryptionMaterials) redacted() redact.Text {
 
 // DecryptionMaterials are what one item is verified and decrypted with.
 type DecryptionMaterials struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*decryptionMaterials
+}
+
+type decryptionMaterials struct {
 	suite      Suite
 	ec         map[string]string
 	dataKey    []byte
@@ -182,7 +196,7 @@ func NewDecryptionMaterials(suite Suite, ec map[string]string) (*DecryptionMater
 	if !suite.Valid() {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, suite)
 	}
-	return &DecryptionMaterials{suite: suite, ec: maps.Clone(ec)}, nil
+	return &DecryptionMaterials{&decryptionMaterials{suite: suite, ec: maps.Clone(ec)}}, nil
 }
 
 // SerializedContext returns the MPL serialization of the encryption

@@ -39,6 +39,13 @@ const ProviderID = "aws-kms-hierarchy"
 // BranchKey is one version of a branch key. Its keys are secret and live in
 // unexported fields.
 type BranchKey struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*branchKey
+}
+
+type branchKey struct {
 	id      string
 	version [16]byte // the UUID of the version, as bytes
 	key     []byte
@@ -62,7 +69,7 @@ func NewBranchKey(id, version string, key, beaconKey []byte) (*BranchKey, error)
 	if beaconKey != nil && len(beaconKey) != 32 {
 		return nil, fmt.Errorf("hierarchy: beacon key of %d bytes, want 32", len(beaconKey))
 	}
-	return &BranchKey{id: id, version: u, key: slices.Clone(key), beacon: slices.Clone(beaconKey)}, nil
+	return &BranchKey{&branchKey{id: id, version: u, key: slices.Clone(key), beacon: slices.Clone(beaconKey)}}, nil
 }
 
 // ID returns the branch key id.

@@ -80,7 +80,9 @@ func ComparePaths(a, b string) int {
 type Root struct {
 	block cipher.Block
 	ctr   [16]byte
-	out   [48]byte
+	// The derived key sits behind a pointer, as cmp.AESKey's material: %w
+	// prints a value's fields without its Format method, one pointer deep.
+	out *[48]byte
 }
 
 // NewRoot returns the field-key deriver of a 32-byte field root key.
@@ -89,7 +91,12 @@ func NewRoot(rootKey []byte) (*Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Root{block: b}, nil
+	box := &struct { // one allocation for the root and its output
+		r   Root
+		out [48]byte
+	}{r: Root{block: b}}
+	box.r.out = &box.out
+	return &box.r, nil
 }
 
 // FieldKey derives the AES-256-GCM key and nonce of the field at ordinal

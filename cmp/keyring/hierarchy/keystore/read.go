@@ -30,11 +30,16 @@ type BeaconKeyMaterials struct {
 	// EncryptionContext is the custom encryption context, as for
 	// [BranchKeyMaterials].
 	EncryptionContext map[string]string
-	key               []byte
+	key               *[]byte // behind a pointer, as cmp.AESKey's material: %w prints fields one pointer deep
 }
 
 // Key returns the 32-byte beacon key. It is secret.
-func (b *BeaconKeyMaterials) Key() []byte { return b.key }
+func (b *BeaconKeyMaterials) Key() []byte {
+	if b.key == nil {
+		return nil
+	}
+	return *b.key
+}
 
 // String, GoString, Format, LogValue and MarshalJSON never show the key,
 // of a BeaconKeyMaterials or a *BeaconKeyMaterials, whatever the verb.
@@ -88,7 +93,7 @@ func (s *Store) GetBeaconKey(ctx context.Context, branchKeyID string) (*BeaconKe
 	if err != nil {
 		return nil, s.fail(op, branchKeyID, err)
 	}
-	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: customContext(ec), key: key}, nil
+	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: customContext(ec), key: &key}, nil
 }
 
 // ActiveBranchKey implements [hierarchy.Source] with [Store.GetActiveBranchKey].
