@@ -8,6 +8,7 @@ import (
 	crand "crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -35,13 +36,16 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
-// sentinel returns a recognisable n-byte key: 0xA5 0x5A 0xC3 0x3C ...,
-// each byte xored with its index and seed, so that two keys differ.
+// sentinel returns a recognisable n-byte key: from 0xA5 0xDA 0xC3 0xBC ...
+// (the pattern 0xA5 0x5A 0xC3 0x3C ... with the top bit set), each byte
+// xored with its index and seed, so that two keys differ; the top bit
+// keeps every byte a three-digit decimal, never 0, so that no common
+// number or short fmt output passes for a piece of key.
 func sentinel(n int, seed byte) []byte {
 	pat := []byte{0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xF0, 0x0F}
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = pat[i%len(pat)] ^ byte(i) ^ seed
+		b[i] = 0x80 | (pat[i%len(pat)] ^ byte(i) ^ seed<<4)
 	}
 	return b
 }
@@ -67,8 +71,8 @@ func sprint(verb string, v any) string {
 // leakForms are strings whose presence in an output shows the key: its
 // raw bytes, hex, base64 (standard and URL, with and without padding), its
 // bytes as fmt prints a []byte or a byte under verb (one after the other,
-// as in a slice or array), and the key as a big integer (an RSA or EC
-// scalar) under verb. Windows of the key's middle are used, so that an
+// as in a slice or array), the key as a big integer (an RSA or EC scalar)
+// and as 32-bit words (an AES key schedule) under verb. Windows of the key's middle are used, so that an
 // encoding of part of the key (or a scalar without its leading zeros) is
 // found too.
 func leakForms(secret []byte, verb string) []string {
@@ -94,8 +98,8 @@ func leakForms(secret []byte, verb string) []string {
 	}
 	if verb != "%p" && verb != "%T" {
 		forms = append(forms,
-			window(sprint(verb, mid), 16),
-			window(sprint(verb, string(mid)), 16),
+			inner(sprint(verb, mid[3:9])),
+			inner(sprint(verb, string(mid[3:9]))),
 			window(sprint(verb, new(big.Int).SetBytes(secret)), 16))
 		for _, sep := range []string{" ", ", "} {
 			forms = append(forms, sprint(verb, mid[0])+sep+sprint(verb, mid[1])+sep+sprint(verb, mid[2]))
@@ -105,6 +109,16 @@ func leakForms(secret []byte, verb string) []string {
 			dec = append(dec, fmt.Sprint(c))
 		}
 		forms = append(forms, strings.Join(dec, " "), strings.Join(dec, ","))
+		// An AES cipher.Block holds the key as its first round keys:
+		// 32-bit words (big- or little-endian), printed as numbers.
+		for _, order := range []binary.ByteOrder{binary.BigEndian, binary.LittleEndian} {
+			var words, plain []string
+			for i := 0; i+4 <= len(secret) && i < 12; i += 4 {
+				words = append(words, sprint(verb, order.Uint32(secret[i:])))
+				plain = append(plain, fmt.Sprint(order.Uint32(secret[i:])))
+			}
+			forms = append(forms, strings.Join(words, " "), strings.Join(plain, " "))
+		}
 	}
 	var out []string
 	for _, f := range forms {
@@ -113,6 +127,19 @@ func leakForms(secret []byte, verb string) []string {
 		}
 	}
 	return out
+}
+
+// inner strips what fmt writes around a byte slice or string ("[...]",
+// "[]byte{...}", quotes), leaving what it writes for the bytes inside a
+// longer one.
+func inner(s string) string {
+	if i := strings.IndexAny(s, "[{"); i >= 0 && i < 8 {
+		s = s[i+1:]
+	}
+	if i := strings.IndexAny(s, "\"`"); i == 0 {
+		s = s[1:]
+	}
+	return strings.TrimRight(s, "]}\"`\n")
 }
 
 // encodings returns every way the test prints or encodes v: each verb,
