@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -71,6 +70,12 @@ func PartitionByItemKey(ec EncryptionContext) string {
 // materials handed out hold their own copy. Zeroing is hygiene, not a
 // guarantee: Go may have copied the bytes elsewhere.
 type Caching struct {
+	// The state sits behind a pointer: a Caching value copies no lock, so
+	// its redacting methods take it by value, and T and *T both redact.
+	*caching
+}
+
+type caching struct {
 	p      Provider
 	cfg    CachingConfig
 	mu     sync.Mutex
@@ -103,7 +108,7 @@ func NewCaching(p Provider, cfg CachingConfig) (*Caching, error) {
 	if cfg.PartitionBy == nil {
 		cfg.PartitionBy = PartitionByItemKey
 	}
-	c := &Caching{p: p, cfg: cfg, enc: map[string]*encEntry{}, now: time.Now}
+	c := &Caching{&caching{p: p, cfg: cfg, enc: map[string]*encEntry{}, now: time.Now}}
 	c.dec = newTTLCache(cfg.Capacity, cfg.MaxAge, func(_ string, m *DecryptionMaterials) { m.destroy() })
 	return c, nil
 }
@@ -301,8 +306,15 @@ func (k *HMACKey) destroy() {
 	k.pool = &sync.Pool{New: func() any { return hmac.New(k.h, k.key) }} // drop keyed states
 }
 
-// String, GoString, Format and LogValue never show key material.
-func (c *Caching) String() string                { return fmt.Sprintf("cmp.Caching{%v}", c.p) }
-func (c *Caching) GoString() string              { return c.String() }
-func (c *Caching) Format(f fmt.State, verb rune) { io.WriteString(f, c.String()) }
-func (c *Caching) LogValue() slog.Value          { return slog.StringValue(c.String()) }
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (c Caching) String() string                { return c.redacted().String() }
+func (c Caching) GoString() string              { return c.redacted().GoString() }
+func (c Caching) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
+func (c Caching) LogValue() slog.Value          { return c.redacted().LogValue() }
+func (c Caching) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
+func (c Caching) redacted() redacted {
+	if c.caching == nil {
+		return "cmp.Caching{}"
+	}
+	return redacted(fmt.Sprintf("cmp.Caching{%v}", c.p))
+}

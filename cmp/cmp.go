@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -97,17 +96,19 @@ func (m *EncryptionMaterials) SigningKey() SigningKey { return m.signingKey }
 // must not be modified.
 func (m *EncryptionMaterials) Description() materialdesc.Description { return m.desc }
 
-// String, GoString, Format and LogValue never show key material.
-func (m EncryptionMaterials) String() string {
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (m EncryptionMaterials) String() string                { return m.redacted().String() }
+func (m EncryptionMaterials) GoString() string              { return m.redacted().GoString() }
+func (m EncryptionMaterials) Format(f fmt.State, verb rune) { m.redacted().Format(f, verb) }
+func (m EncryptionMaterials) LogValue() slog.Value          { return m.redacted().LogValue() }
+func (m EncryptionMaterials) MarshalJSON() ([]byte, error)  { return m.redacted().MarshalJSON() }
+func (m EncryptionMaterials) redacted() redacted {
 	alg := ""
 	if m.signingKey != nil {
 		alg = m.signingKey.Algorithm()
 	}
-	return fmt.Sprintf("cmp.EncryptionMaterials{encrypt: %v, sign: %s, %v}", m.encryptionKey != nil, alg, m.desc)
+	return redacted(fmt.Sprintf("cmp.EncryptionMaterials{encrypt: %v, sign: %s, %v}", m.encryptionKey != nil, alg, m.desc))
 }
-func (m EncryptionMaterials) GoString() string              { return m.String() }
-func (m EncryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
-func (m EncryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }
 
 // DecryptionMaterials are the keys for verifying and decrypting one item.
 type DecryptionMaterials struct {
@@ -130,10 +131,12 @@ func (m *DecryptionMaterials) DecryptionKey() *AESKey { return m.decryptionKey }
 // VerificationKey returns the verification key.
 func (m *DecryptionMaterials) VerificationKey() VerificationKey { return m.verificationKey }
 
-// String, GoString, Format and LogValue never show key material.
-func (m DecryptionMaterials) String() string {
-	return fmt.Sprintf("cmp.DecryptionMaterials{decrypt: %v}", m.decryptionKey != nil)
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (m DecryptionMaterials) String() string                { return m.redacted().String() }
+func (m DecryptionMaterials) GoString() string              { return m.redacted().GoString() }
+func (m DecryptionMaterials) Format(f fmt.State, verb rune) { m.redacted().Format(f, verb) }
+func (m DecryptionMaterials) LogValue() slog.Value          { return m.redacted().LogValue() }
+func (m DecryptionMaterials) MarshalJSON() ([]byte, error)  { return m.redacted().MarshalJSON() }
+func (m DecryptionMaterials) redacted() redacted {
+	return redacted(fmt.Sprintf("cmp.DecryptionMaterials{decrypt: %v}", m.decryptionKey != nil))
 }
-func (m DecryptionMaterials) GoString() string              { return m.String() }
-func (m DecryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
-func (m DecryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }

@@ -98,11 +98,12 @@ func (k *ECDSASigningKey) Public() *ECDSAVerificationKey {
 	return &ECDSAVerificationKey{pub: &k.priv.PublicKey, alg: k.alg}
 }
 
-// String, GoString, Format and LogValue never show key material.
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k ECDSASigningKey) String() string                { return k.redacted().String() }
 func (k ECDSASigningKey) GoString() string              { return k.redacted().GoString() }
 func (k ECDSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
 func (k ECDSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k ECDSASigningKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k ECDSASigningKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.ECDSASigningKey{%s, %s, REDACTED}", k.alg, k.priv.Curve.Params().Name))
 }

@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/aeskw"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
@@ -56,13 +57,8 @@ type KeyUnwrapper interface {
 	UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error)
 }
 
-// redacted implements every way a key could be printed.
-type redacted string
-
-func (r redacted) String() string                { return string(r) }
-func (r redacted) GoString() string              { return string(r) }
-func (r redacted) Format(f fmt.State, verb rune) { io.WriteString(f, string(r)) }
-func (r redacted) LogValue() slog.Value          { return slog.StringValue(string(r)) }
+// redacted implements every way a key could be printed or encoded.
+type redacted = redact.Text
 
 // AESKey is an AES key: the content key of an item (AES-CBC of its
 // attributes) or a key-encryption key (RFC 3394 AES key wrap).
@@ -105,11 +101,12 @@ func newAESKeyOwned(key []byte) (*AESKey, error) {
 // Size returns the key length in bytes.
 func (k *AESKey) Size() int { return len(k.key) }
 
-// String, GoString, Format and LogValue never show key material.
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k AESKey) String() string                { return k.redacted().String() }
 func (k AESKey) GoString() string              { return k.redacted().GoString() }
 func (k AESKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
 func (k AESKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k AESKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k AESKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.AESKey{AES-%d, REDACTED}", 8*len(k.key)))
 }
@@ -274,11 +271,12 @@ func (k *HMACKey) Verify(stringToSign, signature []byte, _ string) error {
 	return nil
 }
 
-// String, GoString, Format and LogValue never show key material.
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k HMACKey) String() string                { return k.redacted().String() }
 func (k HMACKey) GoString() string              { return k.redacted().GoString() }
 func (k HMACKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
 func (k HMACKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k HMACKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k HMACKey) redacted() redacted            { return redacted("cmp.HMACKey{" + k.alg + ", REDACTED}") }
 
 // rsaHash maps the allow-listed RSA signature names to their hash.
@@ -340,11 +338,12 @@ func (k *RSASigningKey) Public() *RSAVerificationKey {
 	return &RSAVerificationKey{pub: &k.priv.PublicKey, alg: k.alg}
 }
 
-// String, GoString, Format and LogValue never show key material.
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k RSASigningKey) String() string                { return k.redacted().String() }
 func (k RSASigningKey) GoString() string              { return k.redacted().GoString() }
 func (k RSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
 func (k RSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k RSASigningKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k RSASigningKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.RSASigningKey{%s, RSA-%d, REDACTED}", k.alg, k.priv.N.BitLen()))
 }
@@ -415,11 +414,12 @@ func (k *RSAWrappingKey) WrapKey(rand io.Reader, contentKey []byte) ([]byte, str
 // writers that carry no amzn-ddb-wrap-alg, RSA PKCS#1 v1.5 ones.
 type RSAUnwrappingKey struct{ priv *rsa.PrivateKey }
 
-// String, GoString, Format and LogValue never show key material.
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k RSAUnwrappingKey) String() string                { return k.redacted().String() }
 func (k RSAUnwrappingKey) GoString() string              { return k.redacted().GoString() }
 func (k RSAUnwrappingKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
 func (k RSAUnwrappingKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k RSAUnwrappingKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k RSAUnwrappingKey) redacted() redacted {
 	return redacted(fmt.Sprintf("cmp.RSAUnwrappingKey{RSA-%d, REDACTED}", k.priv.N.BitLen()))
 }

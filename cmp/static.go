@@ -3,7 +3,6 @@ package cmp
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
@@ -83,8 +82,21 @@ func (p *Static) DecryptionMaterials(_ context.Context, ec EncryptionContext) (*
 	return p.dec, nil
 }
 
-// String, GoString, Format and LogValue never show key material.
-func (p Static) String() string                { return "cmp.Static{REDACTED}" }
-func (p Static) GoString() string              { return p.String() }
-func (p Static) Format(f fmt.State, verb rune) { io.WriteString(f, p.String()) }
-func (p Static) LogValue() slog.Value          { return slog.StringValue(p.String()) }
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (p Static) String() string                { return p.redacted().String() }
+func (p Static) GoString() string              { return p.redacted().GoString() }
+func (p Static) Format(f fmt.State, verb rune) { p.redacted().Format(f, verb) }
+func (p Static) LogValue() slog.Value          { return p.redacted().LogValue() }
+func (p Static) MarshalJSON() ([]byte, error)  { return p.redacted().MarshalJSON() }
+func (Static) redacted() redacted              { return "cmp.Static{REDACTED}" }
+
+// String, GoString, Format, LogValue and MarshalJSON never show key
+// material: the configuration's keys are printed redacted.
+func (c StaticConfig) String() string                { return c.redacted().String() }
+func (c StaticConfig) GoString() string              { return c.redacted().GoString() }
+func (c StaticConfig) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
+func (c StaticConfig) LogValue() slog.Value          { return c.redacted().LogValue() }
+func (c StaticConfig) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
+func (c StaticConfig) redacted() redacted {
+	return redacted(fmt.Sprintf("cmp.StaticConfig{encrypt: %v, REDACTED, %v}", c.EncryptionKey != nil, c.Description))
+}

@@ -3,13 +3,13 @@ package search
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // BeaconKey is one beacon key held by the program, for a table whose items
@@ -112,22 +112,15 @@ func (k *BeaconKey) GetBeaconKey(_ context.Context, branchKeyID string) (*keysto
 }
 
 // String names the key, never its bytes. BeaconKey and *BeaconKey format
-// as it under every fmt verb.
-func (k BeaconKey) String() string {
+// as it under every fmt verb, in log/slog and in encoding/json.
+func (k BeaconKey) String() string                { return k.redacted().String() }
+func (k BeaconKey) GoString() string              { return k.redacted().GoString() }
+func (k BeaconKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k BeaconKey) LogValue() slog.Value          { return k.redacted().LogValue() }
+func (k BeaconKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
+func (k BeaconKey) redacted() redact.Text {
 	if k.m == nil {
 		return "search.BeaconKey(nil)"
 	}
-	return fmt.Sprintf("search.BeaconKey(%q, redacted)", k.m.BranchKeyID)
+	return redact.Text(fmt.Sprintf("search.BeaconKey(%q, redacted)", k.m.BranchKeyID))
 }
-
-// GoString is String.
-func (k BeaconKey) GoString() string { return k.String() }
-
-// Format writes String under every verb.
-func (k BeaconKey) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
-
-// LogValue is String.
-func (k BeaconKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
-
-// MarshalJSON writes String as a JSON string.
-func (k BeaconKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }

@@ -11,6 +11,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
 	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 	"github.com/itemcrypto/go-itemcrypto/internal/mac"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // StaticKeys is a BeaconKeys of fixed beacon keys, for tests and the DB-ESDK
@@ -47,15 +48,15 @@ func (s *StaticKeys) GetBeaconKey(_ context.Context, branchKeyID string) (*keyst
 	return nil, fmt.Errorf("search: static beacon keys: branch key %q: %w", branchKeyID, keystore.ErrNotFound)
 }
 
-func (s *StaticKeys) String() string {
-	return fmt.Sprintf("search.StaticKeys{%d keys: [redacted]}", len(s.keys))
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (s StaticKeys) String() string                { return s.redacted().String() }
+func (s StaticKeys) GoString() string              { return s.redacted().GoString() }
+func (s StaticKeys) Format(f fmt.State, verb rune) { s.redacted().Format(f, verb) }
+func (s StaticKeys) LogValue() slog.Value          { return s.redacted().LogValue() }
+func (s StaticKeys) MarshalJSON() ([]byte, error)  { return s.redacted().MarshalJSON() }
+func (s StaticKeys) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("search.StaticKeys{%d keys: [redacted]}", len(s.keys)))
 }
-
-// GoString is String.
-func (s *StaticKeys) GoString() string { return s.String() }
-
-// LogValue is String.
-func (s *StaticKeys) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // hmacKeys are the per-beacon HMAC keys derived from one beacon key, by
 // standard beacon name. They are secret.

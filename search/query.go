@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbexpr"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // ResultFilter drops the items a rewritten query returns only because their
@@ -26,6 +28,16 @@ type ResultFilter struct {
 	used        map[string]bool // the beacons the conditions name
 	needed      bool            // the query has beaconed values
 	branchKeyID string          // multi-tenant: the expected branch key
+}
+
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (r ResultFilter) String() string                { return r.redacted().String() }
+func (r ResultFilter) GoString() string              { return r.redacted().GoString() }
+func (r ResultFilter) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
+func (r ResultFilter) LogValue() slog.Value          { return r.redacted().LogValue() }
+func (r ResultFilter) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
+func (r ResultFilter) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("search.ResultFilter{%d conditions, keys: [redacted]}", len(r.exprs)))
 }
 
 // Keep reports whether the decrypted item matches the original key

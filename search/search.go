@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // Attribute names the DB-ESDK reserves for searchable encryption.
@@ -703,10 +705,13 @@ func (s *Search) SignedBeacons() []string {
 	return out
 }
 
-// String describes the configuration without key material.
-func (s *Search) String() string {
-	return fmt.Sprintf("search.Search{%d standard, %d compound beacons, %d virtual fields, keys: [redacted]}", len(s.std), len(s.cmp), len(s.virt))
+// String, GoString, Format, LogValue and MarshalJSON describe the
+// configuration without key material.
+func (s Search) String() string                { return s.redacted().String() }
+func (s Search) GoString() string              { return s.redacted().GoString() }
+func (s Search) Format(f fmt.State, verb rune) { s.redacted().Format(f, verb) }
+func (s Search) LogValue() slog.Value          { return s.redacted().LogValue() }
+func (s Search) MarshalJSON() ([]byte, error)  { return s.redacted().MarshalJSON() }
+func (s Search) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("search.Search{%d standard, %d compound beacons, %d virtual fields, keys: [redacted]}", len(s.std), len(s.cmp), len(s.virt)))
 }
-
-// GoString is String.
-func (s *Search) GoString() string { return s.String() }

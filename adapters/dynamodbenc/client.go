@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
@@ -123,6 +125,16 @@ type Client struct {
 	api    API
 	opts   Options
 	tables map[string]*table
+}
+
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (c Client) String() string                { return c.redacted().String() }
+func (c Client) GoString() string              { return c.redacted().GoString() }
+func (c Client) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
+func (c Client) LogValue() slog.Value          { return c.redacted().LogValue() }
+func (c Client) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
+func (c Client) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("dynamodbenc.Client{tables: %q, keys: [redacted]}", slices.Sorted(maps.Keys(c.tables))))
 }
 
 // table is the state of one configured table.

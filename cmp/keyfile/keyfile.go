@@ -32,6 +32,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // Format identifies the key files this package reads and writes.
@@ -130,7 +131,7 @@ func (f *file) entries() map[string]**entry {
 // its type only.
 type Keys struct {
 	typ      *keyType
-	aesBytes []byte // the AES key, for the DB-ESDK raw AES keyring
+	aesBytes *[32]byte // the AES key, for the DB-ESDK raw AES keyring; behind a pointer, as in cmp.AESKey
 	aes      *cmp.AESKey
 	hmac     *cmp.HMACKey
 	priv     *rsa.PrivateKey
@@ -141,15 +142,27 @@ type Keys struct {
 // Type returns the file's key type, e.g. "aes-hmac".
 func (k *Keys) Type() string { return k.typ.name }
 
-// String returns a redacted description.
-func (k *Keys) String() string { return "keyfile.Keys(" + k.typ.name + ", redacted)" }
-
-// GoString returns the same as String.
-func (k *Keys) GoString() string { return k.String() }
+// String, GoString, Format, LogValue and MarshalJSON give the key type
+// only, for every verb, log/slog handler and encoding/json: Keys and *Keys
+// never print a key.
+func (k Keys) String() string                { return k.redacted().String() }
+func (k Keys) GoString() string              { return k.redacted().GoString() }
+func (k Keys) Format(f fmt.State, verb rune) { k.redacted().Format(f, verb) }
+func (k Keys) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
+func (k Keys) redacted() redact.Text {
+	return redact.Text("keyfile.Keys(" + k.typeName() + ", redacted)")
+}
 
 // LogValue makes log/slog record the key type only, whatever the handler.
-func (k *Keys) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("type", k.typ.name), slog.Bool("redacted", true))
+func (k Keys) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", k.typeName()), slog.Bool("redacted", true))
+}
+
+func (k Keys) typeName() string {
+	if k.typ == nil {
+		return ""
+	}
+	return k.typ.name
 }
 
 // Keyring returns the DB-ESDK keyring of the keys, under the key namespace
@@ -160,7 +173,7 @@ func (k *Keys) LogValue() slog.Value {
 func (k *Keys) Keyring(namespace, name string) (keyring.Keyring, error) {
 	switch {
 	case k.aesBytes != nil:
-		return keyring.NewRawAES(namespace, name, k.aesBytes)
+		return keyring.NewRawAES(namespace, name, k.aesBytes[:])
 	case k.priv != nil:
 		return keyring.NewRawRSA(namespace, name, keyring.RSAOAEPSHA256, &k.priv.PublicKey, k.priv)
 	}

@@ -154,7 +154,7 @@ func parseAESKey(f *file) (*Keys, error) {
 	if f.EncryptionKey.Algorithm != "AES" || len(enc) != 32 {
 		return nil, fmt.Errorf("%w: encryptionKey must be a 32-byte AES key (algorithm \"AES\"), not %d bytes", ErrInvalid, len(enc))
 	}
-	k := &Keys{aesBytes: bytes.Clone(enc)}
+	k := &Keys{aesBytes: (*[32]byte)(bytes.Clone(enc))}
 	if k.aes, err = cmp.NewAESKey(enc); err != nil {
 		return nil, fmt.Errorf("%w: encryptionKey: %v", ErrInvalid, err)
 	}

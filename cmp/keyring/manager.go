@@ -136,7 +136,7 @@ func (d *defaultManager) DecryptionMaterials(ctx context.Context, req Decryption
 	if !req.Suite.Valid() {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, req.Suite)
 	}
-	m := &DecryptionMaterials{suite: req.Suite, ec: ec} // ec is MergeContext's own map
+	m := &DecryptionMaterials{&decryptionMaterials{suite: req.Suite, ec: ec}} // ec is MergeContext's own map
 	m.verifier = verifier
 	if err := d.kr.OnDecrypt(ctx, m, req.EncryptedDataKeys); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // EncryptedDataKey is one recipient's wrapped data key, as stored in the
@@ -25,6 +27,13 @@ type EncryptedDataKey struct {
 // EncryptionMaterials are what one item is encrypted with. A manager builds
 // them; keyrings add the data key and encrypted data keys.
 type EncryptionMaterials struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*encryptionMaterials
+}
+
+type encryptionMaterials struct {
 	suite       Suite
 	ec          map[string]string
 	required    []string
@@ -61,7 +70,7 @@ func newEncryptionMaterials(suite Suite, ec map[string]string, required []string
 			return nil, fmt.Errorf("%w: required key %q missing", ErrEncryptionContext, k)
 		}
 	}
-	return &EncryptionMaterials{suite: suite, ec: ec, required: required}, nil
+	return &EncryptionMaterials{&encryptionMaterials{suite: suite, ec: ec, required: required}}, nil
 }
 
 // SerializedContext returns the MPL serialization of the encryption
@@ -154,17 +163,25 @@ func (m *EncryptionMaterials) Zero() {
 	m.signer = nil
 }
 
-func (m *EncryptionMaterials) String() string {
-	return fmt.Sprintf("keyring.EncryptionMaterials{suite: %s, edks: %d, keys: [redacted]}", m.suite, len(m.edks))
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (m EncryptionMaterials) String() string                { return m.redacted().String() }
+func (m EncryptionMaterials) GoString() string              { return m.redacted().GoString() }
+func (m EncryptionMaterials) Format(f fmt.State, verb rune) { m.redacted().Format(f, verb) }
+func (m EncryptionMaterials) LogValue() slog.Value          { return m.redacted().LogValue() }
+func (m EncryptionMaterials) MarshalJSON() ([]byte, error)  { return m.redacted().MarshalJSON() }
+func (m EncryptionMaterials) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keyring.EncryptionMaterials{suite: %s, edks: %d, keys: [redacted]}", m.suite, len(m.edks)))
 }
-
-// GoString, Format and LogValue print the same redacted text.
-func (m *EncryptionMaterials) GoString() string              { return m.String() }
-func (m *EncryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
-func (m *EncryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }
 
 // DecryptionMaterials are what one item is verified and decrypted with.
 type DecryptionMaterials struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*decryptionMaterials
+}
+
+type decryptionMaterials struct {
 	suite      Suite
 	ec         map[string]string
 	dataKey    []byte
@@ -179,7 +196,7 @@ func NewDecryptionMaterials(suite Suite, ec map[string]string) (*DecryptionMater
 	if !suite.Valid() {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedSuite, suite)
 	}
-	return &DecryptionMaterials{suite: suite, ec: maps.Clone(ec)}, nil
+	return &DecryptionMaterials{&decryptionMaterials{suite: suite, ec: maps.Clone(ec)}}, nil
 }
 
 // SerializedContext returns the MPL serialization of the encryption
@@ -225,11 +242,12 @@ func (m *DecryptionMaterials) Zero() {
 	clear(m.signingKey)
 }
 
-func (m *DecryptionMaterials) String() string {
-	return fmt.Sprintf("keyring.DecryptionMaterials{suite: %s, keys: [redacted]}", m.suite)
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (m DecryptionMaterials) String() string                { return m.redacted().String() }
+func (m DecryptionMaterials) GoString() string              { return m.redacted().GoString() }
+func (m DecryptionMaterials) Format(f fmt.State, verb rune) { m.redacted().Format(f, verb) }
+func (m DecryptionMaterials) LogValue() slog.Value          { return m.redacted().LogValue() }
+func (m DecryptionMaterials) MarshalJSON() ([]byte, error)  { return m.redacted().MarshalJSON() }
+func (m DecryptionMaterials) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keyring.DecryptionMaterials{suite: %s, keys: [redacted]}", m.suite))
 }
-
-// GoString, Format and LogValue print the same redacted text.
-func (m *DecryptionMaterials) GoString() string              { return m.String() }
-func (m *DecryptionMaterials) Format(f fmt.State, verb rune) { io.WriteString(f, m.String()) }
-func (m *DecryptionMaterials) LogValue() slog.Value          { return slog.StringValue(m.String()) }

@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // RawAESOptions tune [NewRawAES].
@@ -55,8 +58,14 @@ func NewRawAES(namespace, name string, key []byte, optFns ...func(*RawAESOptions
 	return &RawAES{namespace: namespace, name: name, aead: a, rand: o.Rand}, nil
 }
 
-func (r *RawAES) String() string {
-	return fmt.Sprintf("keyring.RawAES{namespace: %q, name: %q, key: [redacted]}", r.namespace, r.name)
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (r RawAES) String() string                { return r.redacted().String() }
+func (r RawAES) GoString() string              { return r.redacted().GoString() }
+func (r RawAES) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
+func (r RawAES) LogValue() slog.Value          { return r.redacted().LogValue() }
+func (r RawAES) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
+func (r RawAES) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keyring.RawAES{namespace: %q, name: %q, key: [redacted]}", r.namespace, r.name))
 }
 
 const rawAESIVLength = 12

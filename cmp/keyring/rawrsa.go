@@ -13,6 +13,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // RSAPadding is a padding scheme of the raw RSA keyring. OAEP uses MGF1
@@ -159,12 +162,15 @@ func NewRawRSA(namespace, name string, padding RSAPadding, pub *rsa.PublicKey, p
 	return &RawRSA{namespace: namespace, name: name, padding: padding, pub: pub, priv: priv, rand: o.Rand}, nil
 }
 
-func (r *RawRSA) String() string {
-	return fmt.Sprintf("keyring.RawRSA{namespace: %q, name: %q, padding: %s, encrypt: %t, decrypt: %t}", r.namespace, r.name, r.padding, r.pub != nil, r.priv != nil)
+// String, GoString, Format, LogValue and MarshalJSON never show key material.
+func (r RawRSA) String() string                { return r.redacted().String() }
+func (r RawRSA) GoString() string              { return r.redacted().GoString() }
+func (r RawRSA) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
+func (r RawRSA) LogValue() slog.Value          { return r.redacted().LogValue() }
+func (r RawRSA) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
+func (r RawRSA) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keyring.RawRSA{namespace: %q, name: %q, padding: %s, encrypt: %t, decrypt: %t}", r.namespace, r.name, r.padding, r.pub != nil, r.priv != nil))
 }
-
-// GoString prints the same text as String, never a key.
-func (r *RawRSA) GoString() string { return r.String() }
 
 // ErrKeyringCannotEncrypt: a keyring asked to encrypt without the key for
 // it (a raw RSA keyring without a public key).

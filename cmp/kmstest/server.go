@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // Default values of [Options].
@@ -57,6 +60,12 @@ type key struct {
 
 // Server is a fake KMS endpoint. Its methods are safe for concurrent use.
 type Server struct {
+	// The state sits behind a pointer: a Server value copies no lock, so
+	// its redacting methods take it by value, and T and *T both redact.
+	*server
+}
+
+type server struct {
 	t         testing.TB // panicTB for New
 	srv       *httptest.Server
 	closeOnce sync.Once
@@ -99,13 +108,13 @@ func newServer(t testing.TB, optFns []func(*Options)) *Server {
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	s := &Server{
+	s := &Server{&server{
 		t:         t,
 		region:    o.Region,
 		accountID: o.AccountID,
 		keys:      map[string]*key{},
 		aliases:   map[string]string{},
-	}
+	}}
 	if o.Region == "" || o.AccountID == "" {
 		s.t.Fatalf("kmstest: Region and AccountID must not be empty")
 	}
@@ -440,4 +449,22 @@ func validKeyID(id string) bool {
 		}
 	}
 	return true
+}
+
+// String, GoString, Format, LogValue and MarshalJSON name the endpoint, never
+// the keys' material.
+func (s Server) String() string                { return s.redacted().String() }
+func (s Server) GoString() string              { return s.redacted().GoString() }
+func (s Server) Format(f fmt.State, verb rune) { s.redacted().Format(f, verb) }
+func (s Server) LogValue() slog.Value          { return s.redacted().LogValue() }
+func (s Server) MarshalJSON() ([]byte, error)  { return s.redacted().MarshalJSON() }
+func (s Server) redacted() redact.Text {
+	return redact.Text("kmstest.Server{" + s.url() + ", keys: [redacted]}")
+}
+
+func (s Server) url() string {
+	if s.server == nil || s.srv == nil {
+		return ""
+	}
+	return s.srv.URL
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )
 
@@ -469,19 +470,22 @@ func KeyID(d materialdesc.Description) (uint32, bool) {
 	return prefixKeyID(b)
 }
 
-// String, GoString, Format and LogValue describe the provider's source and
-// never show key material, the keyset, or a KMS key URI (a fake KMS URI
-// holds its key). For a keyset they show the primary key ID and the number
-// of keys, which Tink also treats as public (keyset.Handle.String).
-func (p Provider) String() string {
+// String, GoString, Format, LogValue and MarshalJSON describe the
+// provider's source and never show key material, the keyset, or a KMS key
+// URI (a fake KMS URI holds its key). For a keyset they show the primary
+// key ID and the number of keys, which Tink also treats as public
+// (keyset.Handle.String).
+func (p Provider) String() string                { return p.redacted().String() }
+func (p Provider) GoString() string              { return p.redacted().GoString() }
+func (p Provider) Format(f fmt.State, verb rune) { p.redacted().Format(f, verb) }
+func (p Provider) LogValue() slog.Value          { return p.redacted().LogValue() }
+func (p Provider) MarshalJSON() ([]byte, error)  { return p.redacted().MarshalJSON() }
+func (p Provider) redacted() redact.Text {
 	if p.s == nil {
 		return "tinkcmp.Provider{}"
 	}
 	if ks := p.s.keyset.Load(); ks != nil {
-		return fmt.Sprintf("tinkcmp.Provider{keyset, primary key %d of %d}", ks.primary, len(ks.keys))
+		return redact.Text(fmt.Sprintf("tinkcmp.Provider{keyset, primary key %d of %d}", ks.primary, len(ks.keys)))
 	}
 	return "tinkcmp.Provider{KMS}"
 }
-func (p Provider) GoString() string              { return p.String() }
-func (p Provider) Format(f fmt.State, verb rune) { io.WriteString(f, p.String()) }
-func (p Provider) LogValue() slog.Value          { return slog.StringValue(p.String()) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -785,8 +786,18 @@ func TestRedaction(t *testing.T) {
 	km := kmsProvider(uri)(t).(*tinkcmp.Provider)
 	for _, p := range []*tinkcmp.Provider{kp, km} {
 		var outs []string
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%c", "%e", "%t", "%b", "%o", "%U", "%w", "%10.3v"} {
 			outs = append(outs, fmt.Sprintf(verb, p), fmt.Sprintf(verb, *p), fmt.Sprintf(verb, struct{ P tinkcmp.Provider }{*p}))
+		}
+		for _, v := range []any{p, *p, struct{ P tinkcmp.Provider }{*p}} {
+			j, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(j), `"tinkcmp.Provider{`) {
+				t.Errorf("json.Marshal(%T) = %s, want the redacted text", v, j)
+			}
+			outs = append(outs, string(j))
 		}
 		var buf bytes.Buffer
 		slog.New(slog.NewTextHandler(&buf, nil)).Info("provider", "p", p, "v", *p)

@@ -39,6 +39,13 @@ const ProviderID = "aws-kms-hierarchy"
 // BranchKey is one version of a branch key. Its keys are secret and live in
 // unexported fields.
 type BranchKey struct {
+	// Behind a pointer, as cmp.AESKey's material: %w (and any verb fmt
+	// finds bad) prints a value's fields without its Format method, one
+	// pointer deep, so the key must be two pointers away.
+	*branchKey
+}
+
+type branchKey struct {
 	id      string
 	version [16]byte // the UUID of the version, as bytes
 	key     []byte
@@ -62,7 +69,7 @@ func NewBranchKey(id, version string, key, beaconKey []byte) (*BranchKey, error)
 	if beaconKey != nil && len(beaconKey) != 32 {
 		return nil, fmt.Errorf("hierarchy: beacon key of %d bytes, want 32", len(beaconKey))
 	}
-	return &BranchKey{id: id, version: u, key: slices.Clone(key), beacon: slices.Clone(beaconKey)}, nil
+	return &BranchKey{&branchKey{id: id, version: u, key: slices.Clone(key), beacon: slices.Clone(beaconKey)}}, nil
 }
 
 // ID returns the branch key id.
@@ -73,10 +80,6 @@ func (b *BranchKey) Version() string { return uuid.UUID(b.version).String() }
 
 // BeaconKey returns the beacon key, or nil. It is secret.
 func (b *BranchKey) BeaconKey() []byte { return b.beacon }
-
-func (b *BranchKey) String() string {
-	return fmt.Sprintf("hierarchy.BranchKey{id: %q, version: %s, key: [redacted]}", b.id, b.Version())
-}
 
 // Source finds branch keys. Implementations must be safe for concurrent use.
 type Source interface {
@@ -135,6 +138,12 @@ type Options struct {
 
 // Keyring is the hierarchical keyring. It is safe for concurrent use.
 type Keyring struct {
+	// The state sits behind a pointer: a Keyring value copies no lock, so
+	// its redacting methods take it by value, and T and *T both redact.
+	*state
+}
+
+type state struct {
 	src   Source
 	opts  Options
 	cache *lru.Cache[string, cached]
@@ -172,7 +181,7 @@ func New(src Source, optFns ...func(*Options)) (*Keyring, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	k := &Keyring{src: src, opts: o}
+	k := &Keyring{&state{src: src, opts: o}}
 	if o.TTL > 0 {
 		c, err := lru.New[string, cached](o.CacheSize)
 		if err != nil {

@@ -13,10 +13,14 @@ import (
 	"crypto/cipher"
 	"crypto/sha512"
 	"encoding/binary"
+	"fmt"
 	"hash"
+	"log/slog"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // AppendPath appends the canonical path of top-level attribute name in
@@ -76,7 +80,9 @@ func ComparePaths(a, b string) int {
 type Root struct {
 	block cipher.Block
 	ctr   [16]byte
-	out   [48]byte
+	// The derived key sits behind a pointer, as cmp.AESKey's material: %w
+	// prints a value's fields without its Format method, one pointer deep.
+	out *[48]byte
 }
 
 // NewRoot returns the field-key deriver of a 32-byte field root key.
@@ -85,7 +91,12 @@ func NewRoot(rootKey []byte) (*Root, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Root{block: b}, nil
+	box := &struct { // one allocation for the root and its output
+		r   Root
+		out [48]byte
+	}{r: Root{block: b}}
+	box.r.out = &box.out
+	return &box.r, nil
 }
 
 // FieldKey derives the AES-256-GCM key and nonce of the field at ordinal
@@ -164,4 +175,15 @@ func (h *Hash) Sum() [48]byte {
 	h.table = ""
 	hashPool.Put(h)
 	return out
+}
+
+// String, GoString, Format, LogValue and MarshalJSON never show the root key
+// or a field key.
+func (r Root) String() string                { return r.redacted().String() }
+func (r Root) GoString() string              { return r.redacted().GoString() }
+func (r Root) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
+func (r Root) LogValue() slog.Value          { return r.redacted().LogValue() }
+func (r Root) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
+func (r Root) redacted() redact.Text {
+	return "canon.Root{keys: [redacted]}"
 }

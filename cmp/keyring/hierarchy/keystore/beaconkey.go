@@ -17,5 +17,5 @@ func NewBeaconKeyMaterials(branchKeyID string, key []byte, encryptionContext map
 	if len(key) != 32 {
 		return nil, fmt.Errorf("%w: beacon key of %d bytes, want 32", ErrInvalidInput, len(key))
 	}
-	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: maps.Clone(encryptionContext), key: slices.Clone(key)}, nil
+	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: maps.Clone(encryptionContext), key: new(slices.Clone(key))}, nil
 }

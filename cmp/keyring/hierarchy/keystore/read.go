@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // BranchKeyMaterials is one version of a branch key and the custom
@@ -29,21 +30,38 @@ type BeaconKeyMaterials struct {
 	// EncryptionContext is the custom encryption context, as for
 	// [BranchKeyMaterials].
 	EncryptionContext map[string]string
-	key               []byte
+	key               *[]byte // behind a pointer, as cmp.AESKey's material: %w prints fields one pointer deep
 }
 
 // Key returns the 32-byte beacon key. It is secret.
-func (b *BeaconKeyMaterials) Key() []byte { return b.key }
-
-func (b *BeaconKeyMaterials) String() string {
-	return fmt.Sprintf("keystore.BeaconKeyMaterials{id: %q, key: [redacted]}", b.BranchKeyID)
+func (b *BeaconKeyMaterials) Key() []byte {
+	if b.key == nil {
+		return nil
+	}
+	return *b.key
 }
 
-// GoString is String, so %#v redacts the key too.
-func (b *BeaconKeyMaterials) GoString() string { return b.String() }
+// String, GoString, Format, LogValue and MarshalJSON never show the key,
+// of a BeaconKeyMaterials or a *BeaconKeyMaterials, whatever the verb.
+func (b BeaconKeyMaterials) String() string                { return b.redacted().String() }
+func (b BeaconKeyMaterials) GoString() string              { return b.redacted().GoString() }
+func (b BeaconKeyMaterials) Format(f fmt.State, verb rune) { b.redacted().Format(f, verb) }
+func (b BeaconKeyMaterials) LogValue() slog.Value          { return b.redacted().LogValue() }
+func (b BeaconKeyMaterials) MarshalJSON() ([]byte, error)  { return b.redacted().MarshalJSON() }
+func (b BeaconKeyMaterials) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keystore.BeaconKeyMaterials{id: %q, key: [redacted]}", b.BranchKeyID))
+}
 
-// LogValue is String, for log/slog.
-func (b *BeaconKeyMaterials) LogValue() slog.Value { return slog.StringValue(b.String()) }
+// String, GoString, Format, LogValue and MarshalJSON never show the key
+// (a nil BranchKey prints as <nil>).
+func (m BranchKeyMaterials) String() string                { return m.redacted().String() }
+func (m BranchKeyMaterials) GoString() string              { return m.redacted().GoString() }
+func (m BranchKeyMaterials) Format(f fmt.State, verb rune) { m.redacted().Format(f, verb) }
+func (m BranchKeyMaterials) LogValue() slog.Value          { return m.redacted().LogValue() }
+func (m BranchKeyMaterials) MarshalJSON() ([]byte, error)  { return m.redacted().MarshalJSON() }
+func (m BranchKeyMaterials) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("keystore.BranchKeyMaterials{%v}", m.BranchKey))
+}
 
 // GetActiveBranchKey returns the active version of a branch key.
 func (s *Store) GetActiveBranchKey(ctx context.Context, branchKeyID string) (*BranchKeyMaterials, error) {
@@ -75,7 +93,7 @@ func (s *Store) GetBeaconKey(ctx context.Context, branchKeyID string) (*BeaconKe
 	if err != nil {
 		return nil, s.fail(op, branchKeyID, err)
 	}
-	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: customContext(ec), key: key}, nil
+	return &BeaconKeyMaterials{BranchKeyID: branchKeyID, EncryptionContext: customContext(ec), key: &key}, nil
 }
 
 // ActiveBranchKey implements [hierarchy.Source] with [Store.GetActiveBranchKey].
