@@ -29,7 +29,9 @@ import (
 //   - it never leaves memory in plaintext through this package: it formats
 //     as a placeholder under every fmt verb, in log/slog and encoding/json.
 //
-// Load it from a secret store ([NewBeaconKey]), or keep it wrapped by a KMS
+// Load it from a secret store or a key file ([NewBeaconKey]; itemcrypto
+// keygen --type beacon writes one, keyfile.Keys.BeaconKey reads it), or keep
+// it wrapped by a KMS
 // key and unwrap it at start-up ([WrapBeaconKeyKMS], [UnwrapBeaconKeyKMS]),
 // so that the stored form is useless without KMS access, access is logged by
 // KMS, and revoking the KMS key's grant stops new start-ups.

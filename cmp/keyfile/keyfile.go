@@ -18,6 +18,7 @@
 package keyfile
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -97,6 +98,16 @@ P-521; DER signatures); the Python client cannot verify them:
 
     "signingKey": {"algorithm": "SHA384withECDSA", "encoding": "PKCS8", "material": "<base64 DER>"}
 
+For --type beacon, one 256-bit beacon key for searchable encryption (the
+DB-ESDK's beacons) on a table whose items need no branch key store; a
+program loads it with Keys.BeaconKey and search.NewBeaconKey:
+
+  {
+    "format": "itemcrypto-keys-v1",
+    "type": "beacon",
+    "beaconKey": {"algorithm": "BeaconKey", "material": "<base64, 32 bytes>"}
+  }
+
 Material is standard base64 with padding. The file holds secret keys:
 keygen creates it with mode 0600 and never prints key material; keep it
 that way, and back it up, since items cannot be read without it.`
@@ -109,6 +120,7 @@ type file struct {
 	SigningKey    *entry `json:"signingKey,omitempty"`
 	PrivateKey    *entry `json:"privateKey,omitempty"`
 	PublicKey     *entry `json:"publicKey,omitempty"`
+	BeaconKey     *entry `json:"beaconKey,omitempty"`
 }
 
 // entry is one key. Material stays a string until it is decoded by
@@ -123,7 +135,7 @@ type entry struct {
 func (f *file) entries() map[string]**entry {
 	return map[string]**entry{
 		"encryptionKey": &f.EncryptionKey, "signingKey": &f.SigningKey,
-		"privateKey": &f.PrivateKey, "publicKey": &f.PublicKey,
+		"privateKey": &f.PrivateKey, "publicKey": &f.PublicKey, "beaconKey": &f.BeaconKey,
 	}
 }
 
@@ -137,6 +149,18 @@ type Keys struct {
 	priv     *rsa.PrivateKey
 	pub      *rsa.PublicKey
 	ec       *cmp.ECDSASigningKey // the aes-ecdsa-* types
+	beacon   *[32]byte            // the beacon type's key; behind a pointer, as aesBytes
+}
+
+// BeaconKey returns a copy of the 32-byte beacon key of a "beacon" key file
+// (itemcrypto keygen --type beacon), for search.NewBeaconKey: the DB-ESDK's
+// beacons of a table whose items need no branch key store. Other key
+// files hold none: one key, one job.
+func (k *Keys) BeaconKey() ([]byte, error) {
+	if k.beacon == nil {
+		return nil, fmt.Errorf("keyfile: a %s key file has no beacon key (make one with itemcrypto keygen --type beacon)", k.typ.name)
+	}
+	return bytes.Clone(k.beacon[:]), nil
 }
 
 // Type returns the file's key type, e.g. "aes-hmac".

@@ -81,6 +81,9 @@ func TestGenerateLoadProvider(t *testing.T) {
 			if k.Type() != typ {
 				t.Errorf("Type() = %q, want %q", k.Type(), typ)
 			}
+			if typ == "beacon" {
+				return // no provider: TestBeaconKeyFile
+			}
 			p, err := k.Provider(keyfile.Wrapped)
 			if err != nil {
 				t.Fatal(err)
@@ -248,7 +251,7 @@ func TestParseErrors(t *testing.T) {
 			"key file: invalid key file: encryptionKey.material: want a JSON string, not a number (at byte 105)"},
 		{"bad base64", aes(good, mac("c2Vj!!cmV0")), "key file: invalid key file: signingKey.material: not standard base64 (bad input at character 4)"},
 		{"format", `{"format": "v0", "type": "aes-hmac"}`, `key file: invalid key file: format is not "itemcrypto-keys-v1" (make one with itemcrypto keygen)`},
-		{"type", `{"format": "itemcrypto-keys-v1", "type": "dsa"}`, `key file: invalid key file: unknown type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384 or aes-ecdsa-p521)`},
+		{"type", `{"format": "itemcrypto-keys-v1", "type": "dsa"}`, `key file: invalid key file: unknown type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384, aes-ecdsa-p521 or beacon)`},
 		{"missing key", `{"format": "itemcrypto-keys-v1", "type": "aes-hmac", "encryptionKey": ` + good + `}`,
 			"key file: invalid key file: an aes-hmac key file needs encryptionKey and signingKey"},
 		{"foreign field", `{"format": "itemcrypto-keys-v1", "type": "aes-hmac", "publicKey": ` + good + `}`,
@@ -288,7 +291,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestGenerateErrors(t *testing.T) {
-	if _, err := keyfile.Generate("dsa", crand.Reader); err == nil || err.Error() != `keyfile: unknown key type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384 or aes-ecdsa-p521)` {
+	if _, err := keyfile.Generate("dsa", crand.Reader); err == nil || err.Error() != `keyfile: unknown key type "dsa" (want aes-hmac, rsa, aes-ecdsa-p256, aes-ecdsa-p384, aes-ecdsa-p521 or beacon)` {
 		t.Errorf("Generate(dsa) = %v", err)
 	}
 	if _, err := keyfile.Generate("aes-hmac", bytes.NewReader(make([]byte, 10))); err == nil || !strings.HasPrefix(err.Error(), "keyfile: generating aes-hmac keys: ") {
@@ -336,4 +339,44 @@ func stringLeaves(path string, v any) map[string]string {
 		}
 	}
 	return out
+}
+
+// A beacon key file holds one 32-byte beacon key and nothing else; other
+// files hold none.
+func TestBeaconKeyFile(t *testing.T) {
+	b, err := keyfile.Generate("beacon", crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keyfile.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := k.BeaconKey()
+	if err != nil || len(key) != 32 {
+		t.Fatalf("BeaconKey = %d bytes, %v", len(key), err)
+	}
+	again, _ := k.BeaconKey()
+	key[0] ^= 1
+	if again[0] == key[0] {
+		t.Fatal("BeaconKey returned the key itself, not a copy")
+	}
+	if _, err := k.Provider(keyfile.Wrapped); err == nil {
+		t.Fatal("a beacon key file made a provider")
+	}
+	other, err := keyfile.Generate("aes-hmac", crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := keyfile.Parse(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ok.BeaconKey(); err == nil {
+		t.Fatal("an aes-hmac file gave a beacon key")
+	}
+	bad := bytes.Replace(b, []byte(`"BeaconKey"`), []byte(`"AES"`), 1)
+	if _, err := keyfile.Parse(bad); !errors.Is(err, keyfile.ErrInvalid) {
+		t.Fatalf("wrong algorithm: %v", err)
+	}
 }

@@ -46,6 +46,16 @@ var keyTypes = []keyType{
 	ecdsaType("aes-ecdsa-p256", elliptic.P256(), cmp.ECDSAWithSHA256),
 	ecdsaType("aes-ecdsa-p384", elliptic.P384(), cmp.ECDSAWithSHA384),
 	ecdsaType("aes-ecdsa-p521", elliptic.P521(), cmp.ECDSAWithSHA512),
+	{
+		name:     "beacon",
+		describe: "a 256-bit beacon key for searchable encryption (search.NewBeaconKey)",
+		fields:   []string{"beaconKey"},
+		generate: generateBeacon,
+		parse:    parseBeacon,
+		provider: func(k *Keys, _ ProviderKind) (cmp.Provider, error) {
+			return nil, fmt.Errorf("keyfile: a beacon key file makes no provider: it holds a beacon key only")
+		},
+	},
 }
 
 // ecdsaType is an AES-256 key-encryption key and an EC signing key on curve,
@@ -123,6 +133,30 @@ func generateAESHMAC(rand io.Reader) (*file, error) {
 		EncryptionKey: &entry{Algorithm: "AES", Material: b64(enc)},
 		SigningKey:    &entry{Algorithm: "HmacSHA256", Material: b64(mac)},
 	}, nil
+}
+
+func generateBeacon(rand io.Reader) (*file, error) {
+	key := make([]byte, 32)
+	defer clear(key)
+	if _, err := io.ReadFull(rand, key); err != nil {
+		return nil, err
+	}
+	return &file{BeaconKey: &entry{Algorithm: "BeaconKey", Material: b64(key)}}, nil
+}
+
+func parseBeacon(f *file) (*Keys, error) {
+	if f.BeaconKey == nil {
+		return nil, fmt.Errorf("%w: a beacon key file needs beaconKey", ErrInvalid)
+	}
+	key, err := material("beaconKey", f.BeaconKey)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	if f.BeaconKey.Algorithm != "BeaconKey" || len(key) != 32 {
+		return nil, fmt.Errorf("%w: beaconKey must be a 32-byte key (algorithm \"BeaconKey\"), not %d bytes", ErrInvalid, len(key))
+	}
+	return &Keys{beacon: (*[32]byte)(bytes.Clone(key))}, nil
 }
 
 func parseAESHMAC(f *file) (*Keys, error) {
