@@ -45,8 +45,12 @@ func MarshalJSON(item map[string]types.AttributeValue) ([]byte, error) {
 // caller bounds the document's size: parsing allocates at most 16 bytes per
 // byte of data, and a DecryptJSON that fails verification at most 24 (the
 // Go form of the values; no value is expanded before the signature check,
-// see package itemcrypto's Bounds). Errors match [ErrInvalidJSON] and name
-// the attribute, never the value.
+// see package itemcrypto's Bounds), each plus 288 bytes for every map (M,
+// or the item) that is not empty (the least Go allocates for a map of one
+// entry, over its empty map) and 16 KiB. Whatever the document, both are at
+// most 32 bytes per byte plus 16 KiB, which nested maps of one entry come
+// nearest to (31). Errors match [ErrInvalidJSON] and name the attribute,
+// never the value.
 //
 // It is strict: an object must have exactly one type key, spelt as
 // DynamoDB spells it, and an attribute name may appear once.

@@ -21,6 +21,10 @@ func TestErrorMessages(t *testing.T) {
 			`ddbjson: not a DynamoDB JSON value: attribute "id": unknown type key (want S, N, B, BOOL, NULL, SS, NS, BS, L or M) (at byte 9)`},
 		{`{"id": {"S": "a"},, }`,
 			`ddbjson: not a DynamoDB JSON value: attribute "id": malformed JSON (at byte 19)`},
+		{`{"id":{"S":"a"},"id":{"S":"b"}}`,
+			`ddbjson: not a DynamoDB JSON value: attribute "id": name appears twice (at byte 21)`},
+		{`{"a":{"M":{"x":{"S":"a"}, "x" :{"S":"b"}}}}`,
+			`ddbjson: not a DynamoDB JSON value: attribute "a": name appears twice (at byte 30)`},
 		{`{"id": {"S": "a"}`,
 			`ddbjson: not a DynamoDB JSON value: attribute "id": unexpected end of JSON (at byte 18)`},
 	} {

@@ -3,6 +3,7 @@ package ddbjson
 import (
 	"encoding/base64"
 	"errors"
+	"math/bits"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -16,10 +17,88 @@ import (
 // lone surrogates become U+FFFD), binary is standard base64 with \r and \n
 // ignored. Base64 without escapes, the bulk of a protected item, is decoded
 // straight from the input. Its errors never quote the input.
+//
+// Memory: every slice and map of the result is allocated once, at its final
+// size, never grown by append (growth allocates several times the final
+// size: 5 times, summed over the steps, for Go's large slices). A set's
+// members are counted by a scan of its bytes before they are read; the
+// elements of a list and the entries of a map are pushed on a stack the
+// parser keeps for the whole document, and copied out when the list or map
+// ends. Work: a set's bytes are read twice, every other byte once, and each
+// element and entry is copied once more, so parsing is linear in the input
+// whatever the nesting.
 type parser struct {
 	data []byte
 	pos  int
 	attr string // the top-level attribute being read, for errors
+
+	elems   scratch[types.AttributeValue] // of the lists being read
+	entries scratch[entry]                // of the maps being read
+}
+
+// entry is a name and value of a map being read, and where the name ended,
+// for the error that reports it twice.
+type entry struct {
+	name string
+	v    types.AttributeValue
+	pos  int
+}
+
+// scratch is a stack of the elements of the lists (or the entries of the
+// maps) being read. It is kept in chunks that are never moved, so it
+// allocates, over a whole document, its greatest depth plus at most one
+// chunk: a list or map pushes its elements, then copies them into a slice
+// or map made at its final size.
+type scratch[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+// Chunks are of firstChunk elements, doubling up to lastChunk: a small
+// document takes little, and a large one wastes at most one chunk.
+const (
+	firstChunk = 16
+	doublings  = 4
+	lastChunk  = firstChunk << doublings
+	doubled    = firstChunk * (1<<doublings - 1) // elements in the chunks before the first of lastChunk
+)
+
+// locate returns the chunk and the index in it of the k'th element.
+func locate(k int) (c, i int) {
+	if k < doubled {
+		c = bits.Len(uint(k/firstChunk+1)) - 1
+		return c, k - firstChunk*(1<<c-1)
+	}
+	k -= doubled
+	return doublings + k/lastChunk, k % lastChunk
+}
+
+func (s *scratch[T]) push(v T) {
+	c, i := locate(s.n)
+	if c == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, firstChunk<<min(c, doublings)))
+	}
+	s.chunks[c][i] = v
+	s.n++
+}
+
+// at returns the k'th element.
+func (s *scratch[T]) at(k int) *T {
+	c, i := locate(k)
+	return &s.chunks[c][i]
+}
+
+// pop copies the elements from the mark'th on into a new slice, and drops
+// them. For no elements, the slice is empty but not nil, as encoding/json
+// makes it.
+func (s *scratch[T]) pop(mark int) []T {
+	out := make([]T, s.n-mark)
+	for k := mark; k < s.n; {
+		c, i := locate(k)
+		k += copy(out[k-mark:], s.chunks[c][i:])
+	}
+	s.n = mark
+	return out
 }
 
 var (
@@ -206,17 +285,19 @@ func (p *parser) list(elem func() error) error {
 	}
 }
 
+// item reads a JSON object of attribute values: its entries go on the
+// stack, then into a map made for their number.
 func (p *parser) item(depth int) (map[string]types.AttributeValue, error) {
 	if err := p.expect('{'); err != nil {
 		return nil, err
 	}
-	item := map[string]types.AttributeValue{}
 	if c, err := p.next(); err != nil {
 		return nil, err
 	} else if c == '}' {
 		p.pos++
-		return item, nil
+		return map[string]types.AttributeValue{}, nil
 	}
+	mark := p.entries.n
 	for {
 		name, err := p.string()
 		if err != nil {
@@ -225,15 +306,14 @@ func (p *parser) item(depth int) (map[string]types.AttributeValue, error) {
 		if depth == 0 {
 			p.attr = name
 		}
-		if _, dup := item[name]; dup {
-			return nil, errors.New("name appears twice")
-		}
+		e := entry{name: name, pos: p.pos}
 		if err := p.expect(':'); err != nil {
 			return nil, err
 		}
-		if item[name], err = p.value(depth); err != nil {
+		if e.v, err = p.value(depth); err != nil {
 			return nil, err
 		}
+		p.entries.push(e)
 		c, err := p.next()
 		if err != nil {
 			return nil, err
@@ -242,10 +322,65 @@ func (p *parser) item(depth int) (map[string]types.AttributeValue, error) {
 		switch c {
 		case ',':
 		case '}':
-			return item, nil
+			return p.popItem(mark, depth)
 		default:
 			return nil, errMalformed
 		}
+	}
+}
+
+// popItem makes the map of the entries from the mark'th on, and drops them.
+func (p *parser) popItem(mark, depth int) (map[string]types.AttributeValue, error) {
+	item := make(map[string]types.AttributeValue, p.entries.n-mark)
+	for k := mark; k < p.entries.n; k++ {
+		e := p.entries.at(k)
+		if _, dup := item[e.name]; dup {
+			p.pos = e.pos
+			if depth == 0 {
+				p.attr = e.name
+			}
+			return nil, errors.New("name appears twice")
+		}
+		item[e.name] = e.v
+	}
+	p.entries.n = mark
+	return item, nil
+}
+
+// members counts the strings of the JSON array at p.pos, so that a set is
+// allocated at its size: a scan of the set's bytes that allocates nothing.
+// It stops at anything but strings, commas and white space; the parse that
+// follows reports what is wrong.
+func (p *parser) members() int {
+	d, i := p.data, p.pos
+	ws := func() {
+		for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+			i++
+		}
+	}
+	if ws(); i >= len(d) || d[i] != '[' {
+		return 0
+	}
+	i++
+	n := 0
+	for {
+		if ws(); i >= len(d) || d[i] != '"' {
+			return n
+		}
+		for i++; i < len(d) && d[i] != '"'; i++ {
+			if d[i] == '\\' {
+				i++
+			}
+		}
+		if i >= len(d) {
+			return n
+		}
+		i++
+		n++
+		if ws(); i >= len(d) || d[i] != ',' {
+			return n
+		}
+		i++
 	}
 }
 
@@ -298,7 +433,7 @@ func (p *parser) value(depth int) (types.AttributeValue, error) {
 			v = &types.AttributeValueMemberNULL{Value: b}
 		}
 	case "SS", "NS":
-		ss := []string{}
+		ss := make([]string, 0, p.members())
 		err := p.list(func() error {
 			s, err := p.string()
 			ss = append(ss, s)
@@ -313,7 +448,7 @@ func (p *parser) value(depth int) (types.AttributeValue, error) {
 			v = &types.AttributeValueMemberNS{Value: ss}
 		}
 	case "BS":
-		bs := [][]byte{}
+		bs := make([][]byte, 0, p.members())
 		err := p.list(func() error {
 			b, err := p.binary()
 			bs = append(bs, b)
@@ -327,16 +462,18 @@ func (p *parser) value(depth int) (types.AttributeValue, error) {
 		if depth >= maxDepth {
 			return nil, errors.New("nested too deeply")
 		}
-		l := []types.AttributeValue{}
+		mark := p.elems.n
 		err := p.list(func() error {
 			e, err := p.value(depth + 1)
-			l = append(l, e)
+			if err == nil {
+				p.elems.push(e)
+			}
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		v = &types.AttributeValueMemberL{Value: l}
+		v = &types.AttributeValueMemberL{Value: p.elems.pop(mark)}
 	case "M":
 		if depth >= maxDepth {
 			return nil, errors.New("nested too deeply")

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ddbjson_test
+
+const raceEnabled = false
