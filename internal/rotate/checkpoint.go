@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -139,18 +140,105 @@ func readCheckpoint(path string) (*checkpointJSON, error) {
 		return nil, fmt.Errorf("rotate: checkpoint: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCheckpointSize+1))
+	// Read into a buffer of the file's size (a file over the limit is
+	// refused unread): io.ReadAll's doubling would cost twice the file.
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("rotate: checkpoint: %w", err)
 	}
+	if fi.Size() > maxCheckpointSize {
+		return nil, fmt.Errorf("rotate: checkpoint %s: larger than %d bytes, not a checkpoint", path, maxCheckpointSize)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxCheckpointSize+1)); err != nil {
+		return nil, fmt.Errorf("rotate: checkpoint: %w", err)
+	}
+	b := buf.Bytes()
 	if len(b) > maxCheckpointSize {
 		return nil, fmt.Errorf("rotate: checkpoint %s: larger than %d bytes, not a checkpoint", path, maxCheckpointSize)
 	}
-	var cj checkpointJSON
-	if err := json.Unmarshal(b, &cj); err != nil || cj.Format != checkpointFormat {
+	cj, err := decodeCheckpoint(b)
+	if errors.Is(err, errCheckpointBounds) {
+		return nil, fmt.Errorf("rotate: checkpoint %s: %w; remove it to start over", path, err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("rotate: checkpoint %s: not a checkpoint of itemcrypto rotate; remove it to start over", path)
 	}
+	return cj, nil
+}
+
+// errCheckpointBounds: a checkpoint whose lists are longer than what it
+// claims, or than a rotation can have.
+var errCheckpointBounds = errors.New("lists more segments or keys than a rotation has")
+
+// decodeCheckpoint parses a checkpoint, checking its bounds while it
+// decodes: a first pass reads only the format and the segment counts (a
+// scan that allocates nothing per list element), then the lists are decoded
+// element by element and refused as soon as one is longer than the counts
+// allow (segments: the claimed range, at most maxSegments; conflicts and
+// failures: MaxListed each). Work is linear in len(b) and memory is bounded
+// by the claimed counts, never by what the file lists.
+func decodeCheckpoint(b []byte) (*checkpointJSON, error) {
+	var head struct {
+		Format        string `json:"format"`
+		TotalSegments int    `json:"total_segments"`
+		FirstSegment  int    `json:"first_segment"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil || head.Format != checkpointFormat {
+		return nil, errors.New("not a checkpoint")
+	}
+	limit := maxSegments
+	if head.TotalSegments != 0 {
+		if head.TotalSegments < 0 || head.TotalSegments > maxSegments || head.FirstSegment < 0 || head.FirstSegment >= head.TotalSegments {
+			return nil, errCheckpointBounds
+		}
+		limit = head.TotalSegments - head.FirstSegment
+	}
+	var d struct {
+		checkpointJSON
+		Segments  boundedList[segmentJSON] `json:"segments"`
+		Conflicts boundedList[issueJSON]   `json:"conflicts"`
+		Failures  boundedList[issueJSON]   `json:"failures"`
+	}
+	d.Segments.limit, d.Conflicts.limit, d.Failures.limit = limit, MaxListed, MaxListed
+	if err := json.Unmarshal(b, &d); err != nil {
+		if errors.Is(err, errCheckpointBounds) {
+			return nil, err
+		}
+		return nil, errors.New("not a checkpoint")
+	}
+	cj := d.checkpointJSON
+	cj.Segments, cj.Conflicts, cj.Failures = d.Segments.items, d.Conflicts.items, d.Failures.items
 	return &cj, nil
+}
+
+// boundedList is a JSON array decoded element by element, refused with
+// errCheckpointBounds at its limit+1st element.
+type boundedList[T any] struct {
+	limit int
+	items []T
+}
+
+func (l *boundedList[T]) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return errors.New("not a list")
+	}
+	for dec.More() {
+		if len(l.items) >= l.limit {
+			return errCheckpointBounds
+		}
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		l.items = append(l.items, v)
+	}
+	_, err := dec.Token()
+	return err
 }
 
 // state returns the positions and counts of a checkpoint.

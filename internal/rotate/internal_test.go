@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"crypto/rsa"
@@ -22,6 +23,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
@@ -384,4 +386,54 @@ func FuzzReadStatus(f *testing.F) {
 			t.Errorf("status of %d segments: %d done, %d started, %d missing", st.Segments, len(st.Done), len(st.Started), len(st.Missing))
 		}
 	})
+}
+
+// ReadStatus bounds a checkpoint while decoding it: one that claims 4
+// segments but lists millions (16 MiB of "{}") is refused after the fifth,
+// at a cost linear in the file and independent of what it lists (finding 8
+// of the security review: 705 MiB and 8-9 s before it was refused).
+func TestReadStatusBoundedCost(t *testing.T) {
+	if raceOn {
+		t.Skip("allocation figures are meaningless under -race")
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"format":"itemcrypto-rotate-checkpoint-v1","table":"t","fingerprint":"f","rotation":"r","total_segments":4,"first_segment":0,"segments":[`)
+	for i := 0; b.Len() < 16<<20; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("{}")
+	}
+	b.WriteString(`],"stats":{}}`)
+	path := filepath.Join(t.TempDir(), "big.checkpoint")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	bytesUsed := alloctest.Bytes(3, func() { _, err = ReadStatus([]string{path}) })
+	if err == nil || !strings.Contains(err.Error(), "lists more segments") {
+		t.Fatalf("ReadStatus of 4 claimed, millions listed: %v", err)
+	}
+	t.Logf("%d bytes allocated for a %d-byte checkpoint", bytesUsed, b.Len())
+	// The file is read whole (16 MiB, bounded by maxCheckpointSize) and
+	// scanned twice; nothing is allocated per listed segment.
+	if limit := uint64(b.Len()) + 1<<20; bytesUsed > limit {
+		t.Fatalf("ReadStatus allocated %d bytes for a %d-byte checkpoint, want at most %d", bytesUsed, b.Len(), limit)
+	}
+	// The same bound on the conflicts and failures lists: MaxListed each.
+	var c bytes.Buffer
+	c.WriteString(`{"format":"itemcrypto-rotate-checkpoint-v1","table":"t","fingerprint":"f","rotation":"r","total_segments":1,"segments":[{"done":true}],"conflicts":[`)
+	for i := range MaxListed + 1 {
+		if i > 0 {
+			c.WriteByte(',')
+		}
+		c.WriteString(`{"key":{"pk":{"S":"a"}},"id":"a","reason":"r"}`)
+	}
+	c.WriteString(`],"stats":{}}`)
+	if err := os.WriteFile(path, c.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStatus([]string{path}); err == nil || !strings.Contains(err.Error(), "lists more segments or keys") {
+		t.Fatalf("ReadStatus of %d conflicts: %v", MaxListed+1, err)
+	}
 }

@@ -1,0 +1,5 @@
+//go:build race
+
+package rotate
+
+const raceOn = true
