@@ -15,7 +15,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )

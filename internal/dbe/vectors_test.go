@@ -16,7 +16,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 )
 

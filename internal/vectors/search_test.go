@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
