@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 // seedValues returns every attribute value of the plaintexts of the shared

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 func dbesdkManifests(t *testing.T) []string {

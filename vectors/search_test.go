@@ -12,8 +12,8 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 	"github.com/itemcrypto/go-itemcrypto/search"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 func TestSimpleValue(t *testing.T) {
