@@ -34,7 +34,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

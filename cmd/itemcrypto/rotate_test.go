@@ -36,7 +36,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
