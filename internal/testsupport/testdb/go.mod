@@ -6,7 +6,7 @@
 // proxy.golang.org as they are: no replace directives are needed.
 module github.com/itemcrypto/go-itemcrypto/internal/testsupport/testdb
 
-go 1.26.8
+go 1.22.0
 
 require github.com/FerretDB/FerretDB v1.24.0
 
