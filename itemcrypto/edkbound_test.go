@@ -21,8 +21,8 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/kmskeyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/header"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

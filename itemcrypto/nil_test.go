@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

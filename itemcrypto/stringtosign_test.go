@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )

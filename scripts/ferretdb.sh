@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # scripts/ferretdb.sh — build, start and stop the MongoDB-wire-compatible test
-# server (FerretDB v1 embedded in internal/testdb, SQLite backend in a temp
+# server (FerretDB v1 embedded in internal/testsupport/testdb, SQLite backend in a temp
 # dir). A library: `source` it, do not execute it.
 #
 # Usage (from scripts/test, or by hand from the repository root):
@@ -12,7 +12,7 @@
 #   ferretdb_stop                  # optional when trapped; safe to call twice
 #
 # ferretdb_build
-#   Builds internal/testdb (its own Go module; the library's go.mod never sees
+#   Builds internal/testsupport/testdb (its own Go module; the library's go.mod never sees
 #   FerretDB's dependencies) to $FERRETDB_BIN, by default
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/go-itemcrypto/itemcrypto-testdb. Skips the
 #   build when a stamp (hash of go.mod, go.sum, *.go, `go version` and the
@@ -46,7 +46,7 @@ _ferretdb_buildflags=(-tags ferretdb_no_postgresql -ldflags=-s\ -w)
 _ferretdb_err() { echo "ferretdb.sh: $*" >&2; }
 
 _ferretdb_stamp() {
-  local dir="$_ferretdb_root/internal/testdb"
+  local dir="$_ferretdb_root/internal/testsupport/testdb"
   {
     go version
     echo "${_ferretdb_buildflags[*]}"
@@ -59,18 +59,18 @@ ferretdb_build() {
     _ferretdb_err "'go' is not installed; it is needed to build FerretDB for the MongoDB integration tests"
     return 1
   fi
-  local dir="$_ferretdb_root/internal/testdb"
+  local dir="$_ferretdb_root/internal/testsupport/testdb"
   local stamp
   stamp=$(_ferretdb_stamp) || { _ferretdb_err "cannot hash $dir"; return 1; }
   if [ -x "$FERRETDB_BIN" ] && [ "$(cat "$FERRETDB_BIN.stamp" 2>/dev/null)" = "$stamp" ]; then
     return 0
   fi
   mkdir -p "$(dirname "$FERRETDB_BIN")" || { _ferretdb_err "cannot create $(dirname "$FERRETDB_BIN")"; return 1; }
-  echo "ferretdb.sh: building $FERRETDB_BIN from internal/testdb (slow the first time: FerretDB + SQLite)"
+  echo "ferretdb.sh: building $FERRETDB_BIN from internal/testsupport/testdb (slow the first time: FerretDB + SQLite)"
   local started=$SECONDS
   # Build to a temp name and rename, so concurrent runs never see half a binary.
   local tmp="$FERRETDB_BIN.tmp.$$"
-  # GOWORK=off: internal/testdb is its own module; GOFLAGS=-mod=readonly so a
+  # GOWORK=off: internal/testsupport/testdb is its own module; GOFLAGS=-mod=readonly so a
   # stale go.sum fails loudly instead of being rewritten.
   if ! (cd "$dir" && GOWORK=off GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly" \
         go build "${_ferretdb_buildflags[@]}" -o "$tmp" ./); then

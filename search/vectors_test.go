@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 	"github.com/itemcrypto/go-itemcrypto/search"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 // TestVectorConfigs: every search section of the DB-ESDK vectors

@@ -15,9 +15,9 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 // TestInteropDynalite writes items through the client, reads them back raw

@@ -18,9 +18,9 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbexpr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 // The DB-ESDK's query vectors (TestVectors.dfy BasicQueryTest and

@@ -10,8 +10,8 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
-	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 )
 
 // benchAPI is what the round-trip benchmark calls: both *mongo.Collection

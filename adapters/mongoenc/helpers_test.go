@@ -14,7 +14,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/cmptest"
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

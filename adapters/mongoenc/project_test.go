@@ -6,7 +6,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 )
 
 // TestProjection checks the client-side projection against MongoDB's

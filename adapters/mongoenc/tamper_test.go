@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 )
 
 // tamperDoc is a document with two encrypted fields, signed ones, a signed

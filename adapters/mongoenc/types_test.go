@@ -18,7 +18,7 @@ type bsonCase struct {
 	name string
 	v    any
 	// plainOnFerret: FerretDB v1 stores it unencrypted, byte for byte (see
-	// internal/mongotest/mongotest_test.go). The others are tested
+	// internal/testsupport/mongotest/mongotest_test.go). The others are tested
 	// unencrypted only through the in-memory mapping.
 	plainOnFerret bool
 }

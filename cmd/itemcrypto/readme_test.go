@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // readmeCommands returns the command lines of the first ```sh block of the

@@ -34,8 +34,8 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 )
 
 type rotateFlags struct {

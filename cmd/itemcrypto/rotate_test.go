@@ -36,11 +36,11 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 )
 
 // rotateTable is a dynalite table of n items encrypted with a fresh

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/pflag"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 )
 
 // addPolicyFlags registers the flags that say how a table's items are

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // TestKeyNamesRequired: without both key names (or --endpoint to read

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 func newVectorsCmd() *cobra.Command {
@@ -43,7 +43,7 @@ exit status is 1 when any scenario fails or a manifest cannot be read.
 --plaintext replaces the plaintext file every DDBEC scenario names; given
 more than once, the files are merged in order. The DB-ESDK's copy of the
 legacy vectors names a plaintext.json it does not carry: run it with the
-reference clients' plaintext.json, plus internal/vectors/testdata/v1_complex.json
+reference clients' plaintext.json, plus vectors/testdata/v1_complex.json
 for its v1_complex scenario.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/cmptest"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // TestConformanceDynamoDB runs the cmptest suite on a MostRecent provider

@@ -18,7 +18,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
 )

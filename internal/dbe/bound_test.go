@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
 )
 
 // itemBytes approximates the size of an item as DynamoDB counts it.

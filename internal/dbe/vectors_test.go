@@ -16,8 +16,8 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 type vecConfig struct {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
 )
 
 // boundInputs are expressions near MaxExprLen of the shapes that cost

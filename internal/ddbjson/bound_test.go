@@ -6,9 +6,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
-	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/avfuzz"
 )
 
 // The bound the package doc states: UnmarshalItem and UnmarshalValue

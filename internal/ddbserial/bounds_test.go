@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/avfuzz"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/avfuzz"
 )
 
 func TestNumberRange(t *testing.T) {

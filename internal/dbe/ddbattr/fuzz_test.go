@@ -1,7 +1,7 @@
 package ddbattr_test
 
 import (
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 
 	"bytes"
 	"testing"
@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 // seedValues returns every attribute value of the plaintexts of the shared

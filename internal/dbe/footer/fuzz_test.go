@@ -1,7 +1,7 @@
 package footer_test
 
 import (
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 
 	"bytes"
 	"testing"

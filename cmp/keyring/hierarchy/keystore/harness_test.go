@@ -14,7 +14,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // transactDynalite gives the store TransactWriteItems over dynalite, which

@@ -23,7 +23,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)

@@ -23,7 +23,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/metastore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
-	"github.com/itemcrypto/go-itemcrypto/internal/alloctest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/alloctest"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/adapters/mongoenc"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
-	"github.com/itemcrypto/go-itemcrypto/internal/mongotest"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 )
 
 // mongoConfig: secret and profile.ssn encrypted, email signed, visits left

@@ -23,7 +23,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // Database is the database that Collection creates its collections in.

@@ -1,7 +1,13 @@
 // Package rotate re-encrypts every item of a DynamoDB table, or every
 // document of a MongoDB collection of package mongoenc, from one
-// configuration to another (other keys, or the other format): the engine
-// of "itemcrypto rotate".
+// configuration to another (other keys, or the other format). It is the
+// engine of "itemcrypto rotate", and runs as well from a program of your
+// own: a Lambda, a Step Functions task, a Kubernetes job (see the Example).
+//
+// The package is a module of its own
+// (github.com/itemcrypto/go-itemcrypto/rotate), since its MongoDB store
+// needs mongo-driver: programs that use only the core packages never carry
+// it.
 //
 // Use [Run] for a table and [RunMongo] for a collection: one engine over
 // a small store interface. It reads the items segment by segment (the

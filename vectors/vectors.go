@@ -1,7 +1,15 @@
 // Package vectors runs and writes encrypted-item test-vector manifests in the
 // format of the AWS DynamoDB Encryption Client's scenarios.json (spec §12):
 // a manifest of scenarios, a keys file, a plaintext file, and per scenario a
-// ciphertext file mapping table names to encrypted items.
+// ciphertext file mapping table names to encrypted items; and the AWS
+// Database Encryption SDK's decrypt manifests and searchable-encryption query
+// vectors (configs.json, records.json, data.json).
+//
+// It is the engine of "itemcrypto vectors run" and "itemcrypto vectors
+// generate", and the library's own tests read the reference vectors through
+// it. It is public because those two users live in different modules (the
+// CLI is a module of its own); its API follows the vector formats and may
+// change before v1.
 package vectors
 
 import (

@@ -4,9 +4,9 @@
 //
 // FerretDB v1.24.0 and its dependencies resolve through
 // proxy.golang.org as they are: no replace directives are needed.
-module github.com/itemcrypto/go-itemcrypto/internal/testdb
+module github.com/itemcrypto/go-itemcrypto/internal/testsupport/testdb
 
-go 1.26.8
+go 1.22.0
 
 require github.com/FerretDB/FerretDB v1.24.0
 

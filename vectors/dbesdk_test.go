@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 func dbesdkManifests(t *testing.T) []string {

@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
-	"github.com/itemcrypto/go-itemcrypto/internal/vectors"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/search"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
 )
 
 func TestSimpleValue(t *testing.T) {

@@ -30,10 +30,10 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbjson"
 	"github.com/itemcrypto/go-itemcrypto/internal/ddbserial"
-	"github.com/itemcrypto/go-itemcrypto/internal/rotate"
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/materialdesc"
+	"github.com/itemcrypto/go-itemcrypto/rotate"
 )
 
 // The tables of these tests: partition key "pk" (S), sort key "sk" (N);

@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/testenv"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 )
 
 // What FerretDB v1.24 (SQLite backend) does with BSON, as these tests pin

@@ -179,8 +179,8 @@ func VectorsDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("ITEMCRYPTO_VECTORS")
 	if dir == "" {
-		_, file, _, _ := runtime.Caller(0) // .../internal/testenv/testenv.go
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "vectors", "ddbec")
+		_, file, _, _ := runtime.Caller(0) // .../internal/testsupport/testenv/testenv.go
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "vectors", "ddbec")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "encrypted_item", "scenarios.json")); err != nil {
 		t.Fatalf("DDBEC vectors not found in %s (set ITEMCRYPTO_VECTORS to their directory): %v", dir, err)
@@ -197,7 +197,7 @@ func DBESDKVectorsDir(t testing.TB) string {
 	dir := os.Getenv("ITEMCRYPTO_DBESDK_VECTORS")
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "vectors", "dbesdk")
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "vectors", "dbesdk")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keys.json")); err != nil {
 		t.Fatalf("DB-ESDK vectors not found in %s (set ITEMCRYPTO_DBESDK_VECTORS to their directory): %v", dir, err)
