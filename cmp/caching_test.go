@@ -285,15 +285,17 @@ func TestNewCachingValidates(t *testing.T) {
 	}
 }
 
-// slowProvider blocks EncryptionMaterials until release is closed.
+// slowProvider blocks EncryptionMaterials until release is closed; started
+// is closed by the first call.
 type slowProvider struct {
 	Provider
+	once    sync.Once
 	started chan struct{}
 	release chan struct{}
 }
 
 func (s *slowProvider) EncryptionMaterials(ctx context.Context, ec EncryptionContext) (*EncryptionMaterials, error) {
-	close(s.started)
+	s.once.Do(func() { close(s.started) })
 	<-s.release
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -321,6 +323,10 @@ func TestSharedCallIgnoresOneCallersCancellation(t *testing.T) {
 		_, err := c.EncryptionMaterials(context.Background(), ecFor("a", 1))
 		errB <- err
 	}()
+	// Let B join the shared call. Should it come late, after A has given up
+	// and the call with no waiter left has stopped, it starts its own: it
+	// must succeed either way.
+	time.Sleep(50 * time.Millisecond)
 	cancelA()
 	if err := <-errA; err != context.Canceled {
 		t.Errorf("cancelled caller: %v, want context.Canceled", err)

@@ -175,8 +175,8 @@ func UnwrapFirst(m *DecryptionMaterials, edks []EncryptedDataKey, match func(Enc
 	}
 	var failed attempts
 	var seen triedKeys
-	for _, edk := range edks {
-		if !match(edk) || !seen.add(edk) {
+	for i, edk := range edks {
+		if !match(edk) || !seen.add(edks, i) {
 			continue
 		}
 		err := UnwrapIntermediate(m, edk.Ciphertext, func(wrapped, aad []byte) ([]byte, error) {
@@ -191,35 +191,54 @@ func UnwrapFirst(m *DecryptionMaterials, edks []EncryptedDataKey, match func(Enc
 }
 
 // triedKeys is the set of (provider id, provider info) pairs tried for one
-// item. It compares hashes first, so n keys cost O(n) hashing and, unless
-// hashes collide, no comparison of their bytes.
+// item, as positions in its EDK list. It compares hashes first, so n keys
+// cost O(n) hashing and, unless hashes collide, no comparison of their
+// bytes; up to 8 keys it lives on the caller's stack (no allocation).
 type triedKeys struct {
 	seed   maphash.Seed
-	hashes []uint64
-	edks   []EncryptedDataKey
-	small  [8]uint64
-	smallE [8]EncryptedDataKey
+	seeded bool
+	n      int
+	small  [8]triedKey
+	more   []triedKey
 }
 
-// add records edk and reports whether it is new.
-func (t *triedKeys) add(edk EncryptedDataKey) bool {
-	if t.hashes == nil {
-		t.seed = maphash.MakeSeed()
-		t.hashes, t.edks = t.small[:0], t.smallE[:0]
+type triedKey struct {
+	sum uint64
+	i   int
+}
+
+// add records edks[i] and reports whether its key is new.
+func (t *triedKeys) add(edks []EncryptedDataKey, i int) bool {
+	if !t.seeded {
+		t.seed, t.seeded = maphash.MakeSeed(), true
 	}
+	edk := edks[i]
 	var h maphash.Hash
 	h.SetSeed(t.seed)
 	h.WriteString(edk.ProviderID)
 	h.WriteByte(0)
 	h.Write(edk.ProviderInfo)
 	sum := h.Sum64()
-	for i, s := range t.hashes {
-		if s == sum && t.edks[i].ProviderID == edk.ProviderID && bytes.Equal(t.edks[i].ProviderInfo, edk.ProviderInfo) {
+	same := func(k triedKey) bool {
+		o := edks[k.i]
+		return k.sum == sum && o.ProviderID == edk.ProviderID && bytes.Equal(o.ProviderInfo, edk.ProviderInfo)
+	}
+	for _, k := range t.small[:t.n] {
+		if same(k) {
 			return false
 		}
 	}
-	t.hashes = append(t.hashes, sum)
-	t.edks = append(t.edks, edk)
+	for _, k := range t.more {
+		if same(k) {
+			return false
+		}
+	}
+	if t.n < len(t.small) {
+		t.small[t.n] = triedKey{sum, i}
+		t.n++
+	} else {
+		t.more = append(t.more, triedKey{sum, i})
+	}
 	return true
 }
 
