@@ -305,54 +305,56 @@ func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 
 // GenerateDBESDK encrypts the plaintext of every positive record with its
 // own configuration and writes a manifest of the same format to
-// outDir/name, with a copy of the keys file as outDir/keys.json. Negative
-// records (whose writer configuration the manifest does not record) are
-// skipped.
+// outDir/name, with a copy of the keys file as outDir/keys.json. Records
+// keep their configuration as written, key description included, so that
+// the DB-ESDK's harness reads them as it reads the source. Negative records
+// (whose writer configuration the manifest does not record) and records
+// whose keyring this build cannot use offline are skipped.
 func (m *DBESDKManifest) GenerateDBESDK(ctx context.Context, outDir string) (written, skipped []string, err error) {
-	out := m.Manifest
-	out.Client.Name, out.Client.Version = "go-itemcrypto", "dev"
-	out.Keys = "file://keys.json"
-	out.Tests = map[string]DBESDKRecord{}
+	out := &DBESDKManifest{Path: m.Path, Keys: m.Keys, keysFile: m.keysFile, km: m.material()}
+	out.kmOnce.Do(func() {})
+	out.Manifest = m.Manifest
+	out.Manifest.Client.Name, out.Manifest.Client.Version = "go-itemcrypto", "dev"
+	out.Manifest.Keys = "file://keys.json"
+	out.Manifest.Tests = map[string]DBESDKRecord{}
 	for _, id := range m.IDs() {
 		rec := m.Manifest.Tests[id]
 		if rec.Type != "positive-decrypt" {
 			skipped = append(skipped, id+": "+rec.Type)
 			continue
 		}
-		enc, err := m.Encryptor(rec.Config)
+		err := out.encryptRecord(ctx, &rec)
 		if errors.Is(err, ErrUnsupported) {
-			skipped = append(skipped, id+": "+err.Error())
+			skipped = append(skipped, id+": "+strings.TrimPrefix(err.Error(), ErrUnsupported.Error()+": "))
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("vectors: record %s: %w", id, err)
 		}
-		plain, err := SimpleItem(rec.Plaintext)
-		if err != nil {
-			return nil, nil, fmt.Errorf("vectors: record %s: %w", id, err)
-		}
-		ct, err := enc.Encrypt(ctx, plain)
-		if err != nil {
-			return nil, nil, fmt.Errorf("vectors: record %s: encrypt: %w", id, err)
-		}
-		if rec.Encrypted, err = ddbjson.MarshalItem(ct); err != nil {
-			return nil, nil, err
-		}
 		rec.Description = "go-itemcrypto: " + rec.Description
-		out.Tests[id] = rec
+		out.Manifest.Tests[id] = rec
 		written = append(written, id)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, nil, err
+	return written, skipped, out.write(outDir)
+}
+
+// write writes the manifest as outDir/<its file name> and the keys file as
+// outDir/keys.json.
+func (m *DBESDKManifest) write(outDir string) error {
+	if outDir == "" {
+		return errors.New("vectors: no output directory")
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(m.Manifest, "", "  ")
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(outDir, filepath.Base(m.Path)), append(b, '\n'), 0o644); err != nil {
-		return nil, nil, err
+		return err
 	}
-	return written, skipped, writeKeysFile(outDir, m.keysFile, m.Keys)
+	return writeKeysFile(outDir, m.keysFile, m.Keys)
 }
 
 // SimpleItem converts an item in the DB-ESDK harness's simplified JSON
