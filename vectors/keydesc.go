@@ -439,6 +439,9 @@ func (km *keyMaterial) rawRSA(d *KeyDescription, k DBESDKKey) (keyring.Keyring, 
 	if err != nil {
 		return nil, err
 	}
+	if k.Type != "public" && k.Type != "private" {
+		return nil, d.errorf("key %q is of type %q, not an RSA key", d.Key, k.Type)
+	}
 	if k.Encoding != "" && k.Encoding != "pem" {
 		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
 	}
