@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -58,6 +59,10 @@ type DBESDKManifest struct {
 		Tests map[string]DBESDKRecord `json:"tests"`
 	}
 	Keys map[string]DBESDKKey
+
+	keysFile []byte // the keys file as read
+	kmOnce   sync.Once
+	km       *keyMaterial
 }
 
 // DBESDKRecord is one test of a DB-ESDK decrypt manifest.
@@ -84,16 +89,23 @@ type DBESDKConfig struct {
 	Key              json.RawMessage   `json:"key,omitempty"`
 }
 
-// DBESDKKey is one entry of the MPL keys manifest.
+// DBESDKKey is one entry of the MPL keys manifest
+// (framework/test-vectors/keys-manifest.md). Material is the key in its
+// Encoding (base64 or pem); an "aws-kms" entry may carry its 32-byte key
+// as base64 material (an extension of this package: the key then runs in an
+// in-process fake KMS, cmp/kmstest, instead of AWS).
 type DBESDKKey struct {
 	Type      string `json:"type"`
-	KeyID     string `json:"key-id"`
-	Version   string `json:"branchKeyVersion"`
-	BranchKey string `json:"branchKey"`
-	BeaconKey string `json:"beaconKey"`
-	Material  string `json:"material"`
-	Algorithm string `json:"algorithm"`
-	Encoding  string `json:"encoding"`
+	KeyID     string `json:"key-id,omitempty"`
+	Version   string `json:"branchKeyVersion,omitempty"`
+	BranchKey string `json:"branchKey,omitempty"`
+	BeaconKey string `json:"beaconKey,omitempty"`
+	Material  string `json:"material,omitempty"`
+	Algorithm string `json:"algorithm,omitempty"`
+	Encoding  string `json:"encoding,omitempty"`
+	Bits      int    `json:"bits,omitempty"`
+	Encrypt   *bool  `json:"encrypt,omitempty"`
+	Decrypt   *bool  `json:"decrypt,omitempty"`
 }
 
 // LoadDBESDK reads a DB-ESDK decrypt manifest and its keys file.
@@ -112,10 +124,14 @@ func LoadDBESDK(path string) (*DBESDKManifest, error) {
 	if !filepath.IsAbs(ref) {
 		ref = filepath.Join(filepath.Dir(path), ref)
 	}
-	if err := readJSON(ref, &keys); err != nil {
-		return nil, err
+	b, err := os.ReadFile(ref)
+	if err != nil {
+		return nil, fmt.Errorf("vectors: %w", err)
 	}
-	m.Keys = keys.Keys
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
+	}
+	m.Keys, m.keysFile = keys.Keys, b
 	return m, nil
 }
 
@@ -133,48 +149,33 @@ func (m *DBESDKManifest) IDs() []string {
 	return ids
 }
 
-// Keyring returns the keyring of a record's key description, or of
-// static-branch-key-1 when it has none. Key kinds this build cannot use
-// offline are ErrUnsupported.
+// Keyring returns the keyring of a record's key description (any form
+// ParseKeyDescription reads), or of static-branch-key-1 when it has none.
+// Key kinds this build cannot use offline are ErrUnsupported, with the
+// reason. AWS KMS keys whose entry in the keys file holds material run in
+// an in-process fake KMS; Close stops it.
 func (m *DBESDKManifest) Keyring(desc json.RawMessage) (keyring.Keyring, error) {
-	bk, err := branchKey(m.Keys, desc)
-	if err != nil {
-		return nil, err
+	d := &KeyDescription{Type: KeyDescStaticBranchKey, Key: defaultBranchKeyName}
+	if len(desc) > 0 {
+		var err error
+		if d, err = ParseKeyDescription(desc); err != nil {
+			return nil, err
+		}
 	}
-	return hierarchicalKeyring(bk)
+	return m.material().Keyring(d)
 }
 
-// branchKey is the static branch key of a key description (a
-// "static-branch-key" or "hierarchy" description naming a keys file entry),
-// static-branch-key-1 without one.
-func branchKey(keys map[string]DBESDKKey, desc json.RawMessage) (*hierarchy.BranchKey, error) {
-	name := "static-branch-key-1"
-	if len(desc) > 0 {
-		var d struct {
-			Type string `json:"type"`
-			Key  string `json:"key"`
-		}
-		if err := json.Unmarshal(desc, &d); err != nil {
-			return nil, fmt.Errorf("vectors: key description: %w", err)
-		}
-		if d.Type != "static-branch-key" && d.Type != "hierarchy" {
-			return nil, fmt.Errorf("%w: key description type %q", ErrUnsupported, d.Type)
-		}
-		name = d.Key
+func (m *DBESDKManifest) material() *keyMaterial {
+	m.kmOnce.Do(func() { m.km = newKeyMaterial(m.Keys) })
+	return m.km
+}
+
+// Close stops the fake KMS servers the manifest's AWS KMS keys started,
+// if any. The manifest can be used again afterwards.
+func (m *DBESDKManifest) Close() {
+	if m.km != nil {
+		m.km.Close()
 	}
-	k, ok := keys[name]
-	if !ok {
-		return nil, fmt.Errorf("vectors: key %q not in keys file", name)
-	}
-	if k.Type != "static-branch-key" {
-		return nil, fmt.Errorf("%w: key %q of type %q", ErrUnsupported, name, k.Type)
-	}
-	bkey, err1 := base64.StdEncoding.DecodeString(k.BranchKey)
-	beacon, err2 := base64.StdEncoding.DecodeString(k.BeaconKey)
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("vectors: key %q: %w", name, err)
-	}
-	return hierarchy.NewBranchKey(k.KeyID, k.Version, bkey, beacon)
 }
 
 // hierarchicalKeyring is the hierarchical keyring over one static branch
@@ -304,58 +305,56 @@ func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 
 // GenerateDBESDK encrypts the plaintext of every positive record with its
 // own configuration and writes a manifest of the same format to
-// outDir/name, with a copy of the keys file as outDir/keys.json. Negative
-// records (whose writer configuration the manifest does not record) are
-// skipped.
+// outDir/name, with a copy of the keys file as outDir/keys.json. Records
+// keep their configuration as written, key description included, so that
+// the DB-ESDK's harness reads them as it reads the source. Negative records
+// (whose writer configuration the manifest does not record) and records
+// whose keyring this build cannot use offline are skipped.
 func (m *DBESDKManifest) GenerateDBESDK(ctx context.Context, outDir string) (written, skipped []string, err error) {
-	out := m.Manifest
-	out.Client.Name, out.Client.Version = "go-itemcrypto", "dev"
-	out.Keys = "file://keys.json"
-	out.Tests = map[string]DBESDKRecord{}
+	out := &DBESDKManifest{Path: m.Path, Keys: m.Keys, keysFile: m.keysFile, km: m.material()}
+	out.kmOnce.Do(func() {})
+	out.Manifest = m.Manifest
+	out.Manifest.Client.Name, out.Manifest.Client.Version = "go-itemcrypto", "dev"
+	out.Manifest.Keys = "file://keys.json"
+	out.Manifest.Tests = map[string]DBESDKRecord{}
 	for _, id := range m.IDs() {
 		rec := m.Manifest.Tests[id]
 		if rec.Type != "positive-decrypt" {
 			skipped = append(skipped, id+": "+rec.Type)
 			continue
 		}
-		enc, err := m.Encryptor(rec.Config)
+		err := out.encryptRecord(ctx, &rec)
 		if errors.Is(err, ErrUnsupported) {
-			skipped = append(skipped, id+": "+err.Error())
+			skipped = append(skipped, id+": "+strings.TrimPrefix(err.Error(), ErrUnsupported.Error()+": "))
 			continue
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("vectors: record %s: %w", id, err)
 		}
-		plain, err := SimpleItem(rec.Plaintext)
-		if err != nil {
-			return nil, nil, fmt.Errorf("vectors: record %s: %w", id, err)
-		}
-		ct, err := enc.Encrypt(ctx, plain)
-		if err != nil {
-			return nil, nil, fmt.Errorf("vectors: record %s: encrypt: %w", id, err)
-		}
-		if rec.Encrypted, err = ddbjson.MarshalItem(ct); err != nil {
-			return nil, nil, err
-		}
 		rec.Description = "go-itemcrypto: " + rec.Description
-		out.Tests[id] = rec
+		out.Manifest.Tests[id] = rec
 		written = append(written, id)
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, nil, err
+	return written, skipped, out.write(outDir)
+}
+
+// write writes the manifest as outDir/<its file name> and the keys file as
+// outDir/keys.json.
+func (m *DBESDKManifest) write(outDir string) error {
+	if outDir == "" {
+		return errors.New("vectors: no output directory")
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(m.Manifest, "", "  ")
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(outDir, filepath.Base(m.Path)), append(b, '\n'), 0o644); err != nil {
-		return nil, nil, err
+		return err
 	}
-	keys, err := json.MarshalIndent(map[string]any{"manifest": map[string]any{"type": "keys", "version": 2}, "keys": m.Keys}, "", "  ")
-	if err != nil {
-		return nil, nil, err
-	}
-	return written, skipped, os.WriteFile(filepath.Join(outDir, "keys.json"), append(keys, '\n'), 0o644)
+	return writeKeysFile(outDir, m.keysFile, m.Keys)
 }
 
 // SimpleItem converts an item in the DB-ESDK harness's simplified JSON

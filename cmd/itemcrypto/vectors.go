@@ -49,13 +49,16 @@ for its v1_complex scenario.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var counts [3]int
 			for _, path := range args {
-				kind, err := vectors.ManifestType(path)
+				kind, err := vectors.DetectManifest(path)
 				if err != nil {
 					return err
 				}
-				if kind == vectors.DBESDKManifestType {
+				switch kind {
+				case vectors.DBESDKManifestType:
 					err = runDBESDKManifest(cmd, path, &counts)
-				} else {
+				case vectors.MPLDecryptManifestType, vectors.MPLKeyringTests:
+					err = runMPLManifest(cmd, path, &counts)
+				default:
 					err = runDDBECManifest(cmd, path, network, plaintext, &counts)
 				}
 				if err != nil {
@@ -79,6 +82,7 @@ func runDBESDKManifest(cmd *cobra.Command, path string, counts *[3]int) error {
 	if err != nil {
 		return err
 	}
+	defer m.Close()
 	out := cmd.OutOrStdout()
 	base := filepath.Base(path)
 	for _, id := range m.IDs() {
@@ -90,6 +94,23 @@ func runDBESDKManifest(cmd *cobra.Command, path string, counts *[3]int) error {
 			detail = "decrypted, round-tripped"
 		}
 		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, rec.Description, rec.Type, detail)
+	}
+	return nil
+}
+
+func runMPLManifest(cmd *cobra.Command, path string, counts *[3]int) error {
+	m, err := vectors.LoadMPL(path)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	out := cmd.OutOrStdout()
+	base := filepath.Base(path)
+	for _, id := range m.IDs() {
+		r := m.RunMPL(cmd.Context(), id)
+		counts[r.Outcome]++
+		rec := m.Tests[id]
+		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, rec.Description, rec.Type, r.Reason)
 	}
 	return nil
 }
@@ -166,18 +187,29 @@ DIR/keys.json; negative records are skipped.`,
 			if err != nil {
 				return err
 			}
-			kind, err := vectors.ManifestType(from)
+			kind, err := vectors.DetectManifest(from)
 			if err != nil {
 				return err
 			}
 			var written, skipped []string
-			if kind == vectors.DBESDKManifestType {
+			switch kind {
+			case vectors.DBESDKManifestType:
 				m, lerr := vectors.LoadDBESDK(from)
 				if lerr != nil {
 					return lerr
 				}
+				defer m.Close()
 				written, skipped, err = m.GenerateDBESDK(cmd.Context(), outDir)
-			} else {
+			case vectors.MPLKeyringTests:
+				m, lerr := vectors.LoadMPL(from)
+				if lerr != nil {
+					return lerr
+				}
+				defer m.Close()
+				written, skipped, err = m.GenerateMPL(cmd.Context(), outDir)
+			case vectors.MPLDecryptManifestType:
+				return fmt.Errorf("%s: an %s manifest holds stored data keys, not items; generate from the MPL's round-trip tests (mpl/test.json)", from, kind)
+			default:
 				suite, lerr := vectors.Load(from)
 				if lerr != nil {
 					return lerr

@@ -1,0 +1,588 @@
+package vectors
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/kmskeyring"
+	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
+)
+
+// Key description types of the MPL test vectors
+// (framework/test-vectors/key-description.md), plus "static-branch-key"
+// and "hierarchy", older names of "aws-kms-hierarchy" this package also
+// reads.
+const (
+	KeyDescRaw                    = "raw"
+	KeyDescRawECDH                = "raw-ecdh"
+	KeyDescMulti                  = "multi-keyring"
+	KeyDescHierarchy              = "aws-kms-hierarchy"
+	KeyDescStaticBranchKey        = "static-branch-key"
+	KeyDescKMS                    = "aws-kms"
+	KeyDescKMSMRKAware            = "aws-kms-mrk-aware"
+	KeyDescKMSMRKAwareDiscovery   = "aws-kms-mrk-aware-discovery"
+	KeyDescKMSRSA                 = "aws-kms-rsa"
+	KeyDescKMSECDH                = "aws-kms-ecdh"
+	KeyDescStaticMaterial         = "static-material-keyring"
+	KeyDescRequiredContextCMM     = "required-encryption-context-cmm"
+	KeyDescCachingCMM             = "caching-cmm"
+	keyDescHierarchyAlias         = "hierarchy"
+	defaultBranchKeyName          = "static-branch-key-1"
+	errNoAWSPrefix                = "needs an AWS account: "
+	rawECDHNotImplemented         = "raw ECDH keyring not implemented"
+	kmsKeyringKindsNotImplemented = "keyring not built in this library"
+)
+
+// KeyDescription is one key description of the MPL's (and the DB-ESDK's)
+// test vectors: the "key" of a DB-ESDK record's config, the
+// keyDescription / encryptKeyDescription / decryptKeyDescription of an MPL
+// keyring manifest. Key names the keys-file entry; the other fields are
+// those of its type. A JSON array is read as a multi-keyring whose first
+// member is the generator (the MPL's version 1 and 2 form).
+type KeyDescription struct {
+	Type                string `json:"type"`
+	Key                 string `json:"key,omitempty"`
+	ProviderID          string `json:"provider-id,omitempty"`
+	EncryptionAlgorithm string `json:"encryption-algorithm,omitempty"` // raw: aes or rsa; aws-kms-rsa: RSAES_OAEP_SHA_1 or _256
+	PaddingAlgorithm    string `json:"padding-algorithm,omitempty"`    // raw rsa: pkcs1 or oaep-mgf1
+	PaddingHash         string `json:"padding-hash,omitempty"`         // raw rsa: sha1, sha256, sha384, sha512
+
+	DefaultMRKRegion string           `json:"default-mrk-region,omitempty"`
+	DiscoveryFilter  *DiscoveryFilter `json:"aws-kms-discovery-filter,omitempty"`
+
+	// raw-ecdh and aws-kms-ecdh.
+	Sender    string `json:"sender,omitempty"`
+	Recipient string `json:"recipient,omitempty"`
+	Curve     string `json:"ecc-curve,omitempty"`
+	Schema    string `json:"schema,omitempty"`
+
+	// required-encryption-context-cmm and caching-cmm.
+	Underlying   *KeyDescription `json:"underlying,omitempty"`
+	RequiredKeys []string        `json:"requiredEncryptionContextKeys,omitempty"`
+
+	// multi-keyring.
+	Generator *KeyDescription  `json:"generator,omitempty"`
+	Children  []KeyDescription `json:"childKeyrings,omitempty"`
+
+	// Other members (the caching CMM's limits), kept as read.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// DiscoveryFilter is the aws-kms-discovery-filter of a discovery
+// description.
+type DiscoveryFilter struct {
+	Partition  string   `json:"partition"`
+	AccountIDs []string `json:"account-ids"`
+}
+
+var knownKeyDescMembers = map[string]bool{
+	"type": true, "key": true, "provider-id": true, "encryption-algorithm": true, "padding-algorithm": true,
+	"padding-hash": true, "default-mrk-region": true, "aws-kms-discovery-filter": true, "sender": true,
+	"recipient": true, "ecc-curve": true, "schema": true, "underlying": true, "requiredEncryptionContextKeys": true,
+	"generator": true, "childKeyrings": true,
+}
+
+// ParseKeyDescription reads and checks a key description. Errors name the
+// description's type and key name, never key material.
+func ParseKeyDescription(raw json.RawMessage) (*KeyDescription, error) {
+	var d KeyDescription
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// UnmarshalJSON reads an object or, for a multi-keyring, an array.
+func (d *KeyDescription) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var members []KeyDescription
+		if err := json.Unmarshal(b, &members); err != nil {
+			return fmt.Errorf("vectors: key description array: %w", err)
+		}
+		if len(members) == 0 {
+			return errors.New("vectors: key description: an empty array is no multi-keyring")
+		}
+		*d = KeyDescription{Type: KeyDescMulti, Generator: &members[0], Children: members[1:]}
+		if d.Children == nil {
+			d.Children = []KeyDescription{}
+		}
+		return nil
+	}
+	type plain KeyDescription
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return fmt.Errorf("vectors: key description: %w", err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return fmt.Errorf("vectors: key description: %w", err)
+	}
+	for k, v := range all {
+		if !knownKeyDescMembers[k] {
+			if p.Extra == nil {
+				p.Extra = map[string]json.RawMessage{}
+			}
+			p.Extra[k] = v
+		}
+	}
+	if _, ok := all["childKeyrings"]; ok && p.Children == nil {
+		p.Children = []KeyDescription{}
+	}
+	*d = KeyDescription(p)
+	return nil
+}
+
+// MarshalJSON writes the object form, members in the order the MPL writes
+// them; a multi-keyring always has its childKeyrings array.
+func (d KeyDescription) MarshalJSON() ([]byte, error) {
+	type plain KeyDescription
+	b, err := json.Marshal(plain(d))
+	if err != nil {
+		return nil, err
+	}
+	if d.Type == KeyDescMulti && len(d.Children) == 0 {
+		b = append(b[:len(b)-1], []byte(`,"childKeyrings":[]}`)...)
+	}
+	if len(d.Extra) == 0 {
+		return b, nil
+	}
+	for _, k := range sortedKeys(d.Extra) {
+		if knownKeyDescMembers[k] {
+			continue
+		}
+		kb, _ := json.Marshal(k)
+		b = append(b[:len(b)-1], ',')
+		b = append(b, kb...)
+		b = append(b, ':')
+		b = append(b, d.Extra[k]...)
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// Name is how errors and reports name the description: its type and key
+// name (the sender for ECDH).
+func (d *KeyDescription) Name() string {
+	switch {
+	case d.Key != "":
+		return fmt.Sprintf("%s %q", d.Type, d.Key)
+	case d.Sender != "":
+		return fmt.Sprintf("%s %q", d.Type, d.Sender)
+	}
+	return d.Type
+}
+
+func (d *KeyDescription) errorf(format string, args ...any) error {
+	return fmt.Errorf("vectors: key description %s: %s", d.Name(), fmt.Sprintf(format, args...))
+}
+
+// Validate checks that the description has the members its type needs.
+func (d *KeyDescription) Validate() error {
+	need := func(members ...string) error {
+		values := map[string]string{"key": d.Key, "provider-id": d.ProviderID, "encryption-algorithm": d.EncryptionAlgorithm,
+			"default-mrk-region": d.DefaultMRKRegion, "sender": d.Sender, "recipient": d.Recipient, "ecc-curve": d.Curve, "schema": d.Schema}
+		for _, m := range members {
+			if values[m] == "" {
+				return d.errorf("missing %q", m)
+			}
+		}
+		return nil
+	}
+	switch d.Type {
+	case "":
+		return errors.New(`vectors: key description without "type"`)
+	case KeyDescRaw:
+		if err := need("key", "provider-id", "encryption-algorithm"); err != nil {
+			return err
+		}
+		switch d.EncryptionAlgorithm {
+		case "aes":
+		case "rsa":
+			if d.PaddingAlgorithm == "" {
+				return d.errorf(`missing "padding-algorithm"`)
+			}
+			if d.PaddingHash == "" && d.PaddingAlgorithm != "pkcs1" {
+				return d.errorf("padding %s needs a padding-hash", d.PaddingAlgorithm)
+			}
+			if _, err := d.rsaPadding(); err != nil {
+				return err
+			}
+		default:
+			return d.errorf("unknown encryption-algorithm %q (want aes or rsa)", d.EncryptionAlgorithm)
+		}
+	case KeyDescKMS, KeyDescKMSMRKAware, KeyDescHierarchy, KeyDescStaticBranchKey, keyDescHierarchyAlias, KeyDescStaticMaterial:
+		return need("key")
+	case KeyDescKMSRSA:
+		if err := need("key", "encryption-algorithm"); err != nil {
+			return err
+		}
+		if d.EncryptionAlgorithm != "RSAES_OAEP_SHA_1" && d.EncryptionAlgorithm != "RSAES_OAEP_SHA_256" {
+			return d.errorf("unknown encryption-algorithm %q", d.EncryptionAlgorithm)
+		}
+	case KeyDescKMSMRKAwareDiscovery:
+		return need("default-mrk-region")
+	case KeyDescRawECDH:
+		if err := need("sender", "recipient", "provider-id", "ecc-curve", "schema"); err != nil {
+			return err
+		}
+		return d.checkSchema()
+	case KeyDescKMSECDH:
+		if err := need("sender", "recipient", "ecc-curve", "schema"); err != nil {
+			return err
+		}
+		return d.checkSchema()
+	case KeyDescMulti:
+		if d.Generator == nil && len(d.Children) == 0 {
+			return d.errorf("a multi-keyring needs a generator or a child")
+		}
+		if d.Generator != nil {
+			if err := d.Generator.Validate(); err != nil {
+				return fmt.Errorf("generator: %w", err)
+			}
+		}
+		for i := range d.Children {
+			if err := d.Children[i].Validate(); err != nil {
+				return fmt.Errorf("child %d: %w", i, err)
+			}
+		}
+	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
+		if d.Underlying == nil {
+			return d.errorf(`missing "underlying"`)
+		}
+		if err := d.Underlying.Validate(); err != nil {
+			return fmt.Errorf("underlying: %w", err)
+		}
+	default:
+		return d.errorf("unknown type")
+	}
+	return nil
+}
+
+func (d *KeyDescription) checkSchema() error {
+	switch d.Schema {
+	case "static", "ephemeral", "discovery":
+		return nil
+	}
+	return d.errorf("unknown schema %q", d.Schema)
+}
+
+func (d *KeyDescription) rsaPadding() (keyring.RSAPadding, error) {
+	hash := d.PaddingHash
+	if hash == "" {
+		hash = "sha1"
+	}
+	p, err := keyring.ParseRSAPadding(d.PaddingAlgorithm, hash)
+	if err != nil {
+		return 0, d.errorf("padding %s/%s: %v", d.PaddingAlgorithm, hash, err)
+	}
+	return p, nil
+}
+
+// keyMaterial resolves key descriptions against a keys file (an MPL keys
+// manifest). AWS KMS keys whose entry carries "material" (32 bytes,
+// base64) live in in-process fake KMS servers (cmp/kmstest), one per
+// region and account, created when first needed; Close stops them.
+type keyMaterial struct {
+	keys map[string]DBESDKKey
+
+	mu      sync.Mutex
+	servers map[string]*kmstest.Server // by region + "/" + account
+	created map[string]bool            // key ARNs created
+	clients map[string]cmp.KMS         // by region + "/" + account
+}
+
+func newKeyMaterial(keys map[string]DBESDKKey) *keyMaterial {
+	return &keyMaterial{keys: keys}
+}
+
+// Close stops the fake KMS servers.
+func (km *keyMaterial) Close() {
+	if km == nil {
+		return
+	}
+	km.mu.Lock()
+	defer km.mu.Unlock()
+	for _, s := range km.servers {
+		s.Close()
+	}
+	km.servers, km.clients, km.created = nil, nil, nil
+}
+
+func (km *keyMaterial) key(d *KeyDescription, name string) (DBESDKKey, error) {
+	k, ok := km.keys[name]
+	if !ok {
+		return k, d.errorf("key %q not in the keys file", name)
+	}
+	return k, nil
+}
+
+// Keyring builds the keyring of a description. Descriptions of keyrings
+// this library does not build, or whose keys need an AWS account, are
+// ErrUnsupported with the reason.
+func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	switch d.Type {
+	case KeyDescRaw:
+		k, err := km.key(d, d.Key)
+		if err != nil {
+			return nil, err
+		}
+		if d.EncryptionAlgorithm == "aes" {
+			return km.rawAES(d, k)
+		}
+		return km.rawRSA(d, k)
+	case KeyDescHierarchy, KeyDescStaticBranchKey, keyDescHierarchyAlias:
+		k, err := km.key(d, d.Key)
+		if err != nil {
+			return nil, err
+		}
+		bk, err := staticBranchKey(d, k)
+		if err != nil {
+			return nil, err
+		}
+		return hierarchicalKeyring(bk)
+	case KeyDescMulti:
+		var gen keyring.Keyring
+		if d.Generator != nil {
+			g, err := km.Keyring(d.Generator)
+			if err != nil {
+				return nil, err
+			}
+			gen = g
+		}
+		children := make([]keyring.Keyring, len(d.Children))
+		for i := range d.Children {
+			c, err := km.Keyring(&d.Children[i])
+			if err != nil {
+				return nil, err
+			}
+			children[i] = c
+		}
+		return keyring.NewMulti(gen, children...)
+	case KeyDescKMS:
+		return km.kms(d)
+	case KeyDescRawECDH:
+		return nil, fmt.Errorf("%w: key description %s: %s", ErrUnsupported, d.Name(), rawECDHNotImplemented)
+	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
+		return nil, fmt.Errorf("%w: key description %s: a materials manager, not a keyring; not built in this library", ErrUnsupported, d.Name())
+	case KeyDescStaticMaterial:
+		return nil, fmt.Errorf("%w: key description %s: the static-materials test keyring is not built", ErrUnsupported, d.Name())
+	}
+	// aws-kms-mrk-aware, -mrk-aware-discovery, -rsa, -ecdh.
+	return nil, fmt.Errorf("%w: key description %s: %s %s", ErrUnsupported, d.Name(), d.Type, kmsKeyringKindsNotImplemented)
+}
+
+func (km *keyMaterial) rawAES(d *KeyDescription, k DBESDKKey) (keyring.Keyring, error) {
+	if k.Type != "symmetric" || !strings.EqualFold(k.Algorithm, "aes") {
+		return nil, d.errorf("key %q is of type %q, not a symmetric AES key", d.Key, k.Type)
+	}
+	if k.Encoding != "" && k.Encoding != "base64" {
+		return nil, d.errorf("key %q: encoding %q, want base64", d.Key, k.Encoding)
+	}
+	b, err := base64.StdEncoding.DecodeString(k.Material)
+	if err != nil {
+		return nil, d.errorf("key %q: material is not base64", d.Key)
+	}
+	if k.Bits != 0 && len(b)*8 != k.Bits {
+		return nil, d.errorf("key %q: material of %d bits, the entry says %d", d.Key, len(b)*8, k.Bits)
+	}
+	kr, err := keyring.NewRawAES(d.ProviderID, keyName(d, k), b)
+	clear(b)
+	if err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return kr, nil
+}
+
+// keyName is the name a raw keyring puts in its provider info: the
+// entry's key-id, else the description's key name.
+func keyName(d *KeyDescription, k DBESDKKey) string {
+	if k.KeyID != "" {
+		return k.KeyID
+	}
+	return d.Key
+}
+
+// rawRSA builds the raw RSA keyring of a public key (encrypt only) or a
+// private key (decrypt, and encrypt with its public half unless the entry
+// says it may not encrypt).
+func (km *keyMaterial) rawRSA(d *KeyDescription, k DBESDKKey) (keyring.Keyring, error) {
+	padding, err := d.rsaPadding()
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != "public" && k.Type != "private" {
+		return nil, d.errorf("key %q is of type %q, not an RSA key", d.Key, k.Type)
+	}
+	if k.Encoding != "" && k.Encoding != "pem" {
+		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
+	}
+	var pub *rsa.PublicKey
+	var priv *rsa.PrivateKey
+	switch k.Type {
+	case "public":
+		if pub, err = keyring.ParseRSAPublicKeyPEM([]byte(k.Material)); err != nil {
+			return nil, d.errorf("key %q: not an RSA public key in PEM", d.Key)
+		}
+	case "private":
+		if priv, err = keyring.ParseRSAPrivateKeyPEM([]byte(k.Material)); err != nil {
+			return nil, d.errorf("key %q: not an RSA private key in PEM", d.Key)
+		}
+		if k.Encrypt == nil || *k.Encrypt {
+			pub = &priv.PublicKey
+		}
+		if k.Decrypt != nil && !*k.Decrypt {
+			priv = nil
+		}
+	default:
+		return nil, d.errorf("key %q is of type %q, not an RSA key", d.Key, k.Type)
+	}
+	kr, err := keyring.NewRawRSA(d.ProviderID, keyName(d, k), padding, pub, priv)
+	if err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return kr, nil
+}
+
+// staticBranchKey is the branch key of a static-branch-key entry.
+func staticBranchKey(d *KeyDescription, k DBESDKKey) (*hierarchy.BranchKey, error) {
+	if k.Type != "static-branch-key" {
+		return nil, fmt.Errorf("%w: key description %s: key %q of type %q (a branch key store needs an AWS account)", ErrUnsupported, d.Name(), d.Key, k.Type)
+	}
+	bkey, err1 := base64.StdEncoding.DecodeString(k.BranchKey)
+	beacon, err2 := base64.StdEncoding.DecodeString(k.BeaconKey)
+	if err1 != nil || err2 != nil {
+		return nil, d.errorf("key %q: branch or beacon key is not base64", d.Key)
+	}
+	bk, err := hierarchy.NewBranchKey(k.KeyID, k.Version, bkey, beacon)
+	if err != nil {
+		return nil, d.errorf("key %q: %v", d.Key, err)
+	}
+	return bk, nil
+}
+
+// kms builds an AWS KMS keyring over a fake KMS that holds the entry's
+// material under the entry's key ARN. Without material the key lives only
+// in AWS: ErrUnsupported.
+func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
+	k, err := km.key(d, d.Key)
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != KeyDescKMS {
+		return nil, d.errorf("key %q is of type %q, not aws-kms", d.Key, k.Type)
+	}
+	if k.Material == "" {
+		return nil, fmt.Errorf("%w: key description %s: %sthe keys file holds no material for %s", ErrUnsupported, d.Name(), errNoAWSPrefix, k.KeyID)
+	}
+	arn, err := kmskeyring.ParseARN(k.KeyID)
+	if err != nil || arn.ResourceType != "key" {
+		return nil, d.errorf("key %q: key-id is not a KMS key ARN", d.Key)
+	}
+	material, err := base64.StdEncoding.DecodeString(k.Material)
+	if err != nil || len(material) != 32 {
+		return nil, d.errorf("key %q: material must be 32 bytes in base64", d.Key)
+	}
+	client, err := km.fakeKMS(arn, k.KeyID, material)
+	clear(material)
+	if err != nil {
+		return nil, d.errorf("key %q: %v", d.Key, err)
+	}
+	kr, err := kmskeyring.New(client, k.KeyID)
+	if err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return kr, nil
+}
+
+// fakeKMS returns the client of the fake KMS of the ARN's region and
+// account, with the key created from material.
+func (km *keyMaterial) fakeKMS(arn kmskeyring.ARN, keyARN string, material []byte) (c cmp.KMS, err error) {
+	km.mu.Lock()
+	defer km.mu.Unlock()
+	if km.servers == nil {
+		km.servers, km.clients, km.created = map[string]*kmstest.Server{}, map[string]cmp.KMS{}, map[string]bool{}
+	}
+	where := arn.Region + "/" + arn.Account
+	srv, ok := km.servers[where]
+	defer func() { // kmstest.New servers panic on invalid input
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("fake KMS: %v", r)
+		}
+	}()
+	if !ok {
+		srv = kmstest.New(func(o *kmstest.Options) { o.Region, o.AccountID = arn.Region, arn.Account })
+		km.servers[where] = srv
+		km.clients[where] = awskms.New(srv.Client())
+	}
+	if !km.created[keyARN] {
+		srv.CreateKey(kmstest.WithKeyID(arn.ResourceID), kmstest.WithKeyMaterial(material))
+		km.created[keyARN] = true
+	}
+	return km.clients[where], nil
+}
+
+// branchKey is the static branch key of a key description naming a
+// static-branch-key entry (aws-kms-hierarchy, static-branch-key), or of
+// static-branch-key-1 without one. Other descriptions are ErrUnsupported:
+// beacons need a branch key.
+func branchKey(keys map[string]DBESDKKey, desc json.RawMessage) (*hierarchy.BranchKey, error) {
+	d := &KeyDescription{Type: KeyDescStaticBranchKey, Key: defaultBranchKeyName}
+	if len(desc) > 0 {
+		var err error
+		if d, err = ParseKeyDescription(desc); err != nil {
+			return nil, err
+		}
+	}
+	switch d.Type {
+	case KeyDescHierarchy, KeyDescStaticBranchKey, keyDescHierarchyAlias:
+	default:
+		return nil, fmt.Errorf("%w: key description %s: beacons need a hierarchical keyring", ErrUnsupported, d.Name())
+	}
+	k, ok := keys[d.Key]
+	if !ok {
+		return nil, d.errorf("key %q not in the keys file", d.Key)
+	}
+	return staticBranchKey(d, k)
+}
+
+// writeKeysFile writes outDir/keys.json: the keys file as read when there
+// is one (so that every entry keeps all its members), else keys.
+func writeKeysFile(outDir string, raw []byte, keys map[string]DBESDKKey) error {
+	if raw == nil {
+		b, err := json.MarshalIndent(map[string]any{"manifest": map[string]any{"type": "keys", "version": 2}, "keys": keys}, "", "  ")
+		if err != nil {
+			return err
+		}
+		raw = append(b, '\n')
+	}
+	return os.WriteFile(filepath.Join(outDir, "keys.json"), raw, 0o600) // key material, even if only test keys
+}

@@ -1,0 +1,157 @@
+package vectors_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
+	"github.com/itemcrypto/go-itemcrypto/vectors"
+)
+
+func compact(raw []byte) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return "invalid JSON: " + err.Error()
+	}
+	return b.String()
+}
+
+func runMPL(t *testing.T, path string) (counts [3]int, reasons map[string]int) {
+	t.Helper()
+	m, err := vectors.LoadMPL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	reasons = map[string]int{}
+	for _, id := range m.IDs() {
+		r := m.RunMPL(context.Background(), id)
+		counts[r.Outcome]++
+		switch r.Outcome {
+		case vectors.Failed:
+			t.Errorf("%s/%s (%s): %s", filepath.Base(path), id, m.Tests[id].Description, r.Reason)
+		case vectors.Skipped:
+			if r.Reason == "" {
+				t.Errorf("%s/%s skipped without a reason", filepath.Base(path), id)
+			}
+			reasons[r.Reason]++
+		}
+	}
+	return counts, reasons
+}
+
+// TestMPLManifests runs the MPL keyring vectors: every record whose key
+// descriptions need no AWS account and whose suite is a DB-ESDK suite (or
+// that tests the reproduced context) passes; the rest are skipped with
+// the reason.
+func TestMPLManifests(t *testing.T) {
+	dir := filepath.Join(testenv.DBESDKVectorsDir(t), "mpl")
+	for _, name := range []string{"test.json", "manifest.json"} {
+		kind, err := vectors.DetectManifest(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"test.json": vectors.MPLKeyringTests, "manifest.json": vectors.MPLDecryptManifestType}[name]; kind != want {
+			t.Errorf("%s: kind %q, want %q", name, kind, want)
+		}
+	}
+	counts, reasons := runMPL(t, filepath.Join(dir, "test.json"))
+	// 16 raw AES/RSA and 2 hierarchy records of suites 0x6700/0x6701, and
+	// 65 reproduced-context records run as 0x6700.
+	if counts != [3]int{83, 0, 992} {
+		t.Errorf("test.json: passed/failed/skipped %v, want [83 0 992]", counts)
+	}
+	for reason, n := range reasons {
+		ok := strings.Contains(reason, "needs an AWS account") || strings.Contains(reason, "not built") ||
+			strings.Contains(reason, "AWS Encryption SDK suite")
+		if !ok {
+			t.Errorf("%d records skipped for an unexpected reason: %s", n, reason)
+		}
+	}
+	if counts, _ := runMPL(t, filepath.Join(dir, "manifest.json")); counts != [3]int{1, 0, 0} {
+		t.Errorf("manifest.json: passed/failed/skipped %v, want [1 0 0]", counts)
+	}
+}
+
+// TestMPLGenerate turns mpl/test.json into a DB-ESDK decrypt manifest and
+// runs it: every record carries the MPL's decrypt key description.
+func TestMPLGenerate(t *testing.T) {
+	m, err := vectors.LoadMPL(filepath.Join(testenv.DBESDKVectorsDir(t), "mpl", "test.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	dir := t.TempDir()
+	written, skipped, err := m.GenerateMPL(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 18 || len(written)+len(skipped) != len(m.Tests) {
+		t.Fatalf("wrote %d, skipped %d of %d", len(written), len(skipped), len(m.Tests))
+	}
+	g, err := vectors.LoadDBESDK(filepath.Join(dir, "decrypt_go_test.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, id := range g.IDs() {
+		if r := g.RunDBESDK(context.Background(), id); r.Outcome != vectors.Passed {
+			t.Errorf("generated %s: %s %s", id, r.Outcome, r.Reason)
+		}
+		_, dec := m.Tests[id].Descriptions()
+		if compact(g.Manifest.Tests[id].Config.Key) != compact(dec) {
+			t.Errorf("generated %s: key %s, want the MPL's %s", id, g.Manifest.Tests[id].Config.Key, dec)
+		}
+	}
+}
+
+// TestKeyDescriptionVectors runs the committed Go-written manifest of every
+// key-description form (written by an earlier build: a change of format
+// shows here), then writes it again and runs what was written.
+func TestKeyDescriptionVectors(t *testing.T) {
+	path := filepath.Join("testdata", "keydesc", "decrypt_go_keydesc.json")
+	m, err := vectors.LoadDBESDK(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var counts [3]int
+	for _, id := range m.IDs() {
+		r := m.RunDBESDK(context.Background(), id)
+		counts[r.Outcome]++
+		if r.Outcome == vectors.Failed {
+			t.Errorf("%s (%s): %s", id, m.Manifest.Tests[id].Description, r.Reason)
+		}
+		if r.Outcome == vectors.Skipped && !strings.Contains(r.Reason, "raw ECDH keyring not implemented") && !strings.Contains(r.Reason, "needs an AWS account") {
+			t.Errorf("%s skipped: %s", id, r.Reason)
+		}
+	}
+	if counts != [3]int{30, 0, 2} {
+		t.Errorf("passed/failed/skipped %v, want [30 0 2]", counts)
+	}
+	dir := t.TempDir()
+	written, skipped, err := m.GenerateDBESDK(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written) != 30 || len(skipped) != 2 {
+		t.Fatalf("wrote %d, skipped %v", len(written), skipped)
+	}
+	g, err := vectors.LoadDBESDK(filepath.Join(dir, filepath.Base(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, id := range g.IDs() {
+		if r := g.RunDBESDK(context.Background(), id); r.Outcome != vectors.Passed {
+			t.Errorf("generated %s: %s %s", id, r.Outcome, r.Reason)
+		}
+		if compact(g.Manifest.Tests[id].Config.Key) != compact(m.Manifest.Tests[id].Config.Key) {
+			t.Errorf("generated %s: key description %s, want %s", id, g.Manifest.Tests[id].Config.Key, m.Manifest.Tests[id].Config.Key)
+		}
+	}
+}
