@@ -368,7 +368,9 @@ func katBeaconInputs() []katBeaconInput {
 	pre := func(n int) refkat.Transform { return refkat.Transform{Op: "prefix", Length: n} }
 	suf := func(n int) refkat.Transform { return refkat.Transform{Op: "suffix", Length: n} }
 	sub := func(lo, hi int) refkat.Transform { return refkat.Transform{Op: "substring", Low: lo, High: hi} }
-	seg := func(split string, i int) refkat.Transform { return refkat.Transform{Op: "segment", Split: split, Index: i} }
+	seg := func(split string, i int) refkat.Transform {
+		return refkat.Transform{Op: "segment", Split: split, Index: i}
+	}
 	segs := func(split string, lo, hi int) refkat.Transform {
 		return refkat.Transform{Op: "segments", Split: split, Low: lo, High: hi}
 	}
