@@ -19,7 +19,9 @@ import (
 // the module, so that a new key type cannot be forgotten by a list.
 //
 // It parses every non-test .go file of the module, skipping directories
-// named testdata, internal/testsupport, cmd, hidden directories and
+// named testdata, internal/testsupport, cmd, vectors (the test-vector
+// runner: its keys and expected data keys are the public keys of published
+// test vectors, read from their files), hidden directories and
 // directories that are modules of their own (a go.mod). A type holds key
 // material, by this rule, when its definition (a struct's fields, exported
 // or not, embedded or not, followed through pointers, slices, arrays, maps,
@@ -124,7 +126,7 @@ func skipDir(root, p string, d fs.DirEntry) bool {
 	rel = filepath.ToSlash(rel)
 	name := d.Name()
 	if name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") ||
-		rel == "internal/testsupport" || rel == "cmd" || name == "vendor" {
+		rel == "internal/testsupport" || rel == "cmd" || rel == "vectors" || name == "vendor" {
 		return true
 	}
 	_, err := os.Stat(filepath.Join(p, "go.mod"))
