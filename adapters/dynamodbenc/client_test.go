@@ -246,7 +246,7 @@ func TestInputsNotModified(t *testing.T) {
 }
 
 func TestEachConcurrency(t *testing.T) {
-	c := &Client{opts: Options{Concurrency: 4}}
+	c := &Client{engine: &engine{opts: Options{Concurrency: 4}}}
 	var running, peak atomic.Int32
 	boom := errors.New("boom")
 	idx, err := c.each(context.Background(), 50, func(ctx context.Context, i int) error {

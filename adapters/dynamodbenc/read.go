@@ -18,10 +18,10 @@ import (
 // other tenants' branch keys, as the DB-ESDK does. The first item that fails
 // fails the page, with an [*ItemError] naming its key; the items kept are
 // returned in their order.
-func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection, rf *search.ResultFilter) ([]map[string]types.AttributeValue, error) {
+func (e *engine) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection, rf *search.ResultFilter) ([]map[string]types.AttributeValue, error) {
 	plain := make([]map[string]types.AttributeValue, len(items))
 	keep := make([]bool, len(items))
-	_, err := c.each(ctx, len(items), func(ctx context.Context, i int) error {
+	_, err := e.each(ctx, len(items), func(ctx context.Context, i int) error {
 		if rf != nil && !rf.KeyMatches(items[i]) {
 			return nil
 		}
@@ -60,8 +60,8 @@ func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcr
 
 // finishPage decrypts a Query or Scan page in place (decryptItems) and,
 // when beacons filtered it, sets its Count to the items kept.
-func (c *Client) finishPage(ctx context.Context, g guard, enc *itemcrypto.Encryptor, items *[]map[string]types.AttributeValue, count *int32, p *readPlan) error {
-	kept, err := c.decryptItems(ctx, g.op, g.table, enc, *items, &p.proj, p.rf)
+func (e *engine) finishPage(ctx context.Context, g guard, enc *itemcrypto.Encryptor, items *[]map[string]types.AttributeValue, count *int32, p *readPlan) error {
+	kept, err := e.decryptItems(ctx, g.op, g.table, enc, *items, &p.proj, p.rf)
 	if err != nil {
 		return err
 	}
@@ -134,17 +134,21 @@ func (g guard) plan(in readPlan, projection *string, legacy error, transform fun
 // that fails verification fails the call with an [*ItemError] naming its
 // key. Works with dynamodb.NewQueryPaginator.
 func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return call(ctx, c, ops.Query, in, c.api.Query, optFns)
+}
+
+func (e *engine) query(ctx context.Context, in *dynamodb.QueryInput, d describer) (*dynamodb.QueryInput, finish[dynamodb.QueryOutput], error) {
 	const op = "Query"
 	if in == nil {
-		return c.api.Query(ctx, in, optFns...)
+		return passThrough[dynamodb.QueryInput, dynamodb.QueryOutput](in)
 	}
-	t := c.lookup(in.TableName)
+	t := e.lookup(in.TableName)
 	if t == nil {
-		return c.api.Query(ctx, in, optFns...)
+		return passThrough[dynamodb.QueryInput, dynamodb.QueryOutput](in)
 	}
-	enc, g, err := c.prepare(ctx, op, t, in.TableName, optFns)
+	enc, g, err := e.prepare(ctx, op, t, in.TableName, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, keyCond: in.KeyConditionExpression, filter: in.FilterExpression, sel: in.Select},
 		in.ProjectionExpression,
@@ -164,19 +168,20 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, keyCond: q.KeyConditionExpression, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req := *in
 	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
 	req.KeyConditionExpression, req.FilterExpression, req.Select = p.keyCond, p.filter, p.sel
-	out, err := c.api.Query(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Table: g.table, Err: err}
-	}
-	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &req, func(ctx context.Context, out *dynamodb.QueryOutput, err error) (*dynamodb.QueryOutput, error) {
+		if err != nil {
+			return nil, &OpError{Op: op, Table: g.table, Err: err}
+		}
+		if err := e.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}, nil
 }
 
 // Scan scans a table or index and returns its items verified and
@@ -184,17 +189,21 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 // beacons, ProjectionExpression, items that fail verification). Works with
 // dynamodb.NewScanPaginator and parallel scans (Segment, TotalSegments).
 func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return call(ctx, c, ops.Scan, in, c.api.Scan, optFns)
+}
+
+func (e *engine) scan(ctx context.Context, in *dynamodb.ScanInput, d describer) (*dynamodb.ScanInput, finish[dynamodb.ScanOutput], error) {
 	const op = "Scan"
 	if in == nil {
-		return c.api.Scan(ctx, in, optFns...)
+		return passThrough[dynamodb.ScanInput, dynamodb.ScanOutput](in)
 	}
-	t := c.lookup(in.TableName)
+	t := e.lookup(in.TableName)
 	if t == nil {
-		return c.api.Scan(ctx, in, optFns...)
+		return passThrough[dynamodb.ScanInput, dynamodb.ScanOutput](in)
 	}
-	enc, g, err := c.prepare(ctx, op, t, in.TableName, optFns)
+	enc, g, err := e.prepare(ctx, op, t, in.TableName, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, filter: in.FilterExpression, sel: in.Select},
 		in.ProjectionExpression,
@@ -213,17 +222,18 @@ func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fun
 			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req := *in
 	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
 	req.FilterExpression, req.Select = p.filter, p.sel
-	out, err := c.api.Scan(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Table: g.table, Err: err}
-	}
-	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &req, func(ctx context.Context, out *dynamodb.ScanOutput, err error) (*dynamodb.ScanOutput, error) {
+		if err != nil {
+			return nil, &OpError{Op: op, Table: g.table, Err: err}
+		}
+		if err := e.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}, nil
 }
