@@ -121,8 +121,14 @@ func guardCases() []guardCase {
 			KeyConditionExpression: aws.String("card = :v")})},
 		{"Query/filter on encrypted", "Query", "profile", query(dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :v"),
 			FilterExpression: aws.String("begins_with(#p.#n, :w)"), ExpressionAttributeNames: map[string]string{"#p": "profile", "#n": "name"}})},
-		{"Query/legacy KeyConditions", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
-			"pk": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
+		{"Query/legacy KeyConditions with KeyConditionExpression", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
+			"pk": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}},
+			KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(secretValue)}})},
+		{"Query/legacy KeyConditions on encrypted (index)", "Query", "card", query(dynamodb.QueryInput{IndexName: aws.String("by_card"),
+			KeyConditions: map[string]types.Condition{
+				"card": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
+		{"Query/legacy KeyConditions, not a key operator", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
+			"pk": {ComparisonOperator: types.ComparisonOperatorContains, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
 		{"Query/legacy QueryFilter", "Query", "", query(dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(secretValue)},
 			QueryFilter:               map[string]types.Condition{"card": {ComparisonOperator: types.ComparisonOperatorNotNull}}})},

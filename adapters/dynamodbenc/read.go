@@ -3,7 +3,13 @@ package dynamodbenc
 import (
 	stdcmp "cmp"
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -150,6 +156,11 @@ func (e *engine) query(ctx context.Context, in *dynamodb.QueryInput, d describer
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(in.KeyConditions) > 0 && aws.ToString(in.KeyConditionExpression) == "" {
+		if in, err = keyConditionsExpr(in); err != nil {
+			return nil, nil, g.refuse("", "KeyConditions: %v", err)
+		}
+	}
 	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, keyCond: in.KeyConditionExpression, filter: in.FilterExpression, sel: in.Select},
 		in.ProjectionExpression,
 		stdcmp.Or(
@@ -236,4 +247,67 @@ func (e *engine) scan(ctx context.Context, in *dynamodb.ScanInput, d describer) 
 		}
 		return out, nil
 	}, nil
+}
+
+// keyConditionsExpr returns a copy of a Query whose legacy KeyConditions
+// (libraries such as guregu/dynamo send them) are replaced by the
+// KeyConditionExpression they are equivalent to, so that the guard rails
+// and the beacons apply to it as to any expression. A query with both is
+// left alone: the legacy check refuses it, as DynamoDB would.
+func keyConditionsExpr(in *dynamodb.QueryInput) (*dynamodb.QueryInput, error) {
+	names := make(map[string]string, len(in.ExpressionAttributeNames)+len(in.KeyConditions))
+	maps.Copy(names, in.ExpressionAttributeNames)
+	values := make(map[string]types.AttributeValue, len(in.ExpressionAttributeValues)+len(in.KeyConditions)+1)
+	maps.Copy(values, in.ExpressionAttributeValues)
+	np := freshPrefix(in.ExpressionAttributeNames) + "k"
+	vp := ":" + freshPrefix(valueNames(in.ExpressionAttributeValues))[1:] + "k"
+	var parts []string
+	for i, attr := range slices.Sorted(maps.Keys(in.KeyConditions)) {
+		c := in.KeyConditions[attr]
+		name := np + strconv.Itoa(i)
+		names[name] = attr
+		args := make([]string, len(c.AttributeValueList))
+		for j, v := range c.AttributeValueList {
+			args[j] = vp + strconv.Itoa(i) + "_" + strconv.Itoa(j)
+			values[args[j]] = v
+		}
+		want := 1
+		var part string
+		switch c.ComparisonOperator {
+		case types.ComparisonOperatorEq, types.ComparisonOperatorLe, types.ComparisonOperatorLt, types.ComparisonOperatorGe, types.ComparisonOperatorGt:
+			if len(args) == want {
+				part = name + " " + map[types.ComparisonOperator]string{types.ComparisonOperatorEq: "=", types.ComparisonOperatorLe: "<=",
+					types.ComparisonOperatorLt: "<", types.ComparisonOperatorGe: ">=", types.ComparisonOperatorGt: ">"}[c.ComparisonOperator] + " " + args[0]
+			}
+		case types.ComparisonOperatorBeginsWith:
+			if len(args) == want {
+				part = "begins_with(" + name + ", " + args[0] + ")"
+			}
+		case types.ComparisonOperatorBetween:
+			if want = 2; len(args) == want {
+				part = name + " BETWEEN " + args[0] + " AND " + args[1]
+			}
+		default:
+			return nil, fmt.Errorf("the comparison operator %q of attribute %q is not one of a key condition", c.ComparisonOperator, attr)
+		}
+		if part == "" {
+			return nil, fmt.Errorf("%s on attribute %q takes %d values, not %d", c.ComparisonOperator, attr, want, len(args))
+		}
+		parts = append(parts, part)
+	}
+	out := *in
+	expr := strings.Join(parts, " AND ")
+	out.KeyConditions, out.KeyConditionExpression = nil, &expr
+	out.ExpressionAttributeNames, out.ExpressionAttributeValues = names, values
+	return &out, nil
+}
+
+// valueNames is the set of a request's :placeholders, as freshPrefix takes
+// it (their ":" replaced by "#").
+func valueNames(values map[string]types.AttributeValue) map[string]string {
+	out := make(map[string]string, len(values))
+	for k := range values {
+		out["#"+strings.TrimPrefix(k, ":")] = ""
+	}
+	return out
 }
