@@ -25,11 +25,11 @@ type configured struct {
 // names (the same name, or the table's name where the request gave its ARN).
 // ok is false for an unconfigured table; an error is returned for a
 // configured table the request did not name.
-func responseTable(c *Client, tables map[string]configured, name string) (string, bool, error) {
+func responseTable(e *engine, tables map[string]configured, name string) (string, bool, error) {
 	if _, ok := tables[name]; ok {
 		return name, true, nil
 	}
-	t := c.lookup(&name)
+	t := e.lookup(&name)
 	if t == nil {
 		return "", false, nil
 	}
@@ -43,17 +43,17 @@ func responseTable(c *Client, tables map[string]configured, name string) (string
 
 // prepareTables resolves the configured tables among names (request order
 // does not matter: they are visited sorted, so errors are deterministic).
-func (c *Client) prepareTables(ctx context.Context, op string, names []string, optFns []func(*dynamodb.Options)) (map[string]configured, error) {
+func (e *engine) prepareTables(ctx context.Context, op string, names []string, d describer) (map[string]configured, error) {
 	var out map[string]configured
 	for _, name := range slices.Sorted(slices.Values(names)) {
 		if _, done := out[name]; done {
 			continue
 		}
-		t := c.lookup(&name)
+		t := e.lookup(&name)
 		if t == nil {
 			continue
 		}
-		enc, g, err := c.prepare(ctx, op, t, &name, optFns)
+		enc, g, err := e.prepare(ctx, op, t, &name, d)
 		if err != nil {
 			return nil, err
 		}
@@ -72,16 +72,20 @@ func (c *Client) prepareTables(ctx context.Context, op string, names []string, o
 // that they can be sent again as they are (dynamodb.NewBatchGetItemPaginator
 // does).
 func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return call(ctx, c, ops.BatchGetItem, in, c.api.BatchGetItem, optFns)
+}
+
+func (e *engine) batchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, d describer) (*dynamodb.BatchGetItemInput, finish[dynamodb.BatchGetItemOutput], error) {
 	const op = "BatchGetItem"
 	if in == nil {
-		return c.api.BatchGetItem(ctx, in, optFns...)
+		return passThrough[dynamodb.BatchGetItemInput, dynamodb.BatchGetItemOutput](in)
 	}
-	tables, err := c.prepareTables(ctx, op, slices.Collect(maps.Keys(in.RequestItems)), optFns)
+	tables, err := e.prepareTables(ctx, op, slices.Collect(maps.Keys(in.RequestItems)), d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(tables) == 0 {
-		return c.api.BatchGetItem(ctx, in, optFns...)
+		return passThrough[dynamodb.BatchGetItemInput, dynamodb.BatchGetItemOutput](in)
 	}
 	projs := make(map[string]*projection, len(tables))
 	req := *in
@@ -93,44 +97,45 @@ func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 			continue
 		}
 		if err := tc.g.legacy(len(ka.AttributesToGet) > 0, "AttributesToGet"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		proj, err := widen(tc.enc, ka.ProjectionExpression, ka.ExpressionAttributeNames)
 		if err != nil {
-			return nil, tc.g.refuse("", "ProjectionExpression: %v", err)
+			return nil, nil, tc.g.refuse("", "ProjectionExpression: %v", err)
 		}
 		projs[name] = &proj
 		ka.ProjectionExpression, ka.ExpressionAttributeNames = proj.expr, proj.names
 		req.RequestItems[name] = ka
 	}
-	out, err := c.api.BatchGetItem(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Err: err}
-	}
-	for name, items := range out.Responses {
-		reqName, ok, err := responseTable(c, tables, name)
+	return &req, func(ctx context.Context, out *dynamodb.BatchGetItemOutput, err error) (*dynamodb.BatchGetItemOutput, error) {
 		if err != nil {
-			return nil, &OpError{Op: op, Table: name, Err: err}
+			return nil, &OpError{Op: op, Err: err}
 		}
-		if !ok {
-			continue
+		for name, items := range out.Responses {
+			reqName, ok, err := responseTable(e, tables, name)
+			if err != nil {
+				return nil, &OpError{Op: op, Table: name, Err: err}
+			}
+			if !ok {
+				continue
+			}
+			if _, err := e.decryptItems(ctx, op, name, tables[reqName].enc, items, projs[reqName], nil); err != nil {
+				return nil, err
+			}
 		}
-		if _, err := c.decryptItems(ctx, op, name, tables[reqName].enc, items, projs[reqName], nil); err != nil {
-			return nil, err
+		for name, ka := range out.UnprocessedKeys {
+			reqName, ok, err := responseTable(e, tables, name)
+			if err != nil {
+				return nil, &OpError{Op: op, Table: name, Err: err}
+			}
+			if ok {
+				orig := in.RequestItems[reqName]
+				orig.Keys = ka.Keys
+				out.UnprocessedKeys[name] = orig
+			}
 		}
-	}
-	for name, ka := range out.UnprocessedKeys {
-		reqName, ok, err := responseTable(c, tables, name)
-		if err != nil {
-			return nil, &OpError{Op: op, Table: name, Err: err}
-		}
-		if ok {
-			orig := in.RequestItems[reqName]
-			orig.Keys = ka.Keys
-			out.UnprocessedKeys[name] = orig
-		}
-	}
-	return out, nil
+		return out, nil
+	}, nil
 }
 
 // BatchWriteItem writes and deletes items of several tables. Every put on a
@@ -138,16 +143,20 @@ func (c *Client) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInpu
 // pass as they are. UnprocessedItems are returned as the caller's own
 // plaintext requests, so that they can be sent again as they are.
 func (c *Client) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return call(ctx, c, ops.BatchWriteItem, in, c.api.BatchWriteItem, optFns)
+}
+
+func (e *engine) batchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, d describer) (*dynamodb.BatchWriteItemInput, finish[dynamodb.BatchWriteItemOutput], error) {
 	const op = "BatchWriteItem"
 	if in == nil {
-		return c.api.BatchWriteItem(ctx, in, optFns...)
+		return passThrough[dynamodb.BatchWriteItemInput, dynamodb.BatchWriteItemOutput](in)
 	}
-	tables, err := c.prepareTables(ctx, op, slices.Collect(maps.Keys(in.RequestItems)), optFns)
+	tables, err := e.prepareTables(ctx, op, slices.Collect(maps.Keys(in.RequestItems)), d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(tables) == 0 {
-		return c.api.BatchWriteItem(ctx, in, optFns...)
+		return passThrough[dynamodb.BatchWriteItemInput, dynamodb.BatchWriteItemOutput](in)
 	}
 	type job struct {
 		table string
@@ -168,7 +177,7 @@ func (c *Client) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItem
 			}
 		}
 	}
-	_, err = c.each(ctx, len(jobs), func(ctx context.Context, j int) error {
+	_, err = e.each(ctx, len(jobs), func(ctx context.Context, j int) error {
 		name, i := jobs[j].table, jobs[j].i
 		tc := tables[name]
 		stored, err := tc.g.protect(ctx, in.RequestItems[name][i].PutRequest.Item)
@@ -183,27 +192,28 @@ func (c *Client) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItem
 		if _, ok := err.(*ItemError); !ok {
 			err = &OpError{Op: op, Err: err}
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	out, err := c.api.BatchWriteItem(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Err: err}
-	}
-	for name, wrs := range out.UnprocessedItems {
-		reqName, ok, err := responseTable(c, tables, name)
+	return &req, func(ctx context.Context, out *dynamodb.BatchWriteItemOutput, err error) (*dynamodb.BatchWriteItemOutput, error) {
 		if err != nil {
-			return nil, &OpError{Op: op, Table: name, Err: err}
+			return nil, &OpError{Op: op, Err: err}
 		}
-		if !ok {
-			continue
+		for name, wrs := range out.UnprocessedItems {
+			reqName, ok, err := responseTable(e, tables, name)
+			if err != nil {
+				return nil, &OpError{Op: op, Table: name, Err: err}
+			}
+			if !ok {
+				continue
+			}
+			restored, err := restoreWrites(ctx, name, tables[reqName].enc, in.RequestItems[reqName], wrs)
+			if err != nil {
+				return nil, err
+			}
+			out.UnprocessedItems[name] = restored
 		}
-		restored, err := restoreWrites(ctx, name, tables[reqName].enc, in.RequestItems[reqName], wrs)
-		if err != nil {
-			return nil, err
-		}
-		out.UnprocessedItems[name] = restored
-	}
-	return out, nil
+		return out, nil
+	}, nil
 }
 
 // restoreWrites maps unprocessed (encrypted) puts back to the caller's

@@ -34,7 +34,7 @@ func batchBackends(t *testing.T) map[string]func(t *testing.T) (API, func(t *tes
 	}
 }
 
-func TestBatchWriteGet(t *testing.T) {
+func testBatchWriteGet(t *testing.T, f form) {
 	for bname, backend := range batchBackends(t) {
 		for _, half := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/unprocessed=%v", bname, half), func(t *testing.T) {
@@ -45,7 +45,7 @@ func TestBatchWriteGet(t *testing.T) {
 					api = halfBatch{api}
 				}
 				p := testProvider(t)
-				c := mustNew(t, api, Config{Tables: map[string]TableConfig{
+				c := f.client(t, api, Config{Tables: map[string]TableConfig{
 					enc1: customerConfig(p, false), enc2: customerConfig(p, true)}},
 					func(o *Options) { o.Concurrency = 4 })
 				ctx := ctxT(t)
@@ -163,6 +163,8 @@ func TestBatchWriteGet(t *testing.T) {
 	}
 }
 
+func TestBatchWriteGet(t *testing.T) { forEachForm(t, testBatchWriteGet) }
+
 func containsItem(wrs []types.WriteRequest, it item) bool {
 	for _, wr := range wrs {
 		if wr.PutRequest != nil && equalItems(wr.PutRequest.Item, it) {
@@ -172,11 +174,11 @@ func containsItem(wrs []types.WriteRequest, it item) bool {
 	return false
 }
 
-func TestBatchWriteItemRefusesBadItem(t *testing.T) {
+func testBatchWriteItemRefusesBadItem(t *testing.T, f form) {
 	mem := newMemAPI()
 	mem.createTable("t", "pk", "sk")
 	sp := &spy{next: mem}
-	c := mustNew(t, sp, Config{Tables: map[string]TableConfig{"t": customerConfig(testProvider(t), true)}})
+	c := f.client(t, sp, Config{Tables: map[string]TableConfig{"t": customerConfig(testProvider(t), true)}})
 	noKey := customer("a", 2)
 	delete(noKey, "sk")
 	_, err := c.BatchWriteItem(ctxT(t), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"t": {
@@ -191,3 +193,5 @@ func TestBatchWriteItemRefusesBadItem(t *testing.T) {
 		t.Errorf("sent %v", got)
 	}
 }
+
+func TestBatchWriteItemRefusesBadItem(t *testing.T) { forEachForm(t, testBatchWriteItemRefusesBadItem) }

@@ -122,9 +122,8 @@ type Options struct {
 // and decrypts them on the way out, for the tables of its [Config]. It is
 // safe for concurrent use.
 type Client struct {
-	api    API
-	opts   Options
-	tables map[string]*table
+	api API
+	*engine
 }
 
 // String, GoString, Format, LogValue and MarshalJSON never show key material.
@@ -134,7 +133,11 @@ func (c Client) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
 func (c Client) LogValue() slog.Value          { return c.redacted().LogValue() }
 func (c Client) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
 func (c Client) redacted() redact.Text {
-	return redact.Text(fmt.Sprintf("dynamodbenc.Client{tables: %q, keys: [redacted]}", slices.Sorted(maps.Keys(c.tables))))
+	var names []string
+	if c.engine != nil {
+		names = slices.Sorted(maps.Keys(c.tables))
+	}
+	return redact.Text(fmt.Sprintf("dynamodbenc.Client{tables: %q, keys: [redacted]}", names))
 }
 
 // table is the state of one configured table.
@@ -161,31 +164,48 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 	if api == nil {
 		return nil, errors.New("dynamodbenc: New: api is nil")
 	}
+	e, err := newEngine("New", cfg, optFns)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{api: api, engine: e}, nil
+}
+
+// engine is what the wrapper [Client] and the SDK option ([NewOption])
+// share: the tables' configuration and the operations' transforms (see
+// transform). Neither form has code of its own for an operation.
+type engine struct {
+	opts   Options
+	tables map[string]*table
+}
+
+// newEngine checks cfg; fn names the constructor in errors.
+func newEngine(fn string, cfg Config, optFns []func(*Options)) (*engine, error) {
 	var opts Options
-	for _, fn := range optFns {
-		fn(&opts)
+	for _, f := range optFns {
+		f(&opts)
 	}
 	opts.EncryptorOptions = slices.Clone(opts.EncryptorOptions)
-	c := &Client{api: api, opts: opts, tables: make(map[string]*table, len(cfg.Tables))}
+	e := &engine{opts: opts, tables: make(map[string]*table, len(cfg.Tables))}
 	for name, tc := range cfg.Tables {
 		if name == "" {
-			return nil, errors.New("dynamodbenc: New: a table configuration has an empty name")
+			return nil, fmt.Errorf("dynamodbenc: %s: a table configuration has an empty name", fn)
 		}
 		if tc.Provider == nil && tc.Format != itemcrypto.FormatDBESDK {
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)", name)
+			return nil, fmt.Errorf("dynamodbenc: %s: table %q: Provider is required (or Format: itemcrypto.FormatDBESDK with DBESDK)", fn, name)
 		}
 		if tc.Default == 0 {
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: Default: %w", name, actions.ErrDefaultNotSet)
+			return nil, fmt.Errorf("dynamodbenc: %s: table %q: Default: %w", fn, name, actions.ErrDefaultNotSet)
 		}
 		if tc.PartitionKey == "" && tc.SortKey != "" {
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: SortKey is set without PartitionKey", name)
+			return nil, fmt.Errorf("dynamodbenc: %s: table %q: SortKey is set without PartitionKey", fn, name)
 		}
 		if tc.Search != nil && (tc.Format != itemcrypto.FormatDBESDK || tc.DBESDK == nil) {
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK", name)
+			return nil, fmt.Errorf("dynamodbenc: %s: table %q: Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK", fn, name)
 		}
 		if tc.Search != nil {
 			if err := tc.DBESDK.CheckBeacons(); err != nil {
-				return nil, fmt.Errorf("dynamodbenc: New: table %q: Search: %w", name, err)
+				return nil, fmt.Errorf("dynamodbenc: %s: table %q: Search: %w", fn, name, err)
 			}
 		}
 		t := &table{name: name, cfg: tc, opts: opts.EncryptorOptions, sem: make(chan struct{}, 1)}
@@ -193,16 +213,16 @@ func New(api API, cfg Config, optFns ...func(*Options)) (*Client, error) {
 		if tc.PartitionKey != "" {
 			b, err := t.build(tc.PartitionKey, tc.SortKey)
 			if err != nil {
-				return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
+				return nil, fmt.Errorf("dynamodbenc: %s: table %q: %w", fn, name, err)
 			}
 			t.built.Store(b)
 		} else if _, err := actions.New(actions.Options{Default: tc.Default, Overrides: tc.Overrides, NoPartitionKey: true}); err != nil {
 			// The key-dependent checks wait for DescribeTable.
-			return nil, fmt.Errorf("dynamodbenc: New: table %q: %w", name, err)
+			return nil, fmt.Errorf("dynamodbenc: %s: table %q: %w", fn, name, err)
 		}
-		c.tables[name] = t
+		e.tables[name] = t
 	}
-	return c, nil
+	return e, nil
 }
 
 // build makes the table's encryptor (and beacons) once its key names are
@@ -258,10 +278,18 @@ func (t *table) build(pk, sk string) (*built, error) {
 	return b, nil
 }
 
+// describer is how a table's key names are learnt when its configuration
+// does not give them: the wrapper's API, with the optFns of the call that
+// needs them. The option's is zero: [NewOption] requires the key names.
+type describer struct {
+	api    API
+	optFns []func(*dynamodb.Options)
+}
+
 // state returns what the table's configuration builds, learning the key
 // names from DescribeTable (once, whoever asks first; a failure is not
 // cached) when the configuration does not give them.
-func (t *table) state(ctx context.Context, api API, optFns []func(*dynamodb.Options)) (*built, error) {
+func (t *table) state(ctx context.Context, d describer) (*built, error) {
 	if b := t.built.Load(); b != nil {
 		return b, nil
 	}
@@ -274,7 +302,10 @@ func (t *table) state(ctx context.Context, api API, optFns []func(*dynamodb.Opti
 	if b := t.built.Load(); b != nil {
 		return b, nil
 	}
-	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name}, optFns...)
+	if d.api == nil {
+		return nil, errors.New("the key names are unknown: the configuration gives no PartitionKey and there is no client to ask DescribeTable")
+	}
+	out, err := d.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &t.name}, d.optFns...)
 	if err != nil {
 		return nil, fmt.Errorf("learning the key schema: %w", err)
 	}
@@ -305,17 +336,17 @@ func (t *table) state(ctx context.Context, api API, optFns []func(*dynamodb.Opti
 
 // lookup returns the configuration of the named table, or nil. A table ARN
 // is matched by its table name.
-func (c *Client) lookup(name *string) *table {
-	if name == nil || len(c.tables) == 0 {
+func (e *engine) lookup(name *string) *table {
+	if name == nil || len(e.tables) == 0 {
 		return nil
 	}
-	if t, ok := c.tables[*name]; ok {
+	if t, ok := e.tables[*name]; ok {
 		return t
 	}
 	if strings.HasPrefix(*name, "arn:") {
 		if _, rest, ok := strings.Cut(*name, ":table/"); ok {
 			rest, _, _ = strings.Cut(rest, "/")
-			return c.tables[rest]
+			return e.tables[rest]
 		}
 	}
 	return nil
@@ -324,8 +355,8 @@ func (c *Client) lookup(name *string) *table {
 // each runs fn for i in [0, n), Options.Concurrency at a time, and returns
 // the index and error of the first failure (in time); the others are then
 // cancelled through ctx.
-func (c *Client) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) (int, error) {
-	if c.opts.Concurrency <= 1 || n <= 1 {
+func (e *engine) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) (int, error) {
+	if e.opts.Concurrency <= 1 || n <= 1 {
 		for i := range n {
 			if err := fn(ctx, i); err != nil {
 				return i, err
@@ -341,7 +372,7 @@ func (c *Client) each(ctx context.Context, n int, fn func(ctx context.Context, i
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	sem := make(chan struct{}, c.opts.Concurrency)
+	sem := make(chan struct{}, e.opts.Concurrency)
 	started := 0
 loop:
 	for i := range n {

@@ -36,11 +36,11 @@ func dbesdkConfig(kr keyring.Keyring, legacy cmp.Provider) TableConfig {
 	return tc
 }
 
-func TestDBESDKDynalite(t *testing.T) {
+func testDBESDKDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := newTable(t, raw)
 	ctx := ctxT(t)
-	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(testKeyring(t), nil)}})
+	c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(testKeyring(t), nil)}})
 	for i := 1; i <= 5; i++ {
 		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: customer("alice", i)}); err != nil {
 			t.Fatalf("PutItem: %v", err)
@@ -122,19 +122,21 @@ func TestDBESDKDynalite(t *testing.T) {
 	}
 }
 
+func TestDBESDKDynalite(t *testing.T) { forEachForm(t, testDBESDKDynalite) }
+
 // TestDBESDKMigrationDynalite: a table of DDBEC items, read by a DB-ESDK
 // client with the legacy override while new items are written as DB-ESDK.
-func TestDBESDKMigrationDynalite(t *testing.T) {
+func testDBESDKMigrationDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := newTable(t, raw)
 	ctx := ctxT(t)
 	prov := testProvider(t)
-	legacy := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(prov, false)}})
+	legacy := f.client(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(prov, false)}})
 	if _, err := legacy.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: customer("bob", 1)}); err != nil {
 		t.Fatal(err)
 	}
 	kr := testKeyring(t)
-	mig := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(kr, prov)}})
+	mig := f.client(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(kr, prov)}})
 	if _, err := mig.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: customer("bob", 2)}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +152,10 @@ func TestDBESDKMigrationDynalite(t *testing.T) {
 		wantItem(t, "migrating Query", it, customer("bob", i+1))
 	}
 	// Without the override the DDBEC item is refused.
-	strict := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(kr, nil)}})
+	strict := f.client(t, raw, Config{Tables: map[string]TableConfig{table: dbesdkConfig(kr, nil)}})
 	if _, err := strict.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key("bob", 1), ConsistentRead: aws.Bool(true)}); !errors.Is(err, itemcrypto.ErrFormatNotAllowed) {
 		t.Fatalf("legacy item without the override: %v", err)
 	}
 }
+
+func TestDBESDKMigrationDynalite(t *testing.T) { forEachForm(t, testDBESDKMigrationDynalite) }

@@ -11,6 +11,10 @@
 // NewScanPaginator, NewBatchGetItemPaginator) accept it too. Requests on
 // tables that are not configured pass through untouched.
 //
+// Code that holds a concrete *dynamodb.Client, or a library that builds its
+// own client from an aws.Config (guregu/dynamo, for one), uses the same
+// protection as an option of the SDK's client instead: see [The SDK option].
+//
 // Struct tags: the client takes attribute maps, so an itemcrypto struct tag
 // (itemcrypto:"encrypt") on a struct marshalled with attributevalue.MarshalMap
 // never reaches it, and the table's Default applies. Only package mapenc reads
@@ -64,11 +68,30 @@
 //   - PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction)
 //     whose statement names a configured table anywhere in its text;
 //   - the legacy parameters AttributesToGet, QueryFilter, ScanFilter,
-//     KeyConditions, Expected, AttributeUpdates and ConditionalOperator: use
-//     their expression forms;
+//     Expected, AttributeUpdates and ConditionalOperator: use their
+//     expression forms (a Query's legacy KeyConditions, which some
+//     libraries send, are translated into the KeyConditionExpression they
+//     mean, and checked as such);
 //   - an expression the client cannot read (it parses every expression to
 //     find the attributes it names, resolving #placeholders; when in doubt it
 //     refuses).
+//
+// # The SDK option
+//
+// [NewOption] returns a func(*dynamodb.Options) that makes the plain client
+// encrypt: dynamodb.NewFromConfig(awsCfg, opt), dynamo.New(awsCfg, opt) of
+// guregu/dynamo, or any constructor that takes client options (or one call:
+// db.PutItem(ctx, in, opt)). It installs a middleware at the start of the
+// client's Initialize step, where the typed input is seen before it is
+// serialized and the typed output after it is deserialized, and there runs
+// the same per-operation transforms as the [Client]'s methods: every
+// operation, guard rail and error above holds, requests that cannot be made
+// safe fail before they are sent, and the SDK's paginators work on the
+// plain client. The option needs the tables' key names in the
+// configuration (it cannot call DescribeTable), and its errors come inside
+// the SDK's *smithy.OperationError, which errors.As and errors.Is see
+// through. NewOption validates the configuration, so a bad one fails at
+// construction, never at the first request.
 //
 // # Projections
 //

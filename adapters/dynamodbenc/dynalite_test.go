@@ -27,16 +27,16 @@ import (
 type env struct {
 	raw   *dynamodb.Client
 	table string
-	c     *Client
+	c     API
 }
 
-// newEnv makes a table and a client that protects it as customerConfig
-// says (key names from DescribeTable).
-func newEnv(t *testing.T, optFns ...func(*Options)) env {
+// newEnv makes a table and a client of form f that protects it as
+// customerConfig says (the wrapper learns the key names from DescribeTable).
+func newEnv(t *testing.T, f form, optFns ...func(*Options)) env {
 	t.Helper()
 	raw := dynalite(t)
 	table := newTable(t, raw)
-	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(testProvider(t), false)}}, optFns...)
+	c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(testProvider(t), false)}}, optFns...)
 	return env{raw, table, c}
 }
 
@@ -58,8 +58,8 @@ func (e env) rawGet(t *testing.T, k item) item {
 	return out.Item
 }
 
-func TestPutGetDynalite(t *testing.T) {
-	e := newEnv(t)
+func testPutGetDynalite(t *testing.T, f form) {
+	e := newEnv(t, f)
 	ctx := ctxT(t)
 	alice := customer("alice", 1)
 	e.put(t, alice)
@@ -133,6 +133,8 @@ func TestPutGetDynalite(t *testing.T) {
 	}
 }
 
+func TestPutGetDynalite(t *testing.T) { forEachForm(t, testPutGetDynalite) }
+
 func typeOf(v types.AttributeValue) string {
 	switch v.(type) {
 	case *types.AttributeValueMemberS:
@@ -147,8 +149,8 @@ func typeOf(v types.AttributeValue) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func TestUpdateItemDynalite(t *testing.T) {
-	e := newEnv(t)
+func testUpdateItemDynalite(t *testing.T, f form) {
+	e := newEnv(t, f)
 	ctx := ctxT(t)
 	alice := customer("alice", 1)
 	e.put(t, alice)
@@ -201,8 +203,10 @@ func TestUpdateItemDynalite(t *testing.T) {
 	}
 }
 
-func TestDeleteItemDynalite(t *testing.T) {
-	e := newEnv(t)
+func TestUpdateItemDynalite(t *testing.T) { forEachForm(t, testUpdateItemDynalite) }
+
+func testDeleteItemDynalite(t *testing.T, f form) {
+	e := newEnv(t, f)
 	ctx := ctxT(t)
 	alice, bob := customer("alice", 1), customer("bob", 2)
 	e.put(t, alice, bob)
@@ -231,6 +235,8 @@ func TestDeleteItemDynalite(t *testing.T) {
 	noValues(t, err, "bob", "evil@example.com")
 }
 
+func TestDeleteItemDynalite(t *testing.T) { forEachForm(t, testDeleteItemDynalite) }
+
 // fill writes count items under partition pk, sk 0..count-1.
 func (e env) fill(t *testing.T, pk string, count int) []item {
 	t.Helper()
@@ -243,10 +249,10 @@ func (e env) fill(t *testing.T, pk string, count int) []item {
 	return items
 }
 
-func TestQueryScanPaginatorsDynalite(t *testing.T) {
+func testQueryScanPaginatorsDynalite(t *testing.T, f form) {
 	for _, conc := range []int{1, 8} {
 		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) {
-			e := newEnv(t, func(o *Options) { o.Concurrency = conc })
+			e := newEnv(t, f, func(o *Options) { o.Concurrency = conc })
 			ctx := ctxT(t)
 			qs := e.fill(t, "q", 30)
 			others := e.fill(t, "other", 5)
@@ -335,6 +341,8 @@ func TestQueryScanPaginatorsDynalite(t *testing.T) {
 	}
 }
 
+func TestQueryScanPaginatorsDynalite(t *testing.T) { forEachForm(t, testQueryScanPaginatorsDynalite) }
+
 // sameSet compares two lists of items regardless of order.
 func sameSet(t *testing.T, what string, got, want []item) {
 	t.Helper()
@@ -355,8 +363,8 @@ outer:
 	}
 }
 
-func TestTamperedItemFailsWithKeyDynalite(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Concurrency = 4 })
+func testTamperedItemFailsWithKeyDynalite(t *testing.T, f form) {
+	e := newEnv(t, f, func(o *Options) { o.Concurrency = 4 })
 	ctx := ctxT(t)
 	e.fill(t, "t", 10)
 	// Someone edits a signed attribute behind the client's back.
@@ -402,14 +410,18 @@ func TestTamperedItemFailsWithKeyDynalite(t *testing.T) {
 		e.table: {Keys: []map[string]types.AttributeValue{key("t", 1), key("t", 6)}}}})
 	check("BatchGetItem", err, key("t", 6))
 
-	tc := mustNew(t, transactEmulator{e.raw}, Config{Tables: map[string]TableConfig{e.table: customerConfig(testProvider(t), true)}})
+	tc := f.client(t, transactEmulator{e.raw}, Config{Tables: map[string]TableConfig{e.table: customerConfig(testProvider(t), true)}})
 	_, err = tc.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
 		{Get: &types.Get{TableName: &e.table, Key: key("plain", 1)}}}})
 	check("TransactGetItems", err, key("plain", 1))
 }
 
-func TestPassThroughDynalite(t *testing.T) {
-	e := newEnv(t)
+func TestTamperedItemFailsWithKeyDynalite(t *testing.T) {
+	forEachForm(t, testTamperedItemFailsWithKeyDynalite)
+}
+
+func testPassThroughDynalite(t *testing.T, f form) {
+	e := newEnv(t, f)
 	ctx := ctxT(t)
 	plainTable := newTable(t, e.raw)
 	it := customer("p", 1)
@@ -445,6 +457,8 @@ func TestPassThroughDynalite(t *testing.T) {
 	}
 }
 
+func TestPassThroughDynalite(t *testing.T) { forEachForm(t, testPassThroughDynalite) }
+
 func TestDescribeTableOnceDynalite(t *testing.T) {
 	raw := dynalite(t)
 	table := newTable(t, raw)
@@ -471,14 +485,14 @@ func TestDescribeTableOnceDynalite(t *testing.T) {
 	}
 }
 
-func TestSigningTableNameDynalite(t *testing.T) {
+func testSigningTableNameDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := newTable(t, raw)
 	ctx := ctxT(t)
 	p := testProvider(t)
 	tc := customerConfig(p, true)
 	tc.SigningTableName = "CustomersAAD"
-	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: tc}})
+	c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: tc}})
 	it := customer("a", 1)
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: it}); err != nil {
 		t.Fatal(err)
@@ -500,6 +514,8 @@ func TestSigningTableNameDynalite(t *testing.T) {
 	}
 }
 
+func TestSigningTableNameDynalite(t *testing.T) { forEachForm(t, testSigningTableNameDynalite) }
+
 // coreEncryptor is the core's encryptor for customer items.
 func coreEncryptor(t testing.TB, table string, p cmp.Provider, pk, sk string) *itemcrypto.Encryptor {
 	t.Helper()
@@ -514,3 +530,27 @@ func coreEncryptor(t testing.TB, table string, p cmp.Provider, pk, sk string) *i
 	}
 	return enc
 }
+
+// The legacy KeyConditions of a Query (which guregu/dynamo sends) are
+// translated into the equivalent KeyConditionExpression, so they get the
+// expression's guard rails and work on an encrypted table.
+func testKeyConditionsDynalite(t *testing.T, f form) {
+	e := newEnv(t, f)
+	ctx := ctxT(t)
+	items := e.fill(t, "k", 10)
+	out, err := e.c.Query(ctx, &dynamodb.QueryInput{TableName: &e.table, KeyConditions: map[string]types.Condition{
+		"pk": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s("k")}},
+		"sk": {ComparisonOperator: types.ComparisonOperatorBetween, AttributeValueList: []types.AttributeValue{n("3"), n("5")}},
+	}, FilterExpression: aws.String("#v > :min"), ExpressionAttributeNames: map[string]string{"#v": "visits"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":min": n("30")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 2 {
+		t.Fatalf("%d items, want 2", len(out.Items))
+	}
+	wantItem(t, "item 0", out.Items[0], items[4])
+	wantItem(t, "item 1", out.Items[1], items[5])
+}
+
+func TestKeyConditionsDynalite(t *testing.T) { forEachForm(t, testKeyConditionsDynalite) }

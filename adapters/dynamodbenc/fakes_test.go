@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,8 +130,8 @@ func (s *spy) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput
 // memAPI is a tiny in-memory DynamoDB for hermetic tests. Projections are
 // applied with the package's own projectItem (whose fidelity to DynamoDB is
 // checked against dynalite in TestProjectionDynalite); conditions and
-// filters are ignored. UpdateItem and Query are not implemented; a
-// transaction's Update and ConditionCheck are ignored.
+// filters are ignored, and Query only reads a partition. UpdateItem is not
+// implemented; a transaction's Update and ConditionCheck are ignored.
 
 type memTable struct {
 	pk, sk string
@@ -270,8 +272,45 @@ func (m *memAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(
 	return nil, errMemUnsupported
 }
 
-func (m *memAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return nil, errMemUnsupported
+// keyEquals reads the "name = :value" a key condition starts with.
+var keyEquals = regexp.MustCompile(`^\s*(#?\w+)\s*=\s*(:\w+)`)
+
+// Query returns, in key order, the items of the partition whose key the
+// KeyConditionExpression's first "name = :value" names; the rest of the
+// conditions (and IndexName, Limit) are ignored.
+func (m *memAPI) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.table(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	match := keyEquals.FindStringSubmatch(aws.ToString(in.KeyConditionExpression))
+	if match == nil {
+		return nil, errMemUnsupported
+	}
+	name := match[1]
+	if strings.HasPrefix(name, "#") {
+		name = in.ExpressionAttributeNames[name]
+	}
+	want, ok := in.ExpressionAttributeValues[match[2]]
+	if name != t.pk || !ok {
+		return nil, errMemUnsupported
+	}
+	wantKey, _ := keyString(map[string]types.AttributeValue{t.pk: want}, t.pk, "")
+	out := &dynamodb.QueryOutput{}
+	for _, k := range slices.Sorted(maps.Keys(t.items)) {
+		if pk, _ := keyString(t.items[k], t.pk, ""); pk != wantKey {
+			continue
+		}
+		it, err := project(maps.Clone(t.items[k]), in.ProjectionExpression, in.ExpressionAttributeNames)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, it)
+	}
+	out.Count, out.ScannedCount = int32(len(out.Items)), int32(len(out.Items))
+	return out, nil
 }
 
 // Scan returns every item of the table, in key order.

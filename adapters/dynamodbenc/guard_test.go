@@ -20,20 +20,20 @@ type guardCase struct {
 	name string
 	op   string
 	attr string // the attribute the refusal names, "" for none
-	call func(ctx context.Context, c *Client, table string) error
+	call func(ctx context.Context, c API, table string) error
 }
 
 func guardCases() []guardCase {
 	tn := aws.String
-	put := func(cond string, names map[string]string) func(ctx context.Context, c *Client, table string) error {
-		return func(ctx context.Context, c *Client, table string) error {
+	put := func(cond string, names map[string]string) func(ctx context.Context, c API, table string) error {
+		return func(ctx context.Context, c API, table string) error {
 			_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn(table), Item: customer("p", 1),
 				ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: secretValues})
 			return err
 		}
 	}
-	update := func(upd, cond string, names map[string]string) func(ctx context.Context, c *Client, table string) error {
-		return func(ctx context.Context, c *Client, table string) error {
+	update := func(upd, cond string, names map[string]string) func(ctx context.Context, c API, table string) error {
+		return func(ctx context.Context, c API, table string) error {
 			in := &dynamodb.UpdateItemInput{TableName: tn(table), Key: key("p", 1), UpdateExpression: aws.String(upd),
 				ExpressionAttributeNames: names, ExpressionAttributeValues: secretValues}
 			if cond != "" {
@@ -43,8 +43,8 @@ func guardCases() []guardCase {
 			return err
 		}
 	}
-	query := func(in dynamodb.QueryInput) func(ctx context.Context, c *Client, table string) error {
-		return func(ctx context.Context, c *Client, table string) error {
+	query := func(in dynamodb.QueryInput) func(ctx context.Context, c API, table string) error {
+		return func(ctx context.Context, c API, table string) error {
 			in.TableName = tn(table)
 			if in.ExpressionAttributeValues == nil {
 				in.ExpressionAttributeValues = secretValues
@@ -53,15 +53,15 @@ func guardCases() []guardCase {
 			return err
 		}
 	}
-	scan := func(in dynamodb.ScanInput) func(ctx context.Context, c *Client, table string) error {
-		return func(ctx context.Context, c *Client, table string) error {
+	scan := func(in dynamodb.ScanInput) func(ctx context.Context, c API, table string) error {
+		return func(ctx context.Context, c API, table string) error {
 			in.TableName = tn(table)
 			_, err := c.Scan(ctx, &in)
 			return err
 		}
 	}
-	transact := func(items ...types.TransactWriteItem) func(ctx context.Context, c *Client, table string) error {
-		return func(ctx context.Context, c *Client, table string) error {
+	transact := func(items ...types.TransactWriteItem) func(ctx context.Context, c API, table string) error {
+		return func(ctx context.Context, c API, table string) error {
 			for _, ti := range items {
 				switch {
 				case ti.Put != nil:
@@ -88,17 +88,17 @@ func guardCases() []guardCase {
 		{"PutItem/begins_with on encrypted", "PutItem", "card", put("attribute_not_exists(pk) OR begins_with(card, :v)", nil)},
 		{"PutItem/unparseable condition", "PutItem", "", put("card = 'x'", nil)},
 		{"PutItem/unknown placeholder", "PutItem", "", put("#nope = :v", nil)},
-		{"PutItem/legacy Expected", "PutItem", "", func(ctx context.Context, c *Client, table string) error {
+		{"PutItem/legacy Expected", "PutItem", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn(table), Item: customer("p", 1),
 				Expected: map[string]types.ExpectedAttributeValue{"card": {Value: s(secretValue)}}})
 			return err
 		}},
-		{"DeleteItem/condition on encrypted", "DeleteItem", "card", func(ctx context.Context, c *Client, table string) error {
+		{"DeleteItem/condition on encrypted", "DeleteItem", "card", func(ctx context.Context, c API, table string) error {
 			_, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: tn(table), Key: key("p", 1),
 				ConditionExpression: aws.String("contains(card, :v)"), ExpressionAttributeValues: secretValues})
 			return err
 		}},
-		{"DeleteItem/legacy ConditionalOperator", "DeleteItem", "", func(ctx context.Context, c *Client, table string) error {
+		{"DeleteItem/legacy ConditionalOperator", "DeleteItem", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: tn(table), Key: key("p", 1),
 				ConditionalOperator: types.ConditionalOperatorAnd})
 			return err
@@ -112,7 +112,7 @@ func guardCases() []guardCase {
 		{"UpdateItem/key", "UpdateItem", "sk", update("SET sk = :v", "", nil)},
 		{"UpdateItem/reserved", "UpdateItem", "*amzn-ddb-map-sig*", update("REMOVE #s", "", map[string]string{"#s": "*amzn-ddb-map-sig*"})},
 		{"UpdateItem/condition on encrypted", "UpdateItem", "card", update("SET visits = :v", "card = :w", nil)},
-		{"UpdateItem/legacy AttributeUpdates", "UpdateItem", "", func(ctx context.Context, c *Client, table string) error {
+		{"UpdateItem/legacy AttributeUpdates", "UpdateItem", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tn(table), Key: key("p", 1),
 				AttributeUpdates: map[string]types.AttributeValueUpdate{"visits": {Value: n("1")}}})
 			return err
@@ -121,8 +121,14 @@ func guardCases() []guardCase {
 			KeyConditionExpression: aws.String("card = :v")})},
 		{"Query/filter on encrypted", "Query", "profile", query(dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :v"),
 			FilterExpression: aws.String("begins_with(#p.#n, :w)"), ExpressionAttributeNames: map[string]string{"#p": "profile", "#n": "name"}})},
-		{"Query/legacy KeyConditions", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
-			"pk": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
+		{"Query/legacy KeyConditions with KeyConditionExpression", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
+			"pk": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}},
+			KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(secretValue)}})},
+		{"Query/legacy KeyConditions on encrypted (index)", "Query", "card", query(dynamodb.QueryInput{IndexName: aws.String("by_card"),
+			KeyConditions: map[string]types.Condition{
+				"card": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
+		{"Query/legacy KeyConditions, not a key operator", "Query", "", query(dynamodb.QueryInput{KeyConditions: map[string]types.Condition{
+			"pk": {ComparisonOperator: types.ComparisonOperatorContains, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
 		{"Query/legacy QueryFilter", "Query", "", query(dynamodb.QueryInput{KeyConditionExpression: aws.String("pk = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": s(secretValue)},
 			QueryFilter:               map[string]types.Condition{"card": {ComparisonOperator: types.ComparisonOperatorNotNull}}})},
@@ -135,11 +141,11 @@ func guardCases() []guardCase {
 		{"Scan/legacy ScanFilter", "Scan", "", scan(dynamodb.ScanInput{ScanFilter: map[string]types.Condition{
 			"card": {ComparisonOperator: types.ComparisonOperatorEq, AttributeValueList: []types.AttributeValue{s(secretValue)}}}})},
 		{"Scan/legacy AttributesToGet", "Scan", "", scan(dynamodb.ScanInput{AttributesToGet: []string{"card"}})},
-		{"GetItem/legacy AttributesToGet", "GetItem", "", func(ctx context.Context, c *Client, table string) error {
+		{"GetItem/legacy AttributesToGet", "GetItem", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: tn(table), Key: key("p", 1), AttributesToGet: []string{"card"}})
 			return err
 		}},
-		{"BatchGetItem/legacy AttributesToGet", "BatchGetItem", "", func(ctx context.Context, c *Client, table string) error {
+		{"BatchGetItem/legacy AttributesToGet", "BatchGetItem", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
 				table: {Keys: []map[string]types.AttributeValue{key("p", 1)}, AttributesToGet: []string{"card"}}}})
 			return err
@@ -156,19 +162,19 @@ func guardCases() []guardCase {
 		{"TransactWriteItems/put condition on encrypted", "TransactWriteItems", "card", transact(
 			types.TransactWriteItem{Put: &types.Put{Item: customer("p", 3), ConditionExpression: aws.String("card <> :v"),
 				ExpressionAttributeValues: secretValues}})},
-		{"ExecuteStatement", "ExecuteStatement", "", func(ctx context.Context, c *Client, table string) error {
+		{"ExecuteStatement", "ExecuteStatement", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{
 				Statement: aws.String(`SELECT * FROM "` + table + `" WHERE pk = ?`), Parameters: []types.AttributeValue{s(secretValue)}})
 			return err
 		}},
-		{"BatchExecuteStatement", "BatchExecuteStatement", "", func(ctx context.Context, c *Client, table string) error {
+		{"BatchExecuteStatement", "BatchExecuteStatement", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: []types.BatchStatementRequest{
 				{Statement: aws.String(`SELECT * FROM "elsewhere" WHERE pk = ?`), Parameters: []types.AttributeValue{s(secretValue)}},
 				{Statement: aws.String(`INSERT INTO "` + table + `" VALUE {'pk': ?, 'sk': 1}`), Parameters: []types.AttributeValue{s(secretValue)}},
 			}})
 			return err
 		}},
-		{"ExecuteTransaction", "ExecuteTransaction", "", func(ctx context.Context, c *Client, table string) error {
+		{"ExecuteTransaction", "ExecuteTransaction", "", func(ctx context.Context, c API, table string) error {
 			_, err := c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
 				{Statement: aws.String(`UPDATE ` + table + ` SET visits = 1 WHERE pk = ? AND sk = 1`), Parameters: []types.AttributeValue{s(secretValue)}},
 			}})
@@ -179,9 +185,9 @@ func guardCases() []guardCase {
 
 // runGuardCases checks that every case is refused with an
 // *UnsafeOperationError before any data request reaches next.
-func runGuardCases(t *testing.T, next API, table string, describe bool) {
+func runGuardCases(t *testing.T, f form, next API, table string, describe bool) {
 	sp := &spy{next: next}
-	c := mustNew(t, sp, Config{Tables: map[string]TableConfig{table: customerConfig(testProvider(t), !describe)}})
+	c := f.client(t, sp, Config{Tables: map[string]TableConfig{table: customerConfig(testProvider(t), !describe)}})
 	for _, tc := range guardCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			sp.reset()
@@ -209,17 +215,21 @@ func runGuardCases(t *testing.T, next API, table string, describe bool) {
 
 // TestGuardRails runs hermetically, over the in-memory fake.
 func TestGuardRails(t *testing.T) {
-	mem := newMemAPI()
-	mem.createTable("customers", "pk", "sk")
-	t.Run("keys configured", func(t *testing.T) { runGuardCases(t, mem, "customers", false) })
-	t.Run("keys from DescribeTable", func(t *testing.T) { runGuardCases(t, mem, "customers", true) })
+	forEachForm(t, func(t *testing.T, f form) {
+		mem := newMemAPI()
+		mem.createTable("customers", "pk", "sk")
+		t.Run("keys configured", func(t *testing.T) { runGuardCases(t, f, mem, "customers", false) })
+		t.Run("keys from DescribeTable", func(t *testing.T) { runGuardCases(t, f, mem, "customers", true) })
+	})
 }
 
 // TestGuardRailsDynalite runs the same cases with dynalite beneath the
 // client: nothing reaches it.
 func TestGuardRailsDynalite(t *testing.T) {
-	raw := dynalite(t)
-	table := newTable(t, raw)
-	t.Run("keys configured", func(t *testing.T) { runGuardCases(t, raw, table, false) })
-	t.Run("keys from DescribeTable", func(t *testing.T) { runGuardCases(t, raw, table, true) })
+	forEachForm(t, func(t *testing.T, f form) {
+		raw := dynalite(t)
+		table := newTable(t, raw)
+		t.Run("keys configured", func(t *testing.T) { runGuardCases(t, f, raw, table, false) })
+		t.Run("keys from DescribeTable", func(t *testing.T) { runGuardCases(t, f, raw, table, true) })
+	})
 }

@@ -24,12 +24,12 @@ import (
 // with the plain SDK client, checks their stored form, and decrypts them
 // with the core alone; then the other way round: items the core encrypted
 // and stored raw are read through the client.
-func TestInteropDynalite(t *testing.T) {
+func testInteropDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := newTable(t, raw)
 	ctx := ctxT(t)
 	p := testProvider(t)
-	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(p, false)}})
+	c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: customerConfig(p, false)}})
 	var written []item
 	for i := range 5 {
 		it := customer("w", i)
@@ -108,6 +108,8 @@ func TestInteropDynalite(t *testing.T) {
 	}
 }
 
+func TestInteropDynalite(t *testing.T) { forEachForm(t, testInteropDynalite) }
+
 // vectorsDir is the DDBEC reference vectors (../shared/vectors/ddbec beside
 // the repository, or $ITEMCRYPTO_VECTORS).
 func vectorsDir(t *testing.T) string {
@@ -129,7 +131,7 @@ func vectorsDir(t *testing.T) string {
 // DynamoDB Encryption Client wrote (the published vectors) in dynalite as
 // they are, and reads them through the client: what Java and Python
 // services already wrote is readable here.
-func TestReferenceItemsDynalite(t *testing.T) {
+func testReferenceItemsDynalite(t *testing.T, f form) {
 	manifest := vectorsDir(t)
 	raw := dynalite(t)
 	ctx := ctxT(t)
@@ -204,7 +206,7 @@ func TestReferenceItemsDynalite(t *testing.T) {
 						}
 					}
 					table := testenv.NewTable(t, raw, ti.Index.Partition, keyTypes.Partition, ti.Index.Sort, keyTypes.Sort)
-					c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: {
+					c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: {
 						Provider: provider, Default: def, Overrides: ov, SigningTableName: vtable,
 						PartitionKey: ti.Index.Partition, SortKey: ti.Index.Sort}}})
 					for _, it := range bySet[set] {
@@ -243,6 +245,8 @@ func TestReferenceItemsDynalite(t *testing.T) {
 		t.Error("no reference item was read")
 	}
 }
+
+func TestReferenceItemsDynalite(t *testing.T) { forEachForm(t, testReferenceItemsDynalite) }
 
 // findExpected finds the plaintext item with the same primary key.
 func findExpected(exp []vectors.Expected, table string, idx vectors.Index, it item) *vectors.Expected {

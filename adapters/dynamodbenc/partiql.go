@@ -15,11 +15,11 @@ import (
 
 // partiQLTable returns the first configured table (in name order) that stmt
 // may refer to.
-func (c *Client) partiQLTable(stmt *string) (string, bool) {
+func (e *engine) partiQLTable(stmt *string) (string, bool) {
 	if stmt == nil {
 		return "", false
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.tables)) {
+	for _, name := range slices.Sorted(maps.Keys(e.tables)) {
 		if mentionsTable(*stmt, name) {
 			return name, true
 		}
@@ -27,7 +27,7 @@ func (c *Client) partiQLTable(stmt *string) (string, bool) {
 	return "", false
 }
 
-func (c *Client) refusePartiQL(op, param, table string) error {
+func refusePartiQL(op, param, table string) error {
 	return &UnsafeOperationError{Op: op, Table: table,
 		Reason: param + " is a PartiQL statement on an encrypted table; PartiQL is not supported there, " +
 			"use PutItem, GetItem, Query, Scan, the batch and the transaction operations"}
@@ -37,40 +37,52 @@ func (c *Client) refusePartiQL(op, param, table string) error {
 // configured table (anywhere in its text) is refused with an
 // [*UnsafeOperationError]; others pass through untouched.
 func (c *Client) ExecuteStatement(ctx context.Context, in *dynamodb.ExecuteStatementInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ExecuteStatementOutput, error) {
+	return call(ctx, c, ops.ExecuteStatement, in, c.api.ExecuteStatement, optFns)
+}
+
+func (e *engine) executeStatement(_ context.Context, in *dynamodb.ExecuteStatementInput, _ describer) (*dynamodb.ExecuteStatementInput, finish[dynamodb.ExecuteStatementOutput], error) {
 	if in != nil {
-		if t, ok := c.partiQLTable(in.Statement); ok {
-			return nil, c.refusePartiQL("ExecuteStatement", "Statement", t)
+		if t, ok := e.partiQLTable(in.Statement); ok {
+			return nil, nil, refusePartiQL("ExecuteStatement", "Statement", t)
 		}
 	}
-	return c.api.ExecuteStatement(ctx, in, optFns...)
+	return passThrough[dynamodb.ExecuteStatementInput, dynamodb.ExecuteStatementOutput](in)
 }
 
 // BatchExecuteStatement runs PartiQL statements. If any statement names a
 // configured table, the whole batch is refused, as in
 // [Client.ExecuteStatement].
 func (c *Client) BatchExecuteStatement(ctx context.Context, in *dynamodb.BatchExecuteStatementInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchExecuteStatementOutput, error) {
+	return call(ctx, c, ops.BatchExecuteStatement, in, c.api.BatchExecuteStatement, optFns)
+}
+
+func (e *engine) batchExecuteStatement(_ context.Context, in *dynamodb.BatchExecuteStatementInput, _ describer) (*dynamodb.BatchExecuteStatementInput, finish[dynamodb.BatchExecuteStatementOutput], error) {
 	if in != nil {
 		for i, s := range in.Statements {
-			if t, ok := c.partiQLTable(s.Statement); ok {
-				return nil, c.refusePartiQL("BatchExecuteStatement", fmt.Sprintf("Statements[%d]", i), t)
+			if t, ok := e.partiQLTable(s.Statement); ok {
+				return nil, nil, refusePartiQL("BatchExecuteStatement", fmt.Sprintf("Statements[%d]", i), t)
 			}
 		}
 	}
-	return c.api.BatchExecuteStatement(ctx, in, optFns...)
+	return passThrough[dynamodb.BatchExecuteStatementInput, dynamodb.BatchExecuteStatementOutput](in)
 }
 
 // ExecuteTransaction runs PartiQL statements in a transaction. If any
 // statement names a configured table, the whole transaction is refused, as
 // in [Client.ExecuteStatement].
 func (c *Client) ExecuteTransaction(ctx context.Context, in *dynamodb.ExecuteTransactionInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ExecuteTransactionOutput, error) {
+	return call(ctx, c, ops.ExecuteTransaction, in, c.api.ExecuteTransaction, optFns)
+}
+
+func (e *engine) executeTransaction(_ context.Context, in *dynamodb.ExecuteTransactionInput, _ describer) (*dynamodb.ExecuteTransactionInput, finish[dynamodb.ExecuteTransactionOutput], error) {
 	if in != nil {
 		for i, s := range in.TransactStatements {
-			if t, ok := c.partiQLTable(s.Statement); ok {
-				return nil, c.refusePartiQL("ExecuteTransaction", fmt.Sprintf("TransactStatements[%d]", i), t)
+			if t, ok := e.partiQLTable(s.Statement); ok {
+				return nil, nil, refusePartiQL("ExecuteTransaction", fmt.Sprintf("TransactStatements[%d]", i), t)
 			}
 		}
 	}
-	return c.api.ExecuteTransaction(ctx, in, optFns...)
+	return passThrough[dynamodb.ExecuteTransactionInput, dynamodb.ExecuteTransactionOutput](in)
 }
 
 // DescribeTable passes through untouched.

@@ -17,7 +17,7 @@ import (
 // EncryptAndSign: the whole item is read; default DoNothing: the projection
 // gains the signed attributes), and every read with a projection must return
 // the same from all three.
-func TestProjectionDynalite(t *testing.T) {
+func testProjectionDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	ctx := ctxT(t)
 	plain, encAll, encSome := newTable(t, raw), newTable(t, raw), newTable(t, raw)
@@ -25,7 +25,7 @@ func TestProjectionDynalite(t *testing.T) {
 	some := TableConfig{Provider: p, Default: actions.DoNothing, Overrides: map[string]actions.Action{
 		"card": actions.EncryptAndSign, "profile": actions.EncryptAndSign, "email": actions.SignOnly}}
 	// Through the transaction emulator, so that TransactGetItems runs too.
-	c := mustNew(t, transactEmulator{raw}, Config{Tables: map[string]TableConfig{
+	c := f.client(t, transactEmulator{raw}, Config{Tables: map[string]TableConfig{
 		encAll: customerConfig(p, false), encSome: some}})
 	tables := []string{plain, encAll, encSome}
 	var items []item
@@ -150,3 +150,5 @@ func TestProjectionDynalite(t *testing.T) {
 		t.Errorf("GetItem(bad projection) err = %v", err)
 	}
 }
+
+func TestProjectionDynalite(t *testing.T) { forEachForm(t, testProjectionDynalite) }

@@ -3,7 +3,13 @@ package dynamodbenc
 import (
 	stdcmp "cmp"
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -18,10 +24,10 @@ import (
 // other tenants' branch keys, as the DB-ESDK does. The first item that fails
 // fails the page, with an [*ItemError] naming its key; the items kept are
 // returned in their order.
-func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection, rf *search.ResultFilter) ([]map[string]types.AttributeValue, error) {
+func (e *engine) decryptItems(ctx context.Context, op, table string, enc *itemcrypto.Encryptor, items []map[string]types.AttributeValue, proj *projection, rf *search.ResultFilter) ([]map[string]types.AttributeValue, error) {
 	plain := make([]map[string]types.AttributeValue, len(items))
 	keep := make([]bool, len(items))
-	_, err := c.each(ctx, len(items), func(ctx context.Context, i int) error {
+	_, err := e.each(ctx, len(items), func(ctx context.Context, i int) error {
 		if rf != nil && !rf.KeyMatches(items[i]) {
 			return nil
 		}
@@ -60,8 +66,8 @@ func (c *Client) decryptItems(ctx context.Context, op, table string, enc *itemcr
 
 // finishPage decrypts a Query or Scan page in place (decryptItems) and,
 // when beacons filtered it, sets its Count to the items kept.
-func (c *Client) finishPage(ctx context.Context, g guard, enc *itemcrypto.Encryptor, items *[]map[string]types.AttributeValue, count *int32, p *readPlan) error {
-	kept, err := c.decryptItems(ctx, g.op, g.table, enc, *items, &p.proj, p.rf)
+func (e *engine) finishPage(ctx context.Context, g guard, enc *itemcrypto.Encryptor, items *[]map[string]types.AttributeValue, count *int32, p *readPlan) error {
+	kept, err := e.decryptItems(ctx, g.op, g.table, enc, *items, &p.proj, p.rf)
 	if err != nil {
 		return err
 	}
@@ -134,17 +140,26 @@ func (g guard) plan(in readPlan, projection *string, legacy error, transform fun
 // that fails verification fails the call with an [*ItemError] naming its
 // key. Works with dynamodb.NewQueryPaginator.
 func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return call(ctx, c, ops.Query, in, c.api.Query, optFns)
+}
+
+func (e *engine) query(ctx context.Context, in *dynamodb.QueryInput, d describer) (*dynamodb.QueryInput, finish[dynamodb.QueryOutput], error) {
 	const op = "Query"
 	if in == nil {
-		return c.api.Query(ctx, in, optFns...)
+		return passThrough[dynamodb.QueryInput, dynamodb.QueryOutput](in)
 	}
-	t := c.lookup(in.TableName)
+	t := e.lookup(in.TableName)
 	if t == nil {
-		return c.api.Query(ctx, in, optFns...)
+		return passThrough[dynamodb.QueryInput, dynamodb.QueryOutput](in)
 	}
-	enc, g, err := c.prepare(ctx, op, t, in.TableName, optFns)
+	enc, g, err := e.prepare(ctx, op, t, in.TableName, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if len(in.KeyConditions) > 0 && aws.ToString(in.KeyConditionExpression) == "" {
+		if in, err = keyConditionsExpr(in); err != nil {
+			return nil, nil, g.refuse("", "KeyConditions: %v", err)
+		}
 	}
 	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, keyCond: in.KeyConditionExpression, filter: in.FilterExpression, sel: in.Select},
 		in.ProjectionExpression,
@@ -164,19 +179,20 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, keyCond: q.KeyConditionExpression, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req := *in
 	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
 	req.KeyConditionExpression, req.FilterExpression, req.Select = p.keyCond, p.filter, p.sel
-	out, err := c.api.Query(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Table: g.table, Err: err}
-	}
-	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return &req, func(ctx context.Context, out *dynamodb.QueryOutput, err error) (*dynamodb.QueryOutput, error) {
+		if err != nil {
+			return nil, &OpError{Op: op, Table: g.table, Err: err}
+		}
+		if err := e.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}, nil
 }
 
 // Scan scans a table or index and returns its items verified and
@@ -184,17 +200,21 @@ func (c *Client) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...f
 // beacons, ProjectionExpression, items that fail verification). Works with
 // dynamodb.NewScanPaginator and parallel scans (Segment, TotalSegments).
 func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return call(ctx, c, ops.Scan, in, c.api.Scan, optFns)
+}
+
+func (e *engine) scan(ctx context.Context, in *dynamodb.ScanInput, d describer) (*dynamodb.ScanInput, finish[dynamodb.ScanOutput], error) {
 	const op = "Scan"
 	if in == nil {
-		return c.api.Scan(ctx, in, optFns...)
+		return passThrough[dynamodb.ScanInput, dynamodb.ScanOutput](in)
 	}
-	t := c.lookup(in.TableName)
+	t := e.lookup(in.TableName)
 	if t == nil {
-		return c.api.Scan(ctx, in, optFns...)
+		return passThrough[dynamodb.ScanInput, dynamodb.ScanOutput](in)
 	}
-	enc, g, err := c.prepare(ctx, op, t, in.TableName, optFns)
+	enc, g, err := e.prepare(ctx, op, t, in.TableName, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := g.plan(readPlan{names: in.ExpressionAttributeNames, values: in.ExpressionAttributeValues, filter: in.FilterExpression, sel: in.Select},
 		in.ProjectionExpression,
@@ -213,17 +233,81 @@ func (c *Client) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fun
 			return readPlan{names: q.ExpressionAttributeNames, values: q.ExpressionAttributeValues, filter: q.FilterExpression, sel: q.Select, rf: rf}, nil
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req := *in
 	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values
 	req.FilterExpression, req.Select = p.filter, p.sel
-	out, err := c.api.Scan(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Table: g.table, Err: err}
+	return &req, func(ctx context.Context, out *dynamodb.ScanOutput, err error) (*dynamodb.ScanOutput, error) {
+		if err != nil {
+			return nil, &OpError{Op: op, Table: g.table, Err: err}
+		}
+		if err := e.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}, nil
+}
+
+// keyConditionsExpr returns a copy of a Query whose legacy KeyConditions
+// (libraries such as guregu/dynamo send them) are replaced by the
+// KeyConditionExpression they are equivalent to, so that the guard rails
+// and the beacons apply to it as to any expression. A query with both is
+// left alone: the legacy check refuses it, as DynamoDB would.
+func keyConditionsExpr(in *dynamodb.QueryInput) (*dynamodb.QueryInput, error) {
+	names := make(map[string]string, len(in.ExpressionAttributeNames)+len(in.KeyConditions))
+	maps.Copy(names, in.ExpressionAttributeNames)
+	values := make(map[string]types.AttributeValue, len(in.ExpressionAttributeValues)+len(in.KeyConditions)+1)
+	maps.Copy(values, in.ExpressionAttributeValues)
+	np := freshPrefix(in.ExpressionAttributeNames) + "k"
+	vp := ":" + freshPrefix(valueNames(in.ExpressionAttributeValues))[1:] + "k"
+	var parts []string
+	for i, attr := range slices.Sorted(maps.Keys(in.KeyConditions)) {
+		c := in.KeyConditions[attr]
+		name := np + strconv.Itoa(i)
+		names[name] = attr
+		args := make([]string, len(c.AttributeValueList))
+		for j, v := range c.AttributeValueList {
+			args[j] = vp + strconv.Itoa(i) + "_" + strconv.Itoa(j)
+			values[args[j]] = v
+		}
+		want := 1
+		var part string
+		switch c.ComparisonOperator {
+		case types.ComparisonOperatorEq, types.ComparisonOperatorLe, types.ComparisonOperatorLt, types.ComparisonOperatorGe, types.ComparisonOperatorGt:
+			if len(args) == want {
+				part = name + " " + map[types.ComparisonOperator]string{types.ComparisonOperatorEq: "=", types.ComparisonOperatorLe: "<=",
+					types.ComparisonOperatorLt: "<", types.ComparisonOperatorGe: ">=", types.ComparisonOperatorGt: ">"}[c.ComparisonOperator] + " " + args[0]
+			}
+		case types.ComparisonOperatorBeginsWith:
+			if len(args) == want {
+				part = "begins_with(" + name + ", " + args[0] + ")"
+			}
+		case types.ComparisonOperatorBetween:
+			if want = 2; len(args) == want {
+				part = name + " BETWEEN " + args[0] + " AND " + args[1]
+			}
+		default:
+			return nil, fmt.Errorf("the comparison operator %q of attribute %q is not one of a key condition", c.ComparisonOperator, attr)
+		}
+		if part == "" {
+			return nil, fmt.Errorf("%s on attribute %q takes %d values, not %d", c.ComparisonOperator, attr, want, len(args))
+		}
+		parts = append(parts, part)
 	}
-	if err := c.finishPage(ctx, g, enc, &out.Items, &out.Count, &p); err != nil {
-		return nil, err
+	out := *in
+	expr := strings.Join(parts, " AND ")
+	out.KeyConditions, out.KeyConditionExpression = nil, &expr
+	out.ExpressionAttributeNames, out.ExpressionAttributeValues = names, values
+	return &out, nil
+}
+
+// valueNames is the set of a request's :placeholders, as freshPrefix takes
+// it (their ":" replaced by "#").
+func valueNames(values map[string]types.AttributeValue) map[string]string {
+	out := make(map[string]string, len(values))
+	for k := range values {
+		out["#"+strings.TrimPrefix(k, ":")] = ""
 	}
-	return out, nil
+	return out
 }

@@ -156,13 +156,13 @@ func (c *countingAPI) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns .
 // values and prefixes of encrypted attributes, through GSIs on the beacons,
 // across pages: each query must return exactly the items whose plaintext
 // matches, although the 2-bit email beacon makes the server return others.
-func TestBeaconsDynalite(t *testing.T) {
+func testBeaconsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := beaconTable(t, raw)
 	ctx := ctxT(t)
 	// dynalite has no TransactWriteItems: transactEmulator sends its puts
 	// one by one.
-	c := mustNew(t, transactEmulator{raw}, Config{Tables: map[string]TableConfig{table: beaconConfig(t)}})
+	c := f.client(t, transactEmulator{raw}, Config{Tables: map[string]TableConfig{table: beaconConfig(t)}})
 
 	const count = 40
 	var all []item
@@ -324,16 +324,18 @@ func TestBeaconsDynalite(t *testing.T) {
 	wantItem(t, "GetItem", got.Item, all[0])
 }
 
+func TestBeaconsDynalite(t *testing.T) { forEachForm(t, testBeaconsDynalite) }
+
 // TestBeaconRefusalsDynalite: conditions the beacons cannot answer are
 // refused before anything is sent, with errors that name the attribute but
 // never a value or the beacon key.
-func TestBeaconRefusalsDynalite(t *testing.T) {
+func testBeaconRefusalsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := beaconTable(t, raw)
 	ctx := ctxT(t)
 	api := &countingAPI{API: raw}
 	var logged bytes.Buffer
-	c := mustNew(t, api, Config{Tables: map[string]TableConfig{table: beaconConfig(t)}})
+	c := f.client(t, api, Config{Tables: map[string]TableConfig{table: beaconConfig(t)}})
 	secret := "4111-0007"
 	for _, tc := range []struct {
 		name, keyCond, filter, attr string
@@ -393,6 +395,8 @@ func TestBeaconRefusalsDynalite(t *testing.T) {
 	}
 }
 
+func TestBeaconRefusalsDynalite(t *testing.T) { forEachForm(t, testBeaconRefusalsDynalite) }
+
 // tenantKeys is a hierarchy.Source of one branch key per tenant.
 type tenantKeys map[string]*hierarchy.BranchKey
 
@@ -416,7 +420,7 @@ func (k tenantKeys) BranchKeyVersion(ctx context.Context, id, version string) (*
 // multi key store, keyed by the "tenant" attribute). A query names its
 // tenant; the other tenant's items whose 1-bit beacons collide come back
 // from DynamoDB and are dropped.
-func TestMultiTenantBeaconsDynalite(t *testing.T) {
+func testMultiTenantBeaconsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := beaconTable(t, raw)
 	ctx := ctxT(t)
@@ -454,7 +458,7 @@ func TestMultiTenantBeaconsDynalite(t *testing.T) {
 			StandardBeacons: []search.StandardBeacon{{Name: "email", Length: 1}},
 		}}},
 	}
-	c := mustNew(t, raw, Config{Tables: map[string]TableConfig{table: tc}})
+	c := f.client(t, raw, Config{Tables: map[string]TableConfig{table: tc}})
 	var all []item
 	for i := range 24 {
 		it := item{"pk": s("p"), "sk": n(fmt.Sprint(i)), "tenant": s([]string{"acme", "globex"}[i%2]), "email": s(beaconEmails[(i/2)%3])}
@@ -500,3 +504,5 @@ func TestMultiTenantBeaconsDynalite(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 }
+
+func TestMultiTenantBeaconsDynalite(t *testing.T) { forEachForm(t, testMultiTenantBeaconsDynalite) }

@@ -15,9 +15,13 @@ import (
 // returned item is verified and decrypted; one that fails fails the call
 // with an [*ItemError] whose Index is its position in TransactItems.
 func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactGetItemsOutput, error) {
+	return call(ctx, c, ops.TransactGetItems, in, c.api.TransactGetItems, optFns)
+}
+
+func (e *engine) transactGetItems(ctx context.Context, in *dynamodb.TransactGetItemsInput, d describer) (*dynamodb.TransactGetItemsInput, finish[dynamodb.TransactGetItemsOutput], error) {
 	const op = "TransactGetItems"
 	if in == nil {
-		return c.api.TransactGetItems(ctx, in, optFns...)
+		return passThrough[dynamodb.TransactGetItemsInput, dynamodb.TransactGetItemsOutput](in)
 	}
 	var names []string
 	for _, ti := range in.TransactItems {
@@ -25,12 +29,12 @@ func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetI
 			names = append(names, *ti.Get.TableName)
 		}
 	}
-	tables, err := c.prepareTables(ctx, op, names, optFns)
+	tables, err := e.prepareTables(ctx, op, names, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(tables) == 0 {
-		return c.api.TransactGetItems(ctx, in, optFns...)
+		return passThrough[dynamodb.TransactGetItemsInput, dynamodb.TransactGetItemsOutput](in)
 	}
 	req := *in
 	req.TransactItems = make([]types.TransactGetItem, len(in.TransactItems))
@@ -47,7 +51,7 @@ func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetI
 		}
 		proj, err := widen(tc.enc, ti.Get.ProjectionExpression, ti.Get.ExpressionAttributeNames)
 		if err != nil {
-			return nil, tc.g.refuse("", "TransactItems[%d].Get.ProjectionExpression: %v", i, err)
+			return nil, nil, tc.g.refuse("", "TransactItems[%d].Get.ProjectionExpression: %v", i, err)
 		}
 		get := *ti.Get
 		get.ProjectionExpression, get.ExpressionAttributeNames = proj.expr, proj.names
@@ -55,34 +59,35 @@ func (c *Client) TransactGetItems(ctx context.Context, in *dynamodb.TransactGetI
 		projs[i] = &proj
 		idx = append(idx, i)
 	}
-	out, err := c.api.TransactGetItems(ctx, &req, optFns...)
-	if err != nil {
-		return nil, &OpError{Op: op, Err: err}
-	}
-	if len(out.Responses) != len(in.TransactItems) {
-		return nil, &OpError{Op: op, Err: fmt.Errorf("%d responses to %d requests: cannot tell which items to verify", len(out.Responses), len(in.TransactItems))}
-	}
-	_, err = c.each(ctx, len(idx), func(ctx context.Context, j int) error {
-		i := idx[j]
-		item := out.Responses[i].Item
-		if item == nil {
-			return nil
-		}
-		name := *in.TransactItems[i].Get.TableName
-		plain, err := decryptOne(ctx, op, name, tables[name].enc, item, i, false)
+	return &req, func(ctx context.Context, out *dynamodb.TransactGetItemsOutput, err error) (*dynamodb.TransactGetItemsOutput, error) {
 		if err != nil {
-			return err
+			return nil, &OpError{Op: op, Err: err}
 		}
-		out.Responses[i].Item = projs[i].trim(plain)
-		return nil
-	})
-	if err != nil {
-		if _, ok := err.(*ItemError); !ok {
-			err = &OpError{Op: op, Err: err}
+		if len(out.Responses) != len(in.TransactItems) {
+			return nil, &OpError{Op: op, Err: fmt.Errorf("%d responses to %d requests: cannot tell which items to verify", len(out.Responses), len(in.TransactItems))}
 		}
-		return nil, err
-	}
-	return out, nil
+		_, err = e.each(ctx, len(idx), func(ctx context.Context, j int) error {
+			i := idx[j]
+			item := out.Responses[i].Item
+			if item == nil {
+				return nil
+			}
+			name := *in.TransactItems[i].Get.TableName
+			plain, err := decryptOne(ctx, op, name, tables[name].enc, item, i, false)
+			if err != nil {
+				return err
+			}
+			out.Responses[i].Item = projs[i].trim(plain)
+			return nil
+		})
+		if err != nil {
+			if _, ok := err.(*ItemError); !ok {
+				err = &OpError{Op: op, Err: err}
+			}
+			return nil, err
+		}
+		return out, nil
+	}, nil
 }
 
 // writeTable is the table name of one TransactWriteItem.
@@ -110,9 +115,13 @@ func writeTable(ti types.TransactWriteItem) *string {
 // TransactionCanceledException (ReturnValuesOnConditionCheckFailure
 // ALL_OLD) are verified and decrypted, or removed when they do not verify.
 func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return call(ctx, c, ops.TransactWriteItems, in, c.api.TransactWriteItems, optFns)
+}
+
+func (e *engine) transactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, d describer) (*dynamodb.TransactWriteItemsInput, finish[dynamodb.TransactWriteItemsOutput], error) {
 	const op = "TransactWriteItems"
 	if in == nil {
-		return c.api.TransactWriteItems(ctx, in, optFns...)
+		return passThrough[dynamodb.TransactWriteItemsInput, dynamodb.TransactWriteItemsOutput](in)
 	}
 	var names []string
 	for _, ti := range in.TransactItems {
@@ -120,12 +129,12 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 			names = append(names, *n)
 		}
 	}
-	tables, err := c.prepareTables(ctx, op, names, optFns)
+	tables, err := e.prepareTables(ctx, op, names, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(tables) == 0 {
-		return c.api.TransactWriteItems(ctx, in, optFns...)
+		return passThrough[dynamodb.TransactWriteItemsInput, dynamodb.TransactWriteItemsOutput](in)
 	}
 	req := *in
 	req.TransactItems = make([]types.TransactWriteItem, len(in.TransactItems))
@@ -145,7 +154,7 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 		switch {
 		case ti.Put != nil:
 			if err := g.condition(param("Put", "ConditionExpression"), ti.Put.ConditionExpression, ti.Put.ExpressionAttributeNames); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			puts = append(puts, i)
 		case ti.Update != nil:
@@ -154,23 +163,23 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 				g.condition(param("Update", "ConditionExpression"), u.ConditionExpression, u.ExpressionAttributeNames),
 				g.update(param("Update", "UpdateExpression"), u.UpdateExpression, u.ExpressionAttributeNames),
 			); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			nu := *u
 			nu.ConditionExpression, nu.ExpressionAttributeNames = requireSigned(tc.enc, u.ConditionExpression, u.ExpressionAttributeNames)
 			req.TransactItems[i] = types.TransactWriteItem{Update: &nu}
 		case ti.Delete != nil:
 			if err := g.condition(param("Delete", "ConditionExpression"), ti.Delete.ConditionExpression, ti.Delete.ExpressionAttributeNames); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case ti.ConditionCheck != nil:
 			cc := ti.ConditionCheck
 			if err := g.condition(param("ConditionCheck", "ConditionExpression"), cc.ConditionExpression, cc.ExpressionAttributeNames); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	_, err = c.each(ctx, len(puts), func(ctx context.Context, j int) error {
+	_, err = e.each(ctx, len(puts), func(ctx context.Context, j int) error {
 		i := puts[j]
 		put := in.TransactItems[i].Put
 		tc := tables[*put.TableName]
@@ -188,10 +197,12 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 		if _, ok := err.(*ItemError); !ok {
 			err = &OpError{Op: op, Err: err}
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	out, err := c.api.TransactWriteItems(ctx, &req, optFns...)
-	if err != nil {
+	return &req, func(ctx context.Context, out *dynamodb.TransactWriteItemsOutput, err error) (*dynamodb.TransactWriteItemsOutput, error) {
+		if err == nil {
+			return out, nil
+		}
 		var tce *types.TransactionCanceledException
 		if errors.As(err, &tce) {
 			for i := range tce.CancellationReasons {
@@ -222,6 +233,5 @@ func (c *Client) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 			}
 		}
 		return nil, &OpError{Op: op, Err: err}
-	}
-	return out, nil
+	}, nil
 }

@@ -18,7 +18,7 @@ import (
 // TransactWriteItems or TransactGetItems; the emulator sends each item as a
 // single request, so dynalite still validates and executes what the client
 // builds, its added conditions and placeholders included).
-func TestTransactions(t *testing.T) {
+func testTransactions(t *testing.T, f form) {
 	backends := map[string]func(t *testing.T) (API, func(t *testing.T) string, bool){
 		"memory": func(t *testing.T) (API, func(t *testing.T) string, bool) {
 			mem := newMemAPI()
@@ -37,7 +37,7 @@ func TestTransactions(t *testing.T) {
 			api, mkTable, updates := backend(t)
 			enc, plain := mkTable(t), mkTable(t)
 			sp := &spy{next: api}
-			c := mustNew(t, sp, Config{Tables: map[string]TableConfig{enc: customerConfig(testProvider(t), false)}},
+			c := f.client(t, sp, Config{Tables: map[string]TableConfig{enc: customerConfig(testProvider(t), false)}},
 				func(o *Options) { o.Concurrency = 3 })
 			ctx := ctxT(t)
 			a, b0, gone := customer("a", 1), customer("b", 2), customer("gone", 3)
@@ -108,6 +108,8 @@ func TestTransactions(t *testing.T) {
 	}
 }
 
+func TestTransactions(t *testing.T) { forEachForm(t, testTransactions) }
+
 // failing returns the given error from PutItem, UpdateItem, DeleteItem
 // and TransactWriteItems.
 type failing struct {
@@ -132,7 +134,7 @@ func (f failing) TransactWriteItems(context.Context, *dynamodb.TransactWriteItem
 // condition (ReturnValuesOnConditionCheckFailure ALL_OLD) come back
 // decrypted, or not at all when they do not verify. dynalite 4.0.0 returns
 // no such item, so this runs over a fake.
-func TestOldItemsInErrors(t *testing.T) {
+func testOldItemsInErrors(t *testing.T, f form) {
 	ctx := ctxT(t)
 	p := testProvider(t)
 	enc := coreEncryptor(t, "t", p, "pk", "sk")
@@ -153,24 +155,24 @@ func TestOldItemsInErrors(t *testing.T) {
 		want   item
 	}{{"verified", stored, old}, {"tampered", tampered, nil}} {
 		t.Run(tc.name, func(t *testing.T) {
-			calls := map[string]func(c *Client) error{
-				"PutItem": func(c *Client) error {
+			calls := map[string]func(c API) error{
+				"PutItem": func(c API) error {
 					_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: old})
 					return err
 				},
-				"UpdateItem": func(c *Client) error {
+				"UpdateItem": func(c API) error {
 					_, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: key("a", 1),
 						UpdateExpression: aws.String("SET visits = :n"), ExpressionAttributeValues: map[string]types.AttributeValue{":n": n("1")}})
 					return err
 				},
-				"DeleteItem": func(c *Client) error {
+				"DeleteItem": func(c API) error {
 					_, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("t"), Key: key("a", 1)})
 					return err
 				},
 			}
 			for op, call := range calls {
 				ccf := &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed"), Item: tc.stored}
-				c := mustNew(t, failing{err: ccf}, Config{Tables: map[string]TableConfig{"t": customerConfig(p, true)}})
+				c := f.client(t, failing{err: ccf}, Config{Tables: map[string]TableConfig{"t": customerConfig(p, true)}})
 				err := call(c)
 				var got *types.ConditionalCheckFailedException
 				var opErr *OpError
@@ -190,7 +192,7 @@ func TestOldItemsInErrors(t *testing.T) {
 					{Code: aws.String("ConditionalCheckFailed"), Item: tc.stored},
 					{Code: aws.String("ConditionalCheckFailed"), Item: customer("plain", 1)},
 				}}
-			c := mustNew(t, failing{err: tce}, Config{Tables: map[string]TableConfig{"t": customerConfig(p, true)}})
+			c := f.client(t, failing{err: tce}, Config{Tables: map[string]TableConfig{"t": customerConfig(p, true)}})
 			_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 				{Put: &types.Put{TableName: aws.String("t"), Item: customer("b", 2)}},
 				{Delete: &types.Delete{TableName: aws.String("t"), Key: key("a", 1), ConditionExpression: aws.String("attribute_exists(pk)")}},
@@ -209,3 +211,5 @@ func TestOldItemsInErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestOldItemsInErrors(t *testing.T) { forEachForm(t, testOldItemsInErrors) }

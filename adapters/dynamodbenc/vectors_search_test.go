@@ -186,7 +186,7 @@ func loadQueryVectors(t *testing.T) (*vectors.DBESDKTableConfigs, *vectors.DBESD
 // vectorClient is a client for configuration name: the SDK's own for the
 // empty configuration (the harness's "vanilla" client), ours otherwise,
 // with the configuration's logical table name bound into the signatures.
-func vectorClient(t *testing.T, raw *dynamodb.Client, cfgs *vectors.DBESDKTableConfigs, name string) (func(table string) queryAPI, *recordingAPI) {
+func vectorClient(t *testing.T, f form, raw *dynamodb.Client, cfgs *vectors.DBESDKTableConfigs, name string) (func(table string) queryAPI, *recordingAPI) {
 	t.Helper()
 	vt, err := cfgs.Table(name)
 	if err != nil {
@@ -197,7 +197,7 @@ func vectorClient(t *testing.T, raw *dynamodb.Client, cfgs *vectors.DBESDKTableC
 		return func(string) queryAPI { return raw }, counting
 	}
 	return func(table string) queryAPI {
-		return mustNew(t, counting, Config{Tables: map[string]TableConfig{table: {
+		return f.client(t, counting, Config{Tables: map[string]TableConfig{table: {
 			Default: vt.Default, Overrides: vt.Overrides, PartitionKey: vt.PartitionKey, SortKey: vt.SortKey,
 			SigningTableName: vt.LogicalTableName, Format: itemcrypto.FormatDBESDK, DBESDK: vt.DBESDK, Search: vt.Search,
 		}}})
@@ -211,7 +211,7 @@ func vectorClient(t *testing.T, raw *dynamodb.Client, cfgs *vectors.DBESDKTableC
 // except the queries that list the configuration in "Fail" (they name
 // encrypted attributes without beacons), which our client must refuse
 // before sending anything.
-func TestDBESDKQueryVectorsDynalite(t *testing.T) {
+func testDBESDKQueryVectorsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	cfgs, data := loadQueryVectors(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -243,7 +243,7 @@ func TestDBESDKQueryVectorsDynalite(t *testing.T) {
 	totalMatched, totalRefused, totalBeaconed := 0, 0, 0
 	for _, name := range cfgs.Names() {
 		t.Run("config"+name, func(t *testing.T) {
-			newClient, counting := vectorClient(t, raw, cfgs, name)
+			newClient, counting := vectorClient(t, f, raw, cfgs, name)
 			table, c := vectorTable(t, raw, newClient, data.Records)
 			vt, err := cfgs.Table(name)
 			if err != nil {
@@ -305,6 +305,8 @@ func TestDBESDKQueryVectorsDynalite(t *testing.T) {
 	}
 }
 
+func TestDBESDKQueryVectorsDynalite(t *testing.T) { forEachForm(t, testDBESDKQueryVectorsDynalite) }
+
 func firstOrNil(items []item) item {
 	if len(items) == 0 {
 		return nil
@@ -315,7 +317,7 @@ func firstOrNil(items []item) item {
 // TestDBESDKComplexQueryVectorsDynalite is ComplexTests: for each entry of
 // data.json "Complex", the records written under its configuration, each
 // query must return the records of Pass and none of Fail.
-func TestDBESDKComplexQueryVectorsDynalite(t *testing.T) {
+func testDBESDKComplexQueryVectorsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	cfgs, data := loadQueryVectors(t)
 	if len(data.Complex) == 0 {
@@ -325,7 +327,7 @@ func TestDBESDKComplexQueryVectorsDynalite(t *testing.T) {
 	defer cancel()
 	for ti, ct := range data.Complex {
 		t.Run(fmt.Sprintf("%d-config%s", ti, ct.Config), func(t *testing.T) {
-			newClient, _ := vectorClient(t, raw, cfgs, ct.Config)
+			newClient, _ := vectorClient(t, f, raw, cfgs, ct.Config)
 			table, c := vectorTable(t, raw, newClient, data.Records)
 			for i, q := range ct.Failing {
 				if _, err := fullSearch(ctx, c, table, data, q); err == nil {
@@ -362,4 +364,8 @@ func TestDBESDKComplexQueryVectorsDynalite(t *testing.T) {
 			t.Logf("config %s: %d of %d complex queries checked", ct.Config, checked, len(ct.Queries))
 		})
 	}
+}
+
+func TestDBESDKComplexQueryVectorsDynalite(t *testing.T) {
+	forEachForm(t, testDBESDKComplexQueryVectorsDynalite)
 }
