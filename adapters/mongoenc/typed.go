@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -36,9 +37,10 @@ import (
 // another struct codec (Options.Registry) is not seen: give such types
 // explicit bson names.
 type TypedCollection[T any] struct {
-	c     *Collection
-	typ   reflect.Type
-	names map[string]bool // T's top-level field names
+	c       *Collection
+	typ     reflect.Type
+	paths   map[string]bool // T's field paths, nested ones included
+	parents map[string]bool // the paths with nested paths below them
 }
 
 // NewTypedCollection returns a typed view of c for T, a struct type or a
@@ -63,10 +65,11 @@ func NewTypedCollection[T any](c *Collection) (*TypedCollection[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &TypedCollection[T]{c: c, typ: typ, names: map[string]bool{}}
+	tc := &TypedCollection[T]{c: c, typ: typ, paths: map[string]bool{}, parents: map[string]bool{}}
 	for _, f := range fields {
-		if !strings.Contains(f.path, ".") {
-			tc.names[f.path] = true
+		tc.paths[f.path] = true
+		if i := strings.LastIndexByte(f.path, '.'); i >= 0 {
+			tc.parents[f.path[:i]] = true
 		}
 		if !f.tagged {
 			continue
@@ -166,41 +169,114 @@ func (tc *TypedCollection[T]) All(ctx context.Context, filter any, opts ...optio
 	return out, nil
 }
 
-// decode unmarshals a verified, decrypted document into a T. Top-level
-// fields that are no field's name but whose lower case is are dropped
-// first: the struct codec would decode them into that field (it retries a
-// name in lower case), so a field outside the signature ("SSN", under
-// DoNothing) could overwrite a signed one ("ssn").
+// decode unmarshals a verified, decrypted document into a T. Fields that
+// are no field path of T but whose name in lower case is, at the top level
+// and inside the embedded documents (and arrays of them) of T's nested
+// structs, are dropped first: the struct codec would decode them into that
+// field (it retries a name in lower case), so a field outside the signature
+// ("SSN", under DoNothing) could overwrite a signed one ("ssn").
 func (tc *TypedCollection[T]) decode(doc bson.Raw) (T, error) {
 	var v T
-	elems, err := doc.Elements()
-	if err != nil {
-		return v, &mapenc.ConvertError{Op: "decode", Type: tc.typ, Err: err}
-	}
-	drop := false
-	for _, e := range elems {
-		k := e.Key()
-		if !tc.names[k] && tc.names[strings.ToLower(k)] {
-			drop = true
-			break
-		}
-	}
-	if drop {
-		idx, b := bsoncore.AppendDocumentStart(nil)
-		for _, e := range elems {
-			if k := e.Key(); !tc.names[k] && tc.names[strings.ToLower(k)] {
-				continue
-			}
-			b = append(b, e...)
-		}
-		b, _ = bsoncore.AppendDocumentEnd(b, idx)
-		doc = b
+	if tc.folds(doc, "") {
+		doc = tc.exact(doc, "")
 	}
 	if err := tc.c.decode(doc, &v); err != nil {
 		var zero T
 		return zero, &mapenc.ConvertError{Op: "decode", Type: tc.typ, Err: err}
 	}
 	return v, nil
+}
+
+// folds reports whether doc, the document at path prefix, holds a field to
+// drop.
+func (tc *TypedCollection[T]) folds(doc bson.Raw, prefix string) bool {
+	elems, err := doc.Elements()
+	if err != nil {
+		return false // the decoder reports it
+	}
+	for _, e := range elems {
+		k := e.Key()
+		if !tc.paths[prefix+k] {
+			if tc.paths[prefix+strings.ToLower(k)] {
+				return true
+			}
+			continue
+		}
+		if !tc.parents[prefix+k] {
+			continue
+		}
+		for _, sub := range subdocuments(e.Value()) {
+			if tc.folds(sub, prefix+k+".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// exact returns doc without the fields folds finds.
+func (tc *TypedCollection[T]) exact(doc bson.Raw, prefix string) bson.Raw {
+	elems, err := doc.Elements()
+	if err != nil {
+		return doc
+	}
+	idx, b := bsoncore.AppendDocumentStart(nil)
+	for _, e := range elems {
+		k := e.Key()
+		if !tc.paths[prefix+k] && tc.paths[prefix+strings.ToLower(k)] {
+			continue
+		}
+		v := e.Value()
+		if !tc.paths[prefix+k] || !tc.parents[prefix+k] {
+			b = append(b, e...)
+			continue
+		}
+		switch v.Type {
+		case bson.TypeEmbeddedDocument:
+			b = bsoncore.AppendDocumentElement(b, k, tc.exact(v.Document(), prefix+k+"."))
+		case bson.TypeArray:
+			vals, err := v.Array().Values()
+			if err != nil {
+				b = append(b, e...)
+				continue
+			}
+			aidx, ab := bsoncore.AppendArrayStart(nil)
+			for i, av := range vals {
+				if sub, ok := av.DocumentOK(); ok {
+					ab = bsoncore.AppendDocumentElement(ab, strconv.Itoa(i), tc.exact(sub, prefix+k+"."))
+				} else {
+					ab = bsoncore.AppendValueElement(ab, strconv.Itoa(i), bsoncore.Value{Type: bsoncore.Type(av.Type), Data: av.Value})
+				}
+			}
+			ab, _ = bsoncore.AppendArrayEnd(ab, aidx)
+			b = bsoncore.AppendArrayElement(b, k, ab)
+		default:
+			b = append(b, e...)
+		}
+	}
+	b, _ = bsoncore.AppendDocumentEnd(b, idx)
+	return b
+}
+
+// subdocuments returns v's document, or the documents of its array.
+func subdocuments(v bson.RawValue) []bson.Raw {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return []bson.Raw{v.Document()}
+	case bson.TypeArray:
+		vals, err := v.Array().Values()
+		if err != nil {
+			return nil
+		}
+		var out []bson.Raw
+		for _, av := range vals {
+			if sub, ok := av.DocumentOK(); ok {
+				out = append(out, sub)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // bsonField is a field path of a struct type as the bson struct codec
