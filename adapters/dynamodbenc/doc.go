@@ -17,9 +17,18 @@
 //
 // Struct tags: the client takes attribute maps, so an itemcrypto struct tag
 // (itemcrypto:"encrypt") on a struct marshalled with attributevalue.MarshalMap
-// never reaches it, and the table's Default applies. Only package mapenc reads
-// the tags; carry them into a TableConfig with mapenc.StructPolicy, which
-// returns the actions and key names they describe (see the example of New).
+// never reaches it, and the table's Default applies. Package mapenc reads the
+// tags; carry them into a TableConfig with mapenc.StructPolicy, which returns
+// the actions and key names they describe (see the example of New).
+//
+// Typed values: [NewTable] returns a [Table] of one Go struct type over a
+// configured table, whose Put, Get, Delete, Query, Scan, BatchPut and
+// BatchGet take and return that type (marshalled with attributevalue) and go
+// through the client. It checks the type's itemcrypto tags against the
+// table's configuration and refuses a type whose tags say anything else
+// (another action, another key) with a *mapenc.TagError, so that a field
+// tagged encrypt is never stored in plaintext because the TableConfig lacked
+// its override.
 //
 // # Operations
 //

@@ -12,11 +12,15 @@
 //
 // Struct tags: the collection reads none. An itemcrypto struct tag
 // (itemcrypto:"encrypt") on a struct stored through it has no effect: the
-// Config's actions, by BSON field name, decide. Only package mapenc reads the
-// tags (for DynamoDB attribute names); to carry them over, give mongoenc the
-// same actions under the BSON names, e.g. from mapenc.StructPolicy with
-// mapenc.Options.TagKey set to "bson" where every field has an explicit bson
-// name.
+// Config's actions, by BSON field path, decide. A [TypedCollection] (see
+// [NewTypedCollection]) inserts and finds values of one Go struct type
+// through the collection and reads the type's tags (with mapenc.ParseTag,
+// under the names the bson package gives the fields: the bson tag, else the
+// lower-cased Go name; nested structs as dotted paths): it refuses a type
+// whose tags say anything else than the Config for their field paths, so
+// that a field tagged encrypt is never stored in plaintext because the
+// Config lacked its override. (mapenc.StructPolicy names fields as
+// attributevalue does, which is not the bson package's rule.)
 //
 // # The document model
 //
