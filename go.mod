@@ -12,7 +12,6 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
-	golang.org/x/sync v0.24.0
 )
 
 require (
