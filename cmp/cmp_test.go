@@ -598,6 +598,7 @@ func TestRSALegacyPKCS1v15Unwrap(t *testing.T) {
 	for _, keyLen := range []int{16, 32} {
 		content := make([]byte, keyLen)
 		crand.Read(content)
+		//lint:ignore SA1019 legacy items are wrapped with PKCS #1 v1.5
 		w, err := rsa.EncryptPKCS1v15(crand.Reader, &priv.PublicKey, content)
 		if err != nil {
 			t.Fatal(err)
@@ -616,6 +617,7 @@ func TestRSALegacyPKCS1v15Unwrap(t *testing.T) {
 	// A bad padding returns no error but never the content key (the
 	// Bleichenbacher countermeasure): a random key instead.
 	content := repeat(7, 32)
+	//lint:ignore SA1019 legacy items are wrapped with PKCS #1 v1.5
 	w, _ := rsa.EncryptPKCS1v15(crand.Reader, &priv.PublicKey, content)
 	w[200] ^= 1
 	got, err := uk.UnwrapKey(w, "", 32)
@@ -1138,6 +1140,7 @@ func TestWrappedRSA(t *testing.T) {
 	}
 	// Legacy Java item: PKCS#1 v1.5 wrapped key, no wrap-alg, env-alg "AES".
 	content := repeat(0x11, 32)
+	//lint:ignore SA1019 legacy items are wrapped with PKCS #1 v1.5
 	legacyWrapped, _ := rsa.EncryptPKCS1v15(crand.Reader, &priv.PublicKey, content)
 	legacy := materialdesc.Description{
 		materialdesc.KeyEnvelopeKey: base64.StdEncoding.EncodeToString(legacyWrapped),

@@ -9,6 +9,18 @@
 //   - [NewStatic]: one fixed AES key and one signing key for every item. No
 //     per-item key; use it only where the DDBEC "static" format is required.
 //
+// The package's name is that of the standard library's cmp package (Compare,
+// Less, Or); a file that uses both imports this one under another name:
+//
+//	import (
+//		"cmp"
+//
+//		itemcmp "github.com/itemcrypto/go-itemcrypto/cmp"
+//	)
+//
+//	provider, err := itemcmp.NewWrapped(itemcmp.WrappedConfig{...})
+//	n := cmp.Compare(a, b)
+//
 // A provider of your own implements [EncryptionMaterialsProvider] and
 // [DecryptionMaterialsProvider] (together, [Provider]) and builds materials
 // with [NewEncryptionMaterials] and [NewDecryptionMaterials].

@@ -70,6 +70,7 @@ var _ SigningKey = (*ECDSASigningKey)(nil)
 // ECDSAWithSHA512; "" selects the one matching the curve (SHA-256 for P-256,
 // SHA-384 for P-384, SHA-512 for P-521).
 func NewECDSASigningKey(priv *ecdsa.PrivateKey, algorithm string) (*ECDSASigningKey, error) {
+	//lint:ignore SA1019 a nil D is a key with no private part, refused before ECDH would panic on it
 	if priv == nil || priv.Curve == nil || priv.D == nil {
 		return nil, fmt.Errorf("%w: nil ECDSA key", ErrInvalidKey)
 	}
@@ -120,6 +121,7 @@ var _ VerificationKey = (*ECDSAVerificationKey)(nil)
 // in NewECDSASigningKey) unless the item names another allow-listed ECDSA
 // algorithm of at least the same hash size.
 func NewECDSAVerificationKey(pub *ecdsa.PublicKey, algorithm string) (*ECDSAVerificationKey, error) {
+	//lint:ignore SA1019 a nil X is a zero key, refused before it is used
 	if pub == nil || pub.Curve == nil || pub.X == nil {
 		return nil, fmt.Errorf("%w: nil ECDSA key", ErrInvalidKey)
 	}

@@ -146,9 +146,14 @@ func TestECDSARedaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := priv.D.Bytes()
+	raw, err := priv.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dInt := new(big.Int).SetBytes(raw)
+	d := dInt.Bytes()
 	h := hex.EncodeToString(d)
-	markers := []string{h[8:24], strings.ToUpper(h[8:24]), base64.StdEncoding.EncodeToString(d)[8:24], priv.D.String()[4:20]}
+	markers := []string{h[8:24], strings.ToUpper(h[8:24]), base64.StdEncoding.EncodeToString(d)[8:24], dInt.String()[4:20]}
 	for _, v := range []any{signer, *signer, cmp.StaticConfig{SigningKey: signer}} {
 		for how, s := range renderings(v) {
 			for _, m := range markers {

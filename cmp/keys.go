@@ -462,6 +462,7 @@ func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int)
 		if _, err := io.ReadFull(crand.Reader, key); err != nil {
 			return nil, err
 		}
+		//lint:ignore SA1019 the legacy DynamoDB Encryption Client's items are wrapped with PKCS #1 v1.5
 		if err := rsa.DecryptPKCS1v15SessionKey(nil, k.priv, wrapped, key); err != nil {
 			return nil, ErrAuthentication
 		}

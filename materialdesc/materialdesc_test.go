@@ -198,6 +198,7 @@ func TestDecodeLimits(t *testing.T) {
 
 func TestStringShowsKeysOnly(t *testing.T) {
 	d := materialdesc.Description{materialdesc.KeyEnvelopeKey: "SECRET-WRAPPED-KEY", "b": "SECRET-2"}
+	//lint:ignore S1025 each way of formatting is under test
 	for _, s := range []string{d.String(), fmt.Sprint(d), fmt.Sprintf("%v", d), fmt.Sprintf("%s", d)} {
 		if strings.Contains(s, "SECRET") {
 			t.Errorf("formatted description %q shows values", s)

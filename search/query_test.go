@@ -35,7 +35,7 @@ func TestQueryBeaconsKAT(t *testing.T) {
 		},
 	}
 	before := *in.KeyConditionExpression
-	out, f, err := sr.TransformQuery(context.Background(), in)
+	out, _, err := sr.TransformQuery(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestQueryBeaconsKAT(t *testing.T) {
 		}
 	}
 	// The filter keeps the item the query describes, drops another.
-	_, f, err = sr.TransformScan(context.Background(), &dynamodb.ScanInput{
+	_, f, err := sr.TransformScan(context.Background(), &dynamodb.ScanInput{
 		FilterExpression:          aws.String("std2 = :std2 AND std6 = :std6 AND Mixed = :Mixed AND NameTitle = :NameTitle AND NameTitleField = :NameTitleField AND YearName = :YearName AND Title = :Title"),
 		ExpressionAttributeValues: in.ExpressionAttributeValues,
 	})

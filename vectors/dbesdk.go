@@ -445,6 +445,7 @@ func typedValue(tag string, e any) (types.AttributeValue, error) {
 		}
 		b, err := base64.StdEncoding.DecodeString(str)
 		if err != nil {
+			//lint:ignore ST1005 DynamoDB JSON's type descriptor, spelled as the format does
 			return nil, fmt.Errorf("B: %w", err)
 		}
 		return &types.AttributeValueMemberB{Value: b}, nil
@@ -469,6 +470,7 @@ func typedValue(tag string, e any) (types.AttributeValue, error) {
 	case "L":
 		members, ok := e.([]any)
 		if !ok {
+			//lint:ignore ST1005 DynamoDB JSON's type descriptor, spelled as the format does
 			return nil, errors.New("L is not a list")
 		}
 		l := make([]types.AttributeValue, len(members))
@@ -482,6 +484,7 @@ func typedValue(tag string, e any) (types.AttributeValue, error) {
 	case "M":
 		members, ok := e.(map[string]any)
 		if !ok {
+			//lint:ignore ST1005 DynamoDB JSON's type descriptor, spelled as the format does
 			return nil, errors.New("M is not an object")
 		}
 		m := make(map[string]types.AttributeValue, len(members))

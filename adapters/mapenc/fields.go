@@ -59,7 +59,7 @@ type fieldConflict struct {
 func structFields(t reflect.Type, tagKey string) (fields []field, stray []strayTag, conflicts []fieldConflict) {
 	var current []field
 	next := []field{{typ: t}}
-	count := map[reflect.Type]int{}
+	var count map[reflect.Type]int // swapped in from nextCount at each level
 	nextCount := map[reflect.Type]int{}
 	visited := map[reflect.Type]bool{}
 

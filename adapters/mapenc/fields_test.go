@@ -57,7 +57,8 @@ type naming struct {
 	MyString              // a non-struct embedded type: attribute "MyString"
 	Named           Inner `dynamodbav:"named_embed"`
 	Time            time.Time
-	hidden          string //nolint:unused
+	//lint:ignore U1000 an unexported field, which the encoder must skip
+	hidden string
 }
 
 type jsonNamed struct {

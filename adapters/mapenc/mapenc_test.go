@@ -441,7 +441,8 @@ func TestTagErrors(t *testing.T) {
 	}
 	type unexported struct {
 		ID string `dynamodbav:"id"`
-		a  string `itemcrypto:"encrypt"` //nolint:unused
+		//lint:ignore U1000 an unexported field with a tag, which the check must report
+		a string `itemcrypto:"encrypt"`
 	}
 	type onEmbedded struct {
 		Audit `itemcrypto:"encrypt"`

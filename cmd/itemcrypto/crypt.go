@@ -106,7 +106,8 @@ func (f *cryptFlags) policy() (*actions.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
+	p, err := actions.New(actions.Options{Default: def, Overrides: ov, PartitionKey: f.partitionKey, SortKey: f.sortKey})
+	return p, asUsage(err) // the flags give the policy
 }
 
 // actions returns the default action and the overrides of the flags.
@@ -118,7 +119,7 @@ func (f *cryptFlags) actions() (actions.Action, map[string]actions.Action, error
 		if len(in) > 40 {
 			in = in[:40] + "..."
 		}
-		return 0, nil, fmt.Errorf("--default-action: unknown action %q (want encrypt, sign or nothing)", in)
+		return 0, nil, usagef("--default-action: unknown action %q (want encrypt, sign or nothing)", in)
 	}
 	ov := map[string]actions.Action{}
 	from := map[string]string{} // attribute → the flag that named it
@@ -213,7 +214,7 @@ func runCrypt(cmd *cobra.Command, mode cryptMode, f *cryptFlags, args []string) 
 func (f *cryptFlags) encryptorConfig(cmd *cobra.Command, pol *actions.Policy) (itemcrypto.Config, error) {
 	format, err := itemcrypto.ParseFormat(f.format)
 	if err != nil {
-		return itemcrypto.Config{}, fmt.Errorf("--format: %w", err)
+		return itemcrypto.Config{}, usagef("--format: %w", err)
 	}
 	if format == itemcrypto.FormatDDBEC {
 		prov, err := f.itemProvider(cmd)
@@ -223,7 +224,7 @@ func (f *cryptFlags) encryptorConfig(cmd *cobra.Command, pol *actions.Policy) (i
 		return itemcrypto.Config{TableName: f.table, Policy: pol, Provider: prov}, nil
 	}
 	if f.keys == "" {
-		return itemcrypto.Config{}, errors.New("--format dbesdk needs --keys FILE (from itemcrypto keygen)")
+		return itemcrypto.Config{}, usagef("--format dbesdk needs --keys FILE (from itemcrypto keygen)")
 	}
 	keys, err := loadKeyFile(f.keys, cmd.ErrOrStderr())
 	if err != nil {
@@ -236,7 +237,7 @@ func (f *cryptFlags) encryptorConfig(cmd *cobra.Command, pol *actions.Policy) (i
 	d := &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: f.nothing}
 	if f.suite != "" {
 		if d.Suite, err = keyring.ParseSuite(f.suite); err != nil {
-			return itemcrypto.Config{}, fmt.Errorf("--suite: %w", err)
+			return itemcrypto.Config{}, usagef("--suite: %w", err)
 		}
 	}
 	return itemcrypto.Config{TableName: f.table, Policy: pol, Format: format, DBESDK: d}, nil
@@ -247,13 +248,13 @@ func (f *cryptFlags) itemProvider(cmd *cobra.Command) (cmp.Provider, error) {
 	warn := cmd.ErrOrStderr()
 	switch {
 	case f.keys != "" && f.keyset != "":
-		return nil, errors.New("--keys and --keyset exclude each other: name one set of keys")
+		return nil, usagef("--keys and --keyset exclude each other: name one set of keys")
 	case f.keyset != "":
 		if !f.insecure {
 			return nil, errInsecure("--keyset")
 		}
 		if cmd.Flags().Changed("provider") {
-			return nil, errors.New("--provider is for --keys; a --keyset always uses the Tink provider")
+			return nil, usagef("--provider is for --keys; a --keyset always uses the Tink provider")
 		}
 		h, err := readKeysetFile(f.keyset, warn)
 		if err != nil {
@@ -267,7 +268,7 @@ func (f *cryptFlags) itemProvider(cmd *cobra.Command) (cmp.Provider, error) {
 		}
 		return keysProvider(keys, "--provider", f.provider)
 	}
-	return nil, errors.New("name the keys: --keys FILE (from itemcrypto keygen) or --keyset FILE --insecure (from itemcrypto keyset new)")
+	return nil, usagef("name the keys: --keys FILE (from itemcrypto keygen) or --keyset FILE --insecure (from itemcrypto keyset new)")
 }
 
 func readInput(stdin io.Reader, args []string) ([]byte, error) {

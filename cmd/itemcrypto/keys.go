@@ -33,16 +33,16 @@ Key material is never printed.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" || out == "-" {
-				return errors.New("--out must name a file (key material is never written to stdout)")
+				return usagef("--out must name a file (key material is never written to stdout)")
 			}
 			switch {
 			case sign == "" || sign == "hmac":
 			case typ != "aes-hmac":
-				return errors.New("--sign ecdsa-* goes with --type aes-hmac (the AES key, an EC key in place of the HMAC key)")
+				return usagef("--sign ecdsa-* goes with --type aes-hmac (the AES key, an EC key in place of the HMAC key)")
 			case sign == "ecdsa-p256" || sign == "ecdsa-p384" || sign == "ecdsa-p521":
 				typ = "aes-" + sign
 			default:
-				return fmt.Errorf("unknown --sign %q (want hmac, ecdsa-p256, ecdsa-p384 or ecdsa-p521)", sign)
+				return usagef("unknown --sign %q (want hmac, ecdsa-p256, ecdsa-p384 or ecdsa-p521)", sign)
 			}
 			b, err := keyfile.Generate(typ, crand.Reader)
 			if err != nil {
@@ -128,7 +128,7 @@ func loadKeyFile(path string, warn io.Writer) (*keyfile.Keys, error) {
 func keysProvider(keys *keyfile.Keys, flag, kind string) (cmp.Provider, error) {
 	p, err := keys.Provider(keyfile.ProviderKind(kind))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", flag, strings.TrimPrefix(err.Error(), "keyfile: "))
+		return nil, usagef("%s: %s", flag, strings.TrimPrefix(err.Error(), "keyfile: "))
 	}
 	return p, nil
 }

@@ -63,7 +63,7 @@ func errInsecure(flag string) error {
 	if flag != "" {
 		flag += ": "
 	}
-	return errors.New(flag + "keyset files hold cleartext key material: pass --insecure to use one (in production, keep keysets encrypted under a KMS key)")
+	return usageError{errors.New(flag + "keyset files hold cleartext key material: pass --insecure to use one (in production, keep keysets encrypted under a KMS key)")}
 }
 
 func newKeysetNewCmd() *cobra.Command {
@@ -80,7 +80,7 @@ readable only by you (mode 0600). The file must not exist yet, unless
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" || out == "-" {
-				return errors.New("--out must name a file (key material is never written to stdout)")
+				return usagef("--out must name a file (key material is never written to stdout)")
 			}
 			h, err := keyset.NewHandle(aead.AES256GCMKeyTemplate())
 			if err != nil {

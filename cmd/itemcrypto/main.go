@@ -37,9 +37,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.As(err, &h) {
 			fmt.Fprintln(stderr, h.hint)
 		}
-		return 1
+		return exitCode(err)
 	}
-	return 0
+	return exitOK
 }
 
 // hinted is an error followed on stderr by a line of advice.
@@ -51,10 +51,15 @@ type hinted struct {
 func (e hinted) Error() string { return e.err.Error() }
 func (e hinted) Unwrap() error { return e.err }
 
-// quietError fails a command whose output already said why.
-type quietError struct{ msg string }
+// quietError fails a command whose output already said why. err, if set,
+// is what it wraps (for the exit status).
+type quietError struct {
+	msg string
+	err error
+}
 
 func (e quietError) Error() string { return e.msg }
+func (e quietError) Unwrap() error { return e.err }
 
 // newRootCmd builds the command tree reading stdin and writing stdout and
 // stderr, so tests can run it in-process.
@@ -65,7 +70,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Long: `itemcrypto encrypts and signs DynamoDB items on the client, byte for byte
 in the format of the AWS DynamoDB Encryption Client for Java and Python.
 
-Try "itemcrypto demo" first: it needs no files and no network.`,
+Try "itemcrypto demo" first: it needs no files and no network.
+
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// No shell completion command: keep the surface small.
@@ -85,5 +92,28 @@ Try "itemcrypto demo" first: it needs no files and no network.`,
 		newBeaconLengthCmd(),
 		newVersionCmd(),
 	)
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors makes cobra's errors for bad flags and arguments usage
+// errors (exit status 2) throughout the tree, and makes a group of commands
+// (keyset, vectors) refuse an unknown subcommand rather than print its help
+// and succeed.
+func markUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+			c.Args = cobra.NoArgs
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+		if args := c.Args; args != nil {
+			c.Args = func(c *cobra.Command, a []string) error { return asUsage(args(c, a)) }
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

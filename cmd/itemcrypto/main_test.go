@@ -444,6 +444,9 @@ func TestDecryptTampered(t *testing.T) {
 			if code == 0 {
 				t.Fatalf("decrypt of a tampered item succeeded:\n%s", out)
 			}
+			if code != exitAuth {
+				t.Errorf("exit status %d, want %d", code, exitAuth)
+			}
 			if out != "" {
 				t.Errorf("stdout %q, want nothing", out)
 			}

@@ -1,12 +1,27 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/adapters/mongoenc"
+	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // readmeCommands returns the command lines of the first ```sh block of the
@@ -42,16 +57,25 @@ func readmeCommands(t *testing.T, section string) []string {
 	return lines
 }
 
-// TestREADMECommandLine runs the README's command-line section as it is
-// written, in a fresh directory, through the CLI in-process.
+// TestREADMECommandLine runs the README's command-line section, and the
+// itemcrypto line of its quick start, as they are written, in a fresh
+// directory holding the repository's item.json, through the CLI in-process.
 func TestREADMECommandLine(t *testing.T) {
 	vectors := testenv.VectorsDir(t)
-	lines := readmeCommands(t, "## Command-line tool")
+	var lines []string
+	for _, l := range readmeCommands(t, "## Quick start") {
+		if strings.HasPrefix(l, "go run ./cmd/itemcrypto ") {
+			lines = append(lines, l)
+		}
+	}
+	lines = append(lines, readmeCommands(t, "## Command-line tool")...)
+	item, err := os.ReadFile("../../item.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	const item = `{"customer_id": {"S": "c-1001"}, "created": {"N": "1700000000"}, "email": {"S": "ada@example.com"},
-		"views": {"N": "3"}, "card": {"S": "4111 1111 1111 1111"}}`
-	if err := os.WriteFile("item.json", []byte(item), 0o600); err != nil {
+	if err := os.WriteFile("item.json", item, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ran := map[string]bool{}
@@ -87,9 +111,207 @@ func TestREADMECommandLine(t *testing.T) {
 			t.Errorf("%s: %s", line, lastLine(stdout))
 		}
 	}
-	for _, cmd := range []string{"keygen", "encrypt", "decrypt", "keyset", "vectors", "rotate"} {
+	for _, cmd := range []string{"demo", "keygen", "encrypt", "decrypt", "keyset", "vectors", "rotate"} {
 		if !ran[cmd] {
 			t.Errorf("the README's command-line section never runs %s", cmd)
 		}
+	}
+}
+
+// readmeBlocks returns the ```sh blocks of a README section and of its
+// subsections (up to the next "## " heading), as written.
+func readmeBlocks(t *testing.T, section string) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "\n"+section+"\n")
+	if i < 0 {
+		t.Fatalf("README has no section %q", section)
+	}
+	text = text[i+len(section)+2:]
+	if j := strings.Index(text, "\n## "); j >= 0 {
+		text = text[:j]
+	}
+	var blocks []string
+	for {
+		start := strings.Index(text, "```sh\n")
+		if start < 0 {
+			return blocks
+		}
+		text = text[start+len("```sh\n"):]
+		end := strings.Index(text, "```")
+		blocks = append(blocks, text[:end])
+		text = text[end+3:]
+	}
+}
+
+// shellAssignments returns the lines of script that set a shell variable
+// (NAME="..."), continuation lines joined, for the blocks after it.
+func shellAssignments(script string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.ReplaceAll(script, "\\\n", " "), "\n") {
+		if name, _, ok := strings.Cut(l, "="); ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestREADMERotate runs every sh block of the README's "Key rotation"
+// section as written, through bash, in a fresh directory: "go run
+// ./cmd/itemcrypto" runs the command built once. The AWS SDK finds dynalite
+// and a fake KMS through AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_KMS,
+// as it would find the real services; only the placeholders OLD_KEY_ID and
+// KEY_ID and the MongoDB address are replaced. Each block after the first
+// starts from items under keys.json (what it rotates from); the variables
+// set by a block are set for the blocks after it.
+func TestREADMERotate(t *testing.T) {
+	blocks := readmeBlocks(t, "## Key rotation")
+	if len(blocks) != 4 {
+		t.Fatalf("the README's Key rotation section has %d sh blocks, want 4 (the test knows what each needs)", len(blocks))
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	ep := testenv.DynamoDBEndpoint(t)
+	client := testenv.DynamoDBClient(t)
+	kms := kmstest.NewServer(t)
+	_, arn := kms.CreateKey()
+	bin := buildCLI(t)
+	repoItem, err := os.ReadFile("../../item.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("item.json", repoItem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"keys.json", "meta-keys.json", "dbe-keys.json"} {
+		if code, _, errOut := runCLI(t, "", "keygen", "--out", f); code != 0 {
+			t.Fatalf("keygen %s: %s", f, errOut)
+		}
+	}
+
+	// The tables the section names: customers (customer_id, created) and
+	// the meta table meta (N, V).
+	for _, name := range []string{"customers", "meta"} {
+		client.DeleteTable(t.Context(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) // left by an earlier run
+	}
+	testenv.CreatedTable(t, client, "customers", func(ctx context.Context) error {
+		_, err := client.CreateTable(ctx, tableInput("customers", "customer_id", types.ScalarAttributeTypeS, "created", types.ScalarAttributeTypeN))
+		return err
+	})
+	testenv.CreatedTable(t, client, "meta", func(ctx context.Context) error {
+		_, err := client.CreateTable(ctx, tableInput("meta", "N", types.ScalarAttributeTypeS, "V", types.ScalarAttributeTypeN))
+		return err
+	})
+	f := cryptFlags{table: "customers", partitionKey: "customer_id", sortKey: "created", defaultAction: "encrypt", sign: []string{"email"}, nothing: []string{"views"}}
+	pol, err := f.policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := itemcrypto.New(itemcrypto.Config{TableName: "customers", Policy: pol, Provider: wrappedFromFile(t, "keys.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := parseItemInput(repoItem, "customer_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 25
+	fill := func() { // the sample customer and copies of it, under keys.json
+		t.Helper()
+		for i := range n {
+			it := maps.Clone(plain)
+			if i > 0 {
+				it["customer_id"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("c-%04d", 1001+i)}
+			}
+			stored, err := enc.Encrypt(t.Context(), it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String("customers"), Item: stored}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	env := append(os.Environ(), "ITEMCRYPTO_BIN="+bin, "AWS_ENDPOINT_URL_DYNAMODB="+ep, "AWS_ENDPOINT_URL_KMS="+kms.URL(),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDREADME", "AWS_SECRET_ACCESS_KEY=readme", "AWS_SESSION_TOKEN=",
+		"AWS_PROFILE=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	const prelude = `set -euo pipefail
+go() { if [ "${1-}" = run ] && [ "${2-}" = ./cmd/itemcrypto ]; then shift 2; "$ITEMCRYPTO_BIN" "$@"; else command go "$@"; fi; }
+`
+	sh := func(t *testing.T, vars, block string) {
+		t.Helper()
+		cmd := exec.Command("bash", "-c", prelude+vars+block)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		t.Logf("%s\n%s", block, out)
+		if err != nil {
+			t.Fatalf("the README block failed: %v", err)
+		}
+	}
+	oldKeyID := `$(go run ./cmd/itemcrypto keyset list keyset.json | awk 'NR > 1 && $3 != "yes" {print $1}')`
+	vars := ""
+	for i, block := range blocks[:3] {
+		what := []string{"keys", "processes", "format"}[i]
+		ok := t.Run(what, func(t *testing.T) {
+			fill()
+			run := strings.ReplaceAll(block, "OLD_KEY_ID", oldKeyID)
+			run = strings.ReplaceAll(run, "arn:aws:kms:us-east-1:111122223333:key/KEY_ID", arn)
+			sh(t, vars, run)
+		})
+		if !ok {
+			t.FailNow()
+		}
+		vars += shellAssignments(block)
+	}
+	// Where each block left the items: the first under the KMS key, the
+	// second under keyset.json, the third in the DB-ESDK format.
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String("customers"), Key: map[string]types.AttributeValue{
+		"customer_id": plain["customer_id"], "created": plain["created"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out.Item["aws_dbe_head"]; !ok {
+		t.Errorf("after the format migration block, the sample item is not a DB-ESDK item: %v", slices.Sorted(maps.Keys(out.Item)))
+	}
+
+	t.Run("mongo", func(t *testing.T) {
+		uri := testenv.MongoURI(t)
+		mc := mongotest.Client(t)
+		db := mc.Database("shop")
+		db.Drop(t.Context())
+		t.Cleanup(func() { db.Drop(context.Background()) })
+		coll, err := mongoenc.NewCollection(db.Collection("customers"), mongoenc.Config{Provider: wrappedFromFile(t, "keys.json"),
+			Default: actions.EncryptAndSign, Overrides: mongoOverrides})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			d := bson.D{{Key: "_id", Value: fmt.Sprintf("c-%04d", 1001+i)}, {Key: "name", Value: "Ada Lovelace"},
+				{Key: "email", Value: "ada@example.com"}, {Key: "visits", Value: int32(i)},
+				{Key: "profile", Value: bson.D{{Key: "ssn", Value: "078-05-1120"}, {Key: "city", Value: "London"}}}}
+			if _, err := coll.InsertOne(t.Context(), d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sh(t, vars, strings.ReplaceAll(blocks[3], "mongodb://127.0.0.1:27017/", uri))
+	})
+}
+
+func tableInput(name, pk string, pkType types.ScalarAttributeType, sk string, skType types.ScalarAttributeType) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(pk), AttributeType: pkType}, {AttributeName: aws.String(sk), AttributeType: skType}},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash}, {AttributeName: aws.String(sk), KeyType: types.KeyTypeRange}},
 	}
 }

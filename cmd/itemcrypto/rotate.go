@@ -135,7 +135,9 @@ left alone.
 
 Progress goes to stderr: a progress bar on a terminal, otherwise a log line
 every tenth of the table or every --log-every. The summary goes to stdout.
-The exit status is 0 only when every item ended up under the --to keys.
+The exit status is 0 only when every item ended up under the --to keys;
+conflicts, failures or an interruption give 6, a server or KMS error 5
+("itemcrypto --help" lists them all).
 
 Ctrl-C (SIGINT or SIGTERM) stops after the items being written, saves the
 position in the --checkpoint file and exits with status 1; rerun the same
@@ -239,30 +241,30 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	switch {
 	case f.mongoURI == "" && f.crypt.table == "":
-		return errors.New("name what to rotate: --table NAME (DynamoDB), or --mongo URI --collection DATABASE.COLLECTION")
+		return usagef("name what to rotate: --table NAME (DynamoDB), or --mongo URI --collection DATABASE.COLLECTION")
 	case f.mongoURI != "" && f.crypt.table != "":
-		return errors.New("--table and --mongo exclude each other: rotate one table or one collection")
+		return usagef("--table and --mongo exclude each other: rotate one table or one collection")
 	case f.mongoURI == "" && (f.collection != "" || f.signingName != ""):
-		return errors.New("--collection and --signing-name are for --mongo")
+		return usagef("--collection and --signing-name are for --mongo")
 	case f.mongoURI != "" && f.collection == "":
-		return errors.New("--mongo needs --collection DATABASE.COLLECTION")
+		return usagef("--mongo needs --collection DATABASE.COLLECTION")
 	case f.mongoURI != "" && (f.crypt.partitionKey != "" || f.crypt.sortKey != "" || f.crypt.noSortKey):
-		return errors.New("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
+		return usagef("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
 	}
 	if f.segments < 1 {
-		return errors.New("--segments must be at least 1")
+		return usagef("--segments must be at least 1")
 	}
 	var segRange *rotate.SegmentRange
 	if f.segmentRange != "" {
 		if !cmd.Flags().Changed("segments") {
-			return errors.New("--segment-range needs --segments N: every process of the rotation must name the same number of segments")
+			return usagef("--segment-range needs --segments N: every process of the rotation must name the same number of segments")
 		}
 		sr, err := rotate.ParseSegmentRange(f.segmentRange)
 		if err != nil {
-			return fmt.Errorf("--segment-range: %w", err)
+			return usagef("--segment-range: %w", err)
 		}
 		if sr.Last >= f.segments {
-			return fmt.Errorf("--segment-range %s: the segments are 0-%d", f.segmentRange, f.segments-1)
+			return usagef("--segment-range %s: the segments are 0-%d", f.segmentRange, f.segments-1)
 		}
 		if sr.First > 0 || sr.Last < f.segments-1 {
 			segRange = &sr
@@ -272,13 +274,13 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		f.checkpoint = defaultCheckpoint(f.crypt.table+f.collection, f.segments, segRange)
 	}
 	if f.rate < 0 {
-		return errors.New("--rate must not be negative")
+		return usagef("--rate must not be negative")
 	}
 	if f.pageSize < 0 {
-		return errors.New("--page-size must not be negative")
+		return usagef("--page-size must not be negative")
 	}
 	if err := f.checkSides(); err != nil {
-		return err
+		return usageError{err}
 	}
 
 	ctx := cmd.Context()
@@ -306,7 +308,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		return err
 	}
 	if pol.NoOp() {
-		return errors.New("every action is \"nothing\": items are neither encrypted nor signed, there is nothing to rotate")
+		return usagef("every action is \"nothing\": items are neither encrypted nor signed, there is nothing to rotate")
 	}
 	var metaProvider cmp.Provider
 	if f.metastoreKeys != "" {
@@ -444,7 +446,7 @@ func (f *rotateFlags) execute(ctx context.Context, stdout, stderr io.Writer, kin
 	var why string
 	switch {
 	case err == nil && (st.Failed > 0 || st.Conflicts > 0):
-		return quietError{"rotation incomplete"}
+		return quietError{"rotation incomplete", errPartial}
 	case err == nil:
 		if segRange != nil && f.checkpoint != "" {
 			fmt.Fprintf(stdout, "Segments %s of %d are done (checkpoint %s kept for \"itemcrypto rotate status\").\n", segRange, f.segments, f.checkpoint)
@@ -456,9 +458,9 @@ func (f *rotateFlags) execute(ctx context.Context, stdout, stderr io.Writer, kin
 		why = err.Error()
 	}
 	if f.checkpoint != "" {
-		return fmt.Errorf("%s; rerun to resume (checkpoint %s)", why, f.checkpoint)
+		return causedError{fmt.Sprintf("%s; rerun to resume (checkpoint %s)", why, f.checkpoint), err}
 	}
-	return fmt.Errorf("%s; no checkpoint was kept, so a rerun starts over (the items done then count as already current)", why)
+	return causedError{fmt.Sprintf("%s; no checkpoint was kept, so a rerun starts over (the items done then count as already current)", why), err}
 }
 
 // defaultCheckpoint is the checkpoint file in the current directory: one
@@ -514,7 +516,7 @@ func (f *rotateFlags) checkSides() error {
 		}
 		format, err := itemcrypto.ParseFormat(s.format)
 		if err != nil {
-			return fmt.Errorf("--%s-format: %w", side, err)
+			return usagef("--%s-format: %w", side, err)
 		}
 		if format == itemcrypto.FormatDBESDK && s.keys == "" {
 			return fmt.Errorf("--%s-format dbesdk needs --%s-keys FILE (a raw keyring over a keygen key file), not %s", side, side, kinds[0])
@@ -548,7 +550,7 @@ func isKMSAlias(id string) bool {
 func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s sideFlags, client *dynamodb.Client, metaProvider cmp.Provider) (sideKeys, error) {
 	format, err := itemcrypto.ParseFormat(s.format)
 	if err != nil {
-		return sideKeys{}, fmt.Errorf("--%s-format: %w", side, err)
+		return sideKeys{}, usagef("--%s-format: %w", side, err)
 	}
 	if format == itemcrypto.FormatDBESDK {
 		k, err := loadKeyFile(s.keys, warn)
@@ -563,7 +565,7 @@ func (f *rotateFlags) side(ctx context.Context, warn io.Writer, side string, s s
 			desc: fmt.Sprintf("DB-ESDK keyring %s/%s over keys %s", s.namespace, s.name, s.keys)}
 		if s.suite != "" {
 			if sk.suite, err = keyring.ParseSuite(s.suite); err != nil {
-				return sideKeys{}, fmt.Errorf("--%s-suite: %w", side, err)
+				return sideKeys{}, usagef("--%s-suite: %w", side, err)
 			}
 		}
 		return sk, nil
@@ -661,7 +663,7 @@ func loadAWSConfig(ctx context.Context, flag, endpoint, region string) (aws.Conf
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return aws.Config{}, fmt.Errorf("%s %q is not an http(s) URL", flag, endpoint)
+			return aws.Config{}, usagef("%s %q is not an http(s) URL", flag, endpoint)
 		}
 		local = isLocalHost(u.Hostname())
 	}
@@ -678,7 +680,7 @@ func loadAWSConfig(ctx context.Context, flag, endpoint, region string) (aws.Conf
 	}
 	if cfg.Region == "" {
 		if !local {
-			return aws.Config{}, errors.New("no AWS region: pass --region or set AWS_REGION")
+			return aws.Config{}, usagef("no AWS region: pass --region or set AWS_REGION")
 		}
 		cfg.Region = "us-east-1"
 	}
@@ -901,7 +903,7 @@ restarted processes again the items after its last checkpoint; they are
 counted again, as already current.
 
 The exit status is 0 only when every segment is done and no item conflicted
-or failed.`,
+or failed, else 6.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := rotate.ReadStatus(args)
@@ -911,9 +913,9 @@ or failed.`,
 			printStatus(cmd.OutOrStdout(), st)
 			switch {
 			case !st.Complete():
-				return quietError{fmt.Sprintf("rotation incomplete: %d of %d segments done", len(st.Done), st.Segments)}
+				return quietError{fmt.Sprintf("rotation incomplete: %d of %d segments done", len(st.Done), st.Segments), errPartial}
 			case st.Stats.Failed > 0 || st.Stats.Conflicts > 0:
-				return quietError{"rotation incomplete: conflicts or failures (rerun the processes that had them)"}
+				return quietError{"rotation incomplete: conflicts or failures (rerun the processes that had them)", errPartial}
 			}
 			return nil
 		},
@@ -964,14 +966,14 @@ func printStatus(w io.Writer, st *rotate.Status) {
 func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, segRange *rotate.SegmentRange) error {
 	db, name, ok := strings.Cut(f.collection, ".")
 	if !ok || db == "" || name == "" {
-		return fmt.Errorf("--collection %q: want DATABASE.COLLECTION", f.collection)
+		return usagef("--collection %q: want DATABASE.COLLECTION", f.collection)
 	}
 	def, overrides, err := f.crypt.actions()
 	if err != nil {
 		return err
 	}
 	if def == actions.DoNothing && len(overrides) == 0 {
-		return errors.New("every action is \"nothing\": documents are neither encrypted nor signed, there is nothing to rotate")
+		return usagef("every action is \"nothing\": documents are neither encrypted nor signed, there is nothing to rotate")
 	}
 	var client *dynamodb.Client // for a meta table only
 	var metaProvider cmp.Provider
@@ -988,7 +990,7 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 		}
 	}
 	if f.newVersion {
-		return errors.New("--new-version is for tables: create the material's next version with a table rotation, or cmp.RotateProvider")
+		return usagef("--new-version is for tables: create the material's next version with a table rotation, or cmp.RotateProvider")
 	}
 	source, err := f.side(ctx, stderr, "from", f.from, client, metaProvider)
 	if err != nil {

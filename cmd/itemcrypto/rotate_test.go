@@ -266,7 +266,7 @@ func TestRotateCLI(t *testing.T) {
 	mustKeysetCLI(t, ks, "disable", ks, strconv.FormatUint(uint64(old), 10), "--insecure")
 	rt.checkUnder(t, keysetEncryptor(t, rt, ks))
 
-	// A tampered item: a failure named by its key, exit status 1.
+	// A tampered item: a failure named by its key, exit status 6.
 	key := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "c-0007"}, "n": &types.AttributeValueMemberN{Value: "1"}}
 	_, err := rt.client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
 		TableName: aws.String(rt.name), Key: key,
@@ -277,8 +277,8 @@ func TestRotateCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ = rt.rotate(t, "--from-keys", rt.keys, "--to-keyset", ks, "--insecure", "--checkpoint", cp)
-	if code != 1 {
-		t.Errorf("rotate with a tampered item: exit status %d, want 1", code)
+	if code != exitPartial {
+		t.Errorf("rotate with a tampered item: exit status %d, want 6", code)
 	}
 	wantSummary(t, "tampered", out, map[string]int{"rotated": 0, "already current": 199, "failures": 1})
 	if !strings.Contains(out, `{"id":{"S":"c-0007"},"n":{"N":"1"}}: verifies under neither`) {
@@ -332,8 +332,12 @@ func TestRotateCLIErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, "", append(base, tc.args...)...)
-			if code != 1 || !strings.Contains(errOut, tc.want) {
-				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, errOut, tc.want)
+			want := exitUsage
+			if tc.name == "unreachable" {
+				want = exitServer
+			}
+			if code != want || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit status %d, stderr %q; want %d and %q", code, errOut, want, tc.want)
 			}
 		})
 	}
@@ -356,8 +360,8 @@ func TestRotateCLIMongoErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, "", tc.args...)
-			if code != 1 || !strings.Contains(errOut, tc.want) {
-				t.Errorf("exit status %d, stderr %q; want 1 and %q", code, errOut, tc.want)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit status %d, stderr %q; want %d and %q", code, errOut, exitUsage, tc.want)
 			}
 		})
 	}
@@ -418,8 +422,8 @@ func TestRotateCLIInterrupt(t *testing.T) {
 		"--checkpoint", cp, "--rate", "600", "--segments", "2")
 
 	code, stdout, stderr := runInterrupted(t, regexp.MustCompile(`/600 items \(30%\)`), args...)
-	if code != 1 {
-		t.Fatalf("interrupted rotate: exit status %d, want 1", code)
+	if code != exitPartial {
+		t.Fatalf("interrupted rotate: exit status %d, want 6", code)
 	}
 	if !strings.Contains(stderr, "interrupted; rerun to resume (checkpoint "+cp+")") {
 		t.Errorf("stderr does not say how to resume")
@@ -761,8 +765,8 @@ func TestRotateCLIProcesses(t *testing.T) {
 	}
 	for name, p := range map[string]*cliProc{"A": a2, "B": b} {
 		code := p.wait(t)
-		// Exit status 1 only for conflicts with the writer.
-		if s := summary(t, p.stdout.String()); code != 0 && (code != 1 || s["conflicts"] == 0 || s["failures"] != 0) {
+		// Exit status 6 only for conflicts with the writer.
+		if s := summary(t, p.stdout.String()); code != 0 && (code != exitPartial || s["conflicts"] == 0 || s["failures"] != 0) {
 			t.Errorf("process %s: exit status %d with %v", name, code, s)
 		}
 	}
@@ -982,7 +986,7 @@ func TestRotateCLIFormatMigration(t *testing.T) {
 		t.Helper()
 		r := startFormatReader(t, rt, legacyReader)
 		code, out, errOut := runInterrupted(t, halfway, append(append([]string{"rotate"}, rt.flags...), args...)...)
-		if code != 1 {
+		if code != exitPartial {
 			t.Fatalf("%s, interrupted: exit status %d", what, code)
 		}
 		rt.checkMixed(t, legacyReader)
@@ -1123,7 +1127,7 @@ func TestRotateCLIMongo(t *testing.T) {
 
 	// Segments 0-1, interrupted at about 30% with SIGINT, then resumed.
 	code, stdout, stderr := runInterrupted(t, regexp.MustCompile(`items \(([3-9]\d)%\)`), ranged("0-1", "--rate", "100")...)
-	if code != 1 || !strings.Contains(stderr, "interrupted; rerun to resume") {
+	if code != exitPartial || !strings.Contains(stderr, "interrupted; rerun to resume") {
 		t.Fatalf("interrupted rotate: exit status %d", code)
 	}
 	first := summary(t, stdout)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,16 +55,16 @@ func (f *cryptFlags) keysComplete() bool {
 // describe, key names given as flags must agree with the table.
 func (f *cryptFlags) resolveKeys(ctx context.Context, describe describeFunc) error {
 	if f.noSortKey && f.sortKey != "" {
-		return errors.New("--sort-key and --no-sort-key contradict each other")
+		return usagef("--sort-key and --no-sort-key contradict each other")
 	}
 	if describe == nil {
 		switch {
 		case f.keysComplete():
 			return nil
 		case f.partitionKey == "":
-			return errors.New("--partition-key is not set: name the table's keys (--partition-key NAME, and --sort-key NAME or --no-sort-key), or give --endpoint URL to read them from DescribeTable")
+			return usagef("--partition-key is not set: name the table's keys (--partition-key NAME, and --sort-key NAME or --no-sort-key), or give --endpoint URL to read them from DescribeTable")
 		default:
-			return fmt.Errorf("--sort-key is not set: give --sort-key NAME, or --no-sort-key if table %s has none (or --endpoint URL to read it from DescribeTable)", f.table)
+			return usagef("--sort-key is not set: give --sort-key NAME, or --no-sort-key if table %s has none (or --endpoint URL to read it from DescribeTable)", f.table)
 		}
 	}
 	t, err := describe(ctx, f.table)
@@ -77,7 +76,7 @@ func (f *cryptFlags) resolveKeys(ctx context.Context, describe describeFunc) err
 		return fmt.Errorf("DescribeTable %s: no partition key in the key schema", f.table)
 	}
 	if (f.partitionKey != "" && f.partitionKey != pk) || (f.sortKey != "" && f.sortKey != sk) || (f.noSortKey && sk != "") {
-		return fmt.Errorf("table %s has partition key %q and sort key %q (DescribeTable), but the flags name %q and %q",
+		return usagef("table %s has partition key %q and sort key %q (DescribeTable), but the flags name %q and %q",
 			f.table, pk, sk, f.partitionKey, f.sortKey)
 	}
 	f.partitionKey, f.sortKey = pk, sk

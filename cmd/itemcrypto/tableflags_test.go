@@ -29,8 +29,8 @@ func TestKeyNamesRequired(t *testing.T) {
 		for _, cmd := range []string{"encrypt", "decrypt"} {
 			args := append(append([]string{cmd}, tc.args...), "--keys", keys)
 			code, out, errOut := runCLI(t, item, args...)
-			if code != 1 || out != "" || errOut != tc.want {
-				t.Errorf("%s %s: exit %d, stdout %q, stderr %q;\nwant 1, nothing, %q", cmd, tc.name, code, out, errOut, tc.want)
+			if code != exitUsage || out != "" || errOut != tc.want {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q;\nwant 2, nothing, %q", cmd, tc.name, code, out, errOut, tc.want)
 			}
 		}
 	}
@@ -60,11 +60,11 @@ func TestKeyNamesFromDescribeTable(t *testing.T) {
 	}
 	code, _, errOut = runCLI(t, item, "encrypt", "--table", table, "--endpoint", ep, "--partition-key", "id", "--no-sort-key", "--keys", keys)
 	want := `Error: table ` + table + ` has partition key "id" and sort key "n" (DescribeTable), but the flags name "id" and ""` + "\n"
-	if code != 1 || errOut != want {
+	if code != exitUsage || errOut != want {
 		t.Errorf("contradicting --no-sort-key: exit %d, stderr %q; want %q", code, errOut, want)
 	}
 	code, _, errOut = runCLI(t, item, "encrypt", "--table", table+"-missing", "--endpoint", ep, "--keys", keys)
-	if code != 1 || !strings.HasPrefix(errOut, "Error: DescribeTable "+table+"-missing (to learn its key names): ") {
+	if code != exitServer || !strings.HasPrefix(errOut, "Error: DescribeTable "+table+"-missing (to learn its key names): ") {
 		t.Errorf("missing table: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -38,7 +38,7 @@ and every negative record must fail to decrypt.
 Prints one line per scenario (PASS, FAIL or SKIP), then the totals as
 "N passed, M failed, K skipped". Scenarios that need AWS KMS are skipped
 unless --network is given; providers this build lacks are skipped. The
-exit status is 1 when any scenario fails or a manifest cannot be read.
+exit status is 1 when any scenario fails, 4 when a manifest cannot be read.
 
 --plaintext replaces the plaintext file every DDBEC scenario names; given
 more than once, the files are merged in order. The DB-ESDK's copy of the
@@ -67,7 +67,7 @@ for its v1_complex scenario.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed, %d skipped\n", counts[vectors.Passed], counts[vectors.Failed], counts[vectors.Skipped])
 			if n := counts[vectors.Failed]; n > 0 {
-				return quietError{fmt.Sprintf("%d scenarios failed", n)}
+				return quietError{msg: fmt.Sprintf("%d scenarios failed", n)}
 			}
 			return nil
 		},

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -75,14 +74,4 @@ func AppendCountedContextExcept(dst []byte, ec map[string]string, omit []string)
 		dst = append(dst, v...)
 	}
 	return dst, nil
-}
-
-// checkCallerContext refuses reserved keys in a caller's own context.
-func checkCallerContext(ec map[string]string, allowed []string) error {
-	for k := range ec {
-		if strings.HasPrefix(k, ReservedPrefix) && !slices.Contains(allowed, k) {
-			return fmt.Errorf("%w: key %q uses the reserved prefix %q", ErrEncryptionContext, k, ReservedPrefix)
-		}
-	}
-	return nil
 }

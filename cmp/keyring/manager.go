@@ -186,7 +186,8 @@ func generateP384(rand io.Reader) (*ecdsa.PrivateKey, error) {
 // EncodePublicKey returns the form of "aws-crypto-public-key": the
 // compressed SEC 1 point, base64 with padding.
 func EncodePublicKey(pub *ecdsa.PublicKey) string {
-	return base64.StdEncoding.EncodeToString(elliptic.MarshalCompressed(pub.Curve, pub.X, pub.Y)) //nolint:staticcheck // compressed points have no replacement API
+	//lint:ignore SA1019 compressed points have no API without the coordinates
+	return base64.StdEncoding.EncodeToString(elliptic.MarshalCompressed(pub.Curve, pub.X, pub.Y))
 }
 
 var errBadPublicKey = fmt.Errorf("%w: aws-crypto-public-key is not a compressed P-384 point", ErrEncryptionContext)
@@ -201,5 +202,6 @@ func DecodePublicKey(s string) (*ecdsa.PublicKey, error) {
 	if x == nil {
 		return nil, errBadPublicKey
 	}
+	//lint:ignore SA1019 UnmarshalCompressed gives the coordinates; crypto/ecdsa parses no compressed point
 	return &ecdsa.PublicKey{Curve: elliptic.P384(), X: x, Y: y}, nil
 }

@@ -186,6 +186,7 @@ func (r *RawRSA) wrap(secret, _ []byte) ([]byte, []byte, error) {
 	if h := r.padding.hash(); h != nil {
 		ct, err = rsa.EncryptOAEP(h(), r.rand, r.pub, secret, nil)
 	} else {
+		//lint:ignore SA1019 PKCS #1 v1.5 is one of the MPL's padding schemes
 		ct, err = rsa.EncryptPKCS1v15(r.rand, r.pub, secret)
 	}
 	if err != nil {
@@ -213,7 +214,8 @@ func (r *RawRSA) unwrap(_ EncryptedDataKey, wrapped, _ []byte) ([]byte, error) {
 	if _, err := io.ReadFull(r.rand, pt); err != nil {
 		return nil, err
 	}
-	if err := rsa.DecryptPKCS1v15SessionKey(nil, r.priv, wrapped, pt); err != nil { //nolint:staticcheck // PKCS #1 v1.5 is one of the MPL's padding schemes
+	//lint:ignore SA1019 PKCS #1 v1.5 is one of the MPL's padding schemes
+	if err := rsa.DecryptPKCS1v15SessionKey(nil, r.priv, wrapped, pt); err != nil {
 		clear(pt)
 		return nil, ErrAuthentication
 	}

@@ -48,7 +48,8 @@ func rsaDecryptStdlib(t *testing.T, p keyring.RSAPadding, priv *rsa.PrivateKey, 
 	var h hash.Hash
 	switch p {
 	case keyring.RSAPKCS1:
-		pt, err := rsa.DecryptPKCS1v15(nil, priv, ct) //nolint:staticcheck // the padding under test
+		//lint:ignore SA1019 the padding under test
+		pt, err := rsa.DecryptPKCS1v15(nil, priv, ct)
 		if err != nil {
 			t.Fatalf("PKCS #1 v1.5 decryption: %v", err)
 		}
@@ -198,7 +199,8 @@ func TestRawRSAPKCS1BadPadding(t *testing.T) {
 	edks := cloneEDKs(em.EncryptedDataKeys())
 	// A message of the wrong length (16 bytes) under valid padding, and
 	// random bytes that do not unpad.
-	short, err := rsa.EncryptPKCS1v15(rand.Reader, pub, make([]byte, 16)) //nolint:staticcheck // the padding under test
+	//lint:ignore SA1019 the padding under test
+	short, err := rsa.EncryptPKCS1v15(rand.Reader, pub, make([]byte, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
