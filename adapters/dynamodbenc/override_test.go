@@ -33,6 +33,9 @@ func TestSearchWithOverrideRefused(t *testing.T) {
 		if !errors.Is(err, itemcrypto.ErrOverrideWithBeacons) {
 			t.Errorf("%s: New = %v, want ErrOverrideWithBeacons", tc.name, err)
 		}
+		if _, err := NewOption(Config{Tables: map[string]TableConfig{"t": cfg}}); !errors.Is(err, itemcrypto.ErrOverrideWithBeacons) {
+			t.Errorf("%s: NewOption = %v, want ErrOverrideWithBeacons", tc.name, err)
+		}
 	}
 	// Without the override the same configuration is accepted.
 	if _, err := New(dynamodb.New(dynamodb.Options{Region: "us-west-2"}), Config{Tables: map[string]TableConfig{"t": beaconConfig(t)}}); err != nil {
