@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"reflect"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/adapters/mapenc"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
 // Errors of a typed [Table], matched with errors.Is.
@@ -110,8 +112,13 @@ type Table[T any] struct {
 	dec    *attributevalue.Decoder
 	opts   TableOptions
 
-	checkOnce sync.Once
-	checkErr  error
+	tagCheck *tableCheck // behind a pointer: a Table formats by value
+}
+
+// tableCheck is the once-only check of T's tags against the table's policy.
+type tableCheck struct {
+	once sync.Once
+	err  error
 }
 
 // NewTable returns a typed view of the table name, which c must configure
@@ -161,7 +168,8 @@ func NewTable[T any](c *Client, name string, optFns ...func(*TableOptions)) (*Ta
 		return nil, err
 	}
 	t := &Table[T]{
-		c: c, name: name, tbl: tbl, typ: typ, st: st, attrs: attrs, names: make(map[string]bool, len(attrs)),
+		tagCheck: new(tableCheck),
+		c:        c, name: name, tbl: tbl, typ: typ, st: st, attrs: attrs, names: make(map[string]bool, len(attrs)),
 		fold: mapenc.DecodesFieldByField(st), tagKey: tagKey, opts: opts,
 	}
 	for _, a := range attrs {
@@ -188,8 +196,8 @@ func (t *Table[T]) Client() *Client { return t.c }
 
 // check compares T's tags with the table's resolved policy, once.
 func (t *Table[T]) check(p *actions.Policy) error {
-	t.checkOnce.Do(func() { t.checkErr = t.checkPolicy(p) })
-	return t.checkErr
+	t.tagCheck.once.Do(func() { t.tagCheck.err = t.checkPolicy(p) })
+	return t.tagCheck.err
 }
 
 func (t *Table[T]) checkPolicy(p *actions.Policy) error {
@@ -623,4 +631,15 @@ func (t *Table[T]) pause(ctx context.Context, attempt int) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// String, GoString, Format, LogValue and MarshalJSON never show key material
+// (a Table holds its Client's encryptors).
+func (t Table[T]) String() string                { return t.redacted().String() }
+func (t Table[T]) GoString() string              { return t.redacted().GoString() }
+func (t Table[T]) Format(f fmt.State, verb rune) { t.redacted().Format(f, verb) }
+func (t Table[T]) LogValue() slog.Value          { return t.redacted().LogValue() }
+func (t Table[T]) MarshalJSON() ([]byte, error)  { return t.redacted().MarshalJSON() }
+func (t Table[T]) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("dynamodbenc.Table{table: %q, keys: [redacted]}", t.name))
 }

@@ -343,6 +343,16 @@ func holderCases(t *testing.T) map[string]func(t *testing.T) holderCase {
 			}}))
 			return holderCase{c, [][]byte{aesKey, macKey}}
 		},
+		mod + "adapters/dynamodbenc.Table": func(t *testing.T) holderCase {
+			var api *dynamodb.Client // never called
+			c := must(dynamodbenc.New(api, dynamodbenc.Config{Tables: map[string]dynamodbenc.TableConfig{
+				"t": {Provider: newStatic(t), Default: actions.EncryptAndSign, PartitionKey: "id"},
+			}}))
+			type row struct {
+				ID string `dynamodbav:"id"`
+			}
+			return holderCase{must(dynamodbenc.NewTable[row](c, "t")), [][]byte{aesKey, macKey}}
+		},
 	}
 }
 
