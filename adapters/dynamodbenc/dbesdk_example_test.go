@@ -146,7 +146,8 @@ func ExampleNew_beacons() {
 		log.Fatal(err)
 	}
 	for _, it := range out.Items {
-		fmt.Println("found:", it["id"].(*types.AttributeValueMemberS).Value, it["email"].(*types.AttributeValueMemberS).Value)
+		fmt.Println("found:", it["id"].(*types.AttributeValueMemberS).Value, it["email"].(*types.AttributeValueMemberS).Value,
+			slices.Sorted(maps.Keys(it)))
 	}
 	fmt.Println("sent as:", ddb.lastKeyCondition)
 
@@ -163,7 +164,7 @@ func ExampleNew_beacons() {
 	//   aws_dbe_v_1          S
 	//   email                B
 	//   id                   S
-	// found: u-2 bob@example.com
+	// found: u-2 bob@example.com [email id]
 	// sent as: aws_dbe_b_email = cf
 	// without IndexName: true
 }
