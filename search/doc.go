@@ -13,6 +13,16 @@
 // the items only beacon collisions returned. RemoveBeacons strips the beacon
 // attributes from a returned item. SuggestLength helps choose a length.
 //
+// These calls are for code that writes and queries items itself. A user of
+// the DynamoDB adapter (adapters/dynamodbenc, its Client, its SDK option,
+// its typed Table) only sets TableConfig.Search to a Config: the adapter
+// builds the Search and calls AddSignedBeacons, EncryptedBeacons,
+// TransformQuery, TransformScan and ResultFilter itself on every write,
+// query and scan, removes the beacons from the items it returns, and
+// refuses a key condition on a beacon sent without the IndexName of a
+// global secondary index keyed on the beacon. Package streams of the
+// adapter removes them from stream records.
+//
 // # Security considerations
 //
 // A beacon reveals which items probably share a value: choose its length

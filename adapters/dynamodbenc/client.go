@@ -155,6 +155,15 @@ type table struct {
 type built struct {
 	enc    *itemcrypto.Encryptor
 	search *search.Search // nil without TableConfig.Search
+	// indexes are the table's global secondary indexes, when DescribeTable
+	// told them (the wrapper, learning the key names): a beacon query
+	// without IndexName is refused naming the one to use.
+	indexes []index
+}
+
+// index is a global secondary index and its key attributes.
+type index struct {
+	name, pk, sk string
 }
 
 // New returns a client that sends its requests through api (a
@@ -310,16 +319,13 @@ func (t *table) state(ctx context.Context, d describer) (*built, error) {
 		return nil, fmt.Errorf("learning the key schema: %w", err)
 	}
 	var pk, sk string
+	var indexes []index
 	if out.Table != nil {
-		for _, k := range out.Table.KeySchema {
-			if k.AttributeName == nil {
-				continue
-			}
-			switch k.KeyType {
-			case types.KeyTypeHash:
-				pk = *k.AttributeName
-			case types.KeyTypeRange:
-				sk = *k.AttributeName
+		pk, sk = keyNames(out.Table.KeySchema)
+		for _, g := range out.Table.GlobalSecondaryIndexes {
+			if g.IndexName != nil {
+				ipk, isk := keyNames(g.KeySchema)
+				indexes = append(indexes, index{*g.IndexName, ipk, isk})
 			}
 		}
 	}
@@ -330,8 +336,25 @@ func (t *table) state(ctx context.Context, d describer) (*built, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.indexes = indexes
 	t.built.Store(b)
 	return b, nil
+}
+
+// keyNames returns the partition and sort key of a key schema.
+func keyNames(schema []types.KeySchemaElement) (pk, sk string) {
+	for _, k := range schema {
+		if k.AttributeName == nil {
+			continue
+		}
+		switch k.KeyType {
+		case types.KeyTypeHash:
+			pk = *k.AttributeName
+		case types.KeyTypeRange:
+			sk = *k.AttributeName
+		}
+	}
+	return pk, sk
 }
 
 // lookup returns the configuration of the named table, or nil. A table ARN

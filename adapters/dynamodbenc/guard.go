@@ -18,6 +18,7 @@ type guard struct {
 	policy    *actions.Policy
 	enc       *itemcrypto.Encryptor
 	search    *search.Search // nil without beacons
+	indexes   []index        // the table's GSIs, when DescribeTable told them
 }
 
 // protect encrypts and signs a plaintext item for writing, with its beacons
@@ -52,6 +53,38 @@ func (g guard) refuseQuery(err error) error {
 		return &OpError{Op: g.op, Table: g.table, Err: err}
 	}
 	return &UnsafeOperationError{Op: g.op, Table: g.table, Attribute: qe.Attribute, Reason: qe.Error(), Err: err}
+}
+
+// beaconIndex refuses a Query of the table itself (no IndexName) whose
+// rewritten key condition is on a stored beacon (aws_dbe_b_NAME): no table
+// has a beacon as its key, so DynamoDB would reject it; only a global
+// secondary index keyed on the beacon can answer it. The refusal names the
+// index to use when DescribeTable told the table's indexes.
+func (g guard) beaconIndex(keyCond *string, names map[string]string) error {
+	if keyCond == nil || *keyCond == "" {
+		return nil
+	}
+	p, err := parseExpr(*keyCond, names)
+	if err != nil {
+		return g.refuse("", "KeyConditionExpression: %v", err)
+	}
+	for _, r := range p.refs {
+		stored := r.path.top()
+		name, ok := strings.CutPrefix(stored, search.BeaconPrefix)
+		if !ok {
+			continue
+		}
+		hint := ""
+		for _, ix := range g.indexes {
+			if ix.pk == stored || ix.sk == stored {
+				hint = fmt.Sprintf(" (use IndexName %q)", ix.name)
+				break
+			}
+		}
+		return g.refuse(name, "KeyConditionExpression names %q, which the beacons rewrite to its beacon %s, and the query has no IndexName: "+
+			"a global secondary index whose partition (or sort) key is %s must be given as IndexName%s", name, stored, stored, hint)
+	}
+	return nil
 }
 
 func (g guard) refuse(attr, format string, args ...any) error {

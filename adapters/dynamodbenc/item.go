@@ -19,7 +19,7 @@ func (e *engine) prepare(ctx context.Context, op string, t *table, tableName *st
 	if err != nil {
 		return nil, guard{}, &OpError{Op: op, Table: name, Err: err}
 	}
-	return b.enc, guard{op: op, table: name, policy: b.enc.Policy(), enc: b.enc, search: b.search}, nil
+	return b.enc, guard{op: op, table: name, policy: b.enc.Policy(), enc: b.enc, search: b.search, indexes: b.indexes}, nil
 }
 
 func derefName(s *string) string {

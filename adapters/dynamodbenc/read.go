@@ -132,7 +132,11 @@ func (g guard) plan(in readPlan, projection *string, legacy error, transform fun
 // decrypted. KeyConditionExpression and FilterExpression may not name an
 // encrypted attribute (attribute_exists and attribute_not_exists excepted)
 // unless the table's Search configuration gives it a beacon: such a
-// condition is rewritten to the beacon (and its index), and the items that
+// condition is rewritten to the beacon (aws_dbe_b_NAME). A key condition on
+// a beacon needs IndexName, a global secondary index whose partition or
+// sort key is the beacon: without it the query is refused before it is
+// sent (with an [*UnsafeOperationError] naming the beacon, and the index
+// when DescribeTable told the client its indexes). The items that
 // only a beacon collision brought are removed from the page after
 // decryption (Count counts the items returned; ScannedCount and
 // LastEvaluatedKey are DynamoDB's). A ProjectionExpression is widened to
@@ -180,6 +184,11 @@ func (e *engine) query(ctx context.Context, in *dynamodb.QueryInput, d describer
 		})
 	if err != nil {
 		return nil, nil, err
+	}
+	if g.search != nil && in.IndexName == nil {
+		if err := g.beaconIndex(p.keyCond, p.names); err != nil {
+			return nil, nil, err
+		}
 	}
 	req := *in
 	req.ProjectionExpression, req.ExpressionAttributeNames, req.ExpressionAttributeValues = p.proj.expr, p.names, p.values

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -506,3 +507,99 @@ func testMultiTenantBeaconsDynalite(t *testing.T, f form) {
 }
 
 func TestMultiTenantBeaconsDynalite(t *testing.T) { forEachForm(t, testMultiTenantBeaconsDynalite) }
+
+// gsiDescriber is an API whose DescribeTable tells the beacon table's keys
+// and global secondary indexes (those of beaconTable); every other call
+// goes to the embedded API.
+type gsiDescriber struct{ API }
+
+func (gsiDescriber) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	ks := func(pk, sk string) []types.KeySchemaElement {
+		out := []types.KeySchemaElement{{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash}}
+		if sk != "" {
+			out = append(out, types.KeySchemaElement{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange})
+		}
+		return out
+	}
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{TableName: in.TableName, KeySchema: ks("pk", "sk"),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndexDescription{
+			{IndexName: aws.String(emailIndex), KeySchema: ks("aws_dbe_b_email", "")},
+			{IndexName: aws.String(kindEmailIndex), KeySchema: ks("pk", "aws_dbe_b_KindEmail")},
+		}}}, nil
+}
+
+// TestBeaconQueryNeedsIndex: a key condition on a beaconed attribute is a
+// condition on its stored beacon, which only a GSI has as a key: without
+// IndexName the query is refused before it is sent, naming the beacon (and
+// the index, when DescribeTable told it). No server: nothing is sent.
+func TestBeaconQueryNeedsIndex(t *testing.T) {
+	cases := []struct {
+		name, keyCond, attr, stored, index string
+	}{
+		{"partition key", "email = :v", "email", "aws_dbe_b_email", emailIndex},
+		{"sort key", "pk = :p AND begins_with(KindEmail, :k)", "KindEmail", "aws_dbe_b_KindEmail", kindEmailIndex},
+		{"placeholder", "#e = :v", "email", "aws_dbe_b_email", emailIndex},
+	}
+	run := func(t *testing.T, c API, sp *spy, named bool) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				sp.reset()
+				in := &dynamodb.QueryInput{TableName: aws.String("beacons"), KeyConditionExpression: &tc.keyCond,
+					ExpressionAttributeValues: map[string]types.AttributeValue{":p": s("tenant0"), ":v": s("ann@x.org"), ":k": s("K-admin")}}
+				if strings.HasPrefix(tc.keyCond, "#") {
+					in.ExpressionAttributeNames = map[string]string{"#e": "email"}
+				}
+				_, err := c.Query(ctxT(t), in)
+				var ue *UnsafeOperationError
+				if !errors.Is(err, ErrUnsafeOperation) || !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want an *UnsafeOperationError", err)
+				}
+				if ue.Op != "Query" || ue.Attribute != tc.attr {
+					t.Errorf("Op, Attribute = %q, %q; want Query, %q", ue.Op, ue.Attribute, tc.attr)
+				}
+				msg := err.Error()
+				for _, want := range []string{`"` + tc.attr + `"`, tc.stored, "IndexName"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("the error does not say %q: %v", want, msg)
+					}
+				}
+				hint := fmt.Sprintf("use IndexName %q", tc.index)
+				if strings.Contains(msg, hint) != named {
+					t.Errorf("naming the index: %v, want %v: %v", !named, named, msg)
+				}
+				if strings.Contains(msg, "ann@x.org") {
+					t.Errorf("the error holds a value: %v", msg)
+				}
+				if got := sp.dataCalls(); len(got) != 0 {
+					t.Errorf("requests sent: %v", got)
+				}
+				// With the index, the same query is sent (memAPI reads
+				// no index: its answer does not matter).
+				in.IndexName = &tc.index
+				_, err = c.Query(ctxT(t), in)
+				if got := sp.dataCalls(); !slices.Equal(got, []string{"Query"}) || errors.Is(err, ErrUnsafeOperation) {
+					t.Errorf("with IndexName: %v, sent %v", err, got)
+				}
+			})
+		}
+	}
+	// The key names given: nothing tells the indexes.
+	for _, fm := range forms {
+		t.Run("form="+fm.name, func(t *testing.T) {
+			mem := newMemAPI()
+			mem.createTable("beacons", "pk", "sk")
+			sp := &spy{next: mem}
+			run(t, fm.client(t, sp, Config{Tables: map[string]TableConfig{"beacons": beaconConfig(t)}}), sp, false)
+		})
+	}
+	// The wrapper learning the key names from DescribeTable learns the
+	// indexes too, and names the one to use.
+	t.Run("form=wrapper/described", func(t *testing.T) {
+		mem := newMemAPI()
+		mem.createTable("beacons", "pk", "sk")
+		sp := &spy{next: gsiDescriber{mem}}
+		tc := beaconConfig(t)
+		tc.PartitionKey, tc.SortKey = "", ""
+		run(t, mustNew(t, sp, Config{Tables: map[string]TableConfig{"beacons": tc}}), sp, true)
+	})
+}
