@@ -106,6 +106,14 @@ type DBESDKKey struct {
 	Bits      int    `json:"bits,omitempty"`
 	Encrypt   *bool  `json:"encrypt,omitempty"`
 	Decrypt   *bool  `json:"decrypt,omitempty"`
+
+	// ecc-private (raw-ecdh): two key pairs, PEM PKCS #8 private keys and
+	// base64 DER SubjectPublicKeyInfo public keys.
+	SenderMaterial     string `json:"sender-material,omitempty"`
+	RecipientMaterial  string `json:"recipient-material,omitempty"`
+	PublicKeyEncoding  string `json:"public-key-encoding,omitempty"`
+	SenderPublicKey    string `json:"sender-material-public-key,omitempty"`
+	RecipientPublicKey string `json:"recipient-material-public-key,omitempty"`
 }
 
 // LoadDBESDK reads a DB-ESDK decrypt manifest and its keys file.

@@ -2,6 +2,7 @@ package vectors
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -42,7 +43,6 @@ const (
 	keyDescHierarchyAlias         = "hierarchy"
 	defaultBranchKeyName          = "static-branch-key-1"
 	errNoAWSPrefix                = "needs an AWS account: "
-	rawECDHNotImplemented         = "raw ECDH keyring not implemented"
 	kmsKeyringKindsNotImplemented = "keyring not built in this library"
 )
 
@@ -390,7 +390,7 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 	case KeyDescKMS:
 		return km.kms(d)
 	case KeyDescRawECDH:
-		return nil, fmt.Errorf("%w: key description %s: %s", ErrUnsupported, d.Name(), rawECDHNotImplemented)
+		return km.rawECDH(d)
 	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
 		return nil, fmt.Errorf("%w: key description %s: a materials manager, not a keyring; not built in this library", ErrUnsupported, d.Name())
 	case KeyDescStaticMaterial:
@@ -468,6 +468,85 @@ func (km *keyMaterial) rawRSA(d *KeyDescription, k DBESDKKey) (keyring.Keyring, 
 	kr, err := keyring.NewRawRSA(d.ProviderID, keyName(d, k), padding, pub, priv)
 	if err != nil {
 		return nil, d.errorf("%v", err)
+	}
+	return kr, nil
+}
+
+// eccCurves are the curves of the MPL vectors' ecc-curve names.
+var eccCurves = map[string]ecdh.Curve{"ecc-256": ecdh.P256(), "ecc-384": ecdh.P384(), "ecc-521": ecdh.P521()}
+
+// rawECDH builds the raw ECDH keyring of a description as the MPL's vector
+// harness does: static, the sender entry's sender-material and
+// recipient-material-public-key; ephemeral, the recipient entry's
+// recipient-material-public-key; discovery, the recipient entry's
+// recipient-material. The keys must be on the description's ecc-curve.
+func (km *keyMaterial) rawECDH(d *KeyDescription) (keyring.Keyring, error) {
+	curve, ok := eccCurves[d.Curve]
+	if !ok {
+		return nil, d.errorf("unknown ecc-curve %q", d.Curve)
+	}
+	entry := d.Recipient
+	if d.Schema == "static" {
+		entry = d.Sender
+	}
+	k, err := km.key(d, entry)
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != "ecc-private" {
+		return nil, d.errorf("key %q is of type %q, not ecc-private", entry, k.Type)
+	}
+	if k.PublicKeyEncoding != "" && k.PublicKeyEncoding != "base64-der" {
+		return nil, d.errorf("key %q: public-key-encoding %q, want base64-der", entry, k.PublicKeyEncoding)
+	}
+	priv := func(material string) (*ecdh.PrivateKey, error) {
+		p, err := keyring.ParseECDHPrivateKeyPEM([]byte(material))
+		if err != nil || p.Curve() != curve {
+			return nil, d.errorf("key %q: not a %s private key in PEM", entry, d.Curve)
+		}
+		return p, nil
+	}
+	recipientPub := func() (*ecdh.PublicKey, error) {
+		der, err := base64.StdEncoding.DecodeString(k.RecipientPublicKey)
+		if err != nil {
+			return nil, d.errorf("key %q: recipient public key is not base64", entry)
+		}
+		p, err := keyring.ParseECDHPublicKey(der)
+		if err != nil || p.Curve() != curve {
+			return nil, d.errorf("key %q: recipient public key is not a %s key in DER", entry, d.Curve)
+		}
+		return p, nil
+	}
+	var kr *keyring.RawECDH
+	switch d.Schema {
+	case "static":
+		sender, err := priv(k.SenderMaterial)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := recipientPub()
+		if err != nil {
+			return nil, err
+		}
+		if kr, err = keyring.NewRawECDHStatic(sender, pub); err != nil {
+			return nil, d.errorf("%v", err)
+		}
+	case "ephemeral":
+		pub, err := recipientPub()
+		if err != nil {
+			return nil, err
+		}
+		if kr, err = keyring.NewRawECDHEphemeral(pub); err != nil {
+			return nil, d.errorf("%v", err)
+		}
+	default: // discovery (Validate checked the schema)
+		recipient, err := priv(k.RecipientMaterial)
+		if err != nil {
+			return nil, err
+		}
+		if kr, err = keyring.NewRawECDHDiscovery(recipient); err != nil {
+			return nil, d.errorf("%v", err)
+		}
 	}
 	return kr, nil
 }

@@ -64,7 +64,10 @@ func TestKeyDescriptions(t *testing.T) {
 		{"multi array", `[` + aes + `,{"type":"aws-kms-hierarchy","key":"static-branch-key-1"}]`, "*keyring.Multi", "", ""},
 
 		{"aws-kms without material", `{"type":"aws-kms","key":"us-west-2-decryptable"}`, "", "needs an AWS account", ""},
-		{"raw ECDH", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-256","schema":"static"}`, "", "raw ECDH keyring not implemented", ""},
+		{"raw ECDH", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-256","schema":"static"}`, "*keyring.RawECDH RawPrivateKeyToStaticPublicKey", "", ""},
+		{"raw ECDH ephemeral", `{"type":"raw-ecdh","sender":"ephemeral","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-256","schema":"ephemeral"}`, "*keyring.RawECDH EphemeralPrivateKeyToStaticPublicKey", "", ""},
+		{"raw ECDH wrong curve", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-384","schema":"static"}`, "", "", "not a ecc-384 private key"},
+		{"raw ECDH discovery", `{"type":"raw-ecdh","sender":"discovery","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-256","schema":"discovery"}`, "*keyring.RawECDH PublicKeyDiscovery", "", ""},
 		{"kms ecdh", `{"type":"aws-kms-ecdh","sender":"s","recipient":"r","ecc-curve":"us-west-2-256-ecc","schema":"discovery"}`, "", "aws-kms-ecdh keyring not built", ""},
 		{"mrk aware", `{"type":"aws-kms-mrk-aware","key":"us-west-2-decryptable"}`, "", "aws-kms-mrk-aware keyring not built", ""},
 		{"mrk discovery", `{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-west-2","aws-kms-discovery-filter":{"partition":"aws","account-ids":["1"]}}`, "", "not built", ""},
@@ -131,7 +134,9 @@ func TestKeyDescriptions(t *testing.T) {
 }
 
 func typeName(kr keyring.Keyring) string {
-	switch kr.(type) {
+	switch k := kr.(type) {
+	case *keyring.RawECDH:
+		return "*keyring.RawECDH " + k.Scheme().String()
 	case *keyring.RawAES:
 		return "*keyring.RawAES"
 	case *keyring.RawRSA:

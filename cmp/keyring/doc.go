@@ -15,6 +15,14 @@
 //     OAEP with SHA-1, SHA-256, SHA-384 or SHA-512 (MGF1 with the same
 //     hash); provider id = key namespace, provider info = key name. A
 //     public-key-only keyring encrypts, a private-key keyring decrypts.
+//   - [NewRawECDHStatic], [NewRawECDHEphemeral], [NewRawECDHDiscovery]: the
+//     raw ECDH keyring on NIST P-256, P-384 and P-521, in its three key
+//     agreement schemas (RawPrivateKeyToStaticPublicKey,
+//     EphemeralPrivateKeyToStaticPublicKey, PublicKeyDiscovery); provider id
+//     "raw-ecdh", provider info the compressed recipient and sender public
+//     keys. The wrapping key and a commitment key come from SP 800-108 KDF
+//     in counter mode (HMAC-SHA384) over the shared secret, a random salt
+//     and the curve, both keys and the encryption context.
 //   - [NewMulti]: a generator and children; every one adds its encrypted
 //     data key, any one decrypts.
 //   - cmp/keyring/kmskeyring: AWS KMS (provider id "aws-kms", provider info
@@ -22,7 +30,7 @@
 //   - cmp/keyring/hierarchy: the hierarchical keyring over a branch key
 //     store ("aws-kms-hierarchy").
 //
-// Not built: the KMS discovery, MRK-aware, KMS RSA and ECDH keyrings.
+// Not built: the KMS discovery, MRK-aware, KMS RSA and KMS ECDH keyrings.
 //
 // # What proves compatibility
 //
@@ -38,6 +46,13 @@
 //     another implementation under a DB-ESDK suite, so for those keyrings
 //     the tests check each EDK against the specification with an
 //     independent stdlib decoder (internal/kwtest) and the KMS client.
+//   - Raw ECDH: no stored vector holds a raw ECDH EDK; the differential
+//     test against the reference (internal/testsupport/interop/dbesdk:
+//     every curve, the static sender decrypting its own items, the
+//     recipient's static and discovery keyrings decrypting static and
+//     ephemeral senders' items, both ways) and an independent stdlib
+//     decoder of the layout in the tests; the KDF against the MPL's
+//     SHA-384 KdfCtr known answer.
 //   - The reproduced-context rules of the materials manager: mpl/test.json's
 //     65 raw AES entries on the reproduced encryption context (9 positive,
 //     56 negative).

@@ -3,6 +3,7 @@ package redact_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	crand "crypto/rand"
@@ -290,6 +291,11 @@ func holderCases(t *testing.T) map[string]func(t *testing.T) holderCase {
 		mod + "cmp/keyring.RawRSA": func(t *testing.T) holderCase {
 			k := rsaKey()
 			return holderCase{must(keyring.NewRawRSA("ns", "name", keyring.RSAOAEPSHA256, &k.PublicKey, k)), rsaSecrets(k)}
+		},
+		mod + "cmp/keyring.RawECDH": func(t *testing.T) holderCase {
+			d := sentinel(32, 5)
+			k := must(ecdh.P256().NewPrivateKey(d))
+			return holderCase{must(keyring.NewRawECDHDiscovery(k)), [][]byte{d}}
 		},
 		mod + "cmp/keyring/hierarchy.BranchKey": func(t *testing.T) holderCase {
 			return holderCase{newBranch(t), [][]byte{branch, beacon}}
