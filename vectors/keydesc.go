@@ -2,6 +2,7 @@ package vectors
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdh"
 	"crypto/rsa"
 	"encoding/base64"
@@ -387,8 +388,10 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 			children[i] = c
 		}
 		return keyring.NewMulti(gen, children...)
-	case KeyDescKMS:
+	case KeyDescKMS, KeyDescKMSMRKAware:
 		return km.kms(d)
+	case KeyDescKMSMRKAwareDiscovery:
+		return km.kmsMRKDiscovery(d)
 	case KeyDescRawECDH:
 		return km.rawECDH(d)
 	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
@@ -396,7 +399,7 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 	case KeyDescStaticMaterial:
 		return nil, fmt.Errorf("%w: key description %s: the static-materials test keyring is not built", ErrUnsupported, d.Name())
 	}
-	// aws-kms-mrk-aware, -mrk-aware-discovery, -rsa, -ecdh.
+	// aws-kms-rsa, -ecdh.
 	return nil, fmt.Errorf("%w: key description %s: %s %s", ErrUnsupported, d.Name(), d.Type, kmsKeyringKindsNotImplemented)
 }
 
@@ -595,11 +598,115 @@ func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
 	if err != nil {
 		return nil, d.errorf("key %q: %v", d.Key, err)
 	}
+	if d.Type == KeyDescKMSMRKAware {
+		kr, err := kmskeyring.NewMRK(client, k.KeyID)
+		if err != nil {
+			return nil, d.errorf("%v", err)
+		}
+		return kr, nil
+	}
 	kr, err := kmskeyring.New(client, k.KeyID)
 	if err != nil {
 		return nil, d.errorf("%v", err)
 	}
 	return kr, nil
+}
+
+// kmsMRKDiscovery builds an MRK-aware discovery keyring of the
+// description's default-mrk-region over the fake KMS servers of that
+// region, which hold every aws-kms key of the keys file with material in
+// that region, whatever their account.
+func (km *keyMaterial) kmsMRKDiscovery(d *KeyDescription) (keyring.Keyring, error) {
+	var filter *kmskeyring.DiscoveryFilter
+	if f := d.DiscoveryFilter; f != nil {
+		filter = &kmskeyring.DiscoveryFilter{Partition: f.Partition, AccountIDs: f.AccountIDs}
+	}
+	for _, name := range sortedKeys(km.keys) { // every key of the region a fake KMS can hold
+		k := km.keys[name]
+		arn, err := kmskeyring.ParseARN(k.KeyID)
+		if k.Type != KeyDescKMS || k.Material == "" || err != nil || arn.ResourceType != "key" || arn.Region != d.DefaultMRKRegion {
+			continue
+		}
+		material, err := base64.StdEncoding.DecodeString(k.Material)
+		if err != nil || len(material) != 32 {
+			return nil, d.errorf("key %q: material must be 32 bytes in base64", name)
+		}
+		_, err = km.fakeKMS(arn, k.KeyID, material)
+		clear(material)
+		if err != nil {
+			return nil, d.errorf("key %q: %v", name, err)
+		}
+	}
+	kr, err := kmskeyring.NewMRKDiscovery(regionKMS{km, d.DefaultMRKRegion}, d.DefaultMRKRegion, filter)
+	if err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	return kr, nil
+}
+
+// regionKMS is the fake KMS of one region for a discovery keyring: each
+// call goes to the server of the key ARN's account. A key no fake KMS
+// holds fails as AWS KMS would for a key of another account: not found.
+type regionKMS struct {
+	km     *keyMaterial
+	region string
+}
+
+var errFakeKMSNotFound = errors.New("fake KMS: no such key in the region (NotFoundException)")
+
+func (r regionKMS) client(op, keyID string) (cmp.KMSWithKeyARN, error) {
+	arn, err := kmskeyring.ParseARN(keyID)
+	if err == nil && arn.Region == r.region {
+		r.km.mu.Lock()
+		c, _ := r.km.clients[arn.Region+"/"+arn.Account].(cmp.KMSWithKeyARN)
+		r.km.mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+	}
+	return nil, &cmp.KMSError{Op: op, KeyID: keyID, Err: errFakeKMSNotFound}
+}
+
+func (r regionKMS) Region() string { return r.region }
+
+func (r regionKMS) GenerateDataKey(ctx context.Context, keyID string, n int, ec map[string]string) ([]byte, []byte, error) {
+	c, err := r.client("GenerateDataKey", keyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.GenerateDataKey(ctx, keyID, n, ec)
+}
+
+func (r regionKMS) GenerateDataKeyWithARN(ctx context.Context, keyID string, n int, ec map[string]string) ([]byte, []byte, string, error) {
+	c, err := r.client("GenerateDataKey", keyID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return c.GenerateDataKeyWithARN(ctx, keyID, n, ec)
+}
+
+func (r regionKMS) Decrypt(ctx context.Context, keyID string, blob []byte, ec map[string]string) ([]byte, error) {
+	c, err := r.client("Decrypt", keyID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Decrypt(ctx, keyID, blob, ec)
+}
+
+func (r regionKMS) DecryptWithARN(ctx context.Context, keyID string, blob []byte, ec map[string]string) ([]byte, string, error) {
+	c, err := r.client("Decrypt", keyID)
+	if err != nil {
+		return nil, "", err
+	}
+	return c.DecryptWithARN(ctx, keyID, blob, ec)
+}
+
+func (r regionKMS) Encrypt(ctx context.Context, keyID string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	c, err := r.client("Encrypt", keyID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Encrypt(ctx, keyID, plaintext, ec)
 }
 
 // fakeKMS returns the client of the fake KMS of the ARN's region and

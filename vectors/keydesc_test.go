@@ -1,6 +1,7 @@
 package vectors
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,8 +70,10 @@ func TestKeyDescriptions(t *testing.T) {
 		{"raw ECDH wrong curve", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-384","schema":"static"}`, "", "", "not a ecc-384 private key"},
 		{"raw ECDH discovery", `{"type":"raw-ecdh","sender":"discovery","recipient":"ecc-256-private","provider-id":"p","ecc-curve":"ecc-256","schema":"discovery"}`, "*keyring.RawECDH PublicKeyDiscovery", "", ""},
 		{"kms ecdh", `{"type":"aws-kms-ecdh","sender":"s","recipient":"r","ecc-curve":"us-west-2-256-ecc","schema":"discovery"}`, "", "aws-kms-ecdh keyring not built", ""},
-		{"mrk aware", `{"type":"aws-kms-mrk-aware","key":"us-west-2-decryptable"}`, "", "aws-kms-mrk-aware keyring not built", ""},
-		{"mrk discovery", `{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-west-2","aws-kms-discovery-filter":{"partition":"aws","account-ids":["1"]}}`, "", "not built", ""},
+		{"mrk aware without material", `{"type":"aws-kms-mrk-aware","key":"us-west-2-decryptable"}`, "", "needs an AWS account", ""},
+		{"mrk aware", `{"type":"aws-kms-mrk-aware","key":"go-fake-mrk-west"}`, "*kmskeyring.MRKKeyring", "", ""},
+		{"mrk discovery", `{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-west-2","aws-kms-discovery-filter":{"partition":"aws","account-ids":["1"]}}`, "*kmskeyring.MRKDiscoveryKeyring", "", ""},
+		{"mrk discovery bad filter", `{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-west-2","aws-kms-discovery-filter":{"partition":"aws","account-ids":[]}}`, "", "", "invalid discovery filter"},
 		{"kms rsa", `{"type":"aws-kms-rsa","key":"us-west-2-decryptable","encryption-algorithm":"RSAES_OAEP_SHA_1"}`, "", "not built", ""},
 		{"required ec cmm", `{"type":"required-encryption-context-cmm","underlying":` + aes + `,"requiredEncryptionContextKeys":["a"]}`, "", "materials manager", ""},
 		{"caching cmm", `{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"k"},"cacheLimitTtlSeconds":1}`, "", "materials manager", ""},
@@ -147,6 +150,10 @@ func typeName(kr keyring.Keyring) string {
 		return "*hierarchy.Keyring"
 	case *kmskeyring.Keyring:
 		return "*kmskeyring.Keyring"
+	case *kmskeyring.MRKKeyring:
+		return "*kmskeyring.MRKKeyring"
+	case *kmskeyring.MRKDiscoveryKeyring:
+		return "*kmskeyring.MRKDiscoveryKeyring"
 	}
 	return "?"
 }
@@ -213,5 +220,55 @@ func TestFakeKMSKeyMaterial(t *testing.T) {
 	}
 	if info := string(em.EncryptedDataKeys()[0].ProviderInfo); info != "arn:aws:kms:eu-central-1:444455556666:key/go-itemcrypto-vectors-2" {
 		t.Fatalf("provider info %q", info)
+	}
+}
+
+// TestMRKKeyDescriptions: an item written with a multi-Region key in
+// us-west-2 is read with its us-east-1 replica, by the MRK-aware keyring
+// and the MRK-aware discovery keyring of us-east-1, over the fake KMS.
+func TestMRKKeyDescriptions(t *testing.T) {
+	km := keydescKeys(t)
+	build := func(desc string) keyring.Keyring {
+		t.Helper()
+		d, err := ParseKeyDescription(json.RawMessage(desc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, err := km.Keyring(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kr
+	}
+	ctx := context.Background()
+	ec := map[string]string{"tenant": "a"}
+	em, err := keyring.NewEncryptionMaterials(keyring.SuiteHMAC, ec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build(`{"type":"aws-kms-mrk-aware","key":"go-fake-mrk-west"}`).OnEncrypt(ctx, em); err != nil {
+		t.Fatal(err)
+	}
+	for _, desc := range []string{
+		`{"type":"aws-kms-mrk-aware","key":"go-fake-mrk-east"}`,
+		`{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-east-1"}`,
+		`{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-east-1","aws-kms-discovery-filter":{"partition":"aws","account-ids":["111122223333"]}}`,
+	} {
+		dm, err := keyring.NewDecryptionMaterials(keyring.SuiteHMAC, em.EncryptionContext())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := build(desc).OnDecrypt(ctx, dm, em.EncryptedDataKeys()); err != nil || !bytes.Equal(dm.DataKey(), em.DataKey()) {
+			t.Fatalf("%s: %v", desc, err)
+		}
+	}
+	for _, desc := range []string{
+		`{"type":"aws-kms-mrk-aware","key":"go-fake-kms-1"}`,
+		`{"type":"aws-kms-mrk-aware-discovery","default-mrk-region":"us-east-1","aws-kms-discovery-filter":{"partition":"aws","account-ids":["444455556666"]}}`,
+	} {
+		dm, _ := keyring.NewDecryptionMaterials(keyring.SuiteHMAC, em.EncryptionContext())
+		if err := build(desc).OnDecrypt(ctx, dm, em.EncryptedDataKeys()); !errors.Is(err, keyring.ErrNoDecryptableKey) {
+			t.Fatalf("%s: %v, want ErrNoDecryptableKey", desc, err)
+		}
 	}
 }

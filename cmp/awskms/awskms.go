@@ -127,3 +127,13 @@ func (k *KMS) Encrypt(ctx context.Context, keyID string, plaintext []byte, ec ma
 	}
 	return out.CiphertextBlob, nil
 }
+
+// Region is the region of the client: its Options().Region when the API
+// is a *kms.Client (or anything with that method), "" otherwise. The
+// MRK-aware discovery keyring checks its region against it.
+func (k *KMS) Region() string {
+	if c, ok := k.api.(interface{ Options() kms.Options }); ok {
+		return c.Options().Region
+	}
+	return ""
+}

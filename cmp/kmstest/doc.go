@@ -53,6 +53,14 @@
 //     checked), so a client configured for the wrong region fails like it
 //     would against KMS.
 //
+// # Multi-Region keys
+//
+// A Server serves one region. [WithMultiRegion] creates a multi-Region key
+// (an "mrk-" key id) and [Server.ReplicateKey] replicates it to the Server
+// of another region of the same account: the same key id and material, so
+// a ciphertext made with either decrypts with the other, each replica
+// named by the ARN of its own region and with a state of its own.
+//
 // The ciphertext blob format is private to this package; blobs made by one
 // Server decrypt only on that Server. Blobs from real KMS are not accepted.
 //

@@ -52,7 +52,10 @@ type Keyring struct {
 	// canDecrypt: keyID is a key ARN, the only identifier the MPL decrypts
 	// with.
 	canDecrypt bool
-	rand       io.Reader
+	// mrk: the MRK-aware keyring ([NewMRK]), which matches encrypted data
+	// keys with [MRKMatchForDecrypt] instead of by equal ARNs.
+	mrk  bool
+	rand io.Reader
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -95,7 +98,16 @@ func (k *Keyring) KeyID() string { return k.keyID }
 func (k *Keyring) String() string { return "kmskeyring.Keyring{" + k.keyID + "}" }
 
 func (k *Keyring) badResponse(op, format string, args ...any) error {
-	return &cmp.KMSError{Op: op, KeyID: k.keyID, Err: fmt.Errorf("invalid response: "+format, args...)}
+	return badResponse(op, k.keyID, format, args...)
+}
+
+// ErrInvalidResponse: KMS answered, but not as the MPL requires (a KeyId
+// that is not the key asked for or not a key ARN, a data key of the wrong
+// length, a missing ciphertext). It comes wrapped in a [*cmp.KMSError].
+var ErrInvalidResponse = errors.New("invalid response")
+
+func badResponse(op, keyID, format string, args ...any) error {
+	return &cmp.KMSError{Op: op, KeyID: keyID, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidResponse}, args...)...)}
 }
 
 // generate asks KMS for an intermediate key and checks the response as
@@ -153,36 +165,59 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 	if !k.canDecrypt {
 		return ErrCannotDecrypt
 	}
+	if err := checkProviderInfos(edks, k.mrk); err != nil {
+		return err
+	}
+	ec := m.EncryptionContext()
+	return keyring.UnwrapFirst(m, edks, func(edk keyring.EncryptedDataKey) bool {
+		if edk.ProviderID != ProviderID {
+			return false
+		}
+		if k.mrk {
+			return MRKMatchForDecrypt(k.keyID, string(edk.ProviderInfo))
+		}
+		return string(edk.ProviderInfo) == k.keyID
+	}, func(_ keyring.EncryptedDataKey, blob, _ []byte) ([]byte, error) {
+		return decryptBlob(ctx, k.kms, k.withARN, k.keyID, blob, ec)
+	})
+}
+
+// ErrInvalidProviderInfo: an "aws-kms" encrypted data key whose provider
+// info is not a KMS key ARN (the MPL fails OnDecrypt there). It matches
+// [keyring.ErrAuthentication] too.
+var ErrInvalidProviderInfo = fmt.Errorf("%w: aws-kms provider info is not a KMS key ARN", keyring.ErrAuthentication)
+
+// checkProviderInfos fails when an "aws-kms" EDK's provider info is not a
+// KMS ARN (with needKey, not a key ARN), as the MPL's filters do.
+func checkProviderInfos(edks []keyring.EncryptedDataKey, needKey bool) error {
 	for _, edk := range edks {
 		if edk.ProviderID != ProviderID {
 			continue
 		}
 		if !utf8.Valid(edk.ProviderInfo) {
-			return fmt.Errorf("%w: aws-kms provider info is not UTF-8", keyring.ErrAuthentication)
+			return fmt.Errorf("%w (not UTF-8)", ErrInvalidProviderInfo)
 		}
-		if _, err := ParseARN(string(edk.ProviderInfo)); err != nil {
-			return fmt.Errorf("%w: aws-kms provider info is not a KMS ARN", keyring.ErrAuthentication)
+		arn, err := ParseARN(string(edk.ProviderInfo))
+		if err != nil || (needKey && arn.ResourceType != "key") {
+			return ErrInvalidProviderInfo
 		}
 	}
-	ec := m.EncryptionContext()
-	return keyring.UnwrapFirst(m, edks, func(edk keyring.EncryptedDataKey) bool {
-		return edk.ProviderID == ProviderID && string(edk.ProviderInfo) == k.keyID
-	}, func(_ keyring.EncryptedDataKey, blob, _ []byte) ([]byte, error) {
-		return k.decrypt(ctx, blob, ec)
-	})
+	return nil
 }
 
-func (k *Keyring) decrypt(ctx context.Context, blob []byte, ec map[string]string) ([]byte, error) {
+// decryptBlob asks KMS to decrypt blob naming keyID, and checks, as the
+// MPL does, that KMS answered with keyID and a 32-byte plaintext.
+func decryptBlob(ctx context.Context, kms cmp.KMS, withARN cmp.KMSWithKeyARN, keyID string, blob []byte, ec map[string]string) ([]byte, error) {
 	if len(blob) == 0 || len(blob) > maxCiphertext {
 		return nil, keyring.ErrAuthentication
 	}
 	var plaintext []byte
-	keyARN := k.keyID
+	keyARN := keyID
 	var err error
-	if k.withARN != nil {
-		plaintext, keyARN, err = k.withARN.DecryptWithARN(ctx, k.keyID, blob, ec)
+	if withARN != nil {
+		plaintext, keyARN, err = withARN.DecryptWithARN(ctx, keyID, blob, ec)
 	} else {
-		plaintext, err = k.kms.Decrypt(ctx, k.keyID, blob, ec)
+		plaintext, err = kms.Decrypt(ctx, keyID, blob, ec)
 	}
 	switch {
 	case errors.Is(err, cmp.ErrNoMaterials):
@@ -190,9 +225,9 @@ func (k *Keyring) decrypt(ctx context.Context, blob []byte, ec map[string]string
 		return nil, keyring.ErrAuthentication
 	case err != nil:
 		return nil, err
-	case keyARN != k.keyID:
+	case keyARN != keyID:
 		clear(plaintext)
-		return nil, k.badResponse("Decrypt", "KeyId %q, want the configured key", keyARN)
+		return nil, badResponse("Decrypt", keyID, "KeyId %q, want the key asked for", keyARN)
 	case len(plaintext) != keyring.KeyLength:
 		clear(plaintext)
 		return nil, keyring.ErrAuthentication
