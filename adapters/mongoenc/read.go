@@ -155,7 +155,7 @@ func (c *Collection) FindOne(ctx context.Context, filter any,
 ) *mongo.SingleResult {
 	const op = "FindOne"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return errResult(err)
 	}
@@ -168,8 +168,35 @@ func (c *Collection) FindOne(ctx context.Context, filter any,
 	if err != nil {
 		return errResult(err)
 	}
+	if match != nil {
+		return c.findOneMatching(ctx, op, f, match, o, proj)
+	}
 	opts = unprojected(opts, proj, func(o *options.FindOneOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOne(ctx, f, opts...), proj, false)
+}
+
+// findOneMatching is FindOne with a rewritten beacon filter: the first
+// document that matches after decryption (the server's first may be a false
+// positive), found with a Find whose Skip is applied by the client.
+func (c *Collection) findOneMatching(ctx context.Context, op string, f bson.Raw, match *cond, o *options.FindOneOptions, proj *projection) *mongo.SingleResult {
+	fo := &options.FindOptions{AllowPartialResults: o.AllowPartialResults, Collation: o.Collation, Comment: o.Comment,
+		Hint: o.Hint, Max: o.Max, Min: o.Min, Sort: o.Sort}
+	cur, err := c.coll.Find(ctx, f, lister[options.FindOptions]{func(dst *options.FindOptions) error { *dst = *fo; return nil }})
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	cr := &Cursor{c: c, op: op, cur: cur, proj: proj, match: match, limit: 1}
+	if o.Skip != nil {
+		cr.skip = *o.Skip
+	}
+	defer cr.Close(context.WithoutCancel(ctx))
+	if !cr.Next(ctx) {
+		if err := cr.Err(); err != nil {
+			return errResult(err)
+		}
+		return errResult(mongo.ErrNoDocuments)
+	}
+	return mongo.NewSingleResultFromDocument(cr.Current, nil, c.reg)
 }
 
 // Find finds documents and returns a [*Cursor] that verifies and decrypts
@@ -182,7 +209,7 @@ func (c *Collection) Find(ctx context.Context, filter any,
 ) (*Cursor, error) {
 	const op = "Find"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -196,11 +223,25 @@ func (c *Collection) Find(ctx context.Context, filter any,
 		return nil, err
 	}
 	opts = unprojected(opts, proj, func(o *options.FindOptions) { o.Projection = nil })
+	var skip, limit int64
+	if match != nil {
+		// The server's skip and limit would count the false positives.
+		if o.Skip != nil {
+			skip = *o.Skip
+		}
+		if o.Limit != nil {
+			limit = max(*o.Limit, -*o.Limit)
+		}
+		opts = append(slices.Clone(opts), lister[options.FindOptions]{func(o *options.FindOptions) error {
+			o.Skip, o.Limit = nil, nil
+			return nil
+		}})
+	}
 	cur, err := c.coll.Find(ctx, f, opts...)
 	if err != nil {
 		return nil, c.opErr(op, err)
 	}
-	return &Cursor{c: c, op: op, cur: cur, proj: proj}, nil
+	return &Cursor{c: c, op: op, cur: cur, proj: proj, match: match, skip: skip, limit: limit}, nil
 }
 
 // FindOneAndDelete deletes a document and returns it verified and
