@@ -150,6 +150,12 @@ func (c *Collection) decryptResult(ctx context.Context, op string, sr *mongo.Sin
 // document that fails verification makes the result's Err and Decode return
 // a [*DocumentError]; no document is mongo.ErrNoDocuments, as with the
 // driver.
+//
+// With Config.Search, equality on a field with a beacon ({f: "v"}, $eq,
+// $in, under $and and $or) is allowed: the filter sent compares the stored
+// beacons, and the first document that matches the original filter after
+// decryption is returned (beacon collisions are skipped; Skip counts
+// matching documents only). See the README's "Searchable encryption".
 func (c *Collection) FindOne(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOneOptions],
 ) *mongo.SingleResult {
@@ -203,7 +209,9 @@ func (c *Collection) findOneMatching(ctx context.Context, op string, f bson.Raw,
 // each one as it iterates, with the rules of [Collection.FindOne] for the
 // filter, the sort and the projection. A document that fails verification
 // fails that Next (Err returns a [*DocumentError] naming its _id); it is
-// never skipped.
+// never skipped. With a beacon filter (see [Collection.FindOne]) the cursor
+// drops the documents that only a beacon collision returned, and applies
+// Skip and Limit itself, to the matching documents.
 func (c *Collection) Find(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOptions],
 ) (*Cursor, error) {
