@@ -162,6 +162,35 @@ func TestBeaconKnownAnswer(t *testing.T) {
 	if got, want := raw.Lookup("aws_dbe_b_email").StringValue(), dbesdkBeacon(t, sc, "email", d.Email); got != want {
 		t.Errorf("after ReplaceOne: aws_dbe_b_email = %q, want %q", got, want)
 	}
+	// BulkWrite and FindOneAndReplace write beacons too; a null field gets none.
+	d2 := bdocs(3)[2]
+	d2.Email = "bulk@example.com"
+	if _, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewInsertOneModel().SetDocument(d2)}); err != nil {
+		t.Fatal(err)
+	}
+	d2.Email = "far@example.com"
+	if err := c.FindOneAndReplace(ctx, bson.D{{Key: "_id", Value: d2.ID}}, d2).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: 9}, {Key: "email", Value: nil}}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int32]string{d2.ID: dbesdkBeacon(t, sc, "email", d2.Email), 9: ""} {
+		if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := raw.Lookup("aws_dbe_b_email").StringValueOK(); got != want {
+			t.Errorf("_id %d: aws_dbe_b_email = %q, want %q", id, got, want)
+		}
+	}
+	var found []bdoc
+	cur, err := c.Find(ctx, bson.D{{Key: "email", Value: d2.Email}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &found); err != nil || len(found) != 1 || found[0] != d2 {
+		t.Errorf("Find of the replaced email = %+v, %v; want [%+v]", found, err, d2)
+	}
 }
 
 // TestBeaconFindExact: with a 1-bit beacon every query's server answer
@@ -299,8 +328,13 @@ func TestBeaconRefusals(t *testing.T) {
 		wantUnsafe(t, "Find "+name, err, "")
 		wantUnsafe(t, "FindOne "+name, c.FindOne(ctx, f).Err(), "")
 	}
+	coll := options.Find().SetCollation(&options.Collation{Locale: "en", Strength: 2})
+	_, err := c.Find(ctx, eq("email", "a"), coll)
+	wantUnsafe(t, "Find with a collation", err, "")
+	err = c.FindOne(ctx, eq("email", "a"), options.FindOne().SetCollation(&options.Collation{Locale: "en"})).Err()
+	wantUnsafe(t, "FindOne with a collation", err, "")
 	// Operations other than Find and FindOne do not rewrite yet.
-	_, err := c.CountDocuments(ctx, eq("email", "a"))
+	_, err = c.CountDocuments(ctx, eq("email", "a"))
 	wantUnsafe(t, "CountDocuments", err, "email")
 	_, err = c.DeleteMany(ctx, eq("email", "a"))
 	wantUnsafe(t, "DeleteMany", err, "email")

@@ -175,6 +175,9 @@ func (c *Collection) FindOne(ctx context.Context, filter any,
 		return errResult(err)
 	}
 	if match != nil {
+		if o.Collation != nil {
+			return errResult(g.refuse("", "a collation with a filter on a field with a beacon: a beacon matches exact strings only"))
+		}
 		return c.findOneMatching(ctx, op, f, match, o, proj)
 	}
 	opts = unprojected(opts, proj, func(o *options.FindOneOptions) { o.Projection = nil })
@@ -233,6 +236,9 @@ func (c *Collection) Find(ctx context.Context, filter any,
 	opts = unprojected(opts, proj, func(o *options.FindOptions) { o.Projection = nil })
 	var skip, limit int64
 	if match != nil {
+		if o.Collation != nil {
+			return nil, g.refuse("", "a collation with a filter on a field with a beacon: a beacon matches exact strings only")
+		}
 		// The server's skip and limit would count the false positives.
 		if o.Skip != nil {
 			skip = *o.Skip
