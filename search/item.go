@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -171,4 +172,44 @@ func RemoveBeacons(item Item) Item {
 		}
 	}
 	return out
+}
+
+// StandardBeaconValues returns the stored values the standard beacon
+// named beacon (neither AsSet nor PartOnly) takes for an item whose value
+// at the beacon's location is v: one per beacon partition an item may have
+// been written in, without duplicates, in partition order. It is what a
+// store that can send one disjunction (MongoDB's $in) queries; the DB-ESDK
+// sends one query per partition instead. Only a single key source is
+// supported: a multi-tenant query must name its branch key, which this call
+// has no way to take.
+func (s *Search) StandardBeaconValues(ctx context.Context, beacon string, v types.AttributeValue) ([]string, error) {
+	b, ok := s.std[beacon]
+	if !ok || b.asSet || b.partOnly {
+		return nil, &QueryError{Attribute: beacon, Err: fmt.Errorf("%w: not a plain standard beacon", ErrOperator)}
+	}
+	if s.keyField != "" {
+		return nil, &QueryError{Attribute: beacon, Err: fmt.Errorf("%w: StandardBeaconValues needs a single key source", ErrBeaconKey)}
+	}
+	keys, err := s.keys.get(ctx, s.singleKeyID)
+	if err != nil {
+		return nil, err
+	}
+	data, err := valueBytes(v)
+	if err != nil {
+		return nil, &QueryError{Attribute: beacon, Err: err}
+	}
+	out := make([]string, 0, 1)
+	seen := map[int]bool{}
+	for p := range s.maxPart {
+		bp := b.partitionFor(p)
+		if seen[bp] {
+			continue
+		}
+		seen[bp] = true
+		h := b.hashBytes(keys, data, p)
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

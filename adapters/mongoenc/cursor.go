@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Cursor iterates the documents of a [Collection.Find], verifying and
@@ -32,6 +33,11 @@ type Cursor struct {
 	proj *projection
 	err  error
 	n    int
+	// match, with a rewritten beacon filter, drops the false positives;
+	// skip and limit are then applied here, to the documents that match.
+	match         *cond
+	skip, limit   int64
+	skipped, sent int64
 }
 
 // Next advances to the next document, verifies and decrypts it, and
@@ -49,21 +55,36 @@ func (c *Cursor) next(ctx context.Context, advance func(context.Context) bool) b
 		return false
 	}
 	c.Current = nil
-	if !advance(ctx) {
-		return false
+	for {
+		if c.limit > 0 && c.sent >= c.limit {
+			return false
+		}
+		if !advance(ctx) {
+			return false
+		}
+		stored := c.cur.Current
+		plain, err := c.c.decryptDoc(ctx, stored)
+		if err != nil {
+			c.err = &DocumentError{Op: c.op, Collection: c.c.ns, Index: c.n, ID: idOf(stored), Err: err}
+			return false
+		}
+		if c.c.schema.noop {
+			plain = bytes.Clone(plain) // the driver reuses its batch
+		}
+		if c.match != nil {
+			if !c.match.match(bsoncore.Document(plain), true) {
+				continue // a false positive of a beacon
+			}
+			if c.skipped < c.skip {
+				c.skipped++
+				continue
+			}
+			c.sent++
+		}
+		c.Current = c.proj.apply(plain)
+		c.n++
+		return true
 	}
-	stored := c.cur.Current
-	plain, err := c.c.decryptDoc(ctx, stored)
-	if err != nil {
-		c.err = &DocumentError{Op: c.op, Collection: c.c.ns, Index: c.n, ID: idOf(stored), Err: err}
-		return false
-	}
-	if c.c.schema.noop {
-		plain = bytes.Clone(plain) // the driver reuses its batch
-	}
-	c.Current = c.proj.apply(plain)
-	c.n++
-	return true
 }
 
 // Decode unmarshals the current document into val.

@@ -92,6 +92,10 @@
 //     sees ciphertext. {$exists: ...} of an encrypted field, or of a document
 //     holding one, is allowed, since encryption keeps a field's presence.
 //     Query operators the client cannot check ($where, $jsonSchema, ...) are
+//     refused. With Config.Search (DB-ESDK standard beacons), Find and
+//     FindOne allow equality with strings ({f: "v"}, $eq, $in) on a field
+//     with a beacon, and drop beacon false positives after decryption;
+//     anything else on it (ranges, $ne, $not, $regex, $nor over it) is
 //     refused;
 //   - a sort, or min/max index bounds, on such a field;
 //   - an update that touches a signed or encrypted field, _id, a reserved

@@ -98,6 +98,9 @@ func (m *mapper) fields(doc []byte, prefix string, nodes map[string]*node, top b
 			path = prefix + key
 		}
 		if top && m.s.enc.IsReserved(key) {
+			if m.stored && isBeaconField(key) {
+				return nil // beacons are outside the signature
+			}
 			if !m.stored {
 				return fieldErr(key, actions.DoNothing, itemcrypto.ErrReservedAttribute)
 			}
@@ -168,6 +171,9 @@ func (m *mapper) rebuild(dst, doc []byte, prefix string, nodes map[string]*node,
 	idx, dst := bsoncore.ReserveLength(dst)
 	err := forEach(doc, func(elem bsoncore.Element, key string, val bsoncore.Value) error {
 		if top && m.s.enc.IsReserved(key) {
+			if toStored && isBeaconField(key) {
+				dst = append(dst, elem...) // StoredDocument keeps the beacons
+			}
 			return nil // only ever in stored documents, dropped on the way back
 		}
 		path := key
@@ -255,6 +261,9 @@ func (c *Collection) encryptDoc(ctx context.Context, doc []byte) ([]byte, error)
 	}
 	stored, err := m.rebuild(make([]byte, 0, len(doc)+256), doc, "", c.schema.nodes, true, out, true)
 	clear(m.buf) // plaintext copies of the encrypted fields
+	if err == nil && c.beacons != nil {
+		stored, err = c.beacons.appendBeacons(ctx, stored, doc, out)
+	}
 	return stored, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // IDField is the document key: the partition key of the core's item model,
@@ -56,6 +57,19 @@ type Config struct {
 	// fields, legacy and plaintext policies). Required for
 	// itemcrypto.FormatDBESDK.
 	DBESDK *itemcrypto.DBESDKConfig
+	// Search configures searchable encryption: the DB-ESDK's standard
+	// beacons (search.StandardBeacon), stored beside each document as a
+	// string field aws_dbe_b_<name> (with the version tag aws_dbe_v_1),
+	// outside the signature, with the value the DB-ESDK computes for the same
+	// string; Find and FindOne then rewrite equality on the beacon's field.
+	// A beacon's Loc (its Name when empty) is a field path, top-level or
+	// dotted, of an EncryptAndSign field, and only string values get a
+	// beacon (see [ErrBeaconValue]). It requires Format
+	// itemcrypto.FormatDBESDK and refuses the DB-ESDK's legacy and plaintext
+	// overrides (itemcrypto.ErrOverrideWithBeacons). Compound beacons,
+	// virtual fields, AsSet beacons, a multi-tenant key source and a
+	// partition selector are not supported yet (a *search.ConfigError).
+	Search *search.Config
 }
 
 // Options tune a [Collection]. The zero value is the default.
@@ -81,6 +95,8 @@ type Collection struct {
 	enc    *itemcrypto.Encryptor
 	schema *schema
 	reg    *bson.Registry
+	// beacons are the collection's beacons; nil without Config.Search.
+	beacons *beacons
 }
 
 // NewCollection returns a collection that sends its requests through coll
@@ -100,6 +116,14 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 	if cfg.Default == 0 {
 		return nil, fmt.Errorf("mongoenc: NewCollection %s: Config.Default: %w", ns, actions.ErrDefaultNotSet)
 	}
+	if cfg.Search != nil {
+		if cfg.Format != itemcrypto.FormatDBESDK || cfg.DBESDK == nil {
+			return nil, fmt.Errorf("mongoenc: NewCollection %s: Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK", ns)
+		}
+		if err := cfg.DBESDK.CheckBeacons(); err != nil {
+			return nil, fmt.Errorf("mongoenc: NewCollection %s: Search: %w", ns, err)
+		}
+	}
 	s, err := newSchema(cfg.Default, cfg.Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("mongoenc: NewCollection %s: %w", ns, err)
@@ -117,7 +141,13 @@ func NewCollection(coll *mongo.Collection, cfg Config, optFns ...func(*Options))
 		return nil, fmt.Errorf("mongoenc: NewCollection %s: %w", ns, err)
 	}
 	s.enc = enc
-	return &Collection{coll: coll, ns: ns, enc: enc, schema: s, reg: opts.Registry}, nil
+	c := &Collection{coll: coll, ns: ns, enc: enc, schema: s, reg: opts.Registry}
+	if cfg.Search != nil {
+		if c.beacons, err = newBeacons(*cfg.Search, s, signing, cfg.DBESDK); err != nil {
+			return nil, fmt.Errorf("mongoenc: NewCollection %s: Search: %w", ns, err)
+		}
+	}
+	return c, nil
 }
 
 // Encryptor returns the encryptor of the collection's documents, as

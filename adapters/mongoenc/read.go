@@ -150,12 +150,18 @@ func (c *Collection) decryptResult(ctx context.Context, op string, sr *mongo.Sin
 // document that fails verification makes the result's Err and Decode return
 // a [*DocumentError]; no document is mongo.ErrNoDocuments, as with the
 // driver.
+//
+// With Config.Search, equality on a field with a beacon ({f: "v"}, $eq,
+// $in, under $and and $or) is allowed: the filter sent compares the stored
+// beacons, and the first document that matches the original filter after
+// decryption is returned (beacon collisions are skipped; Skip counts
+// matching documents only). See the README's "Searchable encryption".
 func (c *Collection) FindOne(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOneOptions],
 ) *mongo.SingleResult {
 	const op = "FindOne"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return errResult(err)
 	}
@@ -168,21 +174,53 @@ func (c *Collection) FindOne(ctx context.Context, filter any,
 	if err != nil {
 		return errResult(err)
 	}
+	if match != nil {
+		if o.Collation != nil {
+			return errResult(g.refuse("", "a collation with a filter on a field with a beacon: a beacon matches exact strings only"))
+		}
+		return c.findOneMatching(ctx, op, f, match, o, proj)
+	}
 	opts = unprojected(opts, proj, func(o *options.FindOneOptions) { o.Projection = nil })
 	return c.decryptResult(ctx, op, c.coll.FindOne(ctx, f, opts...), proj, false)
+}
+
+// findOneMatching is FindOne with a rewritten beacon filter: the first
+// document that matches after decryption (the server's first may be a false
+// positive), found with a Find whose Skip is applied by the client.
+func (c *Collection) findOneMatching(ctx context.Context, op string, f bson.Raw, match *cond, o *options.FindOneOptions, proj *projection) *mongo.SingleResult {
+	fo := &options.FindOptions{AllowPartialResults: o.AllowPartialResults, Collation: o.Collation, Comment: o.Comment,
+		Hint: o.Hint, Max: o.Max, Min: o.Min, Sort: o.Sort}
+	cur, err := c.coll.Find(ctx, f, lister[options.FindOptions]{func(dst *options.FindOptions) error { *dst = *fo; return nil }})
+	if err != nil {
+		return errResult(c.opErr(op, err))
+	}
+	cr := &Cursor{c: c, op: op, cur: cur, proj: proj, match: match, limit: 1}
+	if o.Skip != nil {
+		cr.skip = *o.Skip
+	}
+	defer cr.Close(context.WithoutCancel(ctx))
+	if !cr.Next(ctx) {
+		if err := cr.Err(); err != nil {
+			return errResult(err)
+		}
+		return errResult(mongo.ErrNoDocuments)
+	}
+	return mongo.NewSingleResultFromDocument(cr.Current, nil, c.reg)
 }
 
 // Find finds documents and returns a [*Cursor] that verifies and decrypts
 // each one as it iterates, with the rules of [Collection.FindOne] for the
 // filter, the sort and the projection. A document that fails verification
 // fails that Next (Err returns a [*DocumentError] naming its _id); it is
-// never skipped.
+// never skipped. With a beacon filter (see [Collection.FindOne]) the cursor
+// drops the documents that only a beacon collision returned, and applies
+// Skip and Limit itself, to the matching documents.
 func (c *Collection) Find(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOptions],
 ) (*Cursor, error) {
 	const op = "Find"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -196,11 +234,28 @@ func (c *Collection) Find(ctx context.Context, filter any,
 		return nil, err
 	}
 	opts = unprojected(opts, proj, func(o *options.FindOptions) { o.Projection = nil })
+	var skip, limit int64
+	if match != nil {
+		if o.Collation != nil {
+			return nil, g.refuse("", "a collation with a filter on a field with a beacon: a beacon matches exact strings only")
+		}
+		// The server's skip and limit would count the false positives.
+		if o.Skip != nil {
+			skip = *o.Skip
+		}
+		if o.Limit != nil {
+			limit = max(*o.Limit, -*o.Limit)
+		}
+		opts = append(slices.Clone(opts), lister[options.FindOptions]{func(o *options.FindOptions) error {
+			o.Skip, o.Limit = nil, nil
+			return nil
+		}})
+	}
 	cur, err := c.coll.Find(ctx, f, opts...)
 	if err != nil {
 		return nil, c.opErr(op, err)
 	}
-	return &Cursor{c: c, op: op, cur: cur, proj: proj}, nil
+	return &Cursor{c: c, op: op, cur: cur, proj: proj, match: match, skip: skip, limit: limit}, nil
 }
 
 // FindOneAndDelete deletes a document and returns it verified and
