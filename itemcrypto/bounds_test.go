@@ -21,7 +21,7 @@ import (
 // most successPerByte (the decrypted values in Go's form); parsing the JSON
 // at most parsePerByte.
 const (
-	boundPerByte   = 8
+	boundPerByte   = 9
 	successPerByte = 32
 	parsePerByte   = 16
 	boundConst     = 16 << 10

@@ -53,8 +53,11 @@
 // Measured (runtime.MemStats, by TestDecryptBoundedCost, on items built to
 // amplify: sets of thousands of exponent-form numbers, thousands of
 // attributes, wide and deep lists and maps): a Decrypt that fails
-// verification allocates at most 8 bytes per byte of the item's DynamoDB
-// JSON form, plus 16 KiB; one that succeeds, with the decrypted values in
+// verification allocates at most 9 bytes per byte of the item's DynamoDB
+// JSON form, plus 16 KiB (the worst shape is tens of thousands of signed
+// attributes with short names and empty values: 8.7 per byte, the string
+// to sign's 96 bytes and a sorted name per attribute, which the public
+// VerificationKey interface receives whole); one that succeeds, with the decrypted values in
 // Go's form, at most 32. Encrypt measures the plaintext the same way and
 // refuses an item over MaxItemSize, with an *AttributeError, before asking
 // the provider.

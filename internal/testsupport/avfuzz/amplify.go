@@ -56,6 +56,15 @@ func Amplifiers() []Case {
 		attrs = append(attrs, `"a`+strconv.Itoa(i)+`":{"NULL":true}`)
 	}
 	add("3000 NULL attributes", attrs...)
+	// The most signed attributes per byte: one-character-ish names and
+	// empty values; each costs the string to sign's 96 bytes and a name.
+	for _, v := range []string{`{"B":""}`, `{"S":""}`} {
+		attrs = attrs[:0]
+		for i := range 20000 {
+			attrs = append(attrs, `"`+strconv.FormatInt(int64(i), 16)+`":`+v)
+		}
+		add("20000 attributes of "+v, attrs...)
+	}
 	add("L of 8000 empty lists", `"a":{"L":[`+strings.TrimSuffix(strings.Repeat(`{"L":[]},`, 8000), ",")+`]}`)
 	add("L of 8000 empty maps", `"a":{"L":[`+strings.TrimSuffix(strings.Repeat(`{"M":{}},`, 8000), ",")+`]}`)
 	add("L of 8000 NULLs", `"a":{"L":[`+strings.TrimSuffix(strings.Repeat(`{"NULL":true},`, 8000), ",")+`]}`)
