@@ -77,3 +77,52 @@ func TestRequiredContextManagerItems(t *testing.T) {
 		t.Fatalf("missing required key: %v", err)
 	}
 }
+
+// The manager enforces the writers' configuration: with
+// "aws-crypto-attr.email" required, an encryptor that includes "email" in
+// the context (SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT) writes and reads,
+// and one that only signs it is refused.
+func TestRequiredContextManagerAttribute(t *testing.T) {
+	kr, err := keyring.NewRawAES("ns", "k", bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm, err := keyring.NewRequiredContextManager(keyring.NewDefaultManager(kr), []string{"aws-crypto-attr.email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newEnc := func(emailAction actions.Action) *itemcrypto.Encryptor {
+		policy, err := actions.New(actions.Options{
+			Default: actions.EncryptAndSign, PartitionKey: "customer_id", SortKey: "created",
+			Overrides: map[string]actions.Action{
+				"email": emailAction,
+				// The DB-ESDK: the keys too, once one attribute is.
+				"customer_id": actions.SignAndIncludeInEncryptionContext,
+				"created":     actions.SignAndIncludeInEncryptionContext,
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := itemcrypto.New(itemcrypto.Config{
+			TableName: "customers", Policy: policy, Format: itemcrypto.FormatDBESDK,
+			DBESDK: &itemcrypto.DBESDKConfig{MaterialsManager: mm},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return enc
+	}
+	ctx := context.Background()
+	enc := newEnc(actions.SignAndIncludeInEncryptionContext)
+	stored, err := enc.Encrypt(ctx, exampleItem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := enc.Decrypt(ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newEnc(actions.SignOnly).Encrypt(ctx, exampleItem()); !errors.Is(err, keyring.ErrRequiredContext) {
+		t.Fatalf("email not in the context: %v", err)
+	}
+}

@@ -29,10 +29,16 @@ type requiredManager struct {
 // it); on decrypt, every key must be in the reproduced context, which must
 // agree with the stored one, and in the resulting materials' context.
 //
-// With the item encryptor, the context is the one it builds (table name,
-// key names and values, "aws-crypto-attr." attributes), so required keys
-// are among those: a required key leaves the stored header and the reader
-// must rebuild it from its own configuration and the item.
+// With the item encryptor, as with the DB-ESDK, the context is the one the
+// encryptor builds ("aws-crypto-table-name", "aws-crypto-partition-name",
+// "aws-crypto-sort-name", an "aws-crypto-attr." key per
+// SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT attribute, ...), and the encryptor
+// already passes all of it as required and rebuilds it on decrypt: the
+// header stores only what the manager adds (the signing public key). This
+// manager then enforces the writers' configuration: with
+// "aws-crypto-attr.tenant" required, an encryptor whose policy does not
+// put attribute "tenant" in the context is refused with
+// [ErrRequiredContext].
 func NewRequiredContextManager(underlying MaterialsManager, requiredKeys []string) (MaterialsManager, error) {
 	if underlying == nil {
 		return nil, errors.New("keyring: a required-encryption-context manager needs an underlying manager")

@@ -91,7 +91,7 @@ func newSharedCache(size int, maxAge time.Duration, now func() time.Time) (*Shar
 }
 
 // Len returns the number of entries, expired ones included until they are
-// read or evicted.
+// replaced or evicted.
 func (c *SharedCache) Len() int {
 	if c.lru == nil {
 		return 0
@@ -107,7 +107,8 @@ func (c *SharedCache) get(ctx context.Context, id string, ttl time.Duration, fet
 			if c.now().Before(e.expires) {
 				return e.bk, nil
 			}
-			c.lru.Remove(id)
+			// Expired: the fetch below replaces it. (Not removed here: a
+			// concurrent caller may have just stored a fresh one.)
 		}
 	}
 	return c.group.Do(ctx, id, func(ctx context.Context) (*BranchKey, error) {
