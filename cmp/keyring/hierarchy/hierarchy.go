@@ -12,6 +12,10 @@
 // "aws-kms-hierarchy" || branch key id || 16-byte version || serialized
 // encryption context. The EDK ciphertext is salt || IV || version ||
 // wrapped key || tag, the provider info the branch key id.
+//
+// Each keyring caches branch keys, privately or in a [SharedCache] that
+// several keyrings share (Options.Cache, Options.PartitionID), under the
+// MPL's cache identifiers.
 package hierarchy
 
 import (
