@@ -32,6 +32,20 @@
 //
 // Not built: the KMS discovery, MRK-aware, KMS RSA and KMS ECDH keyrings.
 //
+// # Materials managers
+//
+//   - [NewDefaultManager]: the MPL default CMM over a keyring.
+//   - [NewRequiredContextManager]: the MPL required-encryption-context CMM
+//     over another manager; its keys must be in the context on encrypt
+//     (and are then not stored) and reproduced on decrypt
+//     ([ErrRequiredContext]).
+//
+// [DescribeEncryptedDataKey] tells which keyring and key an encrypted data
+// key belongs to (provider id and info, KMS key ARN, branch key id and
+// version, raw key namespace and name) without decrypting it; the item
+// encryptor's itemcrypto.DescribeEncryptedDataKeys does it for a stored
+// item.
+//
 // # What proves compatibility
 //
 //   - Hierarchical keyring: the 42 DB-ESDK decrypt records of the shared

@@ -12,6 +12,10 @@
 // "aws-kms-hierarchy" || branch key id || 16-byte version || serialized
 // encryption context. The EDK ciphertext is salt || IV || version ||
 // wrapped key || tag, the provider info the branch key id.
+//
+// Each keyring caches branch keys, privately or in a [SharedCache] that
+// several keyrings share (Options.Cache, Options.PartitionID), under the
+// MPL's cache identifiers.
 package hierarchy
 
 import (
@@ -27,10 +31,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
-	"github.com/itemcrypto/go-itemcrypto/internal/flight"
 )
 
 // ProviderID is the provider id of every EDK this keyring writes.
@@ -125,15 +127,37 @@ type Options struct {
 	// IDSupplier. Exactly one of them is required.
 	BranchKeyID string
 	IDSupplier  IDSupplier
-	// TTL is how long a branch key stays cached; 0 means 10 minutes,
-	// negative no caching.
+	// TTL is how long a branch key this keyring reads stays cached; 0
+	// means 10 minutes, negative no caching (not with Cache).
 	TTL time.Duration
-	// CacheSize bounds the cached branch key versions; 0 means 1000.
+	// CacheSize bounds the private cache's branch key versions; 0 means
+	// 1000. Not with Cache.
 	CacheSize int
+	// Cache is a cache shared with other keyrings; nil gives the keyring a
+	// private cache of CacheSize entries.
+	Cache *SharedCache
+	// PartitionID is the partition of the keyring's entries in the cache:
+	// keyrings that share a Cache share entries only when their partition
+	// ids (and logical key store names) are the same. "" means a random
+	// UUID, a partition of the keyring's own. Set it, on each keyring
+	// alike, to share branch keys among keyrings of one key store.
+	PartitionID string
+	// LogicalKeyStoreName is the logical key store name in the cache
+	// identifier; "" takes it from a Source with a LogicalKeyStoreName
+	// method (the key store's). A keyring with a Cache and a PartitionID
+	// needs one.
+	LogicalKeyStoreName string
 	// Rand is the source of data keys, salts and IVs; nil is crypto/rand.
 	Rand io.Reader
-	// Now is the clock of the cache; nil is time.Now.
+	// Now is the clock of the private cache; nil is time.Now. Not with
+	// Cache (SharedCacheOptions.Now is its clock).
 	Now func() time.Time
+}
+
+// LogicalNamer is a Source that knows its logical key store name, such as
+// the DynamoDB key store.
+type LogicalNamer interface {
+	LogicalKeyStoreName() string
 }
 
 // Keyring is the hierarchical keyring. It is safe for concurrent use.
@@ -144,15 +168,10 @@ type Keyring struct {
 }
 
 type state struct {
-	src   Source
-	opts  Options
-	cache *lru.Cache[string, cached]
-	group flight.Group[*BranchKey] // one fetch per key for all callers; see internal/flight
-}
-
-type cached struct {
-	bk      *BranchKey
-	expires time.Time
+	src       Source
+	opts      Options
+	cache     *SharedCache
+	partition []byte // the partition id's bytes in the cache identifier
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -169,6 +188,23 @@ func New(src Source, optFns ...func(*Options)) (*Keyring, error) {
 	if (o.BranchKeyID == "") == (o.IDSupplier == nil) {
 		return nil, errors.New("hierarchy: set exactly one of Options.BranchKeyID and Options.IDSupplier")
 	}
+	if o.LogicalKeyStoreName == "" {
+		if n, ok := src.(LogicalNamer); ok {
+			o.LogicalKeyStoreName = n.LogicalKeyStoreName()
+		}
+	}
+	if o.Cache != nil {
+		switch {
+		case o.TTL < 0:
+			return nil, fmt.Errorf("%w: a negative TTL with a shared cache", ErrCacheConfig)
+		case o.CacheSize != 0:
+			return nil, fmt.Errorf("%w: CacheSize with a shared cache", ErrCacheConfig)
+		case o.Now != nil:
+			return nil, fmt.Errorf("%w: Now with a shared cache (set SharedCacheOptions.Now)", ErrCacheConfig)
+		case o.PartitionID != "" && o.LogicalKeyStoreName == "":
+			return nil, fmt.Errorf("%w: a partition id without the logical key store name", ErrCacheConfig)
+		}
+	}
 	if o.TTL == 0 {
 		o.TTL = 10 * time.Minute
 	}
@@ -178,12 +214,23 @@ func New(src Source, optFns ...func(*Options)) (*Keyring, error) {
 	if o.Rand == nil {
 		o.Rand = crand.Reader
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	k := &Keyring{&state{src: src, opts: o, cache: o.Cache}}
+	if o.PartitionID != "" {
+		k.partition = []byte(o.PartitionID)
+	} else {
+		// The MPL: a random UUID's 16 bytes.
+		u, err := uuid.NewRandom()
+		if err != nil {
+			return nil, fmt.Errorf("hierarchy: partition id: %w", err)
+		}
+		k.partition = u[:]
 	}
-	k := &Keyring{&state{src: src, opts: o}}
-	if o.TTL > 0 {
-		c, err := lru.New[string, cached](o.CacheSize)
+	if k.cache == nil {
+		size := o.CacheSize
+		if o.TTL < 0 {
+			size = 0 // nothing kept; concurrent reads still shared
+		}
+		c, err := newSharedCache(size, 0, o.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -195,13 +242,8 @@ func New(src Source, optFns ...func(*Options)) (*Keyring, error) {
 // branchKey returns a branch key from the cache or the source. version ""
 // asks for the active one.
 func (k *Keyring) branchKey(ctx context.Context, id, version string) (*BranchKey, error) {
-	cacheKey := id + "\x00" + version
-	if k.cache != nil {
-		if c, ok := k.cache.Get(cacheKey); ok && k.opts.Now().Before(c.expires) {
-			return c.bk, nil
-		}
-	}
-	return k.group.Do(ctx, cacheKey, func(ctx context.Context) (*BranchKey, error) {
+	cid := cacheID(k.partition, k.opts.LogicalKeyStoreName, id, version)
+	return k.cache.get(ctx, cid, k.opts.TTL, func(ctx context.Context) (*BranchKey, error) {
 		var bk *BranchKey
 		var err error
 		if version == "" {
@@ -214,9 +256,6 @@ func (k *Keyring) branchKey(ctx context.Context, id, version string) (*BranchKey
 		}
 		if bk.id != id || (version != "" && bk.Version() != version) {
 			return nil, fmt.Errorf("hierarchy: source returned branch key %q version %s for %q version %s", bk.id, bk.Version(), id, version)
-		}
-		if k.cache != nil {
-			k.cache.Add(cacheKey, cached{bk: bk, expires: k.opts.Now().Add(k.opts.TTL)})
 		}
 		return bk, nil
 	})

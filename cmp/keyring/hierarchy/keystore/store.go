@@ -172,6 +172,12 @@ func (s *Store) Info() Info {
 		GrantTokens: slices.Clone(s.opts.GrantTokens), KMS: s.opts.KMS}
 }
 
+// LogicalKeyStoreName returns Options.LogicalName: a hierarchical keyring
+// over s takes it for its cache identifier (hierarchy.LogicalNamer).
+func (s *Store) LogicalKeyStoreName() string { return s.opts.LogicalName }
+
+var _ hierarchy.LogicalNamer = (*Store)(nil)
+
 func (s *Store) fail(op, id string, err error) error {
 	return &Error{Op: op, Table: s.opts.TableName, BranchKeyID: id, Err: err}
 }
