@@ -311,6 +311,25 @@ func holderCases(t *testing.T) map[string]func(t *testing.T) holderCase {
 			}
 			return holderCase{k, [][]byte{branch, beacon}}
 		},
+		mod + "cmp/keyring/hierarchy.SharedCache": func(t *testing.T) holderCase {
+			c := must(hierarchy.NewSharedCache(4))
+			k := must(hierarchy.New(hierarchy.NewStatic(newBranch(t)), func(o *hierarchy.Options) { o.BranchKeyID = "bk"; o.Cache = c }))
+			m := must(keyring.NewEncryptionMaterials(keyring.SuiteHMAC, nil, nil))
+			if err := k.OnEncrypt(context.Background(), m); err != nil { // fills the cache
+				t.Fatal(err)
+			}
+			return holderCase{c, [][]byte{branch, beacon}}
+		},
+		mod + "cmp/keyring/hierarchy.Options": func(t *testing.T) holderCase {
+			c := must(hierarchy.NewSharedCache(4))
+			o := hierarchy.Options{BranchKeyID: "bk", Cache: c}
+			k := must(hierarchy.New(hierarchy.NewStatic(newBranch(t)), func(p *hierarchy.Options) { *p = o }))
+			m := must(keyring.NewEncryptionMaterials(keyring.SuiteHMAC, nil, nil))
+			if err := k.OnEncrypt(context.Background(), m); err != nil { // fills the cache
+				t.Fatal(err)
+			}
+			return holderCase{&o, [][]byte{branch, beacon}}
+		},
 		mod + "cmp/keyring/hierarchy/keystore.BeaconKeyMaterials": func(t *testing.T) holderCase {
 			return holderCase{must(keystore.NewBeaconKeyMaterials("bk", beacon, map[string]string{"a": "b"})), [][]byte{beacon}}
 		},

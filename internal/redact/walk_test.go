@@ -40,6 +40,10 @@ import (
 // (so that T and *T both redact), and must be in the behaviour table of
 // TestKeyHoldersRedact, or, for the packages that become modules of their
 // own (ownTests), be tested in its package.
+// publicName excludes the bytes of public keys (an EDK description's
+// recipient public key) from keyName's rule: they are no secret.
+var publicName = regexp.MustCompile(`(?i)public`)
+
 var keyName = regexp.MustCompile(`(?i)key|secret|material|aes|hmac|mac|beacon|priv|seed`)
 
 // keyTypes hold key material whatever the field's name.
@@ -263,7 +267,7 @@ func (m *module) expr(td *typeDecl, e ast.Expr, name, owner string) bool {
 		return m.expr(td, e.X, name, owner)
 	case *ast.ArrayType:
 		if id, ok := e.Elt.(*ast.Ident); ok && (id.Name == "byte" || id.Name == "uint8") {
-			if keyName.MatchString(name) {
+			if keyName.MatchString(name) && !publicName.MatchString(name) {
 				m.note(owner, "[]byte "+name)
 				return true
 			}

@@ -49,3 +49,15 @@ func (k Keyring) branchKeyID() string {
 	}
 	return k.opts.BranchKeyID
 }
+
+// String, GoString, Format, LogValue and MarshalJSON never show key material
+// (Options may point to a SharedCache, which holds branch keys).
+func (o Options) String() string                { return o.redacted().String() }
+func (o Options) GoString() string              { return o.redacted().GoString() }
+func (o Options) Format(f fmt.State, verb rune) { o.redacted().Format(f, verb) }
+func (o Options) LogValue() slog.Value          { return o.redacted().LogValue() }
+func (o Options) MarshalJSON() ([]byte, error)  { return o.redacted().MarshalJSON() }
+func (o Options) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("hierarchy.Options{BranchKeyID: %q, TTL: %v, CacheSize: %d, shared cache: %v, keys: [redacted]}",
+		o.BranchKeyID, o.TTL, o.CacheSize, o.Cache != nil))
+}
