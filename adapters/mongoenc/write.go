@@ -51,6 +51,31 @@ func (c *Collection) protectReplacement(ctx context.Context, op string, index in
 	return c.protect(ctx, op, index, doc, bsoncore.Value{})
 }
 
+// protectReplacementOf is protectReplacement for the replacement of the
+// stored document read by a beacon filter: without an _id of its own, the
+// replacement takes the stored document's.
+func (c *Collection) protectReplacementOf(ctx context.Context, op string, stored bsoncore.Document, replacement any) (bson.Raw, error) {
+	id, err := stored.LookupErr(IDField)
+	if err != nil {
+		return nil, &DocumentError{Op: op, Collection: c.ns, Err: ErrMissingID}
+	}
+	idDoc := bsoncore.NewDocumentBuilder().AppendValue(IDField, id).Build()
+	return c.protectReplacement(ctx, op, 0, bson.Raw(idDoc), replacement)
+}
+
+// refuseBeaconReplace refuses a collation, and upsert, beside a beacon
+// filter: whether to insert would be decided by the server's superset.
+func refuseBeaconReplace(g guard, coll *options.Collation, upsert *bool) error {
+	if err := refuseCollation(g, coll); err != nil {
+		return err
+	}
+	if upsert != nil && *upsert {
+		return g.refuse("", "upsert with a filter on a field with a beacon: the server would decide whether to "+
+			"insert from the beacons' candidates, not from the matching documents; find first, then insert or replace by _id")
+	}
+	return nil
+}
+
 // filterID returns the _id a filter pins by equality.
 func filterID(filter bson.Raw) (bsoncore.Value, bool) {
 	v, err := bsoncore.Document(filter).LookupErr(IDField)
@@ -123,7 +148,7 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter any, replacement any
 ) (*mongo.UpdateResult, error) {
 	const op = "ReplaceOne"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +158,25 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter any, replacement any
 	}
 	if err := g.sort("sort", o.Sort, c); err != nil {
 		return nil, err
+	}
+	if match != nil {
+		if err := refuseBeaconReplace(g, o.Collation, o.Upsert); err != nil {
+			return nil, err
+		}
+		opts = without(opts, func(o *options.ReplaceOptions) { o.Sort, o.Hint = nil, nil })
+		res := &mongo.UpdateResult{Acknowledged: true}
+		err := c.firstMatching(ctx, op, f, match, candidates{sort: o.Sort, hint: o.Hint, comment: o.Comment, let: o.Let},
+			func(p bson.Raw, stored bsoncore.Document) (bool, error) {
+				r, err := c.protectReplacementOf(ctx, op, stored, replacement)
+				if err != nil {
+					return false, err
+				}
+				if res, err = c.coll.ReplaceOne(ctx, p, r, opts...); err != nil {
+					return false, c.opErr(op, err)
+				}
+				return res.MatchedCount > 0, nil
+			})
+		return res, err
 	}
 	stored, err := c.protectReplacement(ctx, op, 0, f, replacement)
 	if err != nil {
@@ -153,7 +197,7 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter any, replacem
 ) *mongo.SingleResult {
 	const op = "FindOneAndReplace"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return errResult(err)
 	}
@@ -164,6 +208,21 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter any, replacem
 	proj, err := c.checkRead(g, readOptions{projection: o.Projection, sort: o.Sort})
 	if err != nil {
 		return errResult(err)
+	}
+	if match != nil {
+		if err := refuseBeaconReplace(g, o.Collation, o.Upsert); err != nil {
+			return errResult(err)
+		}
+		opts = unprojected(opts, proj, func(o *options.FindOneAndReplaceOptions) { o.Projection = nil })
+		opts = without(opts, func(o *options.FindOneAndReplaceOptions) { o.Sort, o.Hint = nil, nil })
+		return c.findOneAndMatching(ctx, op, f, match, candidates{sort: o.Sort, hint: o.Hint, comment: o.Comment, let: o.Let}, proj,
+			func(p bson.Raw, stored bsoncore.Document) (*mongo.SingleResult, error) {
+				r, err := c.protectReplacementOf(ctx, op, stored, replacement)
+				if err != nil {
+					return nil, err
+				}
+				return c.coll.FindOneAndReplace(ctx, p, r, opts...), nil
+			})
 	}
 	stored, err := c.protectReplacement(ctx, op, 0, f, replacement)
 	if err != nil {
@@ -180,17 +239,34 @@ func (c *Collection) checkUpdate(g guard, filter, update any, upsert *bool, sort
 	if err != nil {
 		return nil, nil, err
 	}
+	u, err := c.checkUpdateOnly(g, update, upsert, sort)
+	return f, u, err
+}
+
+// searchUpdate is checkUpdate with a filter that may hold beacon
+// conditions (match non-nil).
+func (c *Collection) searchUpdate(ctx context.Context, g guard, filter, update any, upsert *bool, sort any) (bson.Raw, *cond, any, error) {
+	f, match, err := c.searchFilter(ctx, g, filter)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := c.checkUpdateOnly(g, update, upsert, sort)
+	return f, match, u, err
+}
+
+// checkUpdateOnly checks the update, upsert and the sort of an update.
+func (c *Collection) checkUpdateOnly(g guard, update any, upsert *bool, sort any) (any, error) {
 	u, err := g.update(update, c)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := g.upsert(upsert); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := g.sort("sort", sort, c); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return f, u, nil
+	return u, nil
 }
 
 // UpdateOne updates a document in place. It is allowed only when every
@@ -203,13 +279,22 @@ func (c *Collection) UpdateOne(ctx context.Context, filter any, update any,
 	opts ...options.Lister[options.UpdateOneOptions],
 ) (*mongo.UpdateResult, error) {
 	const op = "UpdateOne"
+	g := c.guard(op)
 	o, err := collect(opts)
 	if err != nil {
 		return nil, c.opErr(op, err)
 	}
-	f, u, err := c.checkUpdate(c.guard(op), filter, update, o.Upsert, o.Sort)
+	f, match, u, err := c.searchUpdate(ctx, g, filter, update, o.Upsert, o.Sort)
 	if err != nil {
 		return nil, err
+	}
+	if match != nil {
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return nil, err
+		}
+		opts = without(opts, func(o *options.UpdateOneOptions) { o.Sort, o.Hint = nil, nil })
+		return c.updateMatching(ctx, op, f, match, false, candidates{sort: o.Sort, hint: o.Hint, comment: o.Comment, let: o.Let},
+			func(p bson.Raw) (*mongo.UpdateResult, error) { return c.coll.UpdateOne(ctx, p, u, opts...) })
 	}
 	res, err := c.coll.UpdateOne(ctx, f, u, opts...)
 	return res, c.opErr(op, err)
@@ -231,13 +316,22 @@ func (c *Collection) UpdateMany(ctx context.Context, filter any, update any,
 	opts ...options.Lister[options.UpdateManyOptions],
 ) (*mongo.UpdateResult, error) {
 	const op = "UpdateMany"
+	g := c.guard(op)
 	o, err := collect(opts)
 	if err != nil {
 		return nil, c.opErr(op, err)
 	}
-	f, u, err := c.checkUpdate(c.guard(op), filter, update, o.Upsert, nil)
+	f, match, u, err := c.searchUpdate(ctx, g, filter, update, o.Upsert, nil)
 	if err != nil {
 		return nil, err
+	}
+	if match != nil {
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return nil, err
+		}
+		opts = without(opts, func(o *options.UpdateManyOptions) { o.Hint = nil })
+		return c.updateMatching(ctx, op, f, match, true, candidates{hint: o.Hint, comment: o.Comment, let: o.Let},
+			func(p bson.Raw) (*mongo.UpdateResult, error) { return c.coll.UpdateMany(ctx, p, u, opts...) })
 	}
 	res, err := c.coll.UpdateMany(ctx, f, u, opts...)
 	return res, c.opErr(op, err)
@@ -255,7 +349,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter any, update an
 	if err != nil {
 		return errResult(c.opErr(op, err))
 	}
-	f, u, err := c.checkUpdate(g, filter, update, o.Upsert, o.Sort)
+	f, match, u, err := c.searchUpdate(ctx, g, filter, update, o.Upsert, o.Sort)
 	if err != nil {
 		return errResult(err)
 	}
@@ -264,6 +358,16 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter any, update an
 		return errResult(err)
 	}
 	opts = unprojected(opts, proj, func(o *options.FindOneAndUpdateOptions) { o.Projection = nil })
+	if match != nil {
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return errResult(err)
+		}
+		opts = without(opts, func(o *options.FindOneAndUpdateOptions) { o.Sort, o.Hint = nil, nil })
+		return c.findOneAndMatching(ctx, op, f, match, candidates{sort: o.Sort, hint: o.Hint, comment: o.Comment, let: o.Let}, proj,
+			func(p bson.Raw, _ bsoncore.Document) (*mongo.SingleResult, error) {
+				return c.coll.FindOneAndUpdate(ctx, p, u, opts...), nil
+			})
+	}
 	return c.decryptResult(ctx, op, c.coll.FindOneAndUpdate(ctx, f, u, opts...), proj, true)
 }
 
