@@ -440,13 +440,81 @@ func TestBeaconWriteRefusals(t *testing.T) {
 	check("FindOneAndReplace collation", c.FindOneAndReplace(ctx, f, eq("email", "b"), options.FindOneAndReplace().SetCollation(coll)).Err())
 	_, err = c.ReplaceOne(ctx, f, eq("email", "b"), options.Replace().SetUpsert(true))
 	check("ReplaceOne upsert", err)
-	// BulkWrite does not rewrite beacon filters yet.
-	for i, m := range []mongo.WriteModel{
-		mongo.NewDeleteOneModel().SetFilter(f), mongo.NewDeleteManyModel().SetFilter(f),
-		mongo.NewUpdateOneModel().SetFilter(f).SetUpdate(set), mongo.NewUpdateManyModel().SetFilter(f).SetUpdate(set),
-		mongo.NewReplaceOneModel().SetFilter(f).SetReplacement(eq("email", "b")),
+	// BulkWrite: the same refusals in its models, and an unordered one.
+	for name, m := range map[string]mongo.WriteModel{
+		"collation":        mongo.NewDeleteOneModel().SetFilter(f).SetCollation(coll),
+		"upsert":           mongo.NewUpdateOneModel().SetFilter(f).SetUpdate(set).SetUpsert(true),
+		"signed field":     mongo.NewUpdateManyModel().SetFilter(f).SetUpdate(eq("$set", eq("status", "x"))),
+		"replace upsert":   mongo.NewReplaceOneModel().SetFilter(f).SetReplacement(eq("email", "b")).SetUpsert(true),
+		"$gt":              mongo.NewDeleteManyModel().SetFilter(eq("email", eq("$gt", "a"))),
+		"replace $nor":     mongo.NewReplaceOneModel().SetFilter(eq("$nor", bson.A{f})).SetReplacement(eq("email", "b")),
+		"update by beacon": nil,
 	} {
-		_, err := c.BulkWrite(ctx, []mongo.WriteModel{m})
-		wantUnsafe(t, "BulkWrite "+string(rune('0'+i)), err, "email")
+		if m == nil {
+			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewUpdateOneModel().SetFilter(f).SetUpdate(set)},
+				options.BulkWrite().SetOrdered(false))
+			check("unordered BulkWrite", err)
+			continue
+		}
+		_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewInsertOneModel().SetDocument(eq("_id", 1)), m})
+		check("BulkWrite "+name, err)
+	}
+}
+
+// TestBeaconBulkWriteExact: beacon models of an ordered BulkWrite run in
+// order between the other models and touch only matching documents; the
+// counts add up and the indexes of write errors are the models'.
+func TestBeaconBulkWriteExact(t *testing.T) {
+	c, plain := serverColl(t, notesConfig(t, 1))
+	ctx := ctxT(t)
+	all := bdocs(40)
+	if _, err := c.InsertMany(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	e0, e1 := beaconEmails[0], beaconEmails[1]
+	want0 := matching(all, func(d bdoc) bool { return d.Email == e0 })
+	want1 := matching(all, func(d bdoc) bool { return d.Email == e1 })
+	collidingWith(t, plain, "aws_dbe_b_email", 0, want0)
+	before := storedByID(t, plain)
+	extra := bdoc{ID: 100, Email: e0, Status: "a"}
+	res, err := c.BulkWrite(ctx, []mongo.WriteModel{
+		mongo.NewInsertOneModel().SetDocument(extra), // deleted by the next model: order kept
+		mongo.NewDeleteManyModel().SetFilter(bson.D{{Key: "email", Value: e0}}),
+		mongo.NewUpdateManyModel().SetFilter(bson.D{{Key: "email", Value: e1}}).SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "b"}}}}),
+		mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: 2}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mongo.BulkWriteResult{InsertedCount: 1, DeletedCount: int64(len(want0)) + 2, MatchedCount: int64(len(want1)),
+		ModifiedCount: int64(len(want1)), UpsertedIDs: map[int64]any{}, Acknowledged: true}
+	if res.InsertedCount != want.InsertedCount || res.DeletedCount != want.DeletedCount || res.MatchedCount != want.MatchedCount ||
+		res.ModifiedCount != want.ModifiedCount {
+		t.Fatalf("BulkWrite = %+v, want %+v", res, want)
+	}
+	after := storedByID(t, plain)
+	if _, ok := after[extra.ID]; ok {
+		t.Error("the inserted e0 document survived the DeleteMany after it")
+	}
+	for id := range want0 {
+		if _, ok := after[id]; ok {
+			t.Errorf("_id %d (e0) not deleted", id)
+		}
+	}
+	for id := range want1 {
+		if after[id].Lookup("notes").StringValue() != "b" {
+			t.Errorf("_id %d (e1) not updated", id)
+		}
+	}
+	wantUntouched(t, before, after, func(id int32) bool { return !want0[id] && !want1[id] && id != 2 })
+
+	// A write error after a beacon model: its index is the model's.
+	_, err = c.BulkWrite(ctx, []mongo.WriteModel{
+		mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "email", Value: e1}}),
+		mongo.NewInsertOneModel().SetDocument(bdoc{ID: 3, Email: "dup@example.com"}),
+	})
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || len(bwe.WriteErrors) != 1 || bwe.WriteErrors[0].Index != 1 {
+		t.Fatalf("BulkWrite with a duplicate _id after a beacon model: %v, want a BulkWriteException at index 1", err)
 	}
 }

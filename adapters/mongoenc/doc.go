@@ -100,7 +100,8 @@
 //     by its _id and the footer that was read (aws_dbe_foot), so a
 //     colliding or concurrently changed document is never touched. Anything
 //     else on it (ranges, $ne, $not, $regex, $nor over it), a collation or
-//     an upsert beside it, and beacon filters in BulkWrite are refused;
+//     an upsert beside it, and an unordered BulkWrite with a beacon model are
+//     refused;
 //   - a sort, or min/max index bounds, on such a field;
 //   - an update that touches a signed or encrypted field, _id, a reserved
 //     field, or a document holding a signed field; an aggregation-pipeline
