@@ -30,7 +30,9 @@ import (
 // so it is not touched (the operation moves on, as though the change had
 // come first). The rewritten filter in the pinned filter keeps the server's
 // part of the answer (conditions on plaintext fields) true at the time of
-// the write. Counts come from what the server reports it acted on.
+// the write; the footer does not cover DoNothing fields, so the plaintext
+// fields the client evaluated (inside an $or with a beacon condition) are
+// pinned to the values read as well (see pin). Counts come from what the server reports it acted on.
 
 // footField is the DB-ESDK footer, the only format beacons are written in.
 const footField = "aws_dbe_foot"
@@ -45,8 +47,12 @@ const pinBatch = 256
 var errNoFooter = errors.New("mongoenc: a document read by a beacon filter has no aws_dbe_foot")
 
 // pin returns the condition {_id: <id>, aws_dbe_foot: <footer>} of the
-// stored document.
-func pin(stored bsoncore.Document) (bsoncore.Document, error) {
+// stored document, plus, for each top-level field that holds a plaintext
+// condition the client evaluated (inside an $or with a beacon condition),
+// its stored value ({f: <value>}, or {f: {$exists: false}}): the footer
+// does not cover DoNothing fields, so a change of one since the read must
+// fail the pinned filter too.
+func pin(stored bsoncore.Document, match *cond) (bsoncore.Document, error) {
 	id, err := stored.LookupErr(IDField)
 	if err != nil {
 		return nil, fmt.Errorf("mongoenc: a document read by a beacon filter has no _id: %w", err)
@@ -55,7 +61,39 @@ func pin(stored bsoncore.Document) (bsoncore.Document, error) {
 	if err != nil {
 		return nil, errNoFooter
 	}
-	return bsoncore.NewDocumentBuilder().AppendValue(IDField, id).AppendValue(footField, foot).Build(), nil
+	b := bsoncore.NewDocumentBuilder().AppendValue(IDField, id).AppendValue(footField, foot)
+	var fields []string
+	match.clientFields(true, &fields)
+	for _, f := range fields {
+		if v, err := stored.LookupErr(f); err == nil {
+			b.AppendDocument(f, bsoncore.NewDocumentBuilder().AppendValue("$eq", v).Build())
+		} else {
+			b.AppendDocument(f, bsoncore.NewDocumentBuilder().AppendBoolean("$exists", false).Build())
+		}
+	}
+	return b.Build(), nil
+}
+
+// clientFields appends the top-level fields of the plaintext conditions
+// that match evaluates on the client (known as for match), once each.
+func (n *cond) clientFields(known bool, out *[]string) {
+	if n == nil || known && !n.beacons {
+		return
+	}
+	switch n.kind {
+	case condAnd:
+		for _, c := range n.children {
+			c.clientFields(known, out)
+		}
+	case condOr, condNor:
+		for _, c := range n.children {
+			c.clientFields(false, out)
+		}
+	case condPlain:
+		if n.plain != nil && len(n.plain.path) > 0 && n.plain.path[0] != IDField && !slices.Contains(*out, n.plain.path[0]) {
+			*out = append(*out, n.plain.path[0])
+		}
+	}
 }
 
 // pinned returns {$and: [f, pins[0]]}, or {$and: [f, {$or: pins}]}.
@@ -155,7 +193,7 @@ func (c *Collection) countMatching(ctx context.Context, op string, f bson.Raw, m
 func (c *Collection) collectPins(ctx context.Context, op string, f bson.Raw, match *cond, o candidates) ([]bsoncore.Document, error) {
 	var pins []bsoncore.Document
 	err := c.eachMatch(ctx, op, f, match, o, func(stored bsoncore.Document, _ bson.Raw) (bool, error) {
-		p, err := pin(stored)
+		p, err := pin(stored, match)
 		if err != nil {
 			return false, c.opErr(op, err)
 		}
@@ -172,7 +210,7 @@ func (c *Collection) firstMatching(ctx context.Context, op string, f bson.Raw, m
 	act func(pinned bson.Raw, stored bsoncore.Document) (bool, error),
 ) error {
 	return c.eachMatch(ctx, op, f, match, o, func(stored bsoncore.Document, _ bson.Raw) (bool, error) {
-		p, err := pin(stored)
+		p, err := pin(stored, match)
 		if err != nil {
 			return false, c.opErr(op, err)
 		}

@@ -284,7 +284,7 @@ func TestBeaconPinnedWrite(t *testing.T) {
 	if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&stored); err != nil {
 		t.Fatal(err)
 	}
-	p, err := pin(bsoncore.Document(stored))
+	p, err := pin(bsoncore.Document(stored), match)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,5 +516,69 @@ func TestBeaconBulkWriteExact(t *testing.T) {
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || len(bwe.WriteErrors) != 1 || bwe.WriteErrors[0].Index != 1 {
 		t.Fatalf("BulkWrite with a duplicate _id after a beacon model: %v, want a BulkWriteException at index 1", err)
+	}
+}
+
+// TestBeaconPinnedDoNothing: a condition on a DoNothing field that the
+// client evaluated (inside an $or with a beacon) is pinned to the value
+// read: the footer does not cover that field, so a change of it since the
+// read must stop the write.
+func TestBeaconPinnedDoNothing(t *testing.T) {
+	c, plain := serverColl(t, notesConfig(t, 1))
+	ctx := ctxT(t)
+	all := bdocs(10)
+	if _, err := c.InsertMany(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	e0 := beaconEmails[0]
+	want0 := matching(all, func(d bdoc) bool { return d.Email == e0 })
+	collidingWith(t, plain, "aws_dbe_b_email", 0, want0)
+	// A document whose beacon collides with e0's, matching through notes.
+	var other int32 = -1
+	for _, d := range all {
+		if d.Email != e0 {
+			var raw, raw0 bson.Raw
+			_ = plain.FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}}).Decode(&raw)
+			_ = plain.FindOne(ctx, bson.D{{Key: "_id", Value: 0}}).Decode(&raw0)
+			if raw.Lookup("aws_dbe_b_email").StringValue() == raw0.Lookup("aws_dbe_b_email").StringValue() {
+				other = d.ID
+				break
+			}
+		}
+	}
+	if other < 0 {
+		t.Fatal("no colliding document")
+	}
+	if _, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: other}}, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "x"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	filter := bson.D{{Key: "_id", Value: other}, {Key: "$or", Value: bson.A{bson.D{{Key: "email", Value: e0}}, bson.D{{Key: "notes", Value: "x"}}}}}
+	f, match, err := c.searchFilter(ctx, c.guard("test"), filter)
+	if err != nil || match == nil {
+		t.Fatalf("searchFilter: %v, %v", match, err)
+	}
+	var stored bson.Raw
+	if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: other}}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pin(bsoncore.Document(stored), match)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// notes changes after the read: the document no longer matches (its
+	// email is not e0), yet its beacon still does and its footer is the same.
+	if _, err := plain.UpdateOne(ctx, bson.D{{Key: "_id", Value: other}}, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "y"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := plain.DeleteOne(ctx, pinned(f, []bsoncore.Document{p}))
+	if err != nil || res.DeletedCount != 0 {
+		t.Fatalf("the pinned delete after notes changed = %+v, %v; want nothing deleted", res, err)
+	}
+	// Unchanged, the same pinned filter deletes it, and DeleteOne does too.
+	if _, err := plain.UpdateOne(ctx, bson.D{{Key: "_id", Value: other}}, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "x"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.DeleteOne(ctx, filter); err != nil || res.DeletedCount != 1 {
+		t.Fatalf("DeleteOne through notes = %+v, %v; want 1", res, err)
 	}
 }
