@@ -38,8 +38,8 @@ import (
 const footField = "aws_dbe_foot"
 
 // pinBatch is how many documents one UpdateMany or DeleteMany of step 2
-// pins.
-const pinBatch = 256
+// pins (a variable for the tests).
+var pinBatch = 256
 
 // errNoFooter: a candidate that decrypted without a footer (not possible
 // with beacons, which need the DB-ESDK format and refuse plaintext
@@ -214,10 +214,17 @@ func (c *Collection) firstMatching(ctx context.Context, op string, f bson.Raw, m
 		if err != nil {
 			return false, c.opErr(op, err)
 		}
+		if testHookBeforePinned != nil {
+			testHookBeforePinned(stored)
+		}
 		done, err := act(pinned(f, []bsoncore.Document{p}), stored)
 		return !done && err == nil, err
 	})
 }
+
+// testHookBeforePinned, when set by a test, runs between the read of a
+// matching document and its pinned write in the One operations.
+var testHookBeforePinned func(stored bsoncore.Document)
 
 // eachBatch calls act with the pinned filter of each batch of pins.
 func eachBatch(f bson.Raw, pins []bsoncore.Document, act func(bson.Raw) error) error {

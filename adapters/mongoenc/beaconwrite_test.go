@@ -134,6 +134,7 @@ func TestBeaconCountExact(t *testing.T) {
 // TestBeaconDeleteExact: DeleteOne and DeleteMany with a 1-bit beacon
 // delete only matching documents; every colliding document is unchanged.
 func TestBeaconDeleteExact(t *testing.T) {
+	smallPinBatch(t)
 	c, plain, all := beaconWriteFixture(t, 40)
 	ctx := ctxT(t)
 	e0, e1 := beaconEmails[0], beaconEmails[1]
@@ -211,6 +212,7 @@ type bnotes struct {
 // TestBeaconUpdateExact: UpdateOne and UpdateMany with a 1-bit beacon
 // update only matching documents; colliding documents are unchanged.
 func TestBeaconUpdateExact(t *testing.T) {
+	smallPinBatch(t)
 	cfg := notesConfig(t, 1)
 	c, plain := serverColl(t, cfg)
 	ctx := ctxT(t)
@@ -580,5 +582,66 @@ func TestBeaconPinnedDoNothing(t *testing.T) {
 	}
 	if res, err := c.DeleteOne(ctx, filter); err != nil || res.DeletedCount != 1 {
 		t.Fatalf("DeleteOne through notes = %+v, %v; want 1", res, err)
+	}
+}
+
+// smallPinBatch makes UpdateMany and DeleteMany pin 3 documents per
+// request, so that the tests cross batches.
+func smallPinBatch(t *testing.T) {
+	old := pinBatch
+	pinBatch = 3
+	t.Cleanup(func() { pinBatch = old })
+}
+
+// TestBeaconOneMovesOn: when the first matching document changes between
+// its read and its pinned write, DeleteOne, UpdateOne and FindOneAndDelete
+// leave it alone and act on the next match.
+func TestBeaconOneMovesOn(t *testing.T) {
+	c, plain := serverColl(t, notesConfig(t, 1))
+	ctx := ctxT(t)
+	all := bdocs(20)
+	if _, err := c.InsertMany(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	e0 := beaconEmails[0]
+	ids := slices.Sorted(maps.Keys(matching(all, func(d bdoc) bool { return d.Email == e0 })))
+	// Before the first pinned write, re-encrypt the document it pins (same
+	// content, new footer), once per operation.
+	first := true
+	testHookBeforePinned = func(stored bsoncore.Document) {
+		if !first {
+			return
+		}
+		first = false
+		id := stored.Lookup("_id").Int32()
+		if _, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, all[id]); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { testHookBeforePinned = nil })
+	asc := bson.D{{Key: "i", Value: 1}}
+	var old bnotes
+	if err := c.FindOneAndUpdate(ctx, bson.D{{Key: "email", Value: e0}}, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "n"}}}},
+		options.FindOneAndUpdate().SetSort(asc)).Decode(&old); err != nil || old.ID != ids[1] {
+		t.Fatalf("FindOneAndUpdate = %+v, %v; want _id %d (the first, %d, changed under it)", old, err, ids[1], ids[0])
+	}
+	first = true
+	if res, err := c.UpdateOne(ctx, bson.D{{Key: "email", Value: e0}}, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "u"}}}},
+		options.UpdateOne().SetSort(asc)); err != nil || res.MatchedCount != 1 {
+		t.Fatalf("UpdateOne = %+v, %v", res, err)
+	}
+	first = true
+	if res, err := c.DeleteOne(ctx, bson.D{{Key: "email", Value: e0}}); err != nil || res.DeletedCount != 1 {
+		t.Fatalf("DeleteOne = %+v, %v", res, err)
+	}
+	stored := storedByID(t, plain)
+	if _, ok := stored[ids[0]]; !ok {
+		t.Errorf("_id %d changed under DeleteOne and was deleted anyway", ids[0])
+	}
+	if got := stored[ids[0]].Lookup("notes"); got.Type != 0 && got.Type != bson.TypeNull {
+		t.Errorf("_id %d changed under the updates and was updated anyway: notes %v", ids[0], got)
+	}
+	if len(stored) != len(all)-1 {
+		t.Errorf("%d documents left, want %d", len(stored), len(all)-1)
 	}
 }
