@@ -275,3 +275,34 @@ func BenchmarkBeaconFind(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBeaconCount measures CountDocuments by e-mail (10 matching
+// documents of 1000) on the test server for beacon lengths 1, 4 and 16 bits:
+// the server returns about 1000 * 2^-length false positives, each read,
+// verified and decrypted by the client before it is dropped.
+func BenchmarkBeaconCount(b *testing.B) {
+	ctx := context.Background()
+	const n = 1000
+	docs := make([]any, n)
+	for i := range docs {
+		docs[i] = beaconBenchDoc(i)
+	}
+	filter := bson.D{{Key: "email", Value: "user042@example.com"}}
+	for _, length := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("length=%d", length), func(b *testing.B) {
+			c := mustColl(b, mongotest.Collection(b, mongotest.Client(b)), beaconConfig(b, length))
+			if _, err := c.InsertMany(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.CreateBeaconIndexes(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := c.CountDocuments(ctx, filter); err != nil || got != n/100 {
+					b.Fatalf("CountDocuments = %d, %v; want %d", got, err, n/100)
+				}
+			}
+		})
+	}
+}
