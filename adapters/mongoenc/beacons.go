@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
@@ -215,4 +218,49 @@ func (b *beacons) queryValues(ctx context.Context, f *beaconField, strs []string
 		}
 	}
 	return out, nil
+}
+
+// BeaconIndexes returns the index models [Collection.CreateBeaconIndexes]
+// creates: one ascending index on each beacon's stored field
+// (aws_dbe_b_<name>), named "aws_dbe_b_<name>_1"; none without
+// Config.Search.
+func (c *Collection) BeaconIndexes() []mongo.IndexModel {
+	if c.beacons == nil {
+		return nil
+	}
+	out := make([]mongo.IndexModel, 0, len(c.beacons.list))
+	for _, f := range c.beacons.list {
+		out = append(out, mongo.IndexModel{
+			Keys:    bson.D{{Key: f.stored(), Value: 1}},
+			Options: options.Index().SetName(f.stored() + "_1"),
+		})
+	}
+	return out
+}
+
+// CreateBeaconIndexes creates the indexes that beacon queries need (see
+// [Collection.BeaconIndexes]), one at a time, and returns their names. Creating an index
+// that exists is a no-op on the server. Without them every query, count,
+// update or delete with a beacon filter scans the whole collection on the
+// server (a COLLSCAN); with them the server reads only the candidates, the
+// matching documents and the beacon's false positives (about a 2^-Length
+// share of the others per queried value). Beacons are written beside every
+// document and compared with $in, so an ordinary ascending index serves
+// them; it is not unique (beacons collide on purpose).
+func (c *Collection) CreateBeaconIndexes(ctx context.Context, opts ...options.Lister[options.CreateIndexesOptions]) ([]string, error) {
+	models := c.BeaconIndexes()
+	if len(models) == 0 {
+		return nil, nil
+	}
+	// One createIndexes command per index: FerretDB v1 fails on a command
+	// that creates several.
+	names := make([]string, 0, len(models))
+	for _, m := range models {
+		name, err := c.coll.Indexes().CreateOne(ctx, m, opts...)
+		if err != nil {
+			return names, c.opErr("CreateBeaconIndexes", err)
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }

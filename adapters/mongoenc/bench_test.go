@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
@@ -115,4 +116,193 @@ func mustColl(b *testing.B, plain *mongo.Collection, cfg Config) *Collection {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// beaconBenchColls are the three ways of storing the benchmark's e-mail:
+// plaintext through the driver, a signed plaintext field through a
+// Collection (DB-ESDK format, card and profile.ssn encrypted), and an
+// encrypted field with a 16-bit standard beacon (the same, plus the beacon).
+func beaconBenchConfigs(b *testing.B) []struct {
+	name string
+	cfg  *Config
+} {
+	signed := beaconConfig(b, 16)
+	signed.Search = nil
+	signed.Overrides = map[string]actions.Action{"card": actions.EncryptAndSign, "profile.ssn": actions.EncryptAndSign}
+	beacon := beaconConfig(b, 16)
+	return []struct {
+		name string
+		cfg  *Config
+	}{{"email=driver-plaintext", nil}, {"email=signed-plaintext", &signed}, {"email=encrypted-beacon16", &beacon}}
+}
+
+// beaconBenchDoc: a bdoc whose e-mail is one of 100 (so a Find by e-mail
+// returns 10 of the 1000 documents of BenchmarkBeaconFind).
+func beaconBenchDoc(id int) bdoc {
+	return bdoc{ID: int32(id), I: int32(id), Email: fmt.Sprintf("user%03d@example.com", id%100), Card: fmt.Sprint("card-", id),
+		Status: "a", Profile: bprofile{Name: fmt.Sprint("n", id), SSN: fmt.Sprint("ssn-", id)}}
+}
+
+// BenchmarkBeaconInsert measures one InsertOne on the test server (FerretDB)
+// of a document whose e-mail is plaintext (driver), signed plaintext, or
+// encrypted with a 16-bit beacon; then the same encryption with no I/O
+// (where=memory: encryptDoc, the beacon computation included).
+func BenchmarkBeaconInsert(b *testing.B) {
+	ctx := context.Background()
+	for _, bc := range beaconBenchConfigs(b) {
+		b.Run("where=ferretdb/"+bc.name, func(b *testing.B) {
+			plain := mongotest.Collection(b, mongotest.Client(b))
+			var api benchAPI = plain
+			if bc.cfg != nil {
+				api = mustColl(b, plain, *bc.cfg)
+			}
+			b.ReportAllocs()
+			id := 0
+			for b.Loop() {
+				id++
+				if _, err := api.InsertOne(ctx, beaconBenchDoc(id)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		if bc.cfg == nil {
+			continue
+		}
+		b.Run("where=memory/"+bc.name, func(b *testing.B) {
+			enc := offlineColl(b, *bc.cfg)
+			raw := rawOf(b, beaconBenchDoc(1))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := enc.encryptDoc(ctx, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBeaconFind measures a Find by e-mail, all 10 matching documents
+// of 1000 read and decoded, on the test server (FerretDB; with an index on
+// the e-mail or the beacon, which FerretDB v1 does not use for these
+// filters); then where=memory: the client's work alone for the same 10
+// documents (the filter's rewrite, verification, decryption and the
+// re-check; for the plaintext cases, verification and decryption only).
+func BenchmarkBeaconFind(b *testing.B) {
+	ctx := context.Background()
+	const n = 1000
+	docs := make([]any, n)
+	for i := range docs {
+		docs[i] = beaconBenchDoc(i)
+	}
+	filter := bson.D{{Key: "email", Value: "user042@example.com"}}
+	for _, bc := range beaconBenchConfigs(b) {
+		b.Run("where=ferretdb/"+bc.name, func(b *testing.B) {
+			plain := mongotest.Collection(b, mongotest.Client(b))
+			find := func() (int, error) {
+				cur, err := plain.Find(ctx, filter)
+				if err != nil {
+					return 0, err
+				}
+				var got []bdoc
+				err = cur.All(ctx, &got)
+				return len(got), err
+			}
+			if bc.cfg == nil {
+				if _, err := plain.InsertMany(ctx, docs); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := plain.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}}); err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				c := mustColl(b, plain, *bc.cfg)
+				if _, err := c.InsertMany(ctx, docs); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := plain.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.CreateBeaconIndexes(ctx); err != nil {
+					b.Fatal(err)
+				}
+				find = func() (int, error) {
+					cur, err := c.Find(ctx, filter)
+					if err != nil {
+						return 0, err
+					}
+					var got []bdoc
+					err = cur.All(ctx, &got)
+					return len(got), err
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := find(); err != nil || got != n/100 {
+					b.Fatalf("Find = %d documents, %v; want %d", got, err, n/100)
+				}
+			}
+		})
+		if bc.cfg == nil {
+			continue
+		}
+		b.Run("where=memory/"+bc.name, func(b *testing.B) {
+			c := offlineColl(b, *bc.cfg)
+			var stored []bson.Raw
+			for i := 42; i < n; i += 100 {
+				s, err := c.encryptDoc(ctx, rawOf(b, beaconBenchDoc(i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				stored = append(stored, bson.Raw(s))
+			}
+			g := c.guard("bench")
+			b.ReportAllocs()
+			for b.Loop() {
+				_, match, err := c.searchFilter(ctx, g, filter)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, s := range stored {
+					plain, err := c.decryptDoc(ctx, s)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if match != nil && !match.match(bsoncore.Document(plain), true) {
+						b.Fatal("no match")
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBeaconCount measures CountDocuments by e-mail (10 matching
+// documents of 1000) on the test server for beacon lengths 1, 4 and 16 bits:
+// the server returns about 1000 * 2^-length false positives, each read,
+// verified and decrypted by the client before it is dropped.
+func BenchmarkBeaconCount(b *testing.B) {
+	ctx := context.Background()
+	const n = 1000
+	docs := make([]any, n)
+	for i := range docs {
+		docs[i] = beaconBenchDoc(i)
+	}
+	filter := bson.D{{Key: "email", Value: "user042@example.com"}}
+	for _, length := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("length=%d", length), func(b *testing.B) {
+			c := mustColl(b, mongotest.Collection(b, mongotest.Client(b)), beaconConfig(b, length))
+			if _, err := c.InsertMany(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.CreateBeaconIndexes(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := c.CountDocuments(ctx, filter); err != nil || got != n/100 {
+					b.Fatalf("CountDocuments = %d, %v; want %d", got, err, n/100)
+				}
+			}
+		})
+	}
 }

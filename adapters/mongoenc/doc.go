@@ -92,10 +92,15 @@
 //     sees ciphertext. {$exists: ...} of an encrypted field, or of a document
 //     holding one, is allowed, since encryption keeps a field's presence.
 //     Query operators the client cannot check ($where, $jsonSchema, ...) are
-//     refused. With Config.Search (DB-ESDK standard beacons), Find and
-//     FindOne allow equality with strings ({f: "v"}, $eq, $in) on a field
-//     with a beacon, and drop beacon false positives after decryption;
-//     anything else on it (ranges, $ne, $not, $regex, $nor over it) is
+//     refused. With Config.Search (DB-ESDK standard beacons), Find,
+//     FindOne, CountDocuments, DeleteOne, DeleteMany, UpdateOne, UpdateMany,
+//     ReplaceOne and the FindOneAnd… family allow equality with strings
+//     ({f: "v"}, $eq, $in) on a field with a beacon, and drop beacon false
+//     positives after decryption; writes then act on each matching document
+//     by its _id and the footer that was read (aws_dbe_foot), so a
+//     colliding or concurrently changed document is never touched. Anything
+//     else on it (ranges, $ne, $not, $regex, $nor over it), a collation or
+//     an upsert beside it, and an unordered BulkWrite with a beacon model are
 //     refused;
 //   - a sort, or min/max index bounds, on such a field;
 //   - an update that touches a signed or encrypted field, _id, a reserved

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // lister is an options.Lister of setters of our own, appended after the
@@ -262,13 +263,15 @@ func (c *Collection) Find(ctx context.Context, filter any,
 // decrypted, with the rules of [Collection.FindOne] for the filter, the sort
 // and the projection. When the deleted document fails verification, the
 // result's error is a [*DocumentError] with Written set: the delete did
-// happen.
+// happen. With a beacon filter, the first document in the order of the
+// sort that matches after decryption is deleted, as for
+// [Collection.DeleteOne].
 func (c *Collection) FindOneAndDelete(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOneAndDeleteOptions],
 ) *mongo.SingleResult {
 	const op = "FindOneAndDelete"
 	g := c.guard(op)
-	f, err := c.checkFilter(g, "filter", filter)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return errResult(err)
 	}
@@ -281,18 +284,43 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any,
 		return errResult(err)
 	}
 	opts = unprojected(opts, proj, func(o *options.FindOneAndDeleteOptions) { o.Projection = nil })
+	if match != nil {
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return errResult(err)
+		}
+		opts = without(opts, func(o *options.FindOneAndDeleteOptions) { o.Sort, o.Hint = nil, nil })
+		return c.findOneAndMatching(ctx, op, f, match, candidates{sort: o.Sort, hint: o.Hint, comment: o.Comment, let: o.Let}, proj,
+			func(p bson.Raw, _ bsoncore.Document) (*mongo.SingleResult, error) {
+				return c.coll.FindOneAndDelete(ctx, p, opts...), nil
+			})
+	}
 	return c.decryptResult(ctx, op, c.coll.FindOneAndDelete(ctx, f, opts...), proj, true)
 }
 
 // CountDocuments counts the documents that match filter, which may not read
-// encrypted fields ({$exists: ...} excepted).
+// encrypted fields ({$exists: ...} excepted). With Config.Search, equality on
+// a field with a beacon is allowed as in [Collection.FindOne]: the
+// candidates are read, verified and decrypted, and only those that match
+// the original filter are counted (Skip and Limit count those), so the
+// count is exact, at the cost of reading every candidate.
 func (c *Collection) CountDocuments(ctx context.Context, filter any,
 	opts ...options.Lister[options.CountOptions],
 ) (int64, error) {
 	const op = "CountDocuments"
-	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	g := c.guard(op)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return 0, err
+	}
+	if match != nil {
+		o, err := collect(opts)
+		if err != nil {
+			return 0, c.opErr(op, err)
+		}
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return 0, err
+		}
+		return c.countMatching(ctx, op, f, match, o)
 	}
 	n, err := c.coll.CountDocuments(ctx, f, opts...)
 	return n, c.opErr(op, err)
@@ -307,28 +335,62 @@ func (c *Collection) EstimatedDocumentCount(ctx context.Context,
 }
 
 // DeleteOne deletes a document. The filter may not read encrypted fields
-// ({$exists: ...} excepted).
+// ({$exists: ...} excepted), except for equality on a field with a beacon
+// (Config.Search, see [Collection.FindOne]): then the first candidate that
+// matches after decryption is deleted by its _id and the footer that was
+// read, so a document that only shares a beacon is never deleted, nor one
+// that changed since it was read (the next match is tried instead). See
+// the README's "Writes with a beacon filter".
 func (c *Collection) DeleteOne(ctx context.Context, filter any,
 	opts ...options.Lister[options.DeleteOneOptions],
 ) (*mongo.DeleteResult, error) {
 	const op = "DeleteOne"
-	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	g := c.guard(op)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return nil, err
+	}
+	if match != nil {
+		o, err := collect(opts)
+		if err != nil {
+			return nil, c.opErr(op, err)
+		}
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return nil, err
+		}
+		opts = without(opts, func(o *options.DeleteOneOptions) { o.Hint = nil })
+		return c.deleteMatching(ctx, op, f, match, false, candidates{hint: o.Hint, comment: o.Comment, let: o.Let},
+			func(p bson.Raw) (*mongo.DeleteResult, error) { return c.coll.DeleteOne(ctx, p, opts...) })
 	}
 	res, err := c.coll.DeleteOne(ctx, f, opts...)
 	return res, c.opErr(op, err)
 }
 
 // DeleteMany deletes documents. The filter may not read encrypted fields
-// ({$exists: ...} excepted).
+// ({$exists: ...} excepted), except for equality on a field with a beacon,
+// as for [Collection.DeleteOne]: every candidate is read and verified, and
+// the matching ones are deleted by _id and footer, in batches; DeletedCount
+// is what the server deleted.
 func (c *Collection) DeleteMany(ctx context.Context, filter any,
 	opts ...options.Lister[options.DeleteManyOptions],
 ) (*mongo.DeleteResult, error) {
 	const op = "DeleteMany"
-	f, err := c.checkFilter(c.guard(op), "filter", filter)
+	g := c.guard(op)
+	f, match, err := c.searchFilter(ctx, g, filter)
 	if err != nil {
 		return nil, err
+	}
+	if match != nil {
+		o, err := collect(opts)
+		if err != nil {
+			return nil, c.opErr(op, err)
+		}
+		if err := refuseCollation(g, o.Collation); err != nil {
+			return nil, err
+		}
+		opts = without(opts, func(o *options.DeleteManyOptions) { o.Hint = nil })
+		return c.deleteMatching(ctx, op, f, match, true, candidates{hint: o.Hint, comment: o.Comment, let: o.Let},
+			func(p bson.Raw) (*mongo.DeleteResult, error) { return c.coll.DeleteMany(ctx, p, opts...) })
 	}
 	res, err := c.coll.DeleteMany(ctx, f, opts...)
 	return res, c.opErr(op, err)
