@@ -631,7 +631,11 @@ func (km *keyMaterial) kmsRSA(d *KeyDescription) (keyring.Keyring, error) {
 	if k.Encoding != "" && k.Encoding != "pem" {
 		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
 	}
-	if _, err := kmskeyring.NewRSA(nil, k.KeyID, d.EncryptionAlgorithm, func(o *kmskeyring.RSAOptions) { o.PublicKey = []byte(k.Material) }); err != nil {
+	pub, err := kmskeyring.ParseRSAPublicKey([]byte(k.Material))
+	if err != nil {
+		return nil, d.errorf("key %q: %v", d.Key, err)
+	}
+	if _, err := kmskeyring.NewRSA(nil, k.KeyID, d.EncryptionAlgorithm, func(o *kmskeyring.RSAOptions) { o.PublicKey = pub }); err != nil {
 		return nil, d.errorf("key %q: %v", d.Key, err)
 	}
 	return nil, fmt.Errorf("%w: key description %s: %sthe keys file holds only the public key of %s; the KMS RSA keyring decrypts through AWS KMS", ErrUnsupported, d.Name(), errNoAWSPrefix, k.KeyID)

@@ -9,7 +9,6 @@ import (
 	"crypto/sha1" //nolint:gosec // RSAES_OAEP_SHA_1
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"errors"
 	"hash"
 	"maps"
@@ -25,7 +24,7 @@ import (
 
 var asymEC = map[string]string{"tenant": "a", "aws-crypto-table-name": "t"}
 
-func rsaFixture(t *testing.T, priv *rsa.PrivateKey) (*kmstest.Server, *awskms.KMS, string, []byte) {
+func rsaFixture(t *testing.T, priv *rsa.PrivateKey) (*kmstest.Server, *awskms.KMS, string, *rsa.PublicKey) {
 	t.Helper()
 	srv := kmstest.NewServer(t)
 	_, arn := srv.CreateKey(kmstest.WithRSAKey(priv))
@@ -34,7 +33,11 @@ func rsaFixture(t *testing.T, priv *rsa.PrivateKey) (*kmstest.Server, *awskms.KM
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srv, k, arn, der
+	pub, err := kmskeyring.ParseRSAPublicKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, k, arn, pub
 }
 
 func TestRSAKeyring(t *testing.T) {
@@ -128,11 +131,10 @@ func TestRSAKeyring(t *testing.T) {
 	}
 	// Constructor errors.
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
-	smallDER, _ := x509.MarshalPKIXPublicKey(&small.PublicKey)
 	for name, fn := range map[string]func() error{
 		"alg": func() error { _, err := kmskeyring.NewRSA(k, arn, "RSAES_PKCS1_V1_5"); return err },
 		"small key": func() error {
-			_, err := kmskeyring.NewRSA(k, arn, kmskeyring.RSAESOAEPSHA1, func(o *kmskeyring.RSAOptions) { o.PublicKey = smallDER })
+			_, err := kmskeyring.NewRSA(k, arn, kmskeyring.RSAESOAEPSHA1, func(o *kmskeyring.RSAOptions) { o.PublicKey = &small.PublicKey })
 			return err
 		},
 		"nothing":    func() error { _, err := kmskeyring.NewRSA(nil, arn, kmskeyring.RSAESOAEPSHA1); return err },
@@ -166,8 +168,7 @@ func TestECDHKeyring(t *testing.T) {
 			privB, _ := c.curve.GenerateKey(rand.Reader)
 			_, arnA := srv.CreateKey(kmstest.WithECCKey(privA))
 			_, arnB := srv.CreateKey(kmstest.WithECCKey(privB))
-			pubA, _ := x509.MarshalPKIXPublicKey(privA.PublicKey())
-			pubB, _ := x509.MarshalPKIXPublicKey(privB.PublicKey())
+			pubA, pubB := privA.PublicKey(), privB.PublicKey()
 
 			writer, err := kmskeyring.NewECDHStatic(ctx, k, arnA, pubB)
 			if err != nil {
@@ -235,8 +236,7 @@ func TestECDHKeyringErrors(t *testing.T) {
 	_, rsaARN := srv.CreateKey(kmstest.WithKeySpec(kmstest.KeySpecRSA2048))
 	_, symARN := srv.CreateKey()
 	x, _ := ecdh.P384().GenerateKey(rand.Reader)
-	pub384, _ := x509.MarshalPKIXPublicKey(x.PublicKey())
-	if _, err := kmskeyring.NewECDHStatic(ctx, k, p256, pub384); err == nil {
+	if _, err := kmskeyring.NewECDHStatic(ctx, k, p256, x.PublicKey()); err == nil {
 		t.Error("keys on two curves: no error")
 	}
 	if _, err := kmskeyring.NewECDHDiscovery(ctx, k, p256, func(o *kmskeyring.ECDHOptions) { o.Curve = ecdh.P384() }); err == nil {
@@ -251,8 +251,7 @@ func TestECDHKeyringErrors(t *testing.T) {
 	}
 	// KMS failures on encrypt come back as *cmp.KMSError.
 	y, _ := ecdh.P256().GenerateKey(rand.Reader)
-	pub256, _ := x509.MarshalPKIXPublicKey(y.PublicKey())
-	kr, err := kmskeyring.NewECDHStatic(ctx, k, p256, pub256)
+	kr, err := kmskeyring.NewECDHStatic(ctx, k, p256, y.PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,9 +33,8 @@ type ECDHOptions struct {
 	// curveSpec); otherwise the curve of the keys, which must agree.
 	Curve ecdh.Curve
 	// SenderPublicKey is the public key of the static keyring's sender KMS
-	// key (DER X.509 SubjectPublicKeyInfo or PEM); without it the
-	// constructor asks KMS GetPublicKey.
-	SenderPublicKey []byte
+	// key; without it the constructor asks KMS GetPublicKey.
+	SenderPublicKey *ecdh.PublicKey
 	// GrantTokens are not set here: set them on the KMS client
 	// (awskms.Options.GrantTokens).
 
@@ -72,11 +71,11 @@ var _ keyring.Keyring = (*ECDHKeyring)(nil)
 
 // NewECDHStatic returns a KMS ECDH keyring of the
 // KmsPrivateKeyToStaticPublicKey schema: the sender's KMS key senderKeyID
-// and the recipient's public key (DER X.509 SubjectPublicKeyInfo or PEM).
-// It encrypts to the recipient and decrypts the encrypted data keys
+// and the recipient's public key ([keyring.ParseECDHPublicKey] reads the
+// DER form KMS GetPublicKey returns and PEM). It encrypts to the recipient and decrypts the encrypted data keys
 // between the two, in either direction. Unless
 // [ECDHOptions.SenderPublicKey] is set, it calls KMS GetPublicKey.
-func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID string, recipientPublicKey []byte, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
+func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID string, recipientPublicKey *ecdh.PublicKey, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
 	o := ecdhOptions(optFns)
 	if kms == nil {
 		return nil, errors.New("kmskeyring: a KMS client is required")
@@ -84,18 +83,23 @@ func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID strin
 	if !validIdentifier(senderKeyID) {
 		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", senderKeyID)
 	}
-	recip, err := parseECPublicKey(recipientPublicKey, o.Curve)
+	if recipientPublicKey == nil {
+		return nil, errors.New("kmskeyring: the recipient's public key is required")
+	}
+	recip, err := checkCurve(recipientPublicKey, o.Curve)
 	if err != nil {
 		return nil, fmt.Errorf("kmskeyring: recipient public key: %w", err)
 	}
-	senderDER := o.SenderPublicKey
-	if senderDER == nil {
-		if senderDER, _, err = kms.GetPublicKey(ctx, senderKeyID); err != nil {
+	sender := o.SenderPublicKey
+	if sender == nil {
+		der, _, err := kms.GetPublicKey(ctx, senderKeyID)
+		if err != nil {
 			return nil, err
 		}
-	}
-	sender, err := parseECPublicKey(senderDER, recip.Curve())
-	if err != nil {
+		if sender, err = parseECPublicKey(der, recip.Curve()); err != nil {
+			return nil, fmt.Errorf("kmskeyring: sender public key: %w", err)
+		}
+	} else if _, err := checkCurve(sender, recip.Curve()); err != nil {
 		return nil, fmt.Errorf("kmskeyring: sender public key: %w", err)
 	}
 	der, err := x509.MarshalPKIXPublicKey(recip)
@@ -167,7 +171,16 @@ func parseECPublicKey(data []byte, curve ecdh.Curve) (*ecdh.PublicKey, error) {
 	case *ecdh.PublicKey:
 		pub = k
 	}
-	if err != nil || pub == nil || ecdhwrap.CurveName(pub.Curve()) == "" {
+	if err != nil || pub == nil {
+		return nil, errors.New("not a NIST P-256, P-384 or P-521 key")
+	}
+	return checkCurve(pub, curve)
+}
+
+// checkCurve checks that pub is a NIST P-256, P-384 or P-521 key, on curve
+// when curve is not nil.
+func checkCurve(pub *ecdh.PublicKey, curve ecdh.Curve) (*ecdh.PublicKey, error) {
+	if ecdhwrap.CurveName(pub.Curve()) == "" {
 		return nil, errors.New("not a NIST P-256, P-384 or P-521 key")
 	}
 	if curve != nil && pub.Curve() != curve {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/awskms"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/kmskeyring"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
 )
@@ -17,7 +18,12 @@ func ExampleNewRSA() {
 	defer srv.Close()
 	_, keyARN := srv.CreateKey(kmstest.WithKeySpec(kmstest.KeySpecRSA2048))
 	client := awskms.New(srv.Client())
-	publicKey, _, err := client.GetPublicKey(context.Background(), keyARN)
+	der, _, err := client.GetPublicKey(context.Background(), keyARN)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	publicKey, err := kmskeyring.ParseRSAPublicKey(der)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -56,7 +62,12 @@ func ExampleNewECDHStatic() {
 	_, senderARN := srv.CreateKey(kmstest.WithKeySpec(kmstest.KeySpecP256))
 	_, recipientARN := srv.CreateKey(kmstest.WithKeySpec(kmstest.KeySpecP256))
 	client := awskms.New(srv.Client())
-	recipientPublicKey, _, err := client.GetPublicKey(ctx, recipientARN)
+	der, _, err := client.GetPublicKey(ctx, recipientARN)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	recipientPublicKey, err := keyring.ParseECDHPublicKey(der)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -76,11 +87,11 @@ func ExampleNewECDHStatic() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("scheme:", writer.Discovery(), reader.Discovery())
+	fmt.Println("discovery:", writer.Discovery(), reader.Discovery())
 	fmt.Println("decrypted by the recipient:", exampleDecrypt(reader, em) == nil)
 	fmt.Println("encrypt with discovery:", reader.OnEncrypt(ctx, em))
 	// Output:
-	// scheme: false true
+	// discovery: false true
 	// decrypted by the recipient: true
 	// encrypt with discovery: keyring: this keyring has no key to encrypt with
 }

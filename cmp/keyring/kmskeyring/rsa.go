@@ -47,11 +47,10 @@ var (
 
 // RSAOptions tune [NewRSA].
 type RSAOptions struct {
-	// PublicKey is the KMS key's public key, a DER X.509
-	// SubjectPublicKeyInfo (as KMS GetPublicKey returns it) or a PEM
-	// "PUBLIC KEY" block of one, of at least 2048 bits. Without it the
-	// keyring cannot encrypt.
-	PublicKey []byte
+	// PublicKey is the KMS key's public key, of at least 2048 bits
+	// ([ParseRSAPublicKey] reads the form KMS GetPublicKey returns).
+	// Without it the keyring cannot encrypt.
+	PublicKey *rsa.PublicKey
 	// Rand is the source of data keys, intermediate keys and OAEP seeds;
 	// nil is crypto/rand.
 	Rand io.Reader
@@ -104,11 +103,10 @@ func NewRSA(kms cmp.KMSAsymmetric, keyID, alg string, optFns ...func(*RSAOptions
 		fn(&o)
 	}
 	if o.PublicKey != nil {
-		pub, err := parseRSAPublicKey(o.PublicKey)
-		if err != nil {
-			return nil, err
+		if o.PublicKey.N.BitLen() < minRSABits {
+			return nil, fmt.Errorf("kmskeyring: a %d-bit RSA key is smaller than the %d bits of the KMS RSA keyring", o.PublicKey.N.BitLen(), minRSABits)
 		}
-		k.pub = pub
+		k.pub = o.PublicKey
 	}
 	if k.kms == nil && k.pub == nil {
 		return nil, errors.New("kmskeyring: a KMS RSA keyring needs a public key, a KMS client or both")
@@ -120,7 +118,10 @@ func NewRSA(kms cmp.KMSAsymmetric, keyID, alg string, optFns ...func(*RSAOptions
 	return k, nil
 }
 
-func parseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
+// ParseRSAPublicKey parses an RSA public key given as a DER X.509
+// SubjectPublicKeyInfo (as KMS GetPublicKey returns it) or a PEM "PUBLIC
+// KEY" block of one (as the MPL takes it).
+func ParseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
 	der := data
 	if b, _ := pem.Decode(data); b != nil {
 		if b.Type != "PUBLIC KEY" {
@@ -135,9 +136,6 @@ func parseRSAPublicKey(data []byte) (*rsa.PublicKey, error) {
 	pub, ok := k.(*rsa.PublicKey)
 	if !ok {
 		return nil, errors.New("kmskeyring: the public key is not an RSA key")
-	}
-	if pub.N.BitLen() < minRSABits {
-		return nil, fmt.Errorf("kmskeyring: a %d-bit RSA key is smaller than the %d bits of the KMS RSA keyring", pub.N.BitLen(), minRSABits)
 	}
 	return pub, nil
 }
