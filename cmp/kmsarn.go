@@ -16,3 +16,24 @@ type KMSWithKeyARN interface {
 	// decrypted the ciphertext.
 	DecryptWithARN(ctx context.Context, keyID string, ciphertext []byte, ec map[string]string) (plaintext []byte, keyARN string, err error)
 }
+
+// KMSAsymmetric is the part of a key-management service the KMS RSA and
+// KMS ECDH keyrings (cmp/keyring/kmskeyring) need: asymmetric keys. Package
+// cmp/awskms implements it; cmp/kmstest serves a fake.
+//
+// Errors follow the [KMS] contract: a ciphertext the key refuses (the KMS
+// InvalidCiphertextException) matches [ErrAuthentication], every other
+// failure is a [*KMSError].
+type KMSAsymmetric interface {
+	// GetPublicKey returns the public key of keyID (DER X.509
+	// SubjectPublicKeyInfo) and the ARN of the key.
+	GetPublicKey(ctx context.Context, keyID string) (publicKey []byte, keyARN string, err error)
+	// DecryptAsymmetric is KMS Decrypt of an RSA ciphertext under keyID
+	// with the encryption algorithm alg ("RSAES_OAEP_SHA_1" or
+	// "RSAES_OAEP_SHA_256") and no encryption context. It returns the ARN
+	// of the key KMS answered with.
+	DecryptAsymmetric(ctx context.Context, keyID, alg string, ciphertext []byte) (plaintext []byte, keyARN string, err error)
+	// DeriveSharedSecret is KMS DeriveSharedSecret (ECDH) of the private
+	// key keyID and publicKey (DER X.509 SubjectPublicKeyInfo).
+	DeriveSharedSecret(ctx context.Context, keyID string, publicKey []byte) (sharedSecret []byte, keyARN string, err error)
+}

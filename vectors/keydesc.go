@@ -394,12 +394,15 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 		return km.kmsMRKDiscovery(d)
 	case KeyDescRawECDH:
 		return km.rawECDH(d)
+	case KeyDescKMSRSA:
+		return km.kmsRSA(d)
+	case KeyDescKMSECDH:
+		return km.kmsECDH(d)
 	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
 		return nil, fmt.Errorf("%w: key description %s: a materials manager, not a keyring; not built in this library", ErrUnsupported, d.Name())
 	case KeyDescStaticMaterial:
 		return nil, fmt.Errorf("%w: key description %s: the static-materials test keyring is not built", ErrUnsupported, d.Name())
 	}
-	// aws-kms-rsa, -ecdh.
 	return nil, fmt.Errorf("%w: key description %s: %s %s", ErrUnsupported, d.Name(), d.Type, kmsKeyringKindsNotImplemented)
 }
 
@@ -610,6 +613,72 @@ func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
 		return nil, d.errorf("%v", err)
 	}
 	return kr, nil
+}
+
+// kmsRSA checks an aws-kms-rsa description against its entry (a KMS key
+// ARN and the key's public key in PEM) by building the KMS RSA keyring of
+// the public key. That keyring only encrypts: its private key lives in
+// AWS KMS, so the description is ErrUnsupported (it needs an AWS account)
+// unless the entry is broken.
+func (km *keyMaterial) kmsRSA(d *KeyDescription) (keyring.Keyring, error) {
+	k, err := km.key(d, d.Key)
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != KeyDescKMSRSA {
+		return nil, d.errorf("key %q is of type %q, not aws-kms-rsa", d.Key, k.Type)
+	}
+	if k.Encoding != "" && k.Encoding != "pem" {
+		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
+	}
+	pub, err := kmskeyring.ParseRSAPublicKey([]byte(k.Material))
+	if err != nil {
+		return nil, d.errorf("key %q: %v", d.Key, err)
+	}
+	if _, err := kmskeyring.NewRSA(nil, k.KeyID, d.EncryptionAlgorithm, func(o *kmskeyring.RSAOptions) { o.PublicKey = pub }); err != nil {
+		return nil, d.errorf("key %q: %v", d.Key, err)
+	}
+	return nil, fmt.Errorf("%w: key description %s: %sthe keys file holds only the public key of %s; the KMS RSA keyring decrypts through AWS KMS", ErrUnsupported, d.Name(), errNoAWSPrefix, k.KeyID)
+}
+
+// kmsECDH checks an aws-kms-ecdh description against its entry, as the
+// MPL's vector harness reads it (static: the sender entry's KMS key and
+// both public keys; discovery: the recipient entry's KMS key). Both
+// schemas call KMS DeriveSharedSecret with a private key that lives in AWS
+// KMS: the description is ErrUnsupported (it needs an AWS account) unless
+// the entry is broken.
+func (km *keyMaterial) kmsECDH(d *KeyDescription) (keyring.Keyring, error) {
+	if d.Schema != "static" && d.Schema != "discovery" {
+		return nil, d.errorf("schema %q: the KMS ECDH keyring has the static and discovery schemas", d.Schema)
+	}
+	entry := d.Recipient
+	if d.Schema == "static" {
+		entry = d.Sender
+	}
+	k, err := km.key(d, entry)
+	if err != nil {
+		return nil, err
+	}
+	if k.Type != KeyDescKMSECDH {
+		return nil, d.errorf("key %q is of type %q, not aws-kms-ecdh", entry, k.Type)
+	}
+	kmsKey := k.RecipientMaterial
+	if d.Schema == "static" {
+		kmsKey = k.SenderMaterial
+		for _, pub := range []string{k.SenderPublicKey, k.RecipientPublicKey} {
+			der, err := base64.StdEncoding.DecodeString(pub)
+			if err != nil {
+				return nil, d.errorf("key %q: a public key is not base64", entry)
+			}
+			if _, err := keyring.ParseECDHPublicKey(der); err != nil {
+				return nil, d.errorf("key %q: a public key is not a NIST P-256, P-384 or P-521 key in DER", entry)
+			}
+		}
+	}
+	if arn, err := kmskeyring.ParseARN(kmsKey); err != nil || arn.ResourceType != "key" {
+		return nil, d.errorf("key %q: the KMS key is not a key ARN", entry)
+	}
+	return nil, fmt.Errorf("%w: key description %s: %sKMS DeriveSharedSecret with %s", ErrUnsupported, d.Name(), errNoAWSPrefix, kmsKey)
 }
 
 // kmsMRKDiscovery builds an MRK-aware discovery keyring of the

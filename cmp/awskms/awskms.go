@@ -32,6 +32,16 @@ type API interface {
 	Encrypt(ctx context.Context, in *kms.EncryptInput, optFns ...func(*kms.Options)) (*kms.EncryptOutput, error)
 }
 
+// AsymmetricAPI is the part of the KMS client the asymmetric operations
+// ([cmp.KMSAsymmetric]) use; *kms.Client satisfies it. An [API] without
+// these methods makes those operations fail with [ErrNotSupported].
+type AsymmetricAPI interface {
+	GetPublicKey(ctx context.Context, in *kms.GetPublicKeyInput, optFns ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
+	DeriveSharedSecret(ctx context.Context, in *kms.DeriveSharedSecretInput, optFns ...func(*kms.Options)) (*kms.DeriveSharedSecretOutput, error)
+}
+
+var _ AsymmetricAPI = (*kms.Client)(nil)
+
 var _ API = (*kms.Client)(nil)
 
 // Options tune the calls.
@@ -46,7 +56,10 @@ type KMS struct {
 	opts Options
 }
 
-var _ cmp.KMSWithKeyARN = (*KMS)(nil)
+var (
+	_ cmp.KMSWithKeyARN = (*KMS)(nil)
+	_ cmp.KMSAsymmetric = (*KMS)(nil)
+)
 
 // New wraps api (a *kms.Client).
 func New(api API, optFns ...func(*Options)) *KMS {
@@ -61,7 +74,7 @@ func (k *KMS) fail(op, keyID string, err error) error {
 	var bad *types.InvalidCiphertextException
 	var other *types.IncorrectKeyException
 	switch {
-	case op == "Decrypt" && errors.As(err, &bad):
+	case (op == "Decrypt" || op == "DecryptAsymmetric") && errors.As(err, &bad):
 		return classified{cmp.ErrAuthentication, err}
 	case op == "Decrypt" && errors.As(err, &other):
 		// The data key belongs to another KMS key: another provider's item
@@ -136,4 +149,58 @@ func (k *KMS) Region() string {
 		return c.Options().Region
 	}
 	return ""
+}
+
+// ErrNotSupported: an asymmetric operation on an [API] that is not an
+// [AsymmetricAPI].
+var ErrNotSupported = errors.New("awskms: the KMS client does not implement GetPublicKey and DeriveSharedSecret")
+
+func (k *KMS) asymmetric(op, keyID string) (AsymmetricAPI, error) {
+	if a, ok := k.api.(AsymmetricAPI); ok {
+		return a, nil
+	}
+	return nil, &cmp.KMSError{Op: op, KeyID: keyID, Err: ErrNotSupported}
+}
+
+// GetPublicKey calls KMS GetPublicKey (cmp.KMSAsymmetric).
+func (k *KMS) GetPublicKey(ctx context.Context, keyID string) ([]byte, string, error) {
+	a, err := k.asymmetric("GetPublicKey", keyID)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := a.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(keyID), GrantTokens: k.opts.GrantTokens})
+	if err != nil {
+		return nil, "", k.fail("GetPublicKey", keyID, err)
+	}
+	return out.PublicKey, aws.ToString(out.KeyId), nil
+}
+
+// DecryptAsymmetric calls KMS Decrypt with KeyId and EncryptionAlgorithm
+// and no encryption context (cmp.KMSAsymmetric).
+func (k *KMS) DecryptAsymmetric(ctx context.Context, keyID, alg string, ciphertext []byte) ([]byte, string, error) {
+	out, err := k.api.Decrypt(ctx, &kms.DecryptInput{
+		KeyId: aws.String(keyID), CiphertextBlob: ciphertext,
+		EncryptionAlgorithm: types.EncryptionAlgorithmSpec(alg), GrantTokens: k.opts.GrantTokens,
+	})
+	if err != nil {
+		return nil, "", k.fail("DecryptAsymmetric", keyID, err)
+	}
+	return out.Plaintext, aws.ToString(out.KeyId), nil
+}
+
+// DeriveSharedSecret calls KMS DeriveSharedSecret with the ECDH key
+// agreement algorithm (cmp.KMSAsymmetric).
+func (k *KMS) DeriveSharedSecret(ctx context.Context, keyID string, publicKey []byte) ([]byte, string, error) {
+	a, err := k.asymmetric("DeriveSharedSecret", keyID)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := a.DeriveSharedSecret(ctx, &kms.DeriveSharedSecretInput{
+		KeyId: aws.String(keyID), KeyAgreementAlgorithm: types.KeyAgreementAlgorithmSpecEcdh,
+		PublicKey: publicKey, GrantTokens: k.opts.GrantTokens,
+	})
+	if err != nil {
+		return nil, "", k.fail("DeriveSharedSecret", keyID, err)
+	}
+	return out.SharedSecret, aws.ToString(out.KeyId), nil
 }

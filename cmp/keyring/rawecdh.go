@@ -5,18 +5,15 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	crand "crypto/rand"
-	"crypto/subtle"
 	"crypto/x509"
-	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
-	"github.com/itemcrypto/go-itemcrypto/internal/mac"
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/internal/ecdhwrap"
 	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
@@ -55,17 +52,8 @@ func (s ECDHScheme) String() string {
 // keyring writes RawECDHProviderID and, as the MPL does, reads both: the
 // AWS KMS ECDH keyring's keys have the same layout and derivation.
 const (
-	RawECDHProviderID = "raw-ecdh"
-	KMSECDHProviderID = "aws-kms-ecdh"
-)
-
-const (
-	ecdhVersion       = 0x01 // keyring version: provider info and fixed info
-	ecdhKDFLabel      = "ecdh-key-derivation"
-	ecdhKDFPRF        = "HMAC_SHA384"
-	ecdhSaltLength    = 32
-	ecdhCommitLength  = 32
-	ecdhWrappedLength = ecdhSaltLength + ecdhCommitLength + KeyLength + gcmTagLength
+	RawECDHProviderID = ecdhwrap.RawProviderID
+	KMSECDHProviderID = ecdhwrap.KMSProviderID
 )
 
 // RawECDHOptions tune the raw ECDH keyring constructors.
@@ -104,59 +92,6 @@ type RawECDH struct {
 
 var _ Keyring = (*RawECDH)(nil)
 
-// ecdhCurveName is the MPL's curve name in the fixed info, or "" for a
-// curve the keyring does not support (X25519).
-func ecdhCurveName(c ecdh.Curve) string {
-	switch c {
-	case ecdh.P256():
-		return "p256"
-	case ecdh.P384():
-		return "p384"
-	case ecdh.P521():
-		return "p521"
-	}
-	return ""
-}
-
-func ellipticCurve(c ecdh.Curve) elliptic.Curve {
-	switch c {
-	case ecdh.P384():
-		return elliptic.P384()
-	case ecdh.P521():
-		return elliptic.P521()
-	}
-	return elliptic.P256()
-}
-
-// compressPoint returns the SEC 1 compressed form of a NIST public key.
-func compressPoint(pub *ecdh.PublicKey) []byte {
-	u := pub.Bytes() // 0x04 || X || Y
-	n := (len(u) - 1) / 2
-	out := make([]byte, 1+n)
-	out[0] = 0x02 | u[len(u)-1]&1
-	copy(out[1:], u[1:1+n])
-	return out
-}
-
-// decompressPoint parses a SEC 1 compressed point of curve c, which must
-// be on the curve and not the point at infinity.
-func decompressPoint(c ecdh.Curve, b []byte) (*ecdh.PublicKey, error) {
-	ec := ellipticCurve(c)
-	n := (ec.Params().BitSize + 7) / 8
-	if len(b) != 1+n {
-		return nil, errors.New("keyring: compressed point of the wrong length")
-	}
-	x, y := elliptic.UnmarshalCompressed(ec, b)
-	if x == nil {
-		return nil, errors.New("keyring: invalid compressed point")
-	}
-	u := make([]byte, 1+2*n)
-	u[0] = 4
-	x.FillBytes(u[1 : 1+n])
-	y.FillBytes(u[1+n:])
-	return c.NewPublicKey(u)
-}
-
 func newRawECDH(scheme ECDHScheme, priv *ecdh.PrivateKey, peer *ecdh.PublicKey, optFns []func(*RawECDHOptions)) (*RawECDH, error) {
 	r := &RawECDH{scheme: scheme, priv: priv, peer: peer}
 	switch {
@@ -168,14 +103,14 @@ func newRawECDH(scheme ECDHScheme, priv *ecdh.PrivateKey, peer *ecdh.PublicKey, 
 	if priv != nil && peer != nil && peer.Curve() != r.curve {
 		return nil, errors.New("keyring: raw ECDH private and public keys are on different curves")
 	}
-	if r.name = ecdhCurveName(r.curve); r.name == "" {
+	if r.name = ecdhwrap.CurveName(r.curve); r.name == "" {
 		return nil, errors.New("keyring: raw ECDH keyring needs a NIST P-256, P-384 or P-521 key")
 	}
 	if priv != nil {
-		r.own = compressPoint(priv.PublicKey())
+		r.own = ecdhwrap.CompressPoint(priv.PublicKey())
 	}
 	if peer != nil {
-		r.recip = compressPoint(peer)
+		r.recip = ecdhwrap.CompressPoint(peer)
 	} else {
 		r.recip = r.own
 	}
@@ -241,72 +176,10 @@ func (r RawECDH) redacted() redact.Text {
 		r.scheme, r.name, r.scheme != ECDHPublicKeyDiscovery, r.scheme != ECDHEphemeralPrivateKeyToStaticPublicKey))
 }
 
-// ecdhFixedInfo is the KDF's fixed info, also the AAD of the wrapping:
-// "ecdh-key-derivation" 0x00 curve 0x00 "HMAC_SHA384" 0x00 sender ||
-// recipient 0x00 version 0x00 serialized encryption context.
-func ecdhFixedInfo(curve string, sender, recipient, ec []byte) []byte {
-	b := make([]byte, 0, len(ecdhKDFLabel)+len(curve)+len(ecdhKDFPRF)+len(sender)+len(recipient)+len(ec)+6)
-	b = append(b, ecdhKDFLabel...)
-	b = append(b, 0)
-	b = append(b, curve...)
-	b = append(b, 0)
-	b = append(b, ecdhKDFPRF...)
-	b = append(b, 0)
-	b = append(b, sender...)
-	b = append(b, recipient...)
-	b = append(b, 0, ecdhVersion, 0)
-	return append(b, ec...)
-}
-
-// kdfCounterSHA384 fills out with NIST SP 800-108 KDF in counter mode,
-// HMAC-SHA384 as PRF: block i is HMAC(ikm, uint32 i || info), i from 1.
-// ikm is at most 128 bytes (an ECDH shared secret is 32, 48 or 66).
-func kdfCounterSHA384(out, ikm, info []byte) {
-	var block [48]byte
-	var ctr [4]byte
-	for i, off := uint32(1), 0; off < len(out); i++ {
-		binary.BigEndian.PutUint32(ctr[:], i)
-		w := mac.New384(ikm)
-		w.Write(ctr[:])
-		w.Write(info)
-		w.Sum384(&block)
-		off += copy(out[off:], block[:])
-	}
-	clear(block[:])
-}
-
-// ecdhDerive derives the commitment key (okm[:32]) and the wrapping key
-// (okm[32:]) of a shared secret: the MPL's KdfCounterMode with SHA-384,
-// purpose = fixed info, nonce = salt and 512 bits, whose PRF input after
-// the counter is fixed info || 0x00 || salt || uint32 512.
-func ecdhDerive(okm *[64]byte, z, fixed, salt []byte) {
-	info := make([]byte, 0, len(fixed)+1+len(salt)+4)
-	info = append(info, fixed...)
-	info = append(info, 0)
-	info = append(info, salt...)
-	info = binary.BigEndian.AppendUint32(info, 512)
-	kdfCounterSHA384(okm[:], z, info)
-}
-
-// providerInfo serializes the provider info: version, recipient, sender.
-func ecdhProviderInfo(sender, recipient []byte) []byte {
-	b := make([]byte, 0, 9+len(sender)+len(recipient))
-	b = append(b, ecdhVersion)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(recipient)))
-	b = append(b, recipient...)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(sender)))
-	return append(b, sender...)
-}
-
 // parseProviderInfo splits a provider info of version 1 with two keys of
-// this keyring's compressed length n.
+// this keyring's compressed length.
 func (r *RawECDH) parseProviderInfo(info []byte) (sender, recipient []byte, ok bool) {
-	n := len(r.recip)
-	if len(info) != 9+2*n || info[0] != ecdhVersion ||
-		binary.BigEndian.Uint32(info[1:]) != uint32(n) || binary.BigEndian.Uint32(info[5+n:]) != uint32(n) {
-		return nil, nil, false
-	}
-	return info[9+n:], info[5 : 5+n], true
+	return ecdhwrap.ParseProviderInfo(info, len(r.recip))
 }
 
 // matches reports whether edk is an ECDH encrypted data key this keyring
@@ -335,34 +208,22 @@ func (r *RawECDH) wrap(secret, aad []byte) (info, ct []byte, err error) {
 		if priv, err = r.curve.GenerateKey(crand.Reader); err != nil {
 			return nil, nil, fmt.Errorf("keyring: generating the ephemeral ECDH key: %w", err)
 		}
-		sender = compressPoint(priv.PublicKey())
+		sender = ecdhwrap.CompressPoint(priv.PublicKey())
 	}
 	z, err := priv.ECDH(r.peer)
 	if err != nil {
 		return nil, nil, errors.New("keyring: ECDH key agreement failed")
 	}
 	defer clear(z)
-	fixed := ecdhFixedInfo(r.name, sender, r.recip, aad)
-	ct = make([]byte, ecdhSaltLength+ecdhCommitLength, ecdhWrappedLength)
-	if _, err := io.ReadFull(r.rand, ct[:ecdhSaltLength]); err != nil {
-		return nil, nil, fmt.Errorf("keyring: generating KDF salt: %w", err)
-	}
-	var okm [64]byte
-	defer clear(okm[:])
-	ecdhDerive(&okm, z, fixed, ct[:ecdhSaltLength])
-	copy(ct[ecdhSaltLength:], okm[:ecdhCommitLength])
-	a, err := gcm(okm[ecdhCommitLength:])
+	ct, err = ecdhwrap.Wrap(r.rand, z, r.name, sender, r.recip, secret, aad)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ecdhProviderInfo(sender, r.recip), a.Seal(ct, zeroNonce[:], secret, fixed), nil
+	return ecdhwrap.ProviderInfo(sender, r.recip), ct, nil
 }
 
 // unwrap decrypts the intermediate key of one matching encrypted data key.
 func (r *RawECDH) unwrap(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, error) {
-	if len(wrapped) != ecdhWrappedLength {
-		return nil, ErrAuthentication
-	}
 	sender, recipient, ok := r.parseProviderInfo(edk.ProviderInfo)
 	if !ok {
 		return nil, ErrAuthentication
@@ -370,7 +231,7 @@ func (r *RawECDH) unwrap(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, err
 	peer := r.peer
 	if r.scheme == ECDHPublicKeyDiscovery {
 		var err error
-		if peer, err = decompressPoint(r.curve, sender); err != nil {
+		if peer, err = ecdhwrap.DecompressPoint(r.curve, sender); err != nil {
 			return nil, ErrAuthentication
 		}
 	}
@@ -379,22 +240,11 @@ func (r *RawECDH) unwrap(edk EncryptedDataKey, wrapped, aad []byte) ([]byte, err
 		return nil, ErrAuthentication
 	}
 	defer clear(z)
-	fixed := ecdhFixedInfo(r.name, sender, recipient, aad)
-	var okm [64]byte
-	defer clear(okm[:])
-	ecdhDerive(&okm, z, fixed, wrapped[:ecdhSaltLength])
-	if subtle.ConstantTimeCompare(okm[:ecdhCommitLength], wrapped[ecdhSaltLength:ecdhSaltLength+ecdhCommitLength]) != 1 {
+	pt, err := ecdhwrap.Unwrap(z, r.name, sender, recipient, wrapped, aad)
+	if errors.Is(err, ecdhwrap.ErrUnwrap) {
 		return nil, ErrAuthentication
 	}
-	a, err := gcm(okm[ecdhCommitLength:])
-	if err != nil {
-		return nil, err
-	}
-	pt, err := a.Open(nil, zeroNonce[:], wrapped[ecdhSaltLength+ecdhCommitLength:], fixed)
-	if err != nil {
-		return nil, ErrAuthentication
-	}
-	return pt, nil
+	return pt, err
 }
 
 // OnEncrypt implements [Keyring]. A discovery keyring fails with
@@ -454,7 +304,7 @@ func ParseECDHPrivateKeyPEM(data []byte) (*ecdh.PrivateKey, error) {
 	case *ecdh.PrivateKey:
 		priv = k
 	}
-	if priv == nil || ecdhCurveName(priv.Curve()) == "" {
+	if priv == nil || ecdhwrap.CurveName(priv.Curve()) == "" {
 		return nil, errECPEM
 	}
 	return priv, nil
@@ -484,7 +334,7 @@ func ParseECDHPublicKey(data []byte) (*ecdh.PublicKey, error) {
 	case *ecdh.PublicKey:
 		pub = k
 	}
-	if pub == nil || ecdhCurveName(pub.Curve()) == "" {
+	if pub == nil || ecdhwrap.CurveName(pub.Curve()) == "" {
 		return nil, errECPEM
 	}
 	return pub, nil

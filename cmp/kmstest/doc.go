@@ -20,7 +20,14 @@
 // # Supported operations
 //
 // GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt, Decrypt and
-// ReEncrypt, with symmetric (SYMMETRIC_DEFAULT) keys only. Every other KMS operation fails
+// ReEncrypt with symmetric (SYMMETRIC_DEFAULT) keys; GetPublicKey, and
+// Encrypt and Decrypt with RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256, with
+// RSA keys (RSA_2048, RSA_3072, RSA_4096, key usage ENCRYPT_DECRYPT);
+// GetPublicKey and DeriveSharedSecret (ECDH) with elliptic-curve keys
+// (ECC_NIST_P256, P384, P521, key usage KEY_AGREEMENT). Asymmetric keys
+// are made with [WithKeySpec]; as in KMS, they take no encryption context,
+// their Decrypt needs the KeyId, and an operation outside their key usage
+// fails with InvalidKeyUsageException. Every other KMS operation fails
 // with UnsupportedOperationException; a target outside TrentService fails
 // with UnknownOperationException. Keys are created, aliased, disabled and
 // scheduled for deletion through methods on [Server], not through the API.

@@ -18,6 +18,8 @@ const (
 	OpEncrypt                         = "Encrypt"
 	OpDecrypt                         = "Decrypt"
 	OpReEncrypt                       = "ReEncrypt"
+	OpGetPublicKey                    = "GetPublicKey"
+	OpDeriveSharedSecret              = "DeriveSharedSecret"
 )
 
 // Error codes the server itself sends. Any code may be injected.
@@ -59,6 +61,10 @@ type request struct {
 	EncryptionAlgorithm *string
 	DryRun              *bool
 	Recipient           json.RawMessage
+
+	// DeriveSharedSecret
+	KeyAgreementAlgorithm *string
+	PublicKey             []byte
 
 	// ReEncrypt
 	SourceKeyId                    *string
@@ -139,7 +145,7 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 		return nil, &Failure{Code: CodeUnknownOperation}
 	}
 	switch call.Op {
-	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext, OpEncrypt, OpDecrypt, OpReEncrypt:
+	case OpGenerateDataKey, OpGenerateDataKeyWithoutPlaintext, OpEncrypt, OpDecrypt, OpReEncrypt, OpGetPublicKey, OpDeriveSharedSecret:
 	default:
 		return nil, failure(CodeUnsupportedOperation, "kmstest does not implement %s", call.Op)
 	}
@@ -227,6 +233,10 @@ func (s *Server) serve(r *http.Request, call *Call, isTrent bool) (any, *Failure
 		return s.encrypt(&req, call)
 	case OpReEncrypt:
 		return s.reEncrypt(&req, call)
+	case OpGetPublicKey:
+		return s.getPublicKey(&req, call)
+	case OpDeriveSharedSecret:
+		return s.deriveSharedSecret(&req, call)
 	default:
 		return s.decrypt(&req, call)
 	}
@@ -368,6 +378,9 @@ func (s *Server) generateDataKey(req *request, call *Call, withPlaintext bool) (
 	if f != nil {
 		return nil, f
 	}
+	if k.aead == nil {
+		return nil, failure(CodeInvalidKeyUsage, "%s key usage is %s which is not valid for %s.", k.arn, k.usage(), call.Op)
+	}
 	if f := dryRun(req); f != nil {
 		return nil, f
 	}
@@ -389,14 +402,23 @@ func (s *Server) encrypt(req *request, call *Call) (any, *Failure) {
 	if len(req.Plaintext) < 1 || len(req.Plaintext) > 4096 {
 		return nil, failure(CodeValidation, "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and 4096")
 	}
-	if f := checkAlgorithm(req.EncryptionAlgorithm); f != nil {
-		return nil, f
-	}
 	k, f := s.usableKey(*req.KeyId)
 	if k != nil {
 		call.KeyARN = k.arn
 	}
 	if f != nil {
+		return nil, f
+	}
+	switch {
+	case k.rsa != nil:
+		if f := dryRun(req); f != nil {
+			return nil, f
+		}
+		return rsaEncrypt(k, req)
+	case k.aead == nil:
+		return nil, failure(CodeInvalidKeyUsage, "%s key usage is %s which is not valid for Encrypt.", k.arn, k.usage())
+	}
+	if f := checkAlgorithm(req.EncryptionAlgorithm); f != nil {
 		return nil, f
 	}
 	if f := dryRun(req); f != nil {
@@ -410,6 +432,25 @@ func (s *Server) encrypt(req *request, call *Call) (any, *Failure) {
 }
 
 func (s *Server) decrypt(req *request, call *Call) (any, *Failure) {
+	if req.KeyId != nil && *req.KeyId != "" {
+		s.mu.Lock()
+		k := s.lookupLocked(*req.KeyId)
+		s.mu.Unlock()
+		if k != nil && k.aead == nil {
+			k, f := s.usableKey(*req.KeyId)
+			call.KeyARN = k.arn
+			if f != nil {
+				return nil, f
+			}
+			if k.rsa == nil {
+				return nil, failure(CodeInvalidKeyUsage, "%s key usage is %s which is not valid for Decrypt.", k.arn, k.usage())
+			}
+			if len(req.CiphertextBlob) < 1 || len(req.CiphertextBlob) > 6144 {
+				return nil, failure(CodeValidation, "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and 6144")
+			}
+			return rsaDecrypt(k, req)
+		}
+	}
 	if f := checkAlgorithm(req.EncryptionAlgorithm); f != nil {
 		return nil, f
 	}
@@ -466,6 +507,9 @@ func (s *Server) open(blob []byte, keyRef *string, ec map[string]string, call *C
 			return nil, nil, f
 		}
 	}
+	if k.aead == nil {
+		return nil, nil, failure(CodeInvalidKeyUsage, "%s key usage is %s which is not valid for %s.", k.arn, k.usage(), call.Op)
+	}
 	plaintext, err := openBlob(k, blob, ec)
 	if err != nil {
 		return nil, nil, &Failure{Code: CodeInvalidCiphertext}
@@ -498,6 +542,9 @@ func (s *Server) reEncrypt(req *request, call *Call) (any, *Failure) {
 	if f != nil {
 		return nil, f
 	}
+	if dst.aead == nil {
+		return nil, failure(CodeUnsupportedOperation, "kmstest does not ReEncrypt to asymmetric keys")
+	}
 	if f := dryRun(req); f != nil {
 		return nil, f
 	}
@@ -516,6 +563,8 @@ func clearResponse(resp any) {
 		clear(r.Plaintext)
 	case *decryptResponse:
 		clear(r.Plaintext)
+	case *deriveSharedSecretResponse:
+		clear(r.SharedSecret)
 	}
 }
 

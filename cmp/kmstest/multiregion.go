@@ -40,7 +40,7 @@ func (s *Server) ReplicateKey(keyID string, dst *Server) (replicaARN string) {
 	case dst == nil || dst.server == s.server || dst.region == s.region || dst.accountID != s.accountID:
 		s.t.Fatalf("kmstest: ReplicateKey: the replica needs a server of another region in the same account")
 	}
-	r := &key{id: k.id, arn: dst.keyARN(k.id), state: KeyStateEnabled, aead: k.aead} // GCM is safe for concurrent use
+	r := &key{id: k.id, arn: dst.keyARN(k.id), state: KeyStateEnabled, aead: k.aead, spec: k.spec, rsa: k.rsa, ecc: k.ecc} // GCM is safe for concurrent use
 	dst.mu.Lock()
 	defer dst.mu.Unlock()
 	if _, dup := dst.keys[r.id]; dup {

@@ -3,7 +3,9 @@ package kmstest
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"log"
@@ -56,6 +58,11 @@ type key struct {
 	arn   string
 	state KeyState
 	aead  cipher.AEAD // AES-256-GCM under the key's material; the material itself is not kept
+	// spec is the KeySpec: SYMMETRIC_DEFAULT (aead set), RSA_* (rsa set,
+	// ENCRYPT_DECRYPT) or ECC_NIST_* (ecc set, KEY_AGREEMENT).
+	spec string
+	rsa  *rsa.PrivateKey
+	ecc  *ecdh.PrivateKey
 }
 
 // Server is a fake KMS endpoint. Its methods are safe for concurrent use.
@@ -170,6 +177,9 @@ type keyOptions struct {
 	id       string
 	material []byte
 	state    KeyState
+	spec     string
+	rsa      *rsa.PrivateKey
+	ecc      *ecdh.PrivateKey
 }
 
 // WithKeyID makes CreateKey use id as the key id instead of a random
@@ -205,6 +215,9 @@ func (s *Server) CreateKey(opts ...KeyOption) (keyID, arn string) {
 	default:
 		s.t.Fatalf("kmstest: unknown key state %q", o.state)
 	}
+	if o.spec != "" && o.spec != symmetricDefault {
+		return s.createAsymmetricKey(&o)
+	}
 	material := o.material
 	if material == nil {
 		material = make([]byte, 32)
@@ -221,8 +234,11 @@ func (s *Server) CreateKey(opts ...KeyOption) (keyID, arn string) {
 	if err != nil {
 		s.t.Fatalf("kmstest: %v", err)
 	}
-	k := &key{id: o.id, arn: s.keyARN(o.id), state: o.state, aead: aead}
+	return s.addKey(&key{id: o.id, arn: s.keyARN(o.id), state: o.state, aead: aead, spec: symmetricDefault})
+}
 
+func (s *Server) addKey(k *key) (keyID, arn string) {
+	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.keys[k.id]; dup {

@@ -100,7 +100,7 @@ func (d *discovery) onDecrypt(ctx context.Context, m *keyring.DecryptionMaterial
 	if m.HasDataKey() {
 		return fmt.Errorf("%w: data key already set", keyring.ErrInvalidMaterials)
 	}
-	if err := checkProviderInfos(edks, true); err != nil {
+	if err := checkProviderInfos(edks, ProviderID, true); err != nil {
 		return err
 	}
 	ec := m.EncryptionContext()

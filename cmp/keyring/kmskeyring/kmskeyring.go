@@ -18,6 +18,13 @@
 // fake for tests:
 //
 //	kr, err := kmskeyring.New(awskms.New(kms.NewFromConfig(cfg)), keyARN)
+//
+// The package also holds the keyrings of asymmetric KMS keys, which talk
+// to KMS through [cmp.KMSAsymmetric] (implemented by cmp/awskms too): the
+// KMS RSA keyring ([NewRSA]: encrypts offline with the key's public key,
+// decrypts with KMS Decrypt) and the KMS ECDH keyring ([NewECDHStatic],
+// [NewECDHDiscovery]: KMS DeriveSharedSecret, the raw ECDH keyring's key
+// wrapping).
 package kmskeyring
 
 import (
@@ -165,7 +172,7 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 	if !k.canDecrypt {
 		return ErrCannotDecrypt
 	}
-	if err := checkProviderInfos(edks, k.mrk); err != nil {
+	if err := checkProviderInfos(edks, ProviderID, k.mrk); err != nil {
 		return err
 	}
 	ec := m.EncryptionContext()
@@ -187,11 +194,11 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 // [keyring.ErrAuthentication] too.
 var ErrInvalidProviderInfo = fmt.Errorf("%w: aws-kms provider info is not a KMS key ARN", keyring.ErrAuthentication)
 
-// checkProviderInfos fails when an "aws-kms" EDK's provider info is not a
+// checkProviderInfos fails when a providerID EDK's provider info is not a
 // KMS ARN (with needKey, not a key ARN), as the MPL's filters do.
-func checkProviderInfos(edks []keyring.EncryptedDataKey, needKey bool) error {
+func checkProviderInfos(edks []keyring.EncryptedDataKey, providerID string, needKey bool) error {
 	for _, edk := range edks {
-		if edk.ProviderID != ProviderID {
+		if edk.ProviderID != providerID {
 			continue
 		}
 		if !utf8.Valid(edk.ProviderInfo) {

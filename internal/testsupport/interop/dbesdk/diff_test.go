@@ -479,6 +479,7 @@ func pairsOf(ps []KeyringPair) (map[string]KeyringPair, []string) {
 func allKeyrings(t testing.TB) []KeyringPair {
 	ps := slices.Clone(rawKeyrings(t))
 	ps = append(ps, ecdhKeyrings(t)...)
+	ps = append(ps, kmsAsymKeyrings(t)...)
 	return append(ps, kmsKeyring(t), *hierStaticKeyring(t))
 }
 

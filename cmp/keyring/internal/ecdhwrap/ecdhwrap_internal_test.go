@@ -1,4 +1,4 @@
-package keyring
+package ecdhwrap
 
 import (
 	"bytes"
@@ -34,12 +34,12 @@ func TestKDFCounterSHA384KnownAnswer(t *testing.T) {
 // The fixed info and provider info of the specification, byte for byte.
 func TestECDHSerializations(t *testing.T) {
 	s, r := bytes.Repeat([]byte{2}, 33), bytes.Repeat([]byte{3}, 33)
-	got := ecdhFixedInfo("p256", s, r, []byte{0, 1, 0, 1, 'a', 0, 1, 'b'})
+	got := fixedInfo("p256", s, r, []byte{0, 1, 0, 1, 'a', 0, 1, 'b'})
 	want := append(append(append([]byte("ecdh-key-derivation\x00p256\x00HMAC_SHA384\x00"), s...), r...), 0, 1, 0, 0, 1, 0, 1, 'a', 0, 1, 'b')
 	if !bytes.Equal(got, want) {
 		t.Fatalf("fixed info %q", got)
 	}
-	info := ecdhProviderInfo(s, r)
+	info := ProviderInfo(s, r)
 	want = append(append(append([]byte{1, 0, 0, 0, 33}, r...), 0, 0, 0, 33), s...)
 	if !bytes.Equal(info, want) || len(info) != 75 {
 		t.Fatalf("provider info %x", info)
