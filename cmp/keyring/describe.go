@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/internal/ecdhwrap"
 )
 
 // KeyringKind names the kind of keyring an encrypted data key's fields
@@ -111,7 +113,7 @@ func rawAESKeyName(info []byte) (string, bool) {
 // splitECDHInfo splits an ECDH provider info of version 1: recipient
 // then sender public key, each after a 4-byte length.
 func splitECDHInfo(info []byte) (recipient, sender []byte, ok bool) {
-	if len(info) < 9 || info[0] != ecdhVersion {
+	if len(info) < 9 || info[0] != ecdhwrap.Version {
 		return nil, nil, false
 	}
 	n := binary.BigEndian.Uint32(info[1:])

@@ -26,7 +26,7 @@ func TestREADMEProgram(t *testing.T) {
 		"INSERT 1: card 4111 1111 1111 1111",
 		"INSERT 2: card 5500 0000 0000 0004",
 		"MODIFY 1: card 3400 0000 0000 009",
-		`not verified: streams: table "customers" record "event-4" (REMOVE) key id: OldImage: itemcrypto: item authentication failed`,
+		`not verified: streams: table "orders" record "event-4" (REMOVE) key id: OldImage: itemcrypto: item authentication failed`,
 		"batch item failure: sequence number 400000000000000000000",
 	)
 }

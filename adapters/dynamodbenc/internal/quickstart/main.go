@@ -31,7 +31,7 @@ type Store interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
-const table = "customers"
+const table = "accounts"
 
 func main() {
 	ctx := context.Background()

@@ -25,8 +25,12 @@ const (
 	KMSProviderID = "aws-kms-ecdh"
 )
 
+// Version is the ECDH keyrings' version, the first byte of their provider
+// info.
+const Version = 0x01
+
 const (
-	version    = 0x01 // keyring version: provider info and fixed info
+	version    = Version // keyring version: provider info and fixed info
 	kdfLabel   = "ecdh-key-derivation"
 	kdfPRF     = "HMAC_SHA384"
 	saltLength = 32

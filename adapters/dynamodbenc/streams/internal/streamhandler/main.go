@@ -31,7 +31,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 )
 
-const table = "customers"
+const table = "orders"
 
 // handler is the Lambda function: DecryptEvent verifies and decrypts the
 // records of the configured tables, and the records that fail are reported
