@@ -15,9 +15,10 @@
 // github.com/miekg/pkcs11), which is why it is a module of its own: a
 // program that does not import it builds with CGO_ENABLED=0.
 //
-// RSA keys in the token go through the root module's crypto.Signer and
-// crypto.Decrypter constructors (cmp.NewRSAUnwrappingKeyFromDecrypter,
-// cmp.NewRSASigningKeyFromSigner, keyring.NewRawRSAWithDecrypter), with a
-// Signer or Decrypter over the token's key from any PKCS#11 crypto.Signer
-// implementation.
+// RSA keys in the token are [RSAKey], a crypto.Signer and
+// crypto.Decrypter for the root module's constructors of keys held
+// elsewhere (cmp.NewRSASigningKeyFromSigner,
+// cmp.NewRSAUnwrappingKeyFromDecrypter, keyring.NewRawRSAWithDecrypter).
+// The token must support the mechanism: SoftHSM 2.6 does RSA-OAEP with
+// SHA-1 only, so not the DDBEC's SHA-256 OAEP.
 package pkcs11
