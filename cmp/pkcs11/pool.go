@@ -134,6 +134,12 @@ func (p *Pool) Close() error {
 // or waits for one.
 func (p *Pool) get(ctx context.Context) (p11.SessionHandle, error) {
 	for {
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			return 0, ErrClosed
+		}
 		select {
 		case sh := <-p.idle:
 			return sh, nil

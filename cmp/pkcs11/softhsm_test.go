@@ -97,14 +97,6 @@ func randomKey(t *testing.T, n int) []byte {
 	return k
 }
 
-// must panics on err: the tests' setup.
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 func testItem(i int) itemcrypto.Item {
 	return itemcrypto.Item{
 		"id":   &types.AttributeValueMemberS{Value: "item-" + strconv.Itoa(i)},
