@@ -58,9 +58,11 @@ func ecdsaAlgorithm(c elliptic.Curve, algorithm string) (string, crypto.Hash, er
 // ECDSASigningKey signs items with ECDSA, as the Java client does for an
 // EC signing key pair (SHA256withECDSA, SHA384withECDSA, SHA512withECDSA).
 type ECDSASigningKey struct {
-	priv *ecdsa.PrivateKey
-	alg  string
-	hash crypto.Hash
+	priv   *ecdsa.PrivateKey // nil for a key held elsewhere (NewECDSASigningKeyFromSigner)
+	signer crypto.Signer     // priv, or the key held elsewhere
+	pub    *ecdsa.PublicKey
+	alg    string
+	hash   crypto.Hash
 }
 
 var _ SigningKey = (*ECDSASigningKey)(nil)
@@ -81,7 +83,35 @@ func NewECDSASigningKey(priv *ecdsa.PrivateKey, algorithm string) (*ECDSASigning
 	if _, err := priv.ECDH(); err != nil { // checks the point is on the curve
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return &ECDSASigningKey{priv: priv, alg: alg, hash: h}, nil
+	return &ECDSASigningKey{priv: priv, signer: priv, pub: &priv.PublicKey, alg: alg, hash: h}, nil
+}
+
+// NewECDSASigningKeyFromSigner signs with a key held elsewhere (an HSM, a
+// cloud KMS, an agent): signer.Public() must be an *ecdsa.PublicKey on
+// P-256, P-384 or P-521, and signer.Sign is called with the digest of the
+// string to sign and the algorithm's crypto.Hash as options, and must
+// return an ASN.1 DER signature (what *ecdsa.PrivateKey.Sign returns).
+// algorithm is as in [NewECDSASigningKey].
+func NewECDSASigningKeyFromSigner(signer crypto.Signer, algorithm string) (*ECDSASigningKey, error) {
+	if signer == nil {
+		return nil, fmt.Errorf("%w: nil ECDSA signer", ErrInvalidKey)
+	}
+	if priv, ok := signer.(*ecdsa.PrivateKey); ok {
+		return NewECDSASigningKey(priv, algorithm)
+	}
+	pub, ok := signer.Public().(*ecdsa.PublicKey)
+	//lint:ignore SA1019 a nil X is a zero key, refused before it is used
+	if !ok || pub == nil || pub.Curve == nil || pub.X == nil {
+		return nil, fmt.Errorf("%w: the signer's public key is not an ECDSA key", ErrInvalidKey)
+	}
+	alg, h, err := ecdsaAlgorithm(pub.Curve, algorithm)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pub.ECDH(); err != nil { // checks the point is on the curve
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return &ECDSASigningKey{signer: signer, pub: pub, alg: alg, hash: h}, nil
 }
 
 // Algorithm returns the JCE name, e.g. "SHA384withECDSA".
@@ -91,12 +121,15 @@ func (k *ECDSASigningKey) Algorithm() string { return k.alg }
 func (k *ECDSASigningKey) Sign(rand io.Reader, stringToSign []byte) ([]byte, error) {
 	h := k.hash.New()
 	h.Write(stringToSign)
-	return ecdsa.SignASN1(rand, k.priv, h.Sum(nil))
+	if k.priv != nil {
+		return ecdsa.SignASN1(rand, k.priv, h.Sum(nil))
+	}
+	return k.signer.Sign(rand, h.Sum(nil), k.hash)
 }
 
 // Public returns the matching verification key.
 func (k *ECDSASigningKey) Public() *ECDSAVerificationKey {
-	return &ECDSAVerificationKey{pub: &k.priv.PublicKey, alg: k.alg}
+	return &ECDSAVerificationKey{pub: k.pub, alg: k.alg}
 }
 
 // String, GoString, Format, LogValue and MarshalJSON never show key material.
@@ -106,7 +139,7 @@ func (k ECDSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f,
 func (k ECDSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
 func (k ECDSASigningKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k ECDSASigningKey) redacted() redacted {
-	return redacted(fmt.Sprintf("cmp.ECDSASigningKey{%s, %s, REDACTED}", k.alg, k.priv.Curve.Params().Name))
+	return redacted(fmt.Sprintf("cmp.ECDSASigningKey{%s, %s, REDACTED}", k.alg, k.pub.Curve.Params().Name))
 }
 
 // ECDSAVerificationKey verifies DER-encoded ECDSA signatures.

@@ -297,9 +297,11 @@ const DefaultRSASignatureAlgorithm = "SHA256withRSA"
 
 // RSASigningKey signs with RSASSA-PKCS1-v1_5 (SHA256withRSA by default).
 type RSASigningKey struct {
-	priv *rsa.PrivateKey
-	alg  string
-	hash crypto.Hash
+	priv   *rsa.PrivateKey // nil for a key held elsewhere (NewRSASigningKeyFromSigner)
+	signer crypto.Signer   // priv, or the key held elsewhere
+	pub    *rsa.PublicKey
+	alg    string
+	hash   crypto.Hash
 }
 
 var _ SigningKey = (*RSASigningKey)(nil)
@@ -320,7 +322,35 @@ func NewRSASigningKey(priv *rsa.PrivateKey, algorithm string) (*RSASigningKey, e
 	if err := priv.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return &RSASigningKey{priv: priv, alg: algorithm, hash: h}, nil
+	return &RSASigningKey{priv: priv, signer: priv, pub: &priv.PublicKey, alg: algorithm, hash: h}, nil
+}
+
+// NewRSASigningKeyFromSigner signs with a key held elsewhere (an HSM, a
+// cloud KMS, an agent): signer.Public() must be an *rsa.PublicKey, and
+// signer.Sign is called with the digest of the string to sign and the
+// algorithm's crypto.Hash as options, and must return an RSASSA-PKCS1-v1_5
+// signature (what *rsa.PrivateKey.Sign returns for those options).
+// algorithm is as in [NewRSASigningKey]. The signatures are those of
+// NewRSASigningKey over the same key, byte for byte.
+func NewRSASigningKeyFromSigner(signer crypto.Signer, algorithm string) (*RSASigningKey, error) {
+	if signer == nil {
+		return nil, fmt.Errorf("%w: nil RSA signer", ErrInvalidKey)
+	}
+	if priv, ok := signer.(*rsa.PrivateKey); ok {
+		return NewRSASigningKey(priv, algorithm)
+	}
+	pub, ok := signer.Public().(*rsa.PublicKey)
+	if !ok || pub == nil || pub.N == nil {
+		return nil, fmt.Errorf("%w: the signer's public key is not an RSA key", ErrInvalidKey)
+	}
+	if algorithm == "" {
+		algorithm = DefaultRSASignatureAlgorithm
+	}
+	h, ok := rsaHash(algorithm)
+	if !ok {
+		return nil, fmt.Errorf("%w: RSA signature algorithm", ErrUnsupportedAlgorithm)
+	}
+	return &RSASigningKey{signer: signer, pub: pub, alg: algorithm, hash: h}, nil
 }
 
 // Algorithm returns the JCE name, e.g. "SHA256withRSA".
@@ -330,12 +360,15 @@ func (k *RSASigningKey) Algorithm() string { return k.alg }
 func (k *RSASigningKey) Sign(rand io.Reader, stringToSign []byte) ([]byte, error) {
 	h := k.hash.New()
 	h.Write(stringToSign)
-	return rsa.SignPKCS1v15(rand, k.priv, k.hash, h.Sum(nil))
+	if k.priv != nil {
+		return rsa.SignPKCS1v15(rand, k.priv, k.hash, h.Sum(nil))
+	}
+	return k.signer.Sign(rand, h.Sum(nil), k.hash)
 }
 
 // Public returns the matching verification key.
 func (k *RSASigningKey) Public() *RSAVerificationKey {
-	return &RSAVerificationKey{pub: &k.priv.PublicKey, alg: k.alg}
+	return &RSAVerificationKey{pub: k.pub, alg: k.alg}
 }
 
 // String, GoString, Format, LogValue and MarshalJSON never show key material.
@@ -345,7 +378,7 @@ func (k RSASigningKey) Format(f fmt.State, verb rune) { k.redacted().Format(f, v
 func (k RSASigningKey) LogValue() slog.Value          { return k.redacted().LogValue() }
 func (k RSASigningKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k RSASigningKey) redacted() redacted {
-	return redacted(fmt.Sprintf("cmp.RSASigningKey{%s, RSA-%d, REDACTED}", k.alg, k.priv.N.BitLen()))
+	return redacted(fmt.Sprintf("cmp.RSASigningKey{%s, RSA-%d, REDACTED}", k.alg, k.pub.N.BitLen()))
 }
 
 // RSAVerificationKey verifies RSASSA-PKCS1-v1_5 signatures.
@@ -412,7 +445,11 @@ func (k *RSAWrappingKey) WrapKey(rand io.Reader, contentKey []byte) ([]byte, str
 
 // RSAUnwrappingKey unwraps RSA-OAEP content keys and, for items of old Java
 // writers that carry no amzn-ddb-wrap-alg, RSA PKCS#1 v1.5 ones.
-type RSAUnwrappingKey struct{ priv *rsa.PrivateKey }
+type RSAUnwrappingKey struct {
+	priv *rsa.PrivateKey  // nil for a key held elsewhere (NewRSAUnwrappingKeyFromDecrypter)
+	dec  crypto.Decrypter // priv, or the key held elsewhere
+	pub  *rsa.PublicKey
+}
 
 // String, GoString, Format, LogValue and MarshalJSON never show key material.
 func (k RSAUnwrappingKey) String() string                { return k.redacted().String() }
@@ -421,7 +458,7 @@ func (k RSAUnwrappingKey) Format(f fmt.State, verb rune) { k.redacted().Format(f
 func (k RSAUnwrappingKey) LogValue() slog.Value          { return k.redacted().LogValue() }
 func (k RSAUnwrappingKey) MarshalJSON() ([]byte, error)  { return k.redacted().MarshalJSON() }
 func (k RSAUnwrappingKey) redacted() redacted {
-	return redacted(fmt.Sprintf("cmp.RSAUnwrappingKey{RSA-%d, REDACTED}", k.priv.N.BitLen()))
+	return redacted(fmt.Sprintf("cmp.RSAUnwrappingKey{RSA-%d, REDACTED}", k.pub.N.BitLen()))
 }
 
 var _ KeyUnwrapper = (*RSAUnwrappingKey)(nil)
@@ -434,8 +471,33 @@ func NewRSAUnwrappingKey(priv *rsa.PrivateKey) (*RSAUnwrappingKey, error) {
 	if err := priv.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return &RSAUnwrappingKey{priv: priv}, nil
+	return &RSAUnwrappingKey{priv: priv, dec: priv, pub: &priv.PublicKey}, nil
 }
+
+// NewRSAUnwrappingKeyFromDecrypter unwraps with a key held elsewhere (an
+// HSM, a cloud KMS, an agent): dec.Public() must be an *rsa.PublicKey.
+// dec.Decrypt is called with *rsa.OAEPOptions (SHA-256, MGF1-SHA-1) for
+// RSA-OAEP items and, for the legacy items without amzn-ddb-wrap-alg, with
+// *rsa.PKCS1v15DecryptOptions whose SessionKeyLen is the content key
+// length: an error there is not reported but leaves a random key, so the
+// item fails with ErrAuthentication as under a wrong key (how far a
+// padding failure can be told apart by its timing is up to dec).
+func NewRSAUnwrappingKeyFromDecrypter(dec crypto.Decrypter) (*RSAUnwrappingKey, error) {
+	if dec == nil {
+		return nil, fmt.Errorf("%w: nil RSA decrypter", ErrInvalidKey)
+	}
+	if priv, ok := dec.(*rsa.PrivateKey); ok {
+		return NewRSAUnwrappingKey(priv)
+	}
+	pub, ok := dec.Public().(*rsa.PublicKey)
+	if !ok || pub == nil || pub.N == nil {
+		return nil, fmt.Errorf("%w: the decrypter's public key is not an RSA key", ErrInvalidKey)
+	}
+	return &RSAUnwrappingKey{dec: dec, pub: pub}, nil
+}
+
+// Public returns the matching wrapping key.
+func (k *RSAUnwrappingKey) Public() *RSAWrappingKey { return &RSAWrappingKey{pub: k.pub} }
 
 // UnwrapKey decrypts a wrapped content key. For the legacy PKCS#1 v1.5 case
 // a padding failure is not reported: a random key of keyLen bytes is
@@ -443,12 +505,12 @@ func NewRSAUnwrappingKey(priv *rsa.PrivateKey) (*RSAUnwrappingKey, error) {
 // rsa.DecryptPKCS1v15SessionKey), so the item then fails as a whole with
 // ErrAuthentication, exactly as a wrong key would.
 func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int) ([]byte, error) {
-	if len(wrapped) != k.priv.Size() {
+	if len(wrapped) != k.pub.Size() {
 		return nil, ErrAuthentication // every RSA ciphertext is exactly the modulus size: public knowledge
 	}
 	switch wrapAlg {
 	case materialdesc.WrapRSAOAEP:
-		key, err := k.priv.Decrypt(nil, wrapped, &oaepOptions)
+		key, err := k.dec.Decrypt(crand.Reader, wrapped, &oaepOptions)
 		if err != nil || (keyLen > 0 && len(key) != keyLen) {
 			clear(key)
 			return nil, ErrAuthentication
@@ -461,6 +523,16 @@ func (k *RSAUnwrappingKey) UnwrapKey(wrapped []byte, wrapAlg string, keyLen int)
 		key := make([]byte, keyLen)
 		if _, err := io.ReadFull(crand.Reader, key); err != nil {
 			return nil, err
+		}
+		if k.priv == nil {
+			// A key held elsewhere: any failure leaves the random key.
+			//lint:ignore SA1019 PKCS #1 v1.5 unwrapping of legacy items, through the key held elsewhere
+			got, err := k.dec.Decrypt(crand.Reader, wrapped, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keyLen})
+			if err == nil && len(got) == keyLen {
+				subtle.ConstantTimeCopy(1, key, got)
+			}
+			clear(got)
+			return key, nil
 		}
 		//lint:ignore SA1019 the legacy DynamoDB Encryption Client's items are wrapped with PKCS #1 v1.5
 		if err := rsa.DecryptPKCS1v15SessionKey(nil, k.priv, wrapped, key); err != nil {

@@ -2,11 +2,13 @@ package keyring
 
 import (
 	"context"
+	"crypto"
 	crand "crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // OAEP with SHA-1 is one of the MPL's padding schemes
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -89,6 +91,21 @@ func (p RSAPadding) hash() func() hash.Hash {
 	return nil
 }
 
+// cryptoHash returns the OAEP hash as a crypto.Hash, 0 for PKCS #1 v1.5.
+func (p RSAPadding) cryptoHash() crypto.Hash {
+	switch p {
+	case RSAOAEPSHA1:
+		return crypto.SHA1
+	case RSAOAEPSHA256:
+		return crypto.SHA256
+	case RSAOAEPSHA384:
+		return crypto.SHA384
+	case RSAOAEPSHA512:
+		return crypto.SHA512
+	}
+	return 0
+}
+
 // maxPlaintext is the longest message the padding takes under a modulus of
 // k bytes (RFC 8017 7.1.1 and 7.2.1).
 func (p RSAPadding) maxPlaintext(k int) int {
@@ -115,7 +132,9 @@ type RawRSA struct {
 	namespace, name string
 	padding         RSAPadding
 	pub             *rsa.PublicKey
-	priv            *rsa.PrivateKey
+	priv            *rsa.PrivateKey  // nil for a key held elsewhere (NewRawRSAWithDecrypter)
+	dec             crypto.Decrypter // priv, or the key held elsewhere; nil without a private key
+	decPub          *rsa.PublicKey   // dec's public key
 	rand            io.Reader
 }
 
@@ -159,7 +178,40 @@ func NewRawRSA(namespace, name string, padding RSAPadding, pub *rsa.PublicKey, p
 	if o.Rand == nil {
 		o.Rand = crand.Reader
 	}
-	return &RawRSA{namespace: namespace, name: name, padding: padding, pub: pub, priv: priv, rand: o.Rand}, nil
+	r := &RawRSA{namespace: namespace, name: name, padding: padding, pub: pub, priv: priv, rand: o.Rand}
+	if priv != nil {
+		r.dec, r.decPub = priv, &priv.PublicKey
+	}
+	return r, nil
+}
+
+// NewRawRSAWithDecrypter is [NewRawRSA] with the private key held
+// elsewhere (an HSM, a cloud KMS, an agent): dec.Public() must be an
+// *rsa.PublicKey (of one key pair with pub when pub is given), and
+// dec.Decrypt is called with *rsa.OAEPOptions (MGF1 with the OAEP hash,
+// no label) or, for RSAPKCS1, *rsa.PKCS1v15DecryptOptions whose
+// SessionKeyLen is 32: an error there is not reported but leaves a random
+// key, which then fails like a wrong key. dec nil is a keyring that only
+// encrypts, as NewRawRSA without priv. The encrypted data keys are those
+// of NewRawRSA, byte for byte, and either keyring reads the other's.
+func NewRawRSAWithDecrypter(namespace, name string, padding RSAPadding, pub *rsa.PublicKey, dec crypto.Decrypter, optFns ...func(*RawRSAOptions)) (*RawRSA, error) {
+	if priv, ok := dec.(*rsa.PrivateKey); ok || dec == nil {
+		return NewRawRSA(namespace, name, padding, pub, priv, optFns...)
+	}
+	decPub, ok := dec.Public().(*rsa.PublicKey)
+	if !ok || decPub == nil || decPub.N == nil {
+		return nil, errors.New("keyring: the raw RSA keyring's decrypter does not hold an RSA key")
+	}
+	if pub != nil && !pub.Equal(decPub) {
+		return nil, errors.New("keyring: raw RSA public and private keys are not one key pair")
+	}
+	// Checks the names, the padding and the modulus size, and fills the options.
+	r, err := NewRawRSA(namespace, name, padding, decPub, nil, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	r.pub, r.dec, r.decPub = pub, dec, decPub
+	return r, nil
 }
 
 // String, GoString, Format, LogValue and MarshalJSON never show key material.
@@ -169,7 +221,7 @@ func (r RawRSA) Format(f fmt.State, verb rune) { r.redacted().Format(f, verb) }
 func (r RawRSA) LogValue() slog.Value          { return r.redacted().LogValue() }
 func (r RawRSA) MarshalJSON() ([]byte, error)  { return r.redacted().MarshalJSON() }
 func (r RawRSA) redacted() redact.Text {
-	return redact.Text(fmt.Sprintf("keyring.RawRSA{namespace: %q, name: %q, padding: %s, encrypt: %t, decrypt: %t}", r.namespace, r.name, r.padding, r.pub != nil, r.priv != nil))
+	return redact.Text(fmt.Sprintf("keyring.RawRSA{namespace: %q, name: %q, padding: %s, encrypt: %t, decrypt: %t}", r.namespace, r.name, r.padding, r.pub != nil, r.dec != nil))
 }
 
 // ErrKeyringCannotEncrypt: a keyring asked to encrypt without the key for
@@ -196,11 +248,17 @@ func (r *RawRSA) wrap(secret, _ []byte) ([]byte, []byte, error) {
 }
 
 func (r *RawRSA) unwrap(_ EncryptedDataKey, wrapped, _ []byte) ([]byte, error) {
-	if len(wrapped) != r.priv.Size() {
+	if len(wrapped) != r.decPub.Size() {
 		return nil, ErrAuthentication
 	}
 	if h := r.padding.hash(); h != nil {
-		pt, err := rsa.DecryptOAEP(h(), nil, r.priv, wrapped, nil)
+		var pt []byte
+		var err error
+		if r.priv != nil {
+			pt, err = rsa.DecryptOAEP(h(), nil, r.priv, wrapped, nil)
+		} else {
+			pt, err = r.dec.Decrypt(r.rand, wrapped, &rsa.OAEPOptions{Hash: r.padding.cryptoHash(), MGFHash: r.padding.cryptoHash()})
+		}
 		if err != nil || len(pt) != KeyLength {
 			clear(pt)
 			return nil, ErrAuthentication
@@ -213,6 +271,15 @@ func (r *RawRSA) unwrap(_ EncryptedDataKey, wrapped, _ []byte) ([]byte, error) {
 	pt := make([]byte, KeyLength)
 	if _, err := io.ReadFull(r.rand, pt); err != nil {
 		return nil, err
+	}
+	if r.priv == nil {
+		//lint:ignore SA1019 PKCS #1 v1.5 unwrapping of legacy items, through the key held elsewhere
+		got, err := r.dec.Decrypt(r.rand, wrapped, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: KeyLength})
+		if err == nil && len(got) == KeyLength {
+			subtle.ConstantTimeCopy(1, pt, got)
+		}
+		clear(got)
+		return pt, nil
 	}
 	//lint:ignore SA1019 PKCS #1 v1.5 is one of the MPL's padding schemes
 	if err := rsa.DecryptPKCS1v15SessionKey(nil, r.priv, wrapped, pt); err != nil {
@@ -239,7 +306,7 @@ func (r *RawRSA) OnEncrypt(_ context.Context, m *EncryptionMaterials) error {
 // asked once per item, since copies would cost an RSA decryption each). It fails with [ErrKeyringCannotDecrypt] without a
 // private key.
 func (r *RawRSA) OnDecrypt(_ context.Context, m *DecryptionMaterials, edks []EncryptedDataKey) error {
-	if r.priv == nil {
+	if r.dec == nil {
 		return ErrKeyringCannotDecrypt
 	}
 	return UnwrapFirst(m, edks, func(edk EncryptedDataKey) bool {
