@@ -315,3 +315,37 @@ func tableInput(name, pk string, pkType types.ScalarAttributeType, sk string, sk
 			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash}, {AttributeName: aws.String(sk), KeyType: types.KeyTypeRange}},
 	}
 }
+
+// TestREADMEBeaconLength runs the beacon-length transcript of the README's
+// "Choosing a beacon length" as written, on a sample.jsonl it makes: 20,000
+// DynamoDB JSON items whose zip is drawn from 100,000 values (the README's
+// sample is the user's own). The whole output must be the transcript's.
+func TestREADMEBeaconLength(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "$ itemcrypto beacon-length --attribute zip --distinct 100000 < sample.jsonl\n"
+	text := string(b)
+	i := strings.Index(text, prompt)
+	if i < 0 {
+		t.Fatalf("the README has no %q transcript", strings.TrimSpace(prompt))
+	}
+	want, _, ok := strings.Cut(text[i+len(prompt):], "```")
+	if !ok {
+		t.Fatal("the transcript's code block does not end")
+	}
+	var sample strings.Builder
+	state := uint64(1)
+	for range 20000 {
+		state = state*6364136223846793005 + 1442695040888963407 // a fixed LCG: the same sample every run
+		fmt.Fprintf(&sample, "{\"zip\": {\"S\": \"%05d\"}}\n", (state>>33)%100000)
+	}
+	code, stdout, stderr := runCLI(t, sample.String(), "beacon-length", "--attribute", "zip", "--distinct", "100000")
+	if code != 0 {
+		t.Fatalf("exit status %d: %s", code, stderr)
+	}
+	if stdout != want {
+		t.Fatalf("output:\n%s\nthe README shows:\n%s", stdout, want)
+	}
+}
