@@ -426,23 +426,18 @@ func (t *Table[T]) Delete(ctx context.Context, key any, optFns ...func(*dynamodb
 // returns its items and LastEvaluatedKey (nil on the last page), to pass as
 // ExclusiveStartKey for the next.
 func (t *Table[T]) QueryPage(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) ([]T, map[string]types.AttributeValue, error) {
-	if _, err := t.ready(ctx, "Query", optFns); err != nil {
-		return nil, nil, err
-	}
 	var req dynamodb.QueryInput
 	if in != nil {
 		req = *in
 	}
 	req.TableName = &t.name
-	out, err := t.c.Query(ctx, &req, optFns...)
-	if err != nil {
-		return nil, nil, err
-	}
-	vs, err := t.unmarshalAll(out.Items)
-	if err != nil {
-		return nil, nil, err
-	}
-	return vs, out.LastEvaluatedKey, nil
+	return t.page(ctx, "Query", optFns, func() ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+		out, err := t.c.Query(ctx, &req, optFns...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Items, out.LastEvaluatedKey, nil
+	})
 }
 
 // Query returns the items of in (a Query, sent with the table's name) page
@@ -464,23 +459,18 @@ func (t *Table[T]) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ..
 // whole-table scan) and returns its items and LastEvaluatedKey, as
 // QueryPage does.
 func (t *Table[T]) ScanPage(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) ([]T, map[string]types.AttributeValue, error) {
-	if _, err := t.ready(ctx, "Scan", optFns); err != nil {
-		return nil, nil, err
-	}
 	var req dynamodb.ScanInput
 	if in != nil {
 		req = *in
 	}
 	req.TableName = &t.name
-	out, err := t.c.Scan(ctx, &req, optFns...)
-	if err != nil {
-		return nil, nil, err
-	}
-	vs, err := t.unmarshalAll(out.Items)
-	if err != nil {
-		return nil, nil, err
-	}
-	return vs, out.LastEvaluatedKey, nil
+	return t.page(ctx, "Scan", optFns, func() ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error) {
+		out, err := t.c.Scan(ctx, &req, optFns...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Items, out.LastEvaluatedKey, nil
+	})
 }
 
 // Scan returns the items of in (a Scan, sent with the table's name; nil
@@ -495,6 +485,24 @@ func (t *Table[T]) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...f
 			return t.ScanPage(ctx, &req, optFns...)
 		}, func(last map[string]types.AttributeValue) { req.ExclusiveStartKey = last })
 	}
+}
+
+// page runs one Query or Scan page through call, once T's tags are checked,
+// and decodes its items.
+func (t *Table[T]) page(ctx context.Context, op string, optFns []func(*dynamodb.Options),
+	call func() ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error)) ([]T, map[string]types.AttributeValue, error) {
+	if _, err := t.ready(ctx, op, optFns); err != nil {
+		return nil, nil, err
+	}
+	items, last, err := call()
+	if err != nil {
+		return nil, nil, err
+	}
+	vs, err := t.unmarshalAll(items)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vs, last, nil
 }
 
 func pages[T any](yield func(T, error) bool, page func() ([]T, map[string]types.AttributeValue, error), next func(map[string]types.AttributeValue)) {
