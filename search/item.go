@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"slices"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -181,35 +180,12 @@ func RemoveBeacons(item Item) Item {
 // store that can send one disjunction (MongoDB's $in) queries; the DB-ESDK
 // sends one query per partition instead. Only a single key source is
 // supported: a multi-tenant query must name its branch key, which this call
-// has no way to take.
+// has no way to take. It is Term's Values for an Equals query; Term also
+// answers compound beacons, prefixes, sets and multi-tenant queries.
 func (s *Search) StandardBeaconValues(ctx context.Context, beacon string, v types.AttributeValue) ([]string, error) {
-	b, ok := s.std[beacon]
-	if !ok || b.asSet || b.partOnly {
-		return nil, &QueryError{Attribute: beacon, Err: fmt.Errorf("%w: not a plain standard beacon", ErrOperator)}
-	}
-	if s.keyField != "" {
-		return nil, &QueryError{Attribute: beacon, Err: fmt.Errorf("%w: StandardBeaconValues needs a single key source", ErrBeaconKey)}
-	}
-	keys, err := s.keys.get(ctx, s.singleKeyID)
+	t, err := s.Term(ctx, TermQuery{Beacon: beacon, Value: v})
 	if err != nil {
 		return nil, err
 	}
-	data, err := valueBytes(v)
-	if err != nil {
-		return nil, &QueryError{Attribute: beacon, Err: err}
-	}
-	out := make([]string, 0, 1)
-	seen := map[int]bool{}
-	for p := range s.maxPart {
-		bp := b.partitionFor(p)
-		if seen[bp] {
-			continue
-		}
-		seen[bp] = true
-		h := b.hashBytes(keys, data, p)
-		if !slices.Contains(out, h) {
-			out = append(out, h)
-		}
-	}
-	return out, nil
+	return t.Values, nil
 }

@@ -65,8 +65,8 @@ func TestStandardBeaconValues(t *testing.T) {
 				t.Errorf("%d partitions, %s: StandardBeaconValues = %v, want %v (%d values)", parts, b.name, got, want, b.n)
 			}
 		}
-		if _, err := s.StandardBeaconValues(ctx, "nope", v); !errors.Is(err, ErrOperator) {
-			t.Errorf("unknown beacon: %v, want ErrOperator", err)
+		if _, err := s.StandardBeaconValues(ctx, "nope", v); !errors.Is(err, ErrNoBeacon) {
+			t.Errorf("unknown beacon: %v, want ErrNoBeacon", err)
 		}
 	}
 }

@@ -361,6 +361,11 @@ func holderCases(t *testing.T) map[string]func(t *testing.T) holderCase {
 			_, f := newSearch(t)
 			return holderCase{f, [][]byte{beacon}}
 		},
+		mod + "search.Term": func(t *testing.T) holderCase {
+			s, _ := newSearch(t)
+			term := must(s.Term(context.Background(), search.TermQuery{Beacon: "email", Value: &types.AttributeValueMemberS{Value: "a@example.com"}}))
+			return holderCase{term, [][]byte{beacon}}
+		},
 		mod + "adapters/dynamodbenc.Client": func(t *testing.T) holderCase {
 			var api *dynamodb.Client // never called
 			c := must(dynamodbenc.New(api, dynamodbenc.Config{Tables: map[string]dynamodbenc.TableConfig{
