@@ -20,5 +20,8 @@
 // elsewhere (cmp.NewRSASigningKeyFromSigner,
 // cmp.NewRSAUnwrappingKeyFromDecrypter, keyring.NewRawRSAWithDecrypter).
 // The token must support the mechanism: SoftHSM 2.6 does RSA-OAEP with
-// SHA-1 only, so not the DDBEC's SHA-256 OAEP.
+// SHA-1 only, so not the DDBEC's SHA-256 OAEP. ECDSA keys (P-256, P-384,
+// P-521) in the token are [ECDSAKey], a crypto.Signer (CKM_ECDSA, the
+// signature returned in ASN.1 DER) for cmp.NewECDSASigningKeyFromSigner;
+// the key pair's public object must carry the private key's label.
 package pkcs11
