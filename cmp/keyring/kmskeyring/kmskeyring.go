@@ -45,8 +45,15 @@ const ProviderID = "aws-kms"
 // maxCiphertext is the KMS limit on a ciphertext blob.
 const maxCiphertext = 6144
 
-// Options tune [New].
+// Options tune [New] and [NewMRK].
 type Options struct {
+	// GrantTokens are the AWS KMS grant tokens (the MPL's grantTokens) the
+	// keyring sends on every KMS call: at most 10, each 1 to 8192 bytes
+	// ([ErrInvalidGrantTokens]). They need a KMS client that implements
+	// [cmp.KMSWithGrantTokens], as cmp/awskms does
+	// ([ErrGrantTokensUnsupported]); they follow any the client itself
+	// sends.
+	GrantTokens []string
 	// Rand is the source of data keys; nil is crypto/rand.
 	Rand io.Reader
 }
@@ -83,15 +90,19 @@ func New(kms cmp.KMS, keyID string, optFns ...func(*Options)) (*Keyring, error) 
 	if !validIdentifier(keyID) {
 		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", keyID)
 	}
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	kms, err := withGrantTokens(kms, o.GrantTokens)
+	if err != nil {
+		return nil, err
+	}
 	arn, err := ParseARN(keyID)
 	isKeyARN := err == nil && arn.ResourceType == "key"
 	withARN, _ := kms.(cmp.KMSWithKeyARN)
 	if withARN == nil && !isKeyARN {
 		return nil, fmt.Errorf("kmskeyring: %q is not a key ARN, and the KMS client does not report the key ARN of its responses", keyID)
-	}
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
 	}
 	if o.Rand == nil {
 		o.Rand = crand.Reader
@@ -213,7 +224,9 @@ func checkProviderInfos(edks []keyring.EncryptedDataKey, providerID string, need
 }
 
 // decryptBlob asks KMS to decrypt blob naming keyID, and checks, as the
-// MPL does, that KMS answered with keyID and a 32-byte plaintext.
+// MPL does, that KMS answered with keyID and a 32-byte plaintext (else an
+// [ErrInvalidResponse] naming keyID; the caller tries the next encrypted
+// data key).
 func decryptBlob(ctx context.Context, kms cmp.KMS, withARN cmp.KMSWithKeyARN, keyID string, blob []byte, ec map[string]string) ([]byte, error) {
 	if len(blob) == 0 || len(blob) > maxCiphertext {
 		return nil, keyring.ErrAuthentication
@@ -236,8 +249,9 @@ func decryptBlob(ctx context.Context, kms cmp.KMS, withARN cmp.KMSWithKeyARN, ke
 		clear(plaintext)
 		return nil, badResponse("Decrypt", keyID, "KeyId %q, want the key asked for", keyARN)
 	case len(plaintext) != keyring.KeyLength:
+		n := len(plaintext)
 		clear(plaintext)
-		return nil, keyring.ErrAuthentication
+		return nil, badResponse("Decrypt", keyID, "a %d-byte plaintext, want %d", n, keyring.KeyLength)
 	}
 	return plaintext, nil
 }
