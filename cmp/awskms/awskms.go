@@ -1,5 +1,6 @@
-// Package awskms implements [cmp.KMS] (and [cmp.KMSWithKeyARN]) over AWS
-// KMS with aws-sdk-go-v2, for the [cmp.DirectKMS] provider and the DB-ESDK
+// Package awskms implements [cmp.KMS] (and [cmp.KMSWithKeyARN],
+// [cmp.KMSAsymmetric], [cmp.KMSWithGrantTokens]) over AWS KMS with
+// aws-sdk-go-v2, for the [cmp.DirectKMS] provider and the DB-ESDK
 // AWS KMS keyring (cmp/keyring/kmskeyring):
 //
 //	client := kms.NewFromConfig(cfg)

@@ -76,6 +76,9 @@ var _ keyring.Keyring = (*ECDHKeyring)(nil)
 // DER form KMS GetPublicKey returns and PEM). It encrypts to the recipient and decrypts the encrypted data keys
 // between the two, in either direction. Unless
 // [ECDHOptions.SenderPublicKey] is set, it calls KMS GetPublicKey.
+// senderKeyID must be a key ARN ([ErrKeyARNRequired]): the MPL checks that
+// KMS DeriveSharedSecret answered with the key asked for, which KMS names
+// by its ARN.
 func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID string, recipientPublicKey *ecdh.PublicKey, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
 	o := ecdhOptions(optFns)
 	if kms == nil {
@@ -121,7 +124,8 @@ func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID strin
 // schema: the recipient's KMS key, which decrypts every encrypted data key
 // made for its public key, whoever the sender. It calls KMS GetPublicKey
 // for that public key, and only decrypts: OnEncrypt fails with
-// [keyring.ErrKeyringCannotEncrypt].
+// [keyring.ErrKeyringCannotEncrypt]. recipientKeyID must be a key ARN
+// ([ErrKeyARNRequired]).
 func NewECDHDiscovery(ctx context.Context, kms cmp.KMSAsymmetric, recipientKeyID string, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
 	o := ecdhOptions(optFns)
 	if kms == nil {
