@@ -37,3 +37,16 @@ type KMSAsymmetric interface {
 	// key keyID and publicKey (DER X.509 SubjectPublicKeyInfo).
 	DeriveSharedSecret(ctx context.Context, keyID string, publicKey []byte) (sharedSecret []byte, keyARN string, err error)
 }
+
+// KMSWithGrantTokens is a KMS client that can send AWS KMS grant tokens
+// with its requests: the MPL's KMS keyrings take grant tokens (their
+// grantTokens input) and send them on every KMS call they make. Package
+// cmp/awskms implements it.
+type KMSWithGrantTokens interface {
+	// WithGrantTokens returns a client that sends tokens, after any it
+	// already sends, with every request, and is otherwise the receiver: it
+	// reaches the same service and implements the same interfaces of this
+	// package ([KMS], [KMSWithKeyARN], [KMSAsymmetric]). The receiver is
+	// not modified.
+	WithGrantTokens(tokens []string) KMSWithGrantTokens
+}

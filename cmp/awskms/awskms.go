@@ -1,5 +1,6 @@
-// Package awskms implements [cmp.KMS] (and [cmp.KMSWithKeyARN]) over AWS
-// KMS with aws-sdk-go-v2, for the [cmp.DirectKMS] provider and the DB-ESDK
+// Package awskms implements [cmp.KMS] (and [cmp.KMSWithKeyARN],
+// [cmp.KMSAsymmetric], [cmp.KMSWithGrantTokens]) over AWS KMS with
+// aws-sdk-go-v2, for the [cmp.DirectKMS] provider and the DB-ESDK
 // AWS KMS keyring (cmp/keyring/kmskeyring):
 //
 //	client := kms.NewFromConfig(cfg)
@@ -16,6 +17,7 @@ package awskms
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -57,8 +59,9 @@ type KMS struct {
 }
 
 var (
-	_ cmp.KMSWithKeyARN = (*KMS)(nil)
-	_ cmp.KMSAsymmetric = (*KMS)(nil)
+	_ cmp.KMSWithKeyARN      = (*KMS)(nil)
+	_ cmp.KMSAsymmetric      = (*KMS)(nil)
+	_ cmp.KMSWithGrantTokens = (*KMS)(nil)
 )
 
 // New wraps api (a *kms.Client).
@@ -68,6 +71,16 @@ func New(api API, optFns ...func(*Options)) *KMS {
 		fn(&k.opts)
 	}
 	return k
+}
+
+// WithGrantTokens returns a copy of k that sends tokens after its own
+// [Options.GrantTokens] with every call ([cmp.KMSWithGrantTokens]); the
+// KMS keyrings (cmp/keyring/kmskeyring) call it with their grant tokens.
+// The result is a *KMS.
+func (k *KMS) WithGrantTokens(tokens []string) cmp.KMSWithGrantTokens {
+	c := &KMS{api: k.api, opts: k.opts}
+	c.opts.GrantTokens = slices.Concat(k.opts.GrantTokens, tokens)
+	return c
 }
 
 func (k *KMS) fail(op, keyID string, err error) error {

@@ -114,6 +114,44 @@ func TestGrantTokens(t *testing.T) {
 	}
 }
 
+// TestWithGrantTokens: the derived client sends its tokens after the
+// client's own on every operation, asymmetric ones included, and leaves
+// the receiver as it was.
+func TestWithGrantTokens(t *testing.T) {
+	srv, arn, k := setup(t, func(o *awskms.Options) { o.GrantTokens = []string{"own"} })
+	_, ecc := srv.CreateKey(kmstest.WithKeySpec(kmstest.KeySpecP256))
+	ctx := context.Background()
+	added := []string{"added-1", "added-2"}
+	d, ok := k.WithGrantTokens(added).(*awskms.KMS)
+	if !ok {
+		t.Fatal("WithGrantTokens did not return a *awskms.KMS")
+	}
+	added[0] = "changed after the call"
+	if _, _, err := d.GenerateDataKey(ctx, arn, 32, ec); err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := d.GetPublicKey(ctx, ecc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.DeriveSharedSecret(ctx, ecc, pub); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"own", "added-1", "added-2"}
+	for _, c := range srv.Calls() {
+		if !slices.Equal(c.GrantTokens, want) {
+			t.Errorf("%s sent %q, want %q", c.Op, c.GrantTokens, want)
+		}
+	}
+	srv.ResetCalls()
+	if _, _, err := k.GenerateDataKey(ctx, arn, 32, ec); err != nil {
+		t.Fatal(err)
+	}
+	if c := srv.Calls(); len(c) != 1 || !slices.Equal(c[0].GrantTokens, []string{"own"}) {
+		t.Errorf("the receiver's calls = %+v, want its own token only", c)
+	}
+}
+
 // TestDecryptRefused: a ciphertext KMS refuses to decrypt is an
 // authentication failure, with the SDK error still reachable.
 func TestDecryptRefused(t *testing.T) {

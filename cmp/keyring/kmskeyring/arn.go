@@ -2,6 +2,7 @@ package kmskeyring
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -48,4 +49,17 @@ func validIdentifier(s string) bool {
 		return len(s) > len("alias/")
 	}
 	return s != "" && !strings.ContainsAny(s, ": \t\n/")
+}
+
+// ErrKeyARNRequired: a keyring that records its key in every encrypted
+// data key and checks KMS answered with it (the KMS RSA and KMS ECDH
+// keyrings) was given an alias or a bare key id instead of a key ARN.
+var ErrKeyARNRequired = errors.New("kmskeyring: an AWS KMS key ARN is required")
+
+// requireKeyARN fails unless keyID is a key ARN.
+func requireKeyARN(keyID string) error {
+	if arn, err := ParseARN(keyID); err != nil || arn.ResourceType != "key" {
+		return fmt.Errorf("%w, not %q", ErrKeyARNRequired, keyID)
+	}
+	return nil
 }

@@ -61,12 +61,26 @@ type discovery struct {
 	region  string // the MRK-aware keyring's; "" for the plain one
 }
 
-func newDiscovery(kms cmp.KMS, filter *DiscoveryFilter) (discovery, error) {
+// DiscoveryOptions tune [NewDiscovery] and [NewMRKDiscovery].
+type DiscoveryOptions struct {
+	// GrantTokens are the AWS KMS grant tokens the keyring sends on every
+	// KMS Decrypt, as [Options.GrantTokens].
+	GrantTokens []string
+}
+
+func newDiscovery(kms cmp.KMS, filter *DiscoveryFilter, optFns []func(*DiscoveryOptions)) (discovery, error) {
 	if kms == nil {
 		return discovery{}, errors.New("kmskeyring: a KMS client is required")
 	}
 	f, err := filter.validate()
 	if err != nil {
+		return discovery{}, err
+	}
+	var o DiscoveryOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if kms, err = withGrantTokens(kms, o.GrantTokens); err != nil {
 		return discovery{}, err
 	}
 	withARN, _ := kms.(cmp.KMSWithKeyARN)
@@ -145,8 +159,8 @@ var _ keyring.Keyring = (*DiscoveryKeyring)(nil)
 
 // NewDiscovery returns a discovery keyring over kms; filter, when not nil,
 // limits it to the keys of its partition and accounts.
-func NewDiscovery(kms cmp.KMS, filter *DiscoveryFilter) (*DiscoveryKeyring, error) {
-	d, err := newDiscovery(kms, filter)
+func NewDiscovery(kms cmp.KMS, filter *DiscoveryFilter, optFns ...func(*DiscoveryOptions)) (*DiscoveryKeyring, error) {
+	d, err := newDiscovery(kms, filter, optFns)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +197,11 @@ var _ keyring.Keyring = (*MRKDiscoveryKeyring)(nil)
 // [awskms.KMS] has), a different region fails with [ErrRegionMismatch].
 //
 // [awskms.KMS]: https://pkg.go.dev/github.com/itemcrypto/go-itemcrypto/cmp/awskms#KMS.Region
-func NewMRKDiscovery(kms cmp.KMS, region string, filter *DiscoveryFilter) (*MRKDiscoveryKeyring, error) {
+func NewMRKDiscovery(kms cmp.KMS, region string, filter *DiscoveryFilter, optFns ...func(*DiscoveryOptions)) (*MRKDiscoveryKeyring, error) {
 	if region == "" {
 		return nil, errors.New("kmskeyring: an MRK-aware discovery keyring needs a region")
 	}
-	d, err := newDiscovery(kms, filter)
+	d, err := newDiscovery(kms, filter, optFns)
 	if err != nil {
 		return nil, err
 	}

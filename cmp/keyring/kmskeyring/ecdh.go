@@ -35,9 +35,10 @@ type ECDHOptions struct {
 	// SenderPublicKey is the public key of the static keyring's sender KMS
 	// key; without it the constructor asks KMS GetPublicKey.
 	SenderPublicKey *ecdh.PublicKey
-	// GrantTokens are not set here: set them on the KMS client
-	// (awskms.Options.GrantTokens).
-
+	// GrantTokens are the AWS KMS grant tokens the keyring sends on every
+	// KMS call (GetPublicKey when it is made, DeriveSharedSecret), as
+	// [Options.GrantTokens].
+	GrantTokens []string
 	// Rand is the source of data keys, intermediate keys and KDF salts;
 	// nil is crypto/rand.
 	Rand io.Reader
@@ -75,13 +76,20 @@ var _ keyring.Keyring = (*ECDHKeyring)(nil)
 // DER form KMS GetPublicKey returns and PEM). It encrypts to the recipient and decrypts the encrypted data keys
 // between the two, in either direction. Unless
 // [ECDHOptions.SenderPublicKey] is set, it calls KMS GetPublicKey.
+// senderKeyID must be a key ARN ([ErrKeyARNRequired]): the MPL checks that
+// KMS DeriveSharedSecret answered with the key asked for, which KMS names
+// by its ARN.
 func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID string, recipientPublicKey *ecdh.PublicKey, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
 	o := ecdhOptions(optFns)
 	if kms == nil {
 		return nil, errors.New("kmskeyring: a KMS client is required")
 	}
-	if !validIdentifier(senderKeyID) {
-		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", senderKeyID)
+	if err := requireKeyARN(senderKeyID); err != nil {
+		return nil, err
+	}
+	kms, err := withGrantTokens(kms, o.GrantTokens)
+	if err != nil {
+		return nil, err
 	}
 	if recipientPublicKey == nil {
 		return nil, errors.New("kmskeyring: the recipient's public key is required")
@@ -116,14 +124,19 @@ func NewECDHStatic(ctx context.Context, kms cmp.KMSAsymmetric, senderKeyID strin
 // schema: the recipient's KMS key, which decrypts every encrypted data key
 // made for its public key, whoever the sender. It calls KMS GetPublicKey
 // for that public key, and only decrypts: OnEncrypt fails with
-// [keyring.ErrKeyringCannotEncrypt].
+// [keyring.ErrKeyringCannotEncrypt]. recipientKeyID must be a key ARN
+// ([ErrKeyARNRequired]).
 func NewECDHDiscovery(ctx context.Context, kms cmp.KMSAsymmetric, recipientKeyID string, optFns ...func(*ECDHOptions)) (*ECDHKeyring, error) {
 	o := ecdhOptions(optFns)
 	if kms == nil {
 		return nil, errors.New("kmskeyring: a KMS client is required")
 	}
-	if !validIdentifier(recipientKeyID) {
-		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", recipientKeyID)
+	if err := requireKeyARN(recipientKeyID); err != nil {
+		return nil, err
+	}
+	kms, err := withGrantTokens(kms, o.GrantTokens)
+	if err != nil {
+		return nil, err
 	}
 	der, _, err := kms.GetPublicKey(ctx, recipientKeyID)
 	if err != nil {
@@ -212,14 +225,11 @@ func (k *ECDHKeyring) OnEncrypt(ctx context.Context, m *keyring.EncryptionMateri
 	if k.discovery {
 		return keyring.ErrKeyringCannotEncrypt
 	}
-	z, _, err := k.kms.DeriveSharedSecret(ctx, k.keyID, k.recipDER)
+	z, err := k.derive(ctx, k.recipDER)
 	if err != nil {
 		return err
 	}
 	defer clear(z)
-	if len(z) == 0 {
-		return badResponse("DeriveSharedSecret", k.keyID, "no shared secret")
-	}
 	if err := m.GenerateDataKey(k.rand); err != nil {
 		return err
 	}
@@ -230,6 +240,29 @@ func (k *ECDHKeyring) OnEncrypt(ctx context.Context, m *keyring.EncryptionMateri
 		}
 		return ecdhwrap.ProviderInfo(k.sender, k.recip), ct, nil
 	})
+}
+
+// derive is one KMS DeriveSharedSecret of the keyring's KMS key and peer (a
+// DER SubjectPublicKeyInfo). It checks, as the MPL does, that KMS answered
+// with the key asked for, and that the shared secret is an x-coordinate of
+// the curve (the MPL would wrap under a key derived from anything else, and
+// no reader could unwrap it); else an [ErrInvalidResponse] naming the key.
+func (k *ECDHKeyring) derive(ctx context.Context, peer []byte) ([]byte, error) {
+	z, keyARN, err := k.kms.DeriveSharedSecret(ctx, k.keyID, peer)
+	if err != nil {
+		return nil, err
+	}
+	switch want := len(k.recip) - 1; { // a compressed point: a byte, then x
+	case keyARN != k.keyID:
+		err = badResponse("DeriveSharedSecret", k.keyID, "KeyId %q, want the key asked for", keyARN)
+	case len(z) != want:
+		err = badResponse("DeriveSharedSecret", k.keyID, "a %d-byte shared secret, want %d", len(z), want)
+	}
+	if err != nil {
+		clear(z)
+		return nil, err
+	}
+	return z, nil
 }
 
 // parseInfo parses an ECDH provider info as the MPL's filter does: one of
@@ -298,7 +331,7 @@ func (k *ECDHKeyring) unwrap(ctx context.Context, edk keyring.EncryptedDataKey, 
 	if err != nil {
 		return nil, err
 	}
-	z, _, err := k.kms.DeriveSharedSecret(ctx, k.keyID, der)
+	z, err := k.derive(ctx, der)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,38 @@
-// Package kmskeyring is the MPL's AWS KMS keyring for the DB-ESDK: each
-// item's data key is protected by one AWS KMS key, one KMS call per item
-// written and per item read.
+// Package kmskeyring holds the MPL's AWS KMS keyrings for the DB-ESDK:
+// the strict keyring ([New]), the MRK-aware strict keyring ([NewMRK]), the
+// discovery and MRK-aware discovery keyrings ([NewDiscovery],
+// [NewMRKDiscovery]), the KMS RSA keyring ([NewRSA]) and the KMS ECDH
+// keyring ([NewECDHStatic], [NewECDHDiscovery]).
+//
+// # Which keyring
+//
+//   - Strict ([New]): the writer and the reader know the key. It encrypts
+//     and decrypts, and decrypts only the encrypted data keys of exactly its
+//     key ARN. The default choice.
+//   - MRK-aware strict ([NewMRK]): as strict, and a multi-Region key's
+//     replicas are one key: an item written in one region is read with the
+//     replica of the reader's region. For a single-Region key it is the
+//     strict keyring.
+//   - Discovery ([NewDiscovery]): a reader that does not know which key
+//     wrote an item (keys per tenant, keys of other accounts). It decrypts
+//     only, asking KMS with whatever key ARN the item names; give it a
+//     [DiscoveryFilter] (partition and accounts), or a forged item makes it
+//     ask any key its credentials reach.
+//   - MRK-aware discovery ([NewMRKDiscovery]): discovery bound to its
+//     client's region: multi-Region keys of any region are asked in that
+//     region, single-Region keys of other regions are skipped.
+//   - KMS RSA ([NewRSA]): writers encrypt offline with the public key of an
+//     asymmetric KMS RSA key (no KMS call, no AWS credentials); readers need
+//     KMS Decrypt. Anyone with the public key can write items, so only the
+//     suite without ECDSA signatures (0x6700) is allowed.
+//   - KMS ECDH static ([NewECDHStatic]): the sender's KMS key agreement key
+//     and the recipient's public key; it encrypts, and decrypts the items
+//     between the two. KMS ECDH discovery ([NewECDHDiscovery]): the
+//     recipient's KMS key reads every item written for its public key,
+//     whoever the sender (KMS ECDH and raw ECDH keyrings alike); it never
+//     encrypts.
+//
+// # The strict keyring
 //
 // Under the DB-ESDK suites (intermediate key wrapping) the keyring always
 // calls KMS GenerateDataKey on encrypt, as the MPL does: the 32-byte
@@ -13,18 +45,35 @@
 // data keys whose provider info is exactly its configured key ARN, naming
 // that key, and checks that KMS answered with it.
 //
-// The keyring talks to KMS through [cmp.KMS]; cmp/awskms implements it
-// over aws-sdk-go-v2 (grant tokens are set there), cmp/kmstest serves a
-// fake for tests:
+// The keyrings talk to KMS through [cmp.KMS]; cmp/awskms implements it
+// over aws-sdk-go-v2, cmp/kmstest serves a fake for tests:
 //
 //	kr, err := kmskeyring.New(awskms.New(kms.NewFromConfig(cfg)), keyARN)
 //
-// The package also holds the keyrings of asymmetric KMS keys, which talk
-// to KMS through [cmp.KMSAsymmetric] (implemented by cmp/awskms too): the
-// KMS RSA keyring ([NewRSA]: encrypts offline with the key's public key,
-// decrypts with KMS Decrypt) and the KMS ECDH keyring ([NewECDHStatic],
-// [NewECDHDiscovery]: KMS DeriveSharedSecret, the raw ECDH keyring's key
-// wrapping).
+// The asymmetric keyrings talk to KMS through [cmp.KMSAsymmetric]
+// (implemented by cmp/awskms too): the KMS RSA keyring decrypts with KMS
+// Decrypt, the KMS ECDH keyring calls KMS DeriveSharedSecret and wraps as
+// the raw ECDH keyring does.
+//
+// # Grant tokens
+//
+// Every keyring's options take GrantTokens (the MPL's grantTokens input),
+// sent on every KMS call the keyring makes; they need a client that
+// implements [cmp.KMSWithGrantTokens], as cmp/awskms does.
+//
+// # Errors
+//
+// A KMS failure (access denied, a disabled key, throttling, the network)
+// is a [*cmp.KMSError] naming the operation and the key and wrapping the
+// SDK's error; a response that is not what the MPL requires (another
+// KeyId than asked for, a plaintext or shared secret of the wrong length)
+// is one too, wrapping [ErrInvalidResponse]; an encrypted data key that
+// does not decrypt is [keyring.ErrAuthentication]. No error holds key
+// material. On decrypt a failed encrypted data key does not stop the
+// keyring: it tries the next and, when none decrypts, returns every
+// attempt's error joined (errors.Is and errors.As reach each). A key is
+// asked once per item: encrypted data keys with the same provider id and
+// info as one already tried are skipped.
 package kmskeyring
 
 import (
@@ -45,8 +94,15 @@ const ProviderID = "aws-kms"
 // maxCiphertext is the KMS limit on a ciphertext blob.
 const maxCiphertext = 6144
 
-// Options tune [New].
+// Options tune [New] and [NewMRK].
 type Options struct {
+	// GrantTokens are the AWS KMS grant tokens (the MPL's grantTokens) the
+	// keyring sends on every KMS call: at most 10, each 1 to 8192 bytes
+	// ([ErrInvalidGrantTokens]). They need a KMS client that implements
+	// [cmp.KMSWithGrantTokens], as cmp/awskms does
+	// ([ErrGrantTokensUnsupported]); they follow any the client itself
+	// sends.
+	GrantTokens []string
 	// Rand is the source of data keys; nil is crypto/rand.
 	Rand io.Reader
 }
@@ -83,15 +139,19 @@ func New(kms cmp.KMS, keyID string, optFns ...func(*Options)) (*Keyring, error) 
 	if !validIdentifier(keyID) {
 		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", keyID)
 	}
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	kms, err := withGrantTokens(kms, o.GrantTokens)
+	if err != nil {
+		return nil, err
+	}
 	arn, err := ParseARN(keyID)
 	isKeyARN := err == nil && arn.ResourceType == "key"
 	withARN, _ := kms.(cmp.KMSWithKeyARN)
 	if withARN == nil && !isKeyARN {
 		return nil, fmt.Errorf("kmskeyring: %q is not a key ARN, and the KMS client does not report the key ARN of its responses", keyID)
-	}
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
 	}
 	if o.Rand == nil {
 		o.Rand = crand.Reader
@@ -213,7 +273,9 @@ func checkProviderInfos(edks []keyring.EncryptedDataKey, providerID string, need
 }
 
 // decryptBlob asks KMS to decrypt blob naming keyID, and checks, as the
-// MPL does, that KMS answered with keyID and a 32-byte plaintext.
+// MPL does, that KMS answered with keyID and a 32-byte plaintext (else an
+// [ErrInvalidResponse] naming keyID; the caller tries the next encrypted
+// data key).
 func decryptBlob(ctx context.Context, kms cmp.KMS, withARN cmp.KMSWithKeyARN, keyID string, blob []byte, ec map[string]string) ([]byte, error) {
 	if len(blob) == 0 || len(blob) > maxCiphertext {
 		return nil, keyring.ErrAuthentication
@@ -236,8 +298,9 @@ func decryptBlob(ctx context.Context, kms cmp.KMS, withARN cmp.KMSWithKeyARN, ke
 		clear(plaintext)
 		return nil, badResponse("Decrypt", keyID, "KeyId %q, want the key asked for", keyARN)
 	case len(plaintext) != keyring.KeyLength:
+		n := len(plaintext)
 		clear(plaintext)
-		return nil, keyring.ErrAuthentication
+		return nil, badResponse("Decrypt", keyID, "a %d-byte plaintext, want %d", n, keyring.KeyLength)
 	}
 	return plaintext, nil
 }

@@ -416,7 +416,10 @@ func TestInvalidKMSResponses(t *testing.T) {
 		bad  *badKMS
 		want func(error) bool
 	}{
-		{&badKMS{plaintextLen: 16}, func(err error) bool { return errors.Is(err, keyring.ErrAuthentication) }},
+		{&badKMS{plaintextLen: 16}, func(err error) bool {
+			var kmsErr *cmp.KMSError
+			return errors.As(err, &kmsErr) && kmsErr.Op == "Decrypt" && kmsErr.KeyID == f.arn && errors.Is(err, kmskeyring.ErrInvalidResponse) && !errors.Is(err, keyring.ErrAuthentication)
+		}},
 		{&badKMS{arn: strings.Replace(f.arn, "111122223333", "444455556666", 1)}, func(err error) bool {
 			var kmsErr *cmp.KMSError
 			return errors.As(err, &kmsErr) && kmsErr.Op == "Decrypt"

@@ -51,6 +51,9 @@ type RSAOptions struct {
 	// ([ParseRSAPublicKey] reads the form KMS GetPublicKey returns).
 	// Without it the keyring cannot encrypt.
 	PublicKey *rsa.PublicKey
+	// GrantTokens are the AWS KMS grant tokens the keyring sends on every
+	// KMS Decrypt, as [Options.GrantTokens].
+	GrantTokens []string
 	// Rand is the source of data keys, intermediate keys and OAEP seeds;
 	// nil is crypto/rand.
 	Rand io.Reader
@@ -80,14 +83,15 @@ type RSAKeyring struct {
 
 var _ keyring.Keyring = (*RSAKeyring)(nil)
 
-// NewRSA returns a KMS RSA keyring for the KMS key keyID with the
-// encryption algorithm alg ([RSAESOAEPSHA1] or [RSAESOAEPSHA256]). kms,
+// NewRSA returns a KMS RSA keyring for the KMS key keyID, a key ARN, with
+// the encryption algorithm alg ([RSAESOAEPSHA1] or [RSAESOAEPSHA256]). kms,
 // which may be nil for a keyring that only encrypts, decrypts;
-// [RSAOptions.PublicKey] encrypts. Only a keyring whose keyID is a key ARN
-// decrypts ([ErrCannotDecrypt]), as in the MPL.
+// [RSAOptions.PublicKey] encrypts. An alias or a bare key id fails with
+// [ErrKeyARNRequired]: the MPL forbids aliases here, and the key id is
+// recorded in every encrypted data key and matched on decrypt.
 func NewRSA(kms cmp.KMSAsymmetric, keyID, alg string, optFns ...func(*RSAOptions)) (*RSAKeyring, error) {
-	if !validIdentifier(keyID) {
-		return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", keyID)
+	if err := requireKeyARN(keyID); err != nil {
+		return nil, err
 	}
 	k := &RSAKeyring{kms: kms, keyID: keyID, alg: alg}
 	switch alg {
@@ -110,6 +114,12 @@ func NewRSA(kms cmp.KMSAsymmetric, keyID, alg string, optFns ...func(*RSAOptions
 	}
 	if k.kms == nil && k.pub == nil {
 		return nil, errors.New("kmskeyring: a KMS RSA keyring needs a public key, a KMS client or both")
+	}
+	if k.kms != nil {
+		var err error
+		if k.kms, err = withGrantTokens(k.kms, o.GrantTokens); err != nil {
+			return nil, err
+		}
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
@@ -183,9 +193,6 @@ func (k *RSAKeyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMateria
 	}
 	if m.HasDataKey() {
 		return fmt.Errorf("%w: data key already set", keyring.ErrInvalidMaterials)
-	}
-	if arn, err := ParseARN(k.keyID); err != nil || arn.ResourceType != "key" {
-		return ErrCannotDecrypt
 	}
 	if m.Suite().Signed() {
 		return ErrSignedSuite
