@@ -114,6 +114,12 @@ type DBESDKKey struct {
 	PublicKeyEncoding  string `json:"public-key-encoding,omitempty"`
 	SenderPublicKey    string `json:"sender-material-public-key,omitempty"`
 	RecipientPublicKey string `json:"recipient-material-public-key,omitempty"`
+
+	// static-material (the MPL's static-materials test keyring): the
+	// materials it returns. Only what the runners report is read.
+	Suite             string                `json:"algorithmSuiteId,omitempty"`
+	PlaintextDataKey  string                `json:"plaintextDataKey,omitempty"`
+	EncryptedDataKeys []MPLEncryptedDataKey `json:"encryptedDataKeys,omitempty"`
 }
 
 // LoadDBESDK reads a DB-ESDK decrypt manifest and its keys file.
@@ -254,7 +260,8 @@ func (c DBESDKConfig) table(kr keyring.Keyring) (*DBESDKTable, error) {
 // RunDBESDK runs one record: a positive record must decrypt to its plaintext
 // (after normalizing numbers and set order) and its plaintext must survive
 // our own encrypt and decrypt under the record's configuration; a negative
-// record must fail to decrypt.
+// record must fail to decrypt. A passed record's Reason is empty, or says
+// how its key description ran (a caching CMM as its underlying keyring).
 func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 	rec := m.Manifest.Tests[id]
 	var r Result
@@ -308,6 +315,11 @@ func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 	}
 	r.RoundTrip = 1
 	r.Outcome = Passed
+	if len(rec.Config.Key) > 0 {
+		if d, err := ParseKeyDescription(rec.Config.Key); err == nil {
+			r.Reason = strings.TrimPrefix(d.note(), " ")
+		}
+	}
 	return r
 }
 

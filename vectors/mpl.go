@@ -240,13 +240,16 @@ func (m *MPLManifest) RunMPL(ctx context.Context, id string) Result {
 		return m.runStored(ctx, r, dec, decDesc)
 	}
 	suite, err := keyring.ParseSuite(r.Suite)
-	note := ""
+	note := encDesc.note()
+	if n := decDesc.note(); n != note {
+		note += n
+	}
 	if err != nil {
 		if !r.HasReproduced || encDesc.Type != KeyDescRaw || decDesc.Type != KeyDescRaw {
 			res.Outcome, res.Reason = Skipped, esdkSuiteReason(r.Suite)
 			return res
 		}
-		suite, note = keyring.SuiteHMAC, fmt.Sprintf(" (suite 0x%s run as 0x6700: the reproduced-context check does not depend on the suite)", r.Suite)
+		suite, note = keyring.SuiteHMAC, note+fmt.Sprintf(" (suite 0x%s run as 0x6700: the reproduced-context check does not depend on the suite)", r.Suite)
 	}
 	em, err := keyring.NewDefaultManager(enc).EncryptionMaterials(ctx, keyring.EncryptionRequest{Suite: suite, EncryptionContext: r.Context, RequiredKeys: r.Required})
 	switch {
@@ -334,7 +337,7 @@ func (m *MPLManifest) runStored(ctx context.Context, r *MPLRecord, dec keyring.K
 	if !bytes.Equal(got, r.Result.PlaintextDataKey) {
 		return fail(errors.New("decrypted another data key than the record's"))
 	}
-	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"
+	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"+d.note()
 	if serr != nil {
 		res.Reason += fmt.Sprintf(" (suite 0x%s, direct wrapping)", r.Suite)
 	}
