@@ -317,7 +317,7 @@ func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 	r.Outcome = Passed
 	if len(rec.Config.Key) > 0 {
 		if d, err := ParseKeyDescription(rec.Config.Key); err == nil {
-			r.Reason = strings.TrimPrefix(d.note(), " ")
+			r.Reason = strings.TrimPrefix(cachingNote(d), " ")
 		}
 	}
 	return r

@@ -467,7 +467,7 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 // bytes, so a description without entry identifiers runs through its
 // underlying keyring (a caching CMM over a keyring is a caching CMM over
 // the default CMM of that keyring), and the runners say so
-// ([KeyDescription.note]). A description with entry identifiers tests the
+// (cachingNote). A description with entry identifiers tests the
 // caching CMM itself: the MPL's harness gives it a one-entry test cache
 // that answers a get, and takes a put, only under those identifiers (the
 // SHA-512 cache ids the CMM computes, partition id "asdf"), with an entry
@@ -502,13 +502,20 @@ func (km *keyMaterial) cachingUnderlying(d *KeyDescription) (keyring.Keyring, er
 	return nil, fmt.Errorf("%w: key description %s over %s (%s): %s", ErrUnsupported, d.Type, d.Underlying.Name(), limits, why)
 }
 
-// note is what a runner adds to the outcome of a record with description
-// d: that a caching CMM ran as its underlying keyring, or "".
-func (d *KeyDescription) note() string {
-	if d == nil || d.Type != KeyDescCachingCMM {
+// cachingNote is what a runner adds to the outcome of a record whose
+// descriptions include a caching-cmm that ran as its underlying keyring
+// (see cachingUnderlying), or "".
+func cachingNote(descs ...*KeyDescription) string {
+	var under []string
+	for _, d := range descs {
+		if d != nil && d.Type == KeyDescCachingCMM && !slices.Contains(under, d.Underlying.Name()) {
+			under = append(under, d.Underlying.Name())
+		}
+	}
+	if len(under) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%s run as its underlying %s: this library has no caching materials manager, and a cache changes no bytes)", d.Type, d.Underlying.Name())
+	return fmt.Sprintf(" (%s run as its underlying %s: this library has no caching materials manager, and a cache changes no bytes)", KeyDescCachingCMM, strings.Join(under, " and "))
 }
 
 // staticMaterial is why a static-material-keyring description does not

@@ -240,10 +240,7 @@ func (m *MPLManifest) RunMPL(ctx context.Context, id string) Result {
 		return m.runStored(ctx, r, dec, decDesc)
 	}
 	suite, err := keyring.ParseSuite(r.Suite)
-	note := encDesc.note()
-	if n := decDesc.note(); n != note {
-		note += n
-	}
+	note := cachingNote(encDesc, decDesc)
 	if err != nil {
 		if !r.HasReproduced || encDesc.Type != KeyDescRaw || decDesc.Type != KeyDescRaw {
 			res.Outcome, res.Reason = Skipped, esdkSuiteReason(r.Suite)
@@ -337,7 +334,7 @@ func (m *MPLManifest) runStored(ctx context.Context, r *MPLRecord, dec keyring.K
 	if !bytes.Equal(got, r.Result.PlaintextDataKey) {
 		return fail(errors.New("decrypted another data key than the record's"))
 	}
-	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"+d.note()
+	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"+cachingNote(d)
 	if serr != nil {
 		res.Reason += fmt.Sprintf(" (suite 0x%s, direct wrapping)", r.Suite)
 	}
