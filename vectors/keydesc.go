@@ -495,7 +495,7 @@ func (km *keyMaterial) cachingUnderlying(d *KeyDescription) (keyring.Keyring, er
 	if d.LimitMessages > 0 {
 		limits += fmt.Sprintf(", %d messages", d.LimitMessages)
 	}
-	why := fmt.Sprintf("it tests a caching CMM's %s entry identifiers against a test cache, and this library has no caching materials manager", strings.Join(ids, " and "))
+	why := fmt.Sprintf("it tests a caching CMM's %s entry identifiers against a test cache, and cmp/keyring has no caching materials manager", strings.Join(ids, " and "))
 	if err != nil {
 		why += "; the underlying: " + strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: key description %s: ", ErrUnsupported, d.Underlying.Name()))
 	}
@@ -515,7 +515,7 @@ func cachingNote(descs ...*KeyDescription) string {
 	if len(under) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%s run as its underlying %s: this library has no caching materials manager, and a cache changes no bytes)", KeyDescCachingCMM, strings.Join(under, " and "))
+	return fmt.Sprintf(" (%s run as its underlying %s: cmp/keyring has no caching materials manager, and a cache changes no bytes)", KeyDescCachingCMM, strings.Join(under, " and "))
 }
 
 // staticMaterial is why a static-material-keyring description does not

@@ -82,9 +82,9 @@ func TestKeyDescriptions(t *testing.T) {
 		{"required ec cmm", `{"type":"required-encryption-context-cmm","underlying":` + aes + `,"requiredEncryptionContextKeys":["a"]}`, "", "materials manager", ""},
 		{"caching cmm over raw AES", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"limitBytes":10,"limitMessages":12}`, "*keyring.RawAES", "", ""},
 		{"caching cmm with identifiers", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"getEntryIdentifier":"AA==","putEntryIdentifier":""}`, "",
-			`key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and this library has no caching materials manager`, ""},
+			`key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and cmp/keyring has no caching materials manager`, ""},
 		{"caching cmm with identifiers over static", `{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"static-plaintext-data-key"},"cacheLimitTtlSeconds":5,"limitMessages":3,"getEntryIdentifier":""}`, "",
-			`(TTL 5 s, 3 messages): it tests a caching CMM's get entry identifiers against a test cache, and this library has no caching materials manager; the underlying: fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite`, ""},
+			`(TTL 5 s, 3 messages): it tests a caching CMM's get entry identifiers against a test cache, and cmp/keyring has no caching materials manager; the underlying: fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite`, ""},
 		{"static material", `{"type":"static-material-keyring","key":"static-plaintext-data-key"}`, "", "fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite", ""},
 		{"static material DB-ESDK suite", `{"type":"static-material-keyring","key":"go-static-dbesdk-suite"}`, "", "fixed materials of suite 0x6700 (no plaintext data key, 0 encrypted data keys): the static-materials test keyring is not built", ""},
 

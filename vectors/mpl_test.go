@@ -188,10 +188,10 @@ func TestMPLCachingCMM(t *testing.T) {
 		outcome vectors.Outcome
 		reason  string
 	}{
-		"caching-encrypt":     {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "aes-256": this library has no caching materials manager, and a cache changes no bytes)`},
-		"caching-both":        {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "rsa-4096-private": this library has no caching materials manager`},
+		"caching-encrypt":     {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "aes-256": cmp/keyring has no caching materials manager, and a cache changes no bytes)`},
+		"caching-both":        {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "rsa-4096-private": cmp/keyring has no caching materials manager`},
 		"caching-wrong-key":   {vectors.Passed, `failed to decrypt as expected: keyring: no encrypted data key this keyring can decrypt (caching-cmm run as its underlying raw "aes-256" and raw "aes-128"`},
-		"caching-identifiers": {vectors.Skipped, `key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and this library has no caching materials manager`},
+		"caching-identifiers": {vectors.Skipped, `key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and cmp/keyring has no caching materials manager`},
 		"static-materials":    {vectors.Skipped, `static-material-keyring "static-plaintext-data-key": fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite`},
 	}
 	if len(m.Tests) != len(want) {
