@@ -276,12 +276,12 @@ func (d *KeyDescription) Validate() error {
 			return d.errorf("a multi-keyring needs a generator or a child")
 		}
 		if d.Generator != nil {
-			if err := d.Generator.Validate(); err != nil {
+			if err := d.Generator.validateMember(); err != nil {
 				return fmt.Errorf("generator: %w", err)
 			}
 		}
 		for i := range d.Children {
-			if err := d.Children[i].Validate(); err != nil {
+			if err := d.Children[i].validateMember(); err != nil {
 				return fmt.Errorf("child %d: %w", i, err)
 			}
 		}
@@ -299,6 +299,15 @@ func (d *KeyDescription) Validate() error {
 		return d.errorf("unknown type")
 	}
 	return nil
+}
+
+// validateMember validates a multi-keyring's member: a keyring, as the
+// MPL's harness requires, not a materials manager.
+func (d *KeyDescription) validateMember() error {
+	if d.Type == KeyDescCachingCMM || d.Type == KeyDescRequiredContextCMM {
+		return d.errorf("a materials manager cannot be a multi-keyring's member")
+	}
+	return d.Validate()
 }
 
 // checkCache checks a caching-cmm's members: a positive TTL, no negative

@@ -109,6 +109,7 @@ func TestKeyDescriptions(t *testing.T) {
 		{"ecdh bad schema", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"r","provider-id":"p","ecc-curve":"ecc-256","schema":"x"}`, "", "", `raw-ecdh "ecc-256-private": unknown schema`},
 		{"discovery without region", `{"type":"aws-kms-mrk-aware-discovery"}`, "", "", `missing "default-mrk-region"`},
 		{"cmm without underlying", `{"type":"required-encryption-context-cmm"}`, "", "", `missing "underlying"`},
+		{"caching cmm in a multi-keyring", `{"type":"multi-keyring","generator":` + aes + `,"childKeyrings":[{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5}]}`, "", "", `child 0: vectors: key description caching-cmm: a materials manager cannot be a multi-keyring's member`},
 		{"caching cmm without TTL", `{"type":"caching-cmm","underlying":` + aes + `}`, "", "", `"cacheLimitTtlSeconds" must be a positive number`},
 		{"caching cmm negative limit", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"limitBytes":-1}`, "", "", `"limitBytes" and "limitMessages" must be positive`},
 		{"caching cmm identifier not base64", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"putEntryIdentifier":"%%"}`, "", "", `"putEntryIdentifier" is not base64`},
