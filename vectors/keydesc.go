@@ -478,10 +478,13 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 // the default CMM of that keyring), and the runners say so
 // (cachingNote). A description with entry identifiers tests the
 // caching CMM itself: the MPL's harness gives it a one-entry test cache
-// that answers a get, and takes a put, only under those identifiers (the
-// SHA-512 cache ids the CMM computes, partition id "asdf"), with an entry
-// whose age and use the TTL and limits judge. ErrUnsupported, with the
-// underlying's own reason when it cannot run either.
+// that answers a get, and takes a put, only under those identifiers, with
+// an entry whose age and use the TTL and limits judge. (Those of
+// mpl/test.json are the cache ids of caching-cmm.md 0.3.0, SHA-512 of
+// partition id "asdf", suite 0x0478 and the empty context, and of the
+// static encrypted data key on decrypt; version 0.4.0 of the spec computes
+// SHA-384 ids with resource and scope bytes instead.) ErrUnsupported, with
+// the underlying's own reason when it cannot run either.
 func (km *keyMaterial) cachingUnderlying(d *KeyDescription) (keyring.Keyring, error) {
 	under, err := km.Keyring(d.Underlying)
 	if d.GetEntryIdentifier == nil && d.PutEntryIdentifier == nil {
