@@ -131,22 +131,32 @@ func LoadDBESDK(path string) (*DBESDKManifest, error) {
 	if m.Manifest.Manifest.Type != DBESDKManifestType {
 		return nil, fmt.Errorf("vectors: %s: manifest type %q, want %q", filepath.Base(path), m.Manifest.Manifest.Type, DBESDKManifestType)
 	}
-	var keys struct {
-		Keys map[string]DBESDKKey `json:"keys"`
+	var err error
+	if m.Keys, m.keysFile, err = readKeysFile(path, m.Manifest.Keys); err != nil {
+		return nil, err
 	}
-	ref := strings.TrimPrefix(m.Manifest.Keys, "file://")
+	return m, nil
+}
+
+// readKeysFile reads the keys file of the manifest at path: ref, a
+// file:// reference or a path, relative to the manifest unless absolute.
+// It returns the entries and the file as read.
+func readKeysFile(path, ref string) (map[string]DBESDKKey, []byte, error) {
+	ref = strings.TrimPrefix(ref, "file://")
 	if !filepath.IsAbs(ref) {
 		ref = filepath.Join(filepath.Dir(path), ref)
 	}
 	b, err := os.ReadFile(ref)
 	if err != nil {
-		return nil, fmt.Errorf("vectors: %w", err)
+		return nil, nil, fmt.Errorf("vectors: %w", err)
+	}
+	var keys struct {
+		Keys map[string]DBESDKKey `json:"keys"`
 	}
 	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
+		return nil, nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
 	}
-	m.Keys, m.keysFile = keys.Keys, b
-	return m, nil
+	return keys.Keys, b, nil
 }
 
 // IDs returns the test ids in numeric order where they are numbers.

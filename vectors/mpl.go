@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,21 +133,10 @@ func LoadMPL(path string) (*MPLManifest, error) {
 	if ref == "" {
 		ref = "keys.json"
 	}
-	ref = strings.TrimPrefix(ref, "file://")
-	if !filepath.IsAbs(ref) {
-		ref = filepath.Join(filepath.Dir(path), ref)
+	var err error
+	if m.Keys, m.keysFile, err = readKeysFile(path, ref); err != nil {
+		return nil, err
 	}
-	b, err := os.ReadFile(ref)
-	if err != nil {
-		return nil, fmt.Errorf("vectors: %w", err)
-	}
-	var keys struct {
-		Keys map[string]DBESDKKey `json:"keys"`
-	}
-	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
-	}
-	m.Keys, m.keysFile = keys.Keys, b
 	return m, nil
 }
 
