@@ -114,6 +114,12 @@ type DBESDKKey struct {
 	PublicKeyEncoding  string `json:"public-key-encoding,omitempty"`
 	SenderPublicKey    string `json:"sender-material-public-key,omitempty"`
 	RecipientPublicKey string `json:"recipient-material-public-key,omitempty"`
+
+	// static-material (the MPL's static-materials test keyring): the
+	// materials it returns. Only what the runners report is read.
+	Suite             string                `json:"algorithmSuiteId,omitempty"`
+	PlaintextDataKey  string                `json:"plaintextDataKey,omitempty"`
+	EncryptedDataKeys []MPLEncryptedDataKey `json:"encryptedDataKeys,omitempty"`
 }
 
 // LoadDBESDK reads a DB-ESDK decrypt manifest and its keys file.
@@ -125,22 +131,32 @@ func LoadDBESDK(path string) (*DBESDKManifest, error) {
 	if m.Manifest.Manifest.Type != DBESDKManifestType {
 		return nil, fmt.Errorf("vectors: %s: manifest type %q, want %q", filepath.Base(path), m.Manifest.Manifest.Type, DBESDKManifestType)
 	}
-	var keys struct {
-		Keys map[string]DBESDKKey `json:"keys"`
+	var err error
+	if m.Keys, m.keysFile, err = readKeysFile(path, m.Manifest.Keys); err != nil {
+		return nil, err
 	}
-	ref := strings.TrimPrefix(m.Manifest.Keys, "file://")
+	return m, nil
+}
+
+// readKeysFile reads the keys file of the manifest at path: ref, a
+// file:// reference or a path, relative to the manifest unless absolute.
+// It returns the entries and the file as read.
+func readKeysFile(path, ref string) (map[string]DBESDKKey, []byte, error) {
+	ref = strings.TrimPrefix(ref, "file://")
 	if !filepath.IsAbs(ref) {
 		ref = filepath.Join(filepath.Dir(path), ref)
 	}
 	b, err := os.ReadFile(ref)
 	if err != nil {
-		return nil, fmt.Errorf("vectors: %w", err)
+		return nil, nil, fmt.Errorf("vectors: %w", err)
+	}
+	var keys struct {
+		Keys map[string]DBESDKKey `json:"keys"`
 	}
 	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
+		return nil, nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
 	}
-	m.Keys, m.keysFile = keys.Keys, b
-	return m, nil
+	return keys.Keys, b, nil
 }
 
 // IDs returns the test ids in numeric order where they are numbers.
@@ -254,7 +270,8 @@ func (c DBESDKConfig) table(kr keyring.Keyring) (*DBESDKTable, error) {
 // RunDBESDK runs one record: a positive record must decrypt to its plaintext
 // (after normalizing numbers and set order) and its plaintext must survive
 // our own encrypt and decrypt under the record's configuration; a negative
-// record must fail to decrypt.
+// record must fail to decrypt. A passed record's Reason is empty, or says
+// how its key description ran (a caching CMM as its underlying keyring).
 func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 	rec := m.Manifest.Tests[id]
 	var r Result
@@ -308,6 +325,11 @@ func (m *DBESDKManifest) RunDBESDK(ctx context.Context, id string) Result {
 	}
 	r.RoundTrip = 1
 	r.Outcome = Passed
+	if len(rec.Config.Key) > 0 {
+		if d, err := ParseKeyDescription(rec.Config.Key); err == nil {
+			r.Reason = strings.TrimPrefix(cachingNote(d), " ")
+		}
+	}
 	return r
 }
 

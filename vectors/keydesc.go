@@ -74,11 +74,23 @@ type KeyDescription struct {
 	Underlying   *KeyDescription `json:"underlying,omitempty"`
 	RequiredKeys []string        `json:"requiredEncryptionContextKeys,omitempty"`
 
+	// caching-cmm, as the MPL's test harness reads it (CachingCMM of its
+	// key-vectors model): the caching CMM's TTL (required) and limits
+	// (0: not set), and the identifiers under which the harness's one-entry
+	// test cache answers a get and accepts a put (base64; "" is an
+	// identifier no request has; nil: not set). The harness gives the
+	// caching CMM the partition id "asdf".
+	CacheLimitTTLSeconds int     `json:"cacheLimitTtlSeconds,omitempty"`
+	LimitBytes           int64   `json:"limitBytes,omitempty"`
+	LimitMessages        int     `json:"limitMessages,omitempty"`
+	GetEntryIdentifier   *string `json:"getEntryIdentifier,omitempty"`
+	PutEntryIdentifier   *string `json:"putEntryIdentifier,omitempty"`
+
 	// multi-keyring.
 	Generator *KeyDescription  `json:"generator,omitempty"`
 	Children  []KeyDescription `json:"childKeyrings,omitempty"`
 
-	// Other members (the caching CMM's limits), kept as read.
+	// Members of no type this package knows, kept as read.
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
@@ -93,7 +105,8 @@ var knownKeyDescMembers = map[string]bool{
 	"type": true, "key": true, "provider-id": true, "encryption-algorithm": true, "padding-algorithm": true,
 	"padding-hash": true, "default-mrk-region": true, "aws-kms-discovery-filter": true, "sender": true,
 	"recipient": true, "ecc-curve": true, "schema": true, "underlying": true, "requiredEncryptionContextKeys": true,
-	"generator": true, "childKeyrings": true,
+	"generator": true, "childKeyrings": true, "cacheLimitTtlSeconds": true, "limitBytes": true, "limitMessages": true,
+	"getEntryIdentifier": true, "putEntryIdentifier": true,
 }
 
 // ParseKeyDescription reads and checks a key description. Errors name the
@@ -263,12 +276,12 @@ func (d *KeyDescription) Validate() error {
 			return d.errorf("a multi-keyring needs a generator or a child")
 		}
 		if d.Generator != nil {
-			if err := d.Generator.Validate(); err != nil {
+			if err := d.Generator.validateMember(); err != nil {
 				return fmt.Errorf("generator: %w", err)
 			}
 		}
 		for i := range d.Children {
-			if err := d.Children[i].Validate(); err != nil {
+			if err := d.Children[i].validateMember(); err != nil {
 				return fmt.Errorf("child %d: %w", i, err)
 			}
 		}
@@ -279,8 +292,40 @@ func (d *KeyDescription) Validate() error {
 		if err := d.Underlying.Validate(); err != nil {
 			return fmt.Errorf("underlying: %w", err)
 		}
+		if d.Type == KeyDescCachingCMM {
+			return d.checkCache()
+		}
 	default:
 		return d.errorf("unknown type")
+	}
+	return nil
+}
+
+// validateMember validates a multi-keyring's member: a keyring, as the
+// MPL's harness requires, not a materials manager.
+func (d *KeyDescription) validateMember() error {
+	if d.Type == KeyDescCachingCMM || d.Type == KeyDescRequiredContextCMM {
+		return d.errorf("a materials manager cannot be a multi-keyring's member")
+	}
+	return d.Validate()
+}
+
+// checkCache checks a caching-cmm's members: a positive TTL, no negative
+// limit, identifiers in base64.
+func (d *KeyDescription) checkCache() error {
+	if d.CacheLimitTTLSeconds <= 0 {
+		return d.errorf(`"cacheLimitTtlSeconds" must be a positive number of seconds`)
+	}
+	if d.LimitBytes < 0 || d.LimitMessages < 0 {
+		return d.errorf(`"limitBytes" and "limitMessages" must be positive`)
+	}
+	for name, id := range map[string]*string{"getEntryIdentifier": d.GetEntryIdentifier, "putEntryIdentifier": d.PutEntryIdentifier} {
+		if id == nil {
+			continue
+		}
+		if _, err := base64.StdEncoding.DecodeString(*id); err != nil {
+			return d.errorf("%q is not base64", name)
+		}
 	}
 	return nil
 }
@@ -335,12 +380,30 @@ func (km *keyMaterial) Close() {
 	km.servers, km.clients, km.created = nil, nil, nil
 }
 
-func (km *keyMaterial) key(d *KeyDescription, name string) (DBESDKKey, error) {
+// key returns the keys-file entry name of description d; with typ not
+// "", the entry must be of that type.
+func (km *keyMaterial) key(d *KeyDescription, name, typ string) (DBESDKKey, error) {
 	k, ok := km.keys[name]
 	if !ok {
 		return k, d.errorf("key %q not in the keys file", name)
 	}
+	if typ != "" && k.Type != typ {
+		return k, d.errorf("key %q is of type %q, not %s", name, k.Type, typ)
+	}
 	return k, nil
+}
+
+// checkEncoding checks an entry's encoding: want, or not given.
+func checkEncoding(d *KeyDescription, name, encoding, want string) error {
+	if encoding != "" && encoding != want {
+		return d.errorf("key %q: encoding %q, want %s", name, encoding, want)
+	}
+	return nil
+}
+
+// unsupported is ErrUnsupported for description d, with the reason.
+func (d *KeyDescription) unsupported(format string, args ...any) error {
+	return fmt.Errorf("%w: key description %s: %s", ErrUnsupported, d.Name(), fmt.Sprintf(format, args...))
 }
 
 // Keyring builds the keyring of a description. Descriptions of keyrings
@@ -352,7 +415,7 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 	}
 	switch d.Type {
 	case KeyDescRaw:
-		k, err := km.key(d, d.Key)
+		k, err := km.key(d, d.Key, "")
 		if err != nil {
 			return nil, err
 		}
@@ -361,7 +424,7 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 		}
 		return km.rawRSA(d, k)
 	case KeyDescHierarchy, KeyDescStaticBranchKey, keyDescHierarchyAlias:
-		k, err := km.key(d, d.Key)
+		k, err := km.key(d, d.Key, "")
 		if err != nil {
 			return nil, err
 		}
@@ -398,20 +461,107 @@ func (km *keyMaterial) Keyring(d *KeyDescription) (keyring.Keyring, error) {
 		return km.kmsRSA(d)
 	case KeyDescKMSECDH:
 		return km.kmsECDH(d)
-	case KeyDescRequiredContextCMM, KeyDescCachingCMM:
-		return nil, fmt.Errorf("%w: key description %s: a materials manager, not a keyring; not built in this library", ErrUnsupported, d.Name())
+	case KeyDescCachingCMM:
+		return km.cachingUnderlying(d)
+	case KeyDescRequiredContextCMM:
+		return nil, d.unsupported("a materials manager, not a keyring; not built in this library")
 	case KeyDescStaticMaterial:
-		return nil, fmt.Errorf("%w: key description %s: the static-materials test keyring is not built", ErrUnsupported, d.Name())
+		return nil, km.staticMaterial(d)
 	}
-	return nil, fmt.Errorf("%w: key description %s: %s %s", ErrUnsupported, d.Name(), d.Type, kmsKeyringKindsNotImplemented)
+	return nil, d.unsupported("%s %s", d.Type, kmsKeyringKindsNotImplemented)
+}
+
+// cachingUnderlying is the keyring a caching-cmm description runs with.
+// This library has no caching materials manager; a cache changes no
+// bytes, so a description without entry identifiers runs through its
+// underlying keyring (a caching CMM over a keyring is a caching CMM over
+// the default CMM of that keyring), and the runners say so
+// (cachingNote). A description with entry identifiers tests the
+// caching CMM itself: the MPL's harness gives it a one-entry test cache
+// that answers a get, and takes a put, only under those identifiers, with
+// an entry whose age and use the TTL and limits judge. (Those of
+// mpl/test.json are the cache ids of caching-cmm.md 0.3.0, SHA-512 of
+// partition id "asdf", suite 0x0478 and the empty context, and of the
+// static encrypted data key on decrypt; version 0.4.0 of the spec computes
+// SHA-384 ids with resource and scope bytes instead.) ErrUnsupported, with
+// the underlying's own reason when it cannot run either.
+func (km *keyMaterial) cachingUnderlying(d *KeyDescription) (keyring.Keyring, error) {
+	under, err := km.Keyring(d.Underlying)
+	if d.GetEntryIdentifier == nil && d.PutEntryIdentifier == nil {
+		return under, err
+	}
+	if err != nil && !errors.Is(err, ErrUnsupported) {
+		return nil, err
+	}
+	var ids []string
+	if d.GetEntryIdentifier != nil {
+		ids = append(ids, "get")
+	}
+	if d.PutEntryIdentifier != nil {
+		ids = append(ids, "put")
+	}
+	limits := fmt.Sprintf("TTL %d s", d.CacheLimitTTLSeconds)
+	if d.LimitBytes > 0 {
+		limits += fmt.Sprintf(", %d bytes", d.LimitBytes)
+	}
+	if d.LimitMessages > 0 {
+		limits += fmt.Sprintf(", %d messages", d.LimitMessages)
+	}
+	why := fmt.Sprintf("it tests a caching CMM's %s entry identifiers against a test cache, and cmp/keyring has no caching materials manager", strings.Join(ids, " and "))
+	if err != nil {
+		why += "; the underlying: " + strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: key description %s: ", ErrUnsupported, d.Underlying.Name()))
+	}
+	return nil, fmt.Errorf("%w: key description %s over %s (%s): %s", ErrUnsupported, d.Type, d.Underlying.Name(), limits, why)
+}
+
+// cachingNote is what a runner adds to the outcome of a record whose
+// descriptions include a caching-cmm that ran as its underlying keyring
+// (see cachingUnderlying), or "".
+func cachingNote(descs ...*KeyDescription) string {
+	var under []string
+	for _, d := range descs {
+		if d != nil && d.Type == KeyDescCachingCMM && !slices.Contains(under, d.Underlying.Name()) {
+			under = append(under, d.Underlying.Name())
+		}
+	}
+	if len(under) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s run as its underlying %s: cmp/keyring has no caching materials manager, and a cache changes no bytes)", KeyDescCachingCMM, strings.Join(under, " and "))
+}
+
+// staticMaterial is why a static-material-keyring description does not
+// run. The MPL's static-materials test keyring returns the fixed materials
+// of its entry (suite, context, encrypted data keys, maybe no plaintext
+// data key) whatever it is asked, to test that a materials manager checks
+// what a keyring gives it. The MPL vectors' entries are of AWS Encryption
+// SDK suites, materials this library does not make.
+func (km *keyMaterial) staticMaterial(d *KeyDescription) error {
+	k, err := km.key(d, d.Key, "static-material")
+	if err != nil {
+		return err
+	}
+	what := "a plaintext data key"
+	if k.PlaintextDataKey == "" {
+		what = "no plaintext data key"
+	}
+	if n := len(k.EncryptedDataKeys); n == 1 {
+		what += ", 1 encrypted data key"
+	} else {
+		what += fmt.Sprintf(", %d encrypted data keys", n)
+	}
+	if _, err := keyring.ParseSuite(k.Suite); err != nil {
+		return d.unsupported("fixed materials of suite 0x%s (%s), an AWS Encryption SDK suite; this library implements the DB-ESDK suites 0x6700 and 0x6701 only", k.Suite, what)
+	}
+	return d.unsupported("fixed materials of suite 0x%s (%s): the static-materials test keyring is not built", k.Suite, what)
 }
 
 func (km *keyMaterial) rawAES(d *KeyDescription, k DBESDKKey) (keyring.Keyring, error) {
 	if k.Type != "symmetric" || !strings.EqualFold(k.Algorithm, "aes") {
 		return nil, d.errorf("key %q is of type %q, not a symmetric AES key", d.Key, k.Type)
 	}
-	if k.Encoding != "" && k.Encoding != "base64" {
-		return nil, d.errorf("key %q: encoding %q, want base64", d.Key, k.Encoding)
+	if err := checkEncoding(d, d.Key, k.Encoding, "base64"); err != nil {
+		return nil, err
 	}
 	b, err := base64.StdEncoding.DecodeString(k.Material)
 	if err != nil {
@@ -448,8 +598,8 @@ func (km *keyMaterial) rawRSA(d *KeyDescription, k DBESDKKey) (keyring.Keyring, 
 	if k.Type != "public" && k.Type != "private" {
 		return nil, d.errorf("key %q is of type %q, not an RSA key", d.Key, k.Type)
 	}
-	if k.Encoding != "" && k.Encoding != "pem" {
-		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
+	if err := checkEncoding(d, d.Key, k.Encoding, "pem"); err != nil {
+		return nil, err
 	}
 	var pub *rsa.PublicKey
 	var priv *rsa.PrivateKey
@@ -495,12 +645,9 @@ func (km *keyMaterial) rawECDH(d *KeyDescription) (keyring.Keyring, error) {
 	if d.Schema == "static" {
 		entry = d.Sender
 	}
-	k, err := km.key(d, entry)
+	k, err := km.key(d, entry, "ecc-private")
 	if err != nil {
 		return nil, err
-	}
-	if k.Type != "ecc-private" {
-		return nil, d.errorf("key %q is of type %q, not ecc-private", entry, k.Type)
 	}
 	if k.PublicKeyEncoding != "" && k.PublicKeyEncoding != "base64-der" {
 		return nil, d.errorf("key %q: public-key-encoding %q, want base64-der", entry, k.PublicKeyEncoding)
@@ -560,7 +707,7 @@ func (km *keyMaterial) rawECDH(d *KeyDescription) (keyring.Keyring, error) {
 // staticBranchKey is the branch key of a static-branch-key entry.
 func staticBranchKey(d *KeyDescription, k DBESDKKey) (*hierarchy.BranchKey, error) {
 	if k.Type != "static-branch-key" {
-		return nil, fmt.Errorf("%w: key description %s: key %q of type %q (a branch key store needs an AWS account)", ErrUnsupported, d.Name(), d.Key, k.Type)
+		return nil, d.unsupported("key %q of type %q (a branch key store needs an AWS account)", d.Key, k.Type)
 	}
 	bkey, err1 := base64.StdEncoding.DecodeString(k.BranchKey)
 	beacon, err2 := base64.StdEncoding.DecodeString(k.BeaconKey)
@@ -574,41 +721,72 @@ func staticBranchKey(d *KeyDescription, k DBESDKKey) (*hierarchy.BranchKey, erro
 	return bk, nil
 }
 
-// kms builds an AWS KMS keyring over a fake KMS that holds the entry's
-// material under the entry's key ARN. Without material the key lives only
-// in AWS: ErrUnsupported.
-func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
-	k, err := km.key(d, d.Key)
+// kmsKey is the entry of an AWS KMS description's key: an entry of type
+// typ whose key-id (KeyDescKMS, KeyDescKMSRSA) or KMS key (the
+// sender-material or recipient-material of KeyDescKMSECDH) is a KMS key
+// ARN. Its material, if any, is the caller's to decode.
+func (km *keyMaterial) kmsKey(d *KeyDescription, name, typ string) (DBESDKKey, kmskeyring.ARN, error) {
+	k, err := km.key(d, name, typ)
 	if err != nil {
-		return nil, err
+		return k, kmskeyring.ARN{}, err
 	}
-	if k.Type != KeyDescKMS {
-		return nil, d.errorf("key %q is of type %q, not aws-kms", d.Key, k.Type)
+	keyID := k.KeyID
+	if typ == KeyDescKMSECDH {
+		keyID = k.RecipientMaterial
+		if d.Schema == "static" {
+			keyID = k.SenderMaterial
+		}
 	}
-	if k.Material == "" {
-		return nil, fmt.Errorf("%w: key description %s: %sthe keys file holds no material for %s", ErrUnsupported, d.Name(), errNoAWSPrefix, k.KeyID)
+	arn, ok := keyARN(keyID)
+	if !ok {
+		return k, arn, d.errorf("key %q: %q is not a KMS key ARN", name, keyID)
 	}
-	arn, err := kmskeyring.ParseARN(k.KeyID)
-	if err != nil || arn.ResourceType != "key" {
-		return nil, d.errorf("key %q: key-id is not a KMS key ARN", d.Key)
-	}
+	return k, arn, nil
+}
+
+// keyARN parses a KMS key ARN (not an alias).
+func keyARN(s string) (kmskeyring.ARN, bool) {
+	arn, err := kmskeyring.ParseARN(s)
+	return arn, err == nil && arn.ResourceType == "key"
+}
+
+// serve puts an aws-kms entry's key, its 32 bytes of material under its
+// key-id, in the fake KMS of its region and account, and returns that
+// KMS's client.
+func (km *keyMaterial) serve(d *KeyDescription, name string, k DBESDKKey, arn kmskeyring.ARN) (cmp.KMS, error) {
 	material, err := base64.StdEncoding.DecodeString(k.Material)
 	if err != nil || len(material) != 32 {
-		return nil, d.errorf("key %q: material must be 32 bytes in base64", d.Key)
+		return nil, d.errorf("key %q: material must be 32 bytes in base64", name)
 	}
 	client, err := km.fakeKMS(arn, k.KeyID, material)
 	clear(material)
 	if err != nil {
-		return nil, d.errorf("key %q: %v", d.Key, err)
+		return nil, d.errorf("key %q: %v", name, err)
 	}
+	return client, nil
+}
+
+// kms builds an AWS KMS keyring over a fake KMS that holds the entry's
+// material under the entry's key ARN. Without material the key lives only
+// in AWS: ErrUnsupported.
+func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
+	k, arn, err := km.kmsKey(d, d.Key, KeyDescKMS)
+	if err != nil {
+		return nil, err
+	}
+	if k.Material == "" {
+		return nil, d.unsupported("%sthe keys file holds no material for %s", errNoAWSPrefix, k.KeyID)
+	}
+	client, err := km.serve(d, d.Key, k, arn)
+	if err != nil {
+		return nil, err
+	}
+	var kr keyring.Keyring
 	if d.Type == KeyDescKMSMRKAware {
-		kr, err := kmskeyring.NewMRK(client, k.KeyID)
-		if err != nil {
-			return nil, d.errorf("%v", err)
-		}
-		return kr, nil
+		kr, err = kmskeyring.NewMRK(client, k.KeyID)
+	} else {
+		kr, err = kmskeyring.New(client, k.KeyID)
 	}
-	kr, err := kmskeyring.New(client, k.KeyID)
 	if err != nil {
 		return nil, d.errorf("%v", err)
 	}
@@ -621,15 +799,12 @@ func (km *keyMaterial) kms(d *KeyDescription) (keyring.Keyring, error) {
 // AWS KMS, so the description is ErrUnsupported (it needs an AWS account)
 // unless the entry is broken.
 func (km *keyMaterial) kmsRSA(d *KeyDescription) (keyring.Keyring, error) {
-	k, err := km.key(d, d.Key)
+	k, _, err := km.kmsKey(d, d.Key, KeyDescKMSRSA)
 	if err != nil {
 		return nil, err
 	}
-	if k.Type != KeyDescKMSRSA {
-		return nil, d.errorf("key %q is of type %q, not aws-kms-rsa", d.Key, k.Type)
-	}
-	if k.Encoding != "" && k.Encoding != "pem" {
-		return nil, d.errorf("key %q: encoding %q, want pem", d.Key, k.Encoding)
+	if err := checkEncoding(d, d.Key, k.Encoding, "pem"); err != nil {
+		return nil, err
 	}
 	pub, err := kmskeyring.ParseRSAPublicKey([]byte(k.Material))
 	if err != nil {
@@ -638,7 +813,7 @@ func (km *keyMaterial) kmsRSA(d *KeyDescription) (keyring.Keyring, error) {
 	if _, err := kmskeyring.NewRSA(nil, k.KeyID, d.EncryptionAlgorithm, func(o *kmskeyring.RSAOptions) { o.PublicKey = pub }); err != nil {
 		return nil, d.errorf("key %q: %v", d.Key, err)
 	}
-	return nil, fmt.Errorf("%w: key description %s: %sthe keys file holds only the public key of %s; the KMS RSA keyring decrypts through AWS KMS", ErrUnsupported, d.Name(), errNoAWSPrefix, k.KeyID)
+	return nil, d.unsupported("%sthe keys file holds only the public key of %s; the KMS RSA keyring decrypts through AWS KMS", errNoAWSPrefix, k.KeyID)
 }
 
 // kmsECDH checks an aws-kms-ecdh description against its entry, as the
@@ -655,16 +830,11 @@ func (km *keyMaterial) kmsECDH(d *KeyDescription) (keyring.Keyring, error) {
 	if d.Schema == "static" {
 		entry = d.Sender
 	}
-	k, err := km.key(d, entry)
+	k, arn, err := km.kmsKey(d, entry, KeyDescKMSECDH)
 	if err != nil {
 		return nil, err
 	}
-	if k.Type != KeyDescKMSECDH {
-		return nil, d.errorf("key %q is of type %q, not aws-kms-ecdh", entry, k.Type)
-	}
-	kmsKey := k.RecipientMaterial
 	if d.Schema == "static" {
-		kmsKey = k.SenderMaterial
 		for _, pub := range []string{k.SenderPublicKey, k.RecipientPublicKey} {
 			der, err := base64.StdEncoding.DecodeString(pub)
 			if err != nil {
@@ -675,10 +845,7 @@ func (km *keyMaterial) kmsECDH(d *KeyDescription) (keyring.Keyring, error) {
 			}
 		}
 	}
-	if arn, err := kmskeyring.ParseARN(kmsKey); err != nil || arn.ResourceType != "key" {
-		return nil, d.errorf("key %q: the KMS key is not a key ARN", entry)
-	}
-	return nil, fmt.Errorf("%w: key description %s: %sKMS DeriveSharedSecret with %s", ErrUnsupported, d.Name(), errNoAWSPrefix, kmsKey)
+	return nil, d.unsupported("%sKMS DeriveSharedSecret with %s", errNoAWSPrefix, arn)
 }
 
 // kmsMRKDiscovery builds an MRK-aware discovery keyring of the
@@ -692,18 +859,12 @@ func (km *keyMaterial) kmsMRKDiscovery(d *KeyDescription) (keyring.Keyring, erro
 	}
 	for _, name := range sortedKeys(km.keys) { // every key of the region a fake KMS can hold
 		k := km.keys[name]
-		arn, err := kmskeyring.ParseARN(k.KeyID)
-		if k.Type != KeyDescKMS || k.Material == "" || err != nil || arn.ResourceType != "key" || arn.Region != d.DefaultMRKRegion {
+		arn, ok := keyARN(k.KeyID)
+		if k.Type != KeyDescKMS || k.Material == "" || !ok || arn.Region != d.DefaultMRKRegion {
 			continue
 		}
-		material, err := base64.StdEncoding.DecodeString(k.Material)
-		if err != nil || len(material) != 32 {
-			return nil, d.errorf("key %q: material must be 32 bytes in base64", name)
-		}
-		_, err = km.fakeKMS(arn, k.KeyID, material)
-		clear(material)
-		if err != nil {
-			return nil, d.errorf("key %q: %v", name, err)
+		if _, err := km.serve(d, name, k, arn); err != nil {
+			return nil, err
 		}
 	}
 	kr, err := kmskeyring.NewMRKDiscovery(regionKMS{km, d.DefaultMRKRegion}, d.DefaultMRKRegion, filter)
@@ -820,7 +981,7 @@ func branchKey(keys map[string]DBESDKKey, desc json.RawMessage) (*hierarchy.Bran
 	switch d.Type {
 	case KeyDescHierarchy, KeyDescStaticBranchKey, keyDescHierarchyAlias:
 	default:
-		return nil, fmt.Errorf("%w: key description %s: beacons need a hierarchical keyring", ErrUnsupported, d.Name())
+		return nil, d.unsupported("beacons need a hierarchical keyring")
 	}
 	k, ok := keys[d.Key]
 	if !ok {

@@ -33,7 +33,7 @@ func TestKeyDescriptions(t *testing.T) {
 	km := keydescKeys(t)
 	secrets := []string{}
 	for _, k := range km.keys {
-		for _, s := range []string{k.Material, k.BranchKey, k.BeaconKey} {
+		for _, s := range []string{k.Material, k.BranchKey, k.BeaconKey, k.PlaintextDataKey} {
 			if len(s) > 40 {
 				s = s[len(s)-40:]
 			}
@@ -80,8 +80,13 @@ func TestKeyDescriptions(t *testing.T) {
 		{"kms rsa", `{"type":"aws-kms-rsa","key":"us-west-2-rsa-mrk","encryption-algorithm":"RSAES_OAEP_SHA_1"}`, "", "needs an AWS account: the keys file holds only the public key", ""},
 		{"kms rsa on aws-kms key", `{"type":"aws-kms-rsa","key":"us-west-2-decryptable","encryption-algorithm":"RSAES_OAEP_SHA_1"}`, "", "", "not aws-kms-rsa"},
 		{"required ec cmm", `{"type":"required-encryption-context-cmm","underlying":` + aes + `,"requiredEncryptionContextKeys":["a"]}`, "", "materials manager", ""},
-		{"caching cmm", `{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"k"},"cacheLimitTtlSeconds":1}`, "", "materials manager", ""},
-		{"static material", `{"type":"static-material-keyring","key":"k"}`, "", "static-materials", ""},
+		{"caching cmm over raw AES", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"limitBytes":10,"limitMessages":12}`, "*keyring.RawAES", "", ""},
+		{"caching cmm with identifiers", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"getEntryIdentifier":"AA==","putEntryIdentifier":""}`, "",
+			`key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and cmp/keyring has no caching materials manager`, ""},
+		{"caching cmm with identifiers over static", `{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"static-plaintext-data-key"},"cacheLimitTtlSeconds":5,"limitMessages":3,"getEntryIdentifier":""}`, "",
+			`(TTL 5 s, 3 messages): it tests a caching CMM's get entry identifiers against a test cache, and cmp/keyring has no caching materials manager; the underlying: fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite`, ""},
+		{"static material", `{"type":"static-material-keyring","key":"static-plaintext-data-key"}`, "", "fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite", ""},
+		{"static material DB-ESDK suite", `{"type":"static-material-keyring","key":"go-static-dbesdk-suite"}`, "", "fixed materials of suite 0x6700 (no plaintext data key, 0 encrypted data keys): the static-materials test keyring is not built", ""},
 
 		{"no type", `{"key":"aes-256"}`, "", "", `without "type"`},
 		{"unknown type", `{"type":"quantum","key":"aes-256"}`, "", "", `quantum "aes-256": unknown type`},
@@ -104,6 +109,12 @@ func TestKeyDescriptions(t *testing.T) {
 		{"ecdh bad schema", `{"type":"raw-ecdh","sender":"ecc-256-private","recipient":"r","provider-id":"p","ecc-curve":"ecc-256","schema":"x"}`, "", "", `raw-ecdh "ecc-256-private": unknown schema`},
 		{"discovery without region", `{"type":"aws-kms-mrk-aware-discovery"}`, "", "", `missing "default-mrk-region"`},
 		{"cmm without underlying", `{"type":"required-encryption-context-cmm"}`, "", "", `missing "underlying"`},
+		{"caching cmm in a multi-keyring", `{"type":"multi-keyring","generator":` + aes + `,"childKeyrings":[{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5}]}`, "", "", `child 0: vectors: key description caching-cmm: a materials manager cannot be a multi-keyring's member`},
+		{"caching cmm without TTL", `{"type":"caching-cmm","underlying":` + aes + `}`, "", "", `"cacheLimitTtlSeconds" must be a positive number`},
+		{"caching cmm negative limit", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"limitBytes":-1}`, "", "", `"limitBytes" and "limitMessages" must be positive`},
+		{"caching cmm identifier not base64", `{"type":"caching-cmm","underlying":` + aes + `,"cacheLimitTtlSeconds":5,"putEntryIdentifier":"%%"}`, "", "", `"putEntryIdentifier" is not base64`},
+		{"caching cmm bad underlying", `{"type":"caching-cmm","underlying":{"type":"raw","key":"nope","provider-id":"p","encryption-algorithm":"aes"},"cacheLimitTtlSeconds":5,"getEntryIdentifier":"AA=="}`, "", "", `key "nope" not in the keys file`},
+		{"static material on AES key", `{"type":"static-material-keyring","key":"aes-256"}`, "", "", `key "aes-256" is of type "symmetric", not static-material`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,6 +181,7 @@ func TestKeyDescriptionJSON(t *testing.T) {
 		`{"type":"multi-keyring","childKeyrings":[]}`,
 		`{"type":"multi-keyring","generator":{"type":"aws-kms-hierarchy","key":"b"},"childKeyrings":[{"type":"aws-kms","key":"k"}]}`,
 		`{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"k"},"cacheLimitTtlSeconds":1}`,
+		`{"type":"caching-cmm","underlying":{"type":"static-material-keyring","key":"k"},"cacheLimitTtlSeconds":5,"limitBytes":10,"limitMessages":12,"getEntryIdentifier":"AA==","putEntryIdentifier":""}`,
 		`{"type":"raw-ecdh","provider-id":"p","sender":"s","recipient":"r","ecc-curve":"ecc-256","schema":"static"}`,
 	} {
 		var d KeyDescription

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,21 +133,10 @@ func LoadMPL(path string) (*MPLManifest, error) {
 	if ref == "" {
 		ref = "keys.json"
 	}
-	ref = strings.TrimPrefix(ref, "file://")
-	if !filepath.IsAbs(ref) {
-		ref = filepath.Join(filepath.Dir(path), ref)
+	var err error
+	if m.Keys, m.keysFile, err = readKeysFile(path, ref); err != nil {
+		return nil, err
 	}
-	b, err := os.ReadFile(ref)
-	if err != nil {
-		return nil, fmt.Errorf("vectors: %w", err)
-	}
-	var keys struct {
-		Keys map[string]DBESDKKey `json:"keys"`
-	}
-	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, fmt.Errorf("vectors: %s: %w", filepath.Base(ref), err)
-	}
-	m.Keys, m.keysFile = keys.Keys, b
 	return m, nil
 }
 
@@ -240,13 +228,13 @@ func (m *MPLManifest) RunMPL(ctx context.Context, id string) Result {
 		return m.runStored(ctx, r, dec, decDesc)
 	}
 	suite, err := keyring.ParseSuite(r.Suite)
-	note := ""
+	note := cachingNote(encDesc, decDesc)
 	if err != nil {
 		if !r.HasReproduced || encDesc.Type != KeyDescRaw || decDesc.Type != KeyDescRaw {
 			res.Outcome, res.Reason = Skipped, esdkSuiteReason(r.Suite)
 			return res
 		}
-		suite, note = keyring.SuiteHMAC, fmt.Sprintf(" (suite 0x%s run as 0x6700: the reproduced-context check does not depend on the suite)", r.Suite)
+		suite, note = keyring.SuiteHMAC, note+fmt.Sprintf(" (suite 0x%s run as 0x6700: the reproduced-context check does not depend on the suite)", r.Suite)
 	}
 	em, err := keyring.NewDefaultManager(enc).EncryptionMaterials(ctx, keyring.EncryptionRequest{Suite: suite, EncryptionContext: r.Context, RequiredKeys: r.Required})
 	switch {
@@ -334,7 +322,7 @@ func (m *MPLManifest) runStored(ctx context.Context, r *MPLRecord, dec keyring.K
 	if !bytes.Equal(got, r.Result.PlaintextDataKey) {
 		return fail(errors.New("decrypted another data key than the record's"))
 	}
-	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"
+	res.Outcome, res.Decrypted, res.Reason = Passed, 1, "decrypted the stored data key"+cachingNote(d)
 	if serr != nil {
 		res.Reason += fmt.Sprintf(" (suite 0x%s, direct wrapping)", r.Suite)
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,12 +67,27 @@ func TestMPLManifests(t *testing.T) {
 	if counts != [3]int{83, 0, 992} {
 		t.Errorf("test.json: passed/failed/skipped %v, want [83 0 992]", counts)
 	}
+	// Every skip falls in one of these, by the start of its reason.
+	kinds := []struct{ prefix, needs string }{
+		{"key description caching-cmm over static-material-keyring", "no caching materials manager"},
+		{"key description aws-kms-mrk-aware ", "needs an AWS account"},
+		{"key description aws-kms-rsa ", "needs an AWS account"},
+		{"key description aws-kms ", "needs an AWS account"},
+		{"key description static-material-keyring ", "an AWS Encryption SDK suite"},
+		{"algorithm suite 0x", "is an AWS Encryption SDK suite"},
+	}
+	skips := map[string]int{}
 	for reason, n := range reasons {
-		ok := strings.Contains(reason, "needs an AWS account") || strings.Contains(reason, "not built") ||
-			strings.Contains(reason, "AWS Encryption SDK suite")
-		if !ok {
+		i := slices.IndexFunc(kinds, func(k struct{ prefix, needs string }) bool { return strings.HasPrefix(reason, k.prefix) })
+		if i < 0 || !strings.Contains(reason, kinds[i].needs) {
 			t.Errorf("%d records skipped for an unexpected reason: %s", n, reason)
+			continue
 		}
+		skips[kinds[i].prefix] += n
+	}
+	wantSkips := map[string]int{kinds[0].prefix: 733, kinds[1].prefix: 104, kinds[2].prefix: 26, kinds[3].prefix: 26, kinds[4].prefix: 4, kinds[5].prefix: 99}
+	if !maps.Equal(skips, wantSkips) {
+		t.Errorf("skips by kind %v, want %v", skips, wantSkips)
 	}
 	if counts, _ := runMPL(t, filepath.Join(dir, "manifest.json")); counts != [3]int{1, 0, 0} {
 		t.Errorf("manifest.json: passed/failed/skipped %v, want [1 0 0]", counts)
@@ -152,6 +169,59 @@ func TestKeyDescriptionVectors(t *testing.T) {
 		}
 		if compact(g.Manifest.Tests[id].Config.Key) != compact(m.Manifest.Tests[id].Config.Key) {
 			t.Errorf("generated %s: key description %s, want %s", id, g.Manifest.Tests[id].Config.Key, m.Manifest.Tests[id].Config.Key)
+		}
+	}
+}
+
+// TestMPLCachingCMM: a caching-cmm without cache entry identifiers runs as
+// its underlying keyring and says so (in the MPL runner, and in the
+// DB-ESDK runner over what GenerateMPL writes); one with identifiers, and
+// the static-materials keyring, are skipped with the reason.
+func TestMPLCachingCMM(t *testing.T) {
+	path := filepath.Join("testdata", "keydesc", "mpl_caching.json")
+	m, err := vectors.LoadMPL(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want := map[string]struct {
+		outcome vectors.Outcome
+		reason  string
+	}{
+		"caching-encrypt":     {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "aes-256": cmp/keyring has no caching materials manager, and a cache changes no bytes)`},
+		"caching-both":        {vectors.Passed, `round-tripped, 1 encrypted data keys (caching-cmm run as its underlying raw "rsa-4096-private": cmp/keyring has no caching materials manager`},
+		"caching-wrong-key":   {vectors.Passed, `failed to decrypt as expected: keyring: no encrypted data key this keyring can decrypt (caching-cmm run as its underlying raw "aes-256" and raw "aes-128"`},
+		"caching-identifiers": {vectors.Skipped, `key description caching-cmm over raw "aes-256" (TTL 5 s): it tests a caching CMM's get and put entry identifiers against a test cache, and cmp/keyring has no caching materials manager`},
+		"static-materials":    {vectors.Skipped, `static-material-keyring "static-plaintext-data-key": fixed materials of suite 0x0014 (a plaintext data key, 1 encrypted data key), an AWS Encryption SDK suite`},
+	}
+	if len(m.Tests) != len(want) {
+		t.Fatalf("%d tests, want %d", len(m.Tests), len(want))
+	}
+	for id, w := range want {
+		r := m.RunMPL(context.Background(), id)
+		if r.Outcome != w.outcome || !strings.HasPrefix(r.Reason, w.reason) && !strings.Contains(r.Reason, w.reason) {
+			t.Errorf("%s: %s %q, want %s %q", id, r.Outcome, r.Reason, w.outcome, w.reason)
+		}
+	}
+	dir := t.TempDir()
+	written, skipped, err := m.GenerateMPL(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(written, " ") != "caching-both caching-encrypt" || len(skipped) != 3 {
+		t.Fatalf("wrote %v, skipped %v", written, skipped)
+	}
+	g, err := vectors.LoadDBESDK(filepath.Join(dir, "decrypt_go_mpl_caching.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	// A generated record keeps the decrypt description: caching-encrypt's
+	// is a plain raw AES keyring.
+	for id, reason := range map[string]string{"caching-both": `(caching-cmm run as its underlying raw "rsa-4096-private": `, "caching-encrypt": ""} {
+		r := g.RunDBESDK(context.Background(), id)
+		if r.Outcome != vectors.Passed || r.RoundTrip != 1 || !strings.HasPrefix(r.Reason, reason) || (reason == "") != (r.Reason == "") {
+			t.Errorf("generated %s: %s %q, want a pass with %q", id, r.Outcome, r.Reason, reason)
 		}
 	}
 }

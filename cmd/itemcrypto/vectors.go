@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,10 +56,8 @@ for its v1_complex scenario.`,
 					return err
 				}
 				switch kind {
-				case vectors.DBESDKManifestType:
-					err = runDBESDKManifest(cmd, path, &counts)
-				case vectors.MPLDecryptManifestType, vectors.MPLKeyringTests:
-					err = runMPLManifest(cmd, path, &counts)
+				case vectors.DBESDKManifestType, vectors.MPLDecryptManifestType, vectors.MPLKeyringTests:
+					err = runRecordManifest(cmd, path, kind, &counts)
 				default:
 					err = runDDBECManifest(cmd, path, network, plaintext, &counts)
 				}
@@ -77,40 +77,43 @@ for its v1_complex scenario.`,
 	return cmd
 }
 
-func runDBESDKManifest(cmd *cobra.Command, path string, counts *[3]int) error {
-	m, err := vectors.LoadDBESDK(path)
-	if err != nil {
-		return err
+// runRecordManifest runs every record of a DB-ESDK decrypt manifest or an
+// MPL keyring manifest (kind as DetectManifest gives it) and prints a line
+// per record: outcome, file/id, description (type): detail.
+func runRecordManifest(cmd *cobra.Command, path, kind string, counts *[3]int) error {
+	var m interface {
+		IDs() []string
+		Close()
 	}
-	defer m.Close()
-	out := cmd.OutOrStdout()
-	base := filepath.Base(path)
-	for _, id := range m.IDs() {
-		r := m.RunDBESDK(cmd.Context(), id)
-		counts[r.Outcome]++
-		rec := m.Manifest.Tests[id]
-		detail := r.Reason
-		if r.Outcome == vectors.Passed && rec.Type == "positive-decrypt" {
-			detail = "decrypted, round-tripped"
+	var run func(ctx context.Context, id string) (r vectors.Result, description, typ string)
+	if kind == vectors.DBESDKManifestType {
+		d, err := vectors.LoadDBESDK(path)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, rec.Description, rec.Type, detail)
-	}
-	return nil
-}
-
-func runMPLManifest(cmd *cobra.Command, path string, counts *[3]int) error {
-	m, err := vectors.LoadMPL(path)
-	if err != nil {
-		return err
+		m, run = d, func(ctx context.Context, id string) (vectors.Result, string, string) {
+			r, rec := d.RunDBESDK(ctx, id), d.Manifest.Tests[id]
+			if r.Outcome == vectors.Passed && rec.Type == "positive-decrypt" {
+				r.Reason = strings.TrimSpace("decrypted, round-tripped " + r.Reason)
+			}
+			return r, rec.Description, rec.Type
+		}
+	} else {
+		p, err := vectors.LoadMPL(path)
+		if err != nil {
+			return err
+		}
+		m, run = p, func(ctx context.Context, id string) (vectors.Result, string, string) {
+			return p.RunMPL(ctx, id), p.Tests[id].Description, p.Tests[id].Type
+		}
 	}
 	defer m.Close()
 	out := cmd.OutOrStdout()
 	base := filepath.Base(path)
 	for _, id := range m.IDs() {
-		r := m.RunMPL(cmd.Context(), id)
+		r, description, typ := run(cmd.Context(), id)
 		counts[r.Outcome]++
-		rec := m.Tests[id]
-		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, rec.Description, rec.Type, r.Reason)
+		fmt.Fprintf(out, "%s  %s/%s  %s (%s): %s\n", r.Outcome, base, id, description, typ, r.Reason)
 	}
 	return nil
 }
@@ -194,19 +197,9 @@ DIR/keys.json; negative records are skipped.`,
 			var written, skipped []string
 			switch kind {
 			case vectors.DBESDKManifestType:
-				m, lerr := vectors.LoadDBESDK(from)
-				if lerr != nil {
-					return lerr
-				}
-				defer m.Close()
-				written, skipped, err = m.GenerateDBESDK(cmd.Context(), outDir)
+				written, skipped, err = generateFrom(cmd.Context(), from, outDir, vectors.LoadDBESDK, (*vectors.DBESDKManifest).GenerateDBESDK)
 			case vectors.MPLKeyringTests:
-				m, lerr := vectors.LoadMPL(from)
-				if lerr != nil {
-					return lerr
-				}
-				defer m.Close()
-				written, skipped, err = m.GenerateMPL(cmd.Context(), outDir)
+				written, skipped, err = generateFrom(cmd.Context(), from, outDir, vectors.LoadMPL, (*vectors.MPLManifest).GenerateMPL)
 			case vectors.MPLDecryptManifestType:
 				return fmt.Errorf("%s: an %s manifest holds stored data keys, not items; generate from the MPL's round-trip tests (mpl/test.json)", from, kind)
 			default:
@@ -236,4 +229,16 @@ DIR/keys.json; negative records are skipped.`,
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// generateFrom loads a DB-ESDK or MPL manifest with load, writes what
+// generate makes of it to outDir, and closes it.
+func generateFrom[M interface{ Close() }](ctx context.Context, path, outDir string, load func(string) (M, error),
+	generate func(M, context.Context, string) ([]string, []string, error)) (written, skipped []string, err error) {
+	m, err := load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	return generate(m, ctx, outDir)
 }
