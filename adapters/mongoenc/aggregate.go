@@ -695,6 +695,7 @@ func (p *pipeCheck) unionWithStage(v bsoncore.Value, st docState) (docState, err
 // (fields added to the command as they are). Let is checked as expressions
 // that see no document.
 func (p *pipeCheck) checkAggregateOptions(o *options.AggregateOptions) error {
+	//lint:ignore SA1019 deprecated for callers, but still settable: a field it adds would bypass the checks
 	if len(o.Custom) > 0 && !p.c.schema.noop {
 		return p.refuse("", "", "the Custom option adds fields to the command that the client cannot check")
 	}
@@ -706,6 +707,24 @@ func (p *pipeCheck) checkAggregateOptions(o *options.AggregateOptions) error {
 		return p.refuse("", "", "Let: %v", err)
 	}
 	return p.expr("let", bsoncore.Value{Type: bsoncore.TypeEmbeddedDocument, Data: let}, stateComputed)
+}
+
+// prepareAggregate marshals the pipeline and checks the options of op.
+func (c *Collection) prepareAggregate(op string, pipeline any, opts []options.Lister[options.AggregateOptions],
+) (*pipeCheck, bsoncore.Array, *options.AggregateOptions, error) {
+	p := &pipeCheck{c: c, op: op, stage: -1}
+	arr, err := c.pipelineArray(pipeline)
+	if err != nil {
+		return nil, nil, nil, p.refuse("", "", "%v", err)
+	}
+	o, err := collect(opts)
+	if err != nil {
+		return nil, nil, nil, c.opErr(op, err)
+	}
+	if err := p.checkAggregateOptions(o); err != nil {
+		return nil, nil, nil, err
+	}
+	return p, arr, o, nil
 }
 
 // Aggregate runs an aggregation pipeline whose output documents the
@@ -756,17 +775,8 @@ func (p *pipeCheck) checkAggregateOptions(o *options.AggregateOptions) error {
 func (c *Collection) Aggregate(ctx context.Context, pipeline any,
 	opts ...options.Lister[options.AggregateOptions],
 ) (*mongo.Cursor, error) {
-	const op = "Aggregate"
-	p := &pipeCheck{c: c, op: op, stage: -1}
-	arr, err := c.pipelineArray(pipeline)
+	p, arr, _, err := c.prepareAggregate("Aggregate", pipeline, opts)
 	if err != nil {
-		return nil, p.refuse("", "", "%v", err)
-	}
-	o, err := collect(opts)
-	if err != nil {
-		return nil, c.opErr(op, err)
-	}
-	if err := p.checkAggregateOptions(o); err != nil {
 		return nil, err
 	}
 	st, err := p.pipeline(arr, stateWhole)
@@ -780,7 +790,7 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any,
 	}
 	cur, err := c.coll.Aggregate(ctx, arr, opts...)
 	if err != nil {
-		return nil, c.opErr(op, err)
+		return nil, c.opErr(p.op, err)
 	}
 	return cur, nil
 }
@@ -800,16 +810,8 @@ func (c *Collection) AggregateDocuments(ctx context.Context, pipeline any,
 	opts ...options.Lister[options.AggregateOptions],
 ) (*Cursor, error) {
 	const op = "AggregateDocuments"
-	p := &pipeCheck{c: c, op: op, stage: -1}
-	arr, err := c.pipelineArray(pipeline)
+	p, arr, o, err := c.prepareAggregate(op, pipeline, opts)
 	if err != nil {
-		return nil, p.refuse("", "", "%v", err)
-	}
-	o, err := collect(opts)
-	if err != nil {
-		return nil, c.opErr(op, err)
-	}
-	if err := p.checkAggregateOptions(o); err != nil {
 		return nil, err
 	}
 	var (
@@ -833,6 +835,11 @@ func (c *Collection) AggregateDocuments(ctx context.Context, pipeline any,
 		case "$match":
 			d, err := p.doc(stage, v)
 			if err != nil {
+				return err
+			}
+			// Code and the operators Aggregate does not check first, then
+			// Find's rules for the fields.
+			if err := p.filter(d, stateComputed); err != nil {
 				return err
 			}
 			f, match, err := c.searchFilter(ctx, g, bson.Raw(d))

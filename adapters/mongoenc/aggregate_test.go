@@ -237,6 +237,7 @@ func TestAggregateRefused(t *testing.T) {
 	t.Run("options", func(t *testing.T) {
 		before := cmds.count()
 		ok := bson.A{d("$count", "n")}
+		//lint:ignore SA1019 the option is deprecated but settable, and must be refused
 		_, err1 := c.Aggregate(ctx, ok, options.Aggregate().SetCustom(bson.M{"pipeline": bson.A{}}))
 		_, err2 := c.Aggregate(ctx, ok, options.Aggregate().SetLet(d("x", d("$function", d("lang", "js")))))
 		_, err3 := c.Aggregate(ctx, d("$count", "n"))
@@ -298,6 +299,8 @@ func TestAggregateDocuments(t *testing.T) {
 		{"group", bson.A{d("$group", d("_id", "$status"))}, 0, "$group", ""},
 		{"project", bson.A{d("$project", d("status", 1))}, 0, "$project", ""},
 		{"out", bson.A{d("$out", "x")}, 0, "$out", ""},
+		{"function in $expr", bson.A{d("$match", d("$expr", d("$function", d("body", "function() {return true}", "args", bson.A{}, "lang", "js"))))}, 0, "$function", ""},
+		{"$where", bson.A{d("$sort", d("i", 1)), d("$match", d("$where", "true"))}, 1, "$where", ""},
 	} {
 		before := cmds.count()
 		_, err := c.AggregateDocuments(ctx, tc.pipeline)

@@ -157,12 +157,14 @@ type Part struct {
 }
 
 // Load reads a known-answer file.
-func Load(path string) (*File, error) {
+func Load(path string) (*File, error) { return load[File](path) }
+
+func load[T any](path string) (*T, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var f File
+	var f T
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("refkat: %s: %w", path, err)
 	}
@@ -179,14 +181,4 @@ type BeaconFile struct {
 }
 
 // LoadBeacons reads a [BeaconFile].
-func LoadBeacons(path string) (*BeaconFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var f BeaconFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("refkat: %s: %w", path, err)
-	}
-	return &f, nil
-}
+func LoadBeacons(path string) (*BeaconFile, error) { return load[BeaconFile](path) }
