@@ -191,6 +191,9 @@ func (c *Collection) pipelineArray(pipeline any) (bsoncore.Array, error) {
 func (p *pipeCheck) stages(arr []byte, fn func(i int, op string, v bsoncore.Value) error) error {
 	i := 0
 	return forEach(arr, func(_ bsoncore.Element, _ string, v bsoncore.Value) error {
+		if p.where == "" {
+			p.stage = i // a top-level stage
+		}
 		doc, ok := v.DocumentOK()
 		if !ok {
 			return p.refuse("", "", "stage %d is a %s, not a document", i, v.Type)
@@ -209,11 +212,7 @@ func (p *pipeCheck) stages(arr []byte, fn func(i int, op string, v bsoncore.Valu
 // in, and returns the state of its output.
 func (p *pipeCheck) pipeline(arr []byte, in docState) (docState, error) {
 	st := in
-	top := p.where == "" && p.stage < 0
-	err := p.stages(arr, func(i int, op string, v bsoncore.Value) error {
-		if top {
-			p.stage = i
-		}
+	err := p.stages(arr, func(_ int, op string, v bsoncore.Value) error {
 		switch op {
 		case "$out", "$merge":
 			return p.refuse(op, "", "%s writes the pipeline's output into a collection, where it would be neither "+
@@ -229,9 +228,6 @@ func (p *pipeCheck) pipeline(arr []byte, in docState) (docState, error) {
 		st, err = fn(v, st)
 		return err
 	})
-	if top {
-		p.stage = -1
-	}
 	return st, err
 }
 
@@ -783,6 +779,7 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any,
 	if err != nil {
 		return nil, err
 	}
+	p.stage = -1
 	if st.stored() && !c.schema.noop {
 		return nil, p.refuse("", "", "the pipeline outputs stored documents, which hold ciphertext, beacons and the "+
 			"signature fields: end it with a stage that builds documents of its own ($project with inclusions, "+
@@ -829,7 +826,6 @@ func (c *Collection) AggregateDocuments(ctx context.Context, pipeline any,
 		return err
 	}
 	err = p.stages(arr, func(i int, stage string, v bsoncore.Value) error {
-		p.stage = i
 		g.where = "pipeline[" + strconv.Itoa(i) + "]: "
 		switch stage {
 		case "$match":

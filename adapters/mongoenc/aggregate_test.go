@@ -203,6 +203,9 @@ func TestAggregateRefused(t *testing.T) {
 		{"output is stored documents", bson.A{match, d("$sort", d("i", 1)), d("$limit", 3)}, -1, "", "", ""},
 		{"output is stored documents with a field added", bson.A{d("$addFields", d("x", 1))}, -1, "", "", ""},
 		{"empty pipeline", bson.A{}, -1, "", "", ""},
+		{"stage not a document", bson.A{d("$count", "n"), "$count"}, 1, "", "", ""},
+		{"stage of two operators", bson.A{d("$count", "n"), d("$skip", 1, "$limit", 1)}, 1, "", "", ""},
+		{"nested stage not a document", bson.A{d("$facet", d("x", bson.A{1}))}, 0, "$facet.x", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
