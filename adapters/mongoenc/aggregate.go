@@ -281,6 +281,11 @@ func (p *pipeCheck) field(op, path string, st docState, exists bool) error {
 		if exists && !p.c.schema.insideEncrypted(parts) {
 			return nil
 		}
+		if p.c.beacons != nil && p.c.beacons.byPath[path] != nil {
+			return p.refuse(op, path, "%q is encrypted; its beacon answers equality only up to collisions, and the "+
+				"stages after it would compute over the false positives: use AggregateDocuments or Find, which drop "+
+				"them after decryption", path)
+		}
 		return p.refuse(op, path, "%q is encrypted or holds an encrypted field: the server only sees its ciphertext "+
 			"and would compute on it; only {$exists: ...} in a $match may test an encrypted field", path)
 	}
@@ -500,8 +505,10 @@ func (p *pipeCheck) accumulatorFields(stage string, d bsoncore.Document, st docS
 				return p.refuse(op, "", "%s is not one of the accumulators the client checks", op)
 			}
 			if a, ok := arg.DocumentOK(); ok && (op == "$top" || op == "$bottom" || op == "$topN" || op == "$bottomN") {
-				if sortBy, err := a.LookupErr("sortBy"); err == nil {
-					if _, err := p.sortStage(sortBy, st); err != nil {
+				if sortBy, ok := a.Lookup("sortBy").DocumentOK(); ok {
+					if err := forEach(sortBy, func(_ bsoncore.Element, key string, _ bsoncore.Value) error {
+						return p.field(op, key, st, false)
+					}); err != nil {
 						return err
 					}
 				}

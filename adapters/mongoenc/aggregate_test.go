@@ -230,6 +230,9 @@ func TestAggregateRefused(t *testing.T) {
 				t.Errorf("PipelineError{Stage %d, Where %q, Operator %q, Field %q}, want {%d, %q, %q, %q}: %v",
 					pe.Stage, pe.Where, pe.Operator, pe.Field, tc.stage, tc.where, tc.operator, tc.field, err)
 			}
+			if tc.name == "beacon equality" && !strings.Contains(err.Error(), "AggregateDocuments") {
+				t.Errorf("the refusal of a beacon equality does not point to AggregateDocuments: %v", err)
+			}
 			for _, secret := range []string{"ann@example.com", "card-1", "function() {"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("the error shows a value: %v", err)
@@ -331,5 +334,41 @@ func TestAggregateDocuments(t *testing.T) {
 	wantAuthFailure(t, "tampered document", err, int32(4))
 	if !errors.Is(err, itemcrypto.ErrAuthentication) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestAggregateDDBEC: on a DDBEC collection the material description and
+// the signature are refused like the DB-ESDK's fields, and a pipeline over
+// DoNothing and signed fields passes the checks (the client points at a
+// closed port: its error is then the driver's server selection).
+func TestAggregateDDBEC(t *testing.T) {
+	c := offlineColl(t, testConfig())
+	ctx := ctxT(t)
+	for _, tc := range []struct {
+		pipeline bson.A
+		operator string
+		field    string
+	}{
+		{bson.A{d("$group", d("_id", "$*amzn-ddb-map-sig*"))}, "$group", "*amzn-ddb-map-sig*"},
+		{bson.A{d("$match", d("*amzn-ddb-map-desc*", d("$exists", true))), d("$count", "n")}, "$match", "*amzn-ddb-map-desc*"},
+		{bson.A{d("$sortByCount", "$profile.ssn")}, "$sortByCount", "profile.ssn"},
+		{bson.A{d("$bucket", d("groupBy", "$visits", "boundaries", bson.A{0, 10}, "output", d("s", d("$max", "$secret"))))}, "$max", "secret"},
+		{bson.A{d("$group", d("_id", nil, "top", d("$top", d("sortBy", d("card", 1), "output", "$email"))))}, "$top", "card"},
+	} {
+		_, err := c.Aggregate(ctx, tc.pipeline)
+		var pe *PipelineError
+		if !errors.As(err, &pe) || pe.Operator != tc.operator || pe.Field != tc.field {
+			t.Errorf("%v: err = %v, want a *PipelineError about %s %s", tc.pipeline, err, tc.operator, tc.field)
+		}
+	}
+	_, err := c.Aggregate(ctx, bson.A{
+		d("$match", d("card", d("$exists", true), "profile.name", "ada")),
+		d("$unwind", "$visits"),
+		d("$group", d("_id", "$email", "visits", d("$sum", "$visits"), "top", d("$top", d("sortBy", d("visits", -1), "output", "$profile.name")))),
+		d("$facet", d("n", bson.A{d("$count", "n")})),
+	})
+	var pe *PipelineError
+	if err == nil || errors.As(err, &pe) || errors.Is(err, ErrUnsafeOperation) {
+		t.Errorf("err = %v, want the driver's (nothing refused)", err)
 	}
 }
