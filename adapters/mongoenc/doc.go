@@ -75,9 +75,22 @@
 //     cannot re-sign it. Replace the whole document to change anything else.
 //   - DeleteOne, DeleteMany and CountDocuments pass once their filters are
 //     checked; EstimatedDocumentCount passes through.
-//   - Aggregate, Distinct and Watch are not offered: their results cannot be
-//     verified. [Collection.Unprotected] returns the driver's collection for
-//     what must bypass the protection.
+//   - Aggregate runs a pipeline whose output documents it computes from
+//     plaintext and signed fields ($group, $count, $project with inclusions,
+//     ...) and returns the driver's *mongo.Cursor: its documents are the
+//     server's computation, not protected documents, and nothing in them is
+//     verified (a signed field is used as stored). Every stage and
+//     expression is checked first, against an allow-list of stages; a
+//     pipeline that reads an encrypted field, a beacon or the format's
+//     fields, writes ($out, $merge), runs code ($function, $accumulator,
+//     $where), joins another collection, or outputs stored documents is
+//     refused with a [*PipelineError] naming the stage, the operator and the
+//     field. AggregateDocuments runs a pipeline of $match, $sort, $skip and
+//     $limit, whose output is whole stored documents, and verifies and
+//     decrypts them as Find does (beacon conditions included).
+//   - Distinct and Watch are not offered: their results cannot be verified.
+//     [Collection.Unprotected] returns the driver's collection for what
+//     must bypass the protection.
 //   - [Collection.StoredItem] and [Collection.StoredDocument] map a stored
 //     document onto the core's item and back, for tools that re-encrypt
 //     stored documents without decoding them (itemcrypto rotate --mongo).

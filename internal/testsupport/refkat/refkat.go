@@ -157,14 +157,28 @@ type Part struct {
 }
 
 // Load reads a known-answer file.
-func Load(path string) (*File, error) {
+func Load(path string) (*File, error) { return load[File](path) }
+
+func load[T any](path string) (*T, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var f File
+	var f T
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("refkat: %s: %w", path, err)
 	}
 	return &f, nil
 }
+
+// BeaconFile is a file of beacon cases only:
+// adapters/mongoenc/testdata/dbesdk_beacons.json, written by
+// TestWriteMongoBeaconKAT in internal/testsupport/interop/dbesdk
+// (-dbesdk.writemongokat=PATH) and read by mongoenc's TestReferenceBeacons.
+type BeaconFile struct {
+	Comment string  `json:"comment"`
+	Beacons Beacons `json:"beacons"`
+}
+
+// LoadBeacons reads a [BeaconFile].
+func LoadBeacons(path string) (*BeaconFile, error) { return load[BeaconFile](path) }

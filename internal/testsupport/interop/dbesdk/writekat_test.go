@@ -1,6 +1,7 @@
 package dbesdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -427,24 +428,27 @@ func katBeaconInputs() []katBeaconInput {
 	return in
 }
 
-func katBeacons(t *testing.T, f *refkat.File) {
+// refBeaconPut returns a function that gives the beacons the reference's
+// PutItem transform writes for an item under a beacon configuration, with
+// katBeaconKey as the beacon key and acts as the table's actions (pk the
+// partition key): the aws_dbe_b_* attributes, and each signed-only
+// compound beacon under its name. refusedCfg is the reference's error for
+// the configuration, refused its error for the item.
+func refBeaconPut(t *testing.T, acts map[string]actions.Action) func(cfg refkat.BeaconConfig, it Item) (beacons Item, refusedCfg, refused error) {
 	ctx := context.Background()
 	b := katBeaconStore(t)
 	kr, err := refMPL(t).CreateRawAesKeyring(ctx, mpltypes.CreateRawAesKeyringInput{KeyNamespace: katNamespace, KeyName: katKeyName, WrappingAlg: mpltypes.AesWrappingAlgAlgAes256GcmIv12Tag16, WrappingKey: katAESKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts := map[string]refstypes.CryptoAction{}
-	f.Beacons = refkat.Beacons{BeaconKey: hex.EncodeToString(katBeaconKey), Actions: map[string]string{}}
-	for n, a := range katBeaconActions {
-		acts[n] = refActions[a]
-		f.Beacons.Actions[n] = string(refActions[a])
+	refActs := map[string]refstypes.CryptoAction{}
+	for n, a := range acts {
+		refActs[n] = refActions[a]
 	}
-	// put returns the reference's beacons for it under cfg.
-	put := func(cfg refkat.BeaconConfig, it Item) (beacons Item, refusedCfg, refused error) {
+	return func(cfg refkat.BeaconConfig, it Item) (beacons Item, refusedCfg, refused error) {
 		scfg := refBeaconConfig(katSearch(cfg), b)
 		xf, err := newTransforms(rt.DynamoDbTablesEncryptionConfig{TableEncryptionConfigs: map[string]rt.DynamoDbTableEncryptionConfig{
-			"tbl": {LogicalTableName: "tbl", PartitionKeyName: "pk", AttributeActionsOnEncrypt: acts, Keyring: kr, Search: &scfg}}})
+			"tbl": {LogicalTableName: "tbl", PartitionKeyName: "pk", AttributeActionsOnEncrypt: refActs, Keyring: kr, Search: &scfg}}})
 		if err != nil {
 			return nil, err, nil
 		}
@@ -473,6 +477,14 @@ func katBeacons(t *testing.T, f *refkat.File) {
 		}
 		return beacons, nil, nil
 	}
+}
+
+func katBeacons(t *testing.T, f *refkat.File) {
+	f.Beacons = refkat.Beacons{BeaconKey: hex.EncodeToString(katBeaconKey), Actions: map[string]string{}}
+	for n, a := range katBeaconActions {
+		f.Beacons.Actions[n] = string(refActions[a])
+	}
+	put := refBeaconPut(t, katBeaconActions)
 	for _, in := range katBeaconInputs() {
 		bc := refkat.BeaconCase{Name: in.name, Config: in.cfg}
 		beacons, errCfg, errItem := put(in.cfg, in.item)
@@ -506,5 +518,38 @@ func katBeacons(t *testing.T, f *refkat.File) {
 		}
 		t.Logf("%s: config refused %q, item refused %q, beacons %s", in.name, bc.ConfigRefused, bc.Refused, bc.Beacons)
 		f.Beacons.Cases = append(f.Beacons.Cases, bc)
+	}
+}
+
+// TestNonASCIIKATCurrent: the deterministic parts of
+// itemcrypto/testdata/reference/nonascii.json (canonical paths and order,
+// serialized attributes, beacons) are what the reference computes now. Its
+// encrypted items are not compared: each encryption draws a fresh data key.
+func TestNonASCIIKATCurrent(t *testing.T) {
+	committed, err := refkat.Load("../../../../itemcrypto/testdata/reference/nonascii.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &refkat.File{}
+	katCanon(t, f)
+	katAttrBytes(t, f)
+	katBeacons(t, f)
+	for _, part := range []struct {
+		name      string
+		got, want any
+	}{
+		{"canonicalPaths", f.CanonicalPaths, committed.CanonicalPaths},
+		{"canonicalOrder", f.CanonicalOrder, committed.CanonicalOrder},
+		{"attributeBytes", f.AttributeBytes, committed.AttributeBytes},
+		{"beacons", f.Beacons, committed.Beacons},
+	} {
+		got, err1 := json.Marshal(part.got)
+		want, err2 := json.Marshal(part.want)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("nonascii.json: %s is not what the reference computes now: regenerate it with TestWriteKAT (-dbesdk.writekat)", part.name)
+		}
 	}
 }
