@@ -480,6 +480,7 @@ func allKeyrings(t testing.TB) []KeyringPair {
 	ps := slices.Clone(rawKeyrings(t))
 	ps = append(ps, ecdhKeyrings(t)...)
 	ps = append(ps, kmsAsymKeyrings(t)...)
+	ps = append(ps, kmsMRKKeyrings(t)...)
 	return append(ps, kmsKeyring(t), *hierStaticKeyring(t))
 }
 
