@@ -42,7 +42,8 @@ type mrkFixture struct {
 	// readers by name, for the refusal cases; each as a KeyringPair whose
 	// two keyrings only decrypt.
 	readers map[string]KeyringPair
-	// writers by name: "mrk" (on mrkA) and "srk" (on srkA).
+	// writers by name: "mrk" (on mrkA), "srk" (on srkA) and "multi" (srkA
+	// generating, mrkA a child).
 	writers map[string]KeyringPair
 }
 
@@ -64,7 +65,8 @@ func kmsMRK(t testing.TB) *mrkFixture {
 // kmsMRKKeyrings are the multi-Region pairs of the differential test: an
 // item written in Region A is read in Region B with the replica (MRK-aware
 // strict), with the MRK-aware discovery keyring of B (with and without a
-// discovery filter), and in A with the plain discovery keyring; and, in
+// discovery filter, and of an item whose first EDK is a single-Region
+// key's), and in A with the plain discovery keyring; and, in
 // "kms-mrk-strict-replica-swapped", ours writes with its MRK-aware strict
 // keyring and the reference with its plain strict one.
 func kmsMRKKeyrings(t testing.TB) []KeyringPair { return kmsMRK(t).pairs }
@@ -105,6 +107,21 @@ func buildKMSMRK(t testing.TB) (*mrkFixture, error) {
 			return nil, err
 		}
 		f.writers[name] = KeyringPair{Name: name, Ours: o, Ref: r}
+	}
+
+	// "multi": the single-Region key generates, the multi-Region key is a
+	// child, so that a reader meets an EDK it must pass over first.
+	{
+		gen, child := f.writers["srk"], f.writers["mrk"]
+		o, err := keyring.NewMulti(gen.Ours, child.Ours)
+		if err != nil {
+			return nil, err
+		}
+		r, err := m.CreateMultiKeyring(ctx, mpltypes.CreateMultiKeyringInput{Generator: gen.Ref, ChildKeyrings: []mpltypes.IKeyring{child.Ref}})
+		if err != nil {
+			return nil, fmt.Errorf("reference multi: %w", err)
+		}
+		f.writers["multi"] = KeyringPair{Name: "multi", Ours: o, Ref: r}
 	}
 
 	// readers
@@ -156,17 +173,17 @@ func buildKMSMRK(t testing.TB) (*mrkFixture, error) {
 		}
 	}
 
-	w := f.writers["mrk"]
-	split := func(name, reader string) KeyringPair {
-		rd := f.readers[reader]
+	split := func(name, writer, reader string) KeyringPair {
+		w, rd := f.writers[writer], f.readers[reader]
 		return KeyringPair{Name: name, Ours: splitOurs{w.Ours, rd.Ours}, Ref: splitRef{w.Ref, rd.Ref}}
 	}
 	f.pairs = []KeyringPair{
-		split("kms-mrk-strict-replica", "mrk-strict-B"),
-		split("kms-mrk-discovery-replica", "mrk-discovery-B"),
-		split("kms-mrk-discovery-replica-filter", "mrk-discovery-B-filter"),
-		split("kms-discovery", "discovery-A"),
-		split("kms-discovery-filter", "discovery-A-filter"),
+		split("kms-mrk-strict-replica", "mrk", "mrk-strict-B"),
+		split("kms-mrk-discovery-replica", "mrk", "mrk-discovery-B"),
+		split("kms-mrk-discovery-replica-filter", "mrk", "mrk-discovery-B-filter"),
+		split("kms-mrk-discovery-replica-multi", "multi", "mrk-discovery-B"),
+		split("kms-discovery", "mrk", "discovery-A"),
+		split("kms-discovery-filter", "mrk", "discovery-A-filter"),
 	}
 	// The other way round: ours writes with its MRK-aware strict keyring,
 	// the reference with its plain strict keyring.
@@ -243,6 +260,8 @@ func TestKMSMRKRefusals(t *testing.T) {
 		{writer: "srk", control: "discovery-A", refused: "mrk-discovery-B"},
 		{writer: "mrk", control: "mrk-discovery-B", refused: "discovery-B", refusedCallsB: func(f *mrkFixture) []string { return []string{f.mrkA} }},
 		{writer: "srk", control: "discovery-A", refused: "discovery-B", refusedCallsB: func(f *mrkFixture) []string { return []string{f.srkA} }},
+		{writer: "multi", control: "mrk-discovery-B", refused: "discovery-B", refusedCallsB: func(f *mrkFixture) []string { return []string{f.srkA, f.mrkA} }},
+		{writer: "multi", control: "discovery-A", refused: "mrk-discovery-B-other-account"},
 	} {
 		t.Run(tc.writer+"/"+tc.refused, func(t *testing.T) {
 			w, ctl, ref := f.writers[tc.writer], f.readers[tc.control], f.readers[tc.refused]
