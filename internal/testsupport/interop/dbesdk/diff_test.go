@@ -561,14 +561,7 @@ func TestRoundTripAES(t *testing.T) {
 		"a": &types.AttributeValueMemberS{Value: "secret"}, "b": &types.AttributeValueMemberNS{Value: []string{"1", "2e3"}},
 		":c": &types.AttributeValueMemberBOOL{Value: true},
 	}
-	o, err := newOurs(c, kp.Ours)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRef(c, kp.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, r := newSides(t, c, kp.Ours, kp.Ref)
 	if f := check(ctx, c, o, r, it, 1, nil); f != nil {
 		t.Fatal(f)
 	}
