@@ -480,6 +480,7 @@ func allKeyrings(t testing.TB) []KeyringPair {
 	ps := slices.Clone(rawKeyrings(t))
 	ps = append(ps, ecdhKeyrings(t)...)
 	ps = append(ps, kmsAsymKeyrings(t)...)
+	ps = append(ps, kmsMRKKeyrings(t)...)
 	return append(ps, kmsKeyring(t), *hierStaticKeyring(t))
 }
 
@@ -560,14 +561,7 @@ func TestRoundTripAES(t *testing.T) {
 		"a": &types.AttributeValueMemberS{Value: "secret"}, "b": &types.AttributeValueMemberNS{Value: []string{"1", "2e3"}},
 		":c": &types.AttributeValueMemberBOOL{Value: true},
 	}
-	o, err := newOurs(c, kp.Ours)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRef(c, kp.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, r := newSides(t, c, kp.Ours, kp.Ref)
 	if f := check(ctx, c, o, r, it, 1, nil); f != nil {
 		t.Fatal(f)
 	}

@@ -180,14 +180,7 @@ func TestECDHOneWayKeyrings(t *testing.T) {
 	it := Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "a": &types.AttributeValueMemberS{Value: "secret"}}
 	so, sr := kp.Ours.(splitOurs), kp.Ref.(splitRef)
 	// Encrypt with the discovery keyring: both refuse.
-	o, err := newOurs(c, so.dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRef(c, sr.dec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, r := newSides(t, c, so.dec, sr.dec)
 	if _, err := enc(ctx, o, it); err == nil {
 		t.Error("ours encrypts with a discovery keyring")
 	}
@@ -244,14 +237,7 @@ func TestECDHReferencePanicsOnInvalidSenderKey(t *testing.T) {
 	c := &Config{Table: "table", PK: "pk", Suite: suites[0], Keyring: kp.Name,
 		Actions: map[string]actions.Action{"pk": actions.SignOnly, "a": actions.EncryptAndSign}}
 	it := Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "a": &types.AttributeValueMemberS{Value: "secret"}}
-	o, err := newOurs(c, kp.Ours.(splitOurs).dec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRef(c, kp.Ref.(splitRef).dec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, r := newSides(t, c, kp.Ours.(splitOurs).dec, kp.Ref.(splitRef).dec)
 	w, err := newOurs(c, kp.Ours)
 	if err != nil {
 		t.Fatal(err)

@@ -42,14 +42,7 @@ func TestMissingContextAttribute(t *testing.T) {
 	c := &Config{Table: "t", PK: "pk", Suite: suites[0], Keyring: kp.Name,
 		Actions: map[string]actions.Action{"pk": actions.SignAndIncludeInEncryptionContext, "ctx": actions.SignAndIncludeInEncryptionContext, "a": actions.EncryptAndSign}}
 	it := Item{"pk": &types.AttributeValueMemberS{Value: "p"}, "a": &types.AttributeValueMemberS{Value: "x"}}
-	o, err := newOurs(c, kp.Ours)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRef(c, kp.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, r := newSides(t, c, kp.Ours, kp.Ref)
 	_, errR := enc(ctx, r, it)
 	eo, errO := enc(ctx, o, it)
 	t.Logf("reference encrypt: %v", errR)

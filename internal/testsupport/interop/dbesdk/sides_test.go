@@ -176,6 +176,21 @@ func newOurs(c *Config, kr keyring.Keyring) (Side, error) {
 	return ours{e}, nil
 }
 
+// newSides builds both sides of c over a keyring each, failing the test if
+// either refuses the configuration.
+func newSides(t testing.TB, c *Config, o keyring.Keyring, r mpltypes.IKeyring) (ours, ref Side) {
+	t.Helper()
+	ours, err := newOurs(c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err = newRef(c, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ours, ref
+}
+
 // ref is the DB-ESDK's item encryptor.
 type ref struct{ c *refenc.Client }
 
