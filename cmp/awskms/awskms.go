@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -152,6 +153,32 @@ func (k *KMS) Encrypt(ctx context.Context, keyID string, plaintext []byte, ec ma
 		return nil, k.fail("Encrypt", keyID, err)
 	}
 	return out.CiphertextBlob, nil
+}
+
+// RegionalClients returns the regional client supplier of the AWS KMS
+// multi-keyrings (kmskeyring.NewMulti, NewMRKMulti, NewDiscoveryMulti,
+// NewMRKDiscoveryMulti): for a Region, a [KMS] over kms.NewFromConfig(cfg)
+// with that Region ("" keeps cfg.Region), kmsOptFns applied after the
+// Region is set. Each Region's client is made once and shared; the
+// supplier is safe for concurrent use.
+func RegionalClients(cfg aws.Config, kmsOptFns ...func(*kms.Options)) func(region string) (cmp.KMS, error) {
+	var mu sync.Mutex
+	clients := map[string]*KMS{}
+	return func(region string) (cmp.KMS, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if k, ok := clients[region]; ok {
+			return k, nil
+		}
+		fns := append([]func(*kms.Options){func(o *kms.Options) {
+			if region != "" {
+				o.Region = region
+			}
+		}}, kmsOptFns...)
+		k := New(kms.NewFromConfig(cfg, fns...))
+		clients[region] = k
+		return k, nil
+	}
 }
 
 // Region is the region of the client: its Options().Region when the API

@@ -31,6 +31,10 @@
 //     recipient's KMS key reads every item written for its public key,
 //     whoever the sender (KMS ECDH and raw ECDH keyrings alike); it never
 //     encrypts.
+//   - Several keys or Regions ([NewMulti], [NewMRKMulti], [NewDiscoveryMulti],
+//     [NewMRKDiscoveryMulti]): the MPL's multi-keyrings, built with a
+//     [ClientSupplier] (awskms.RegionalClients) that gives each keyring the
+//     client of its key's Region.
 //
 // # The strict keyring
 //
