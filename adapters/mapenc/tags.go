@@ -11,13 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // typeInfo is what a Codec knows of one struct type: its attributes, and
 // the encryptor of its policy (the Config's, plus its itemcrypto tags).
 type typeInfo struct {
-	enc    *itemcrypto.Encryptor
+	enc    *protector
 	err    error // a *TagError: every use of the type fails with it
 	fields []field
 	byName map[string]int // attribute name → index in fields
@@ -110,7 +109,7 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 		info.err = policyTagError(t, info, err)
 		return info
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider, Format: c.cfg.Format, DBESDK: c.cfg.DBESDK}, c.opts.Itemcrypto...)
+	enc, err := c.newProtector(policy)
 	if err != nil {
 		info.err = fmt.Errorf("mapenc: type %v: %w", t, err)
 		return info
