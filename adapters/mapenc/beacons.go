@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -185,4 +187,36 @@ func (tc *TypedCodec[T]) Term(ctx context.Context, beacon string, match search.M
 // or the zero T and false for an item term does not keep.
 func (tc *TypedCodec[T]) DecryptMatch(ctx context.Context, item map[string]types.AttributeValue, term *search.Term) (T, bool, error) {
 	return tc.decrypt(ctx, item, term)
+}
+
+// Beacons returns the beacon fields of a protected item, what a store
+// indexes beside the document (a column, a secondary key, a field): by
+// stored attribute name (a [search.Term]'s Attribute), each standard or
+// compound beacon (aws_dbe_b_<beacon>) and each signed beacon (under its
+// own name) the item has, as one string, and each AsSet beacon as the
+// strings of its set. The version tag aws_dbe_v_1, which every item with
+// beacons carries, is not a beacon; nor is anything else. The result is
+// empty for a Codec without Config.Search.
+func (c *Codec) Beacons(item map[string]types.AttributeValue) map[string][]string {
+	out := map[string][]string{}
+	if c.cfg.Search == nil {
+		return out
+	}
+	add := func(name string) {
+		switch v := item[name].(type) {
+		case *types.AttributeValueMemberS:
+			out[name] = []string{v.Value}
+		case *types.AttributeValueMemberSS:
+			out[name] = slices.Clone(v.Value)
+		}
+	}
+	for name := range item {
+		if strings.HasPrefix(name, search.BeaconPrefix) {
+			add(name)
+		}
+	}
+	for _, name := range c.cfg.Search.SignedBeacons() {
+		add(name)
+	}
+	return out
 }

@@ -246,9 +246,20 @@ func TestBeaconsJSONLStore(t *testing.T) {
 		if v, ok := item["DeptCode"].(*types.AttributeValueMemberS); !ok || v.Value != "D-"+c.Dept {
 			t.Fatalf("%s: signed beacon DeptCode %v, want D-%s", c.ID, item["DeptCode"], c.Dept)
 		}
-		_, hasTags := item["aws_dbe_b_tags"].(*types.AttributeValueMemberSS)
+		tags, hasTags := item["aws_dbe_b_tags"].(*types.AttributeValueMemberSS)
 		if hasTags != (c.Tags != nil) {
 			t.Fatalf("%s: tags beacon present %v, tags %v", c.ID, hasTags, c.Tags)
+		}
+		// Beacons: the fields a store indexes, as they are stored.
+		want := map[string][]string{"DeptCode": {"D-" + c.Dept}}
+		for _, name := range []string{"aws_dbe_b_email", "aws_dbe_b_last", "aws_dbe_b_DeptLast"} {
+			want[name] = []string{item[name].(*types.AttributeValueMemberS).Value}
+		}
+		if hasTags {
+			want["aws_dbe_b_tags"] = tags.Value
+		}
+		if got := codec.Beacons(item); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: Beacons = %v, want %v", c.ID, got, want)
 		}
 		if js, _ := mapenc.MarshalJSON(item); bytes.Contains(js, []byte(c.Email)) || bytes.Contains(js, []byte(c.Last)) {
 			t.Fatalf("%s: the stored item holds a plaintext", c.ID)
@@ -531,6 +542,9 @@ func TestBeaconsErrors(t *testing.T) {
 	stored, err := codec.EncryptMap(ctx, map[string]any{"id": "1", "email": "ann@x.org", "dept": "ops"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b := noSearch.Beacons(stored); len(b) != 0 {
+		t.Errorf("Beacons of a Codec without Search: %v", b)
 	}
 	m, err := noSearch.DecryptMap(ctx, stored)
 	if err != nil {

@@ -98,10 +98,10 @@ type Options struct {
 // Codec encrypts Go values into protected items and decrypts them back. It
 // is safe for concurrent use.
 type Codec struct {
-	cfg     Config     // Overrides include the signed beacons (SignOnly)
+	cfg     Config // Overrides include the signed beacons (SignOnly)
 	opts    Options
 	base    *protector // the Config's policy: maps and untagged structs
-	baseErr error                 // why there is no base (no partition key named)
+	baseErr error      // why there is no base (no partition key named)
 	encoder *attributevalue.Encoder
 	decoder *attributevalue.Decoder
 	types   sync.Map // reflect.Type (a struct type) → *typeEntry
