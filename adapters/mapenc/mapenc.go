@@ -72,8 +72,10 @@ type Config struct {
 	// attributes out of its result. Search needs the DB-ESDK format
 	// (Format itemcrypto.FormatDBESDK with DBESDK) without a legacy or
 	// plaintext override (an error matching
-	// itemcrypto.ErrOverrideWithBeacons). See the search package. It must
-	// not be modified after New.
+	// itemcrypto.ErrOverrideWithBeacons), and the Config's own actions must
+	// satisfy the beacons (a standard beacon's attribute encrypted, a
+	// signed part SignOnly: a *search.ConfigError otherwise). See the
+	// search package. It must not be modified after New.
 	Search *search.Config
 }
 
