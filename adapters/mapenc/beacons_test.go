@@ -19,6 +19,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/adapters/mapenc"
 	"github.com/itemcrypto/go-itemcrypto/cmp/cmptest"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/branchkeys"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
@@ -564,40 +565,13 @@ func (v failingValue) MarshalDynamoDBAttributeValue() (types.AttributeValue, err
 	return nil, fmt.Errorf("cannot marshal %q", string(v))
 }
 
-// tenantKeys is a hierarchy.Source of one branch key per tenant.
-type tenantKeys map[string]*hierarchy.BranchKey
-
-func (k tenantKeys) ActiveBranchKey(_ context.Context, id string) (*hierarchy.BranchKey, error) {
-	if bk, ok := k[id]; ok {
-		return bk, nil
-	}
-	return nil, fmt.Errorf("no branch key %q", id)
-}
-
-func (k tenantKeys) BranchKeyVersion(ctx context.Context, id, version string) (*hierarchy.BranchKey, error) {
-	bk, err := k.ActiveBranchKey(ctx, id)
-	if err == nil && bk.Version() != version {
-		return nil, fmt.Errorf("no version %q of %q", version, id)
-	}
-	return bk, err
-}
-
 // TestBeaconsMultiTenant: each tenant's items are encrypted and beaconed
 // under its own branch key; a query names its tenant (TermOptions), the
 // other tenant's colliding items come back from the store and DecryptMatch
 // drops them without decrypting.
 func TestBeaconsMultiTenant(t *testing.T) {
 	ctx := context.Background()
-	keys := tenantKeys{}
-	var bks []*hierarchy.BranchKey
-	for i, tenant := range []string{"acme", "globex"} {
-		bk, err := hierarchy.NewBranchKey(tenant, fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i), bytes.Repeat([]byte{byte(i + 1)}, 32), bytes.Repeat([]byte{byte(i + 9)}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[tenant] = bk
-		bks = append(bks, bk)
-	}
+	keys, bks := branchkeys.Tenants(t, "acme", "globex")
 	kr, err := hierarchy.New(keys, func(o *hierarchy.Options) {
 		o.IDSupplier = func(_ context.Context, ec map[string]string) (string, error) {
 			return ec["aws-crypto-attr.tenant"], nil
