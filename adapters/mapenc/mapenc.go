@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"reflect"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
@@ -106,9 +108,25 @@ type Codec struct {
 	baseErr error      // why there is no base (no partition key named)
 	encoder *attributevalue.Encoder
 	decoder *attributevalue.Decoder
-	types   sync.Map // reflect.Type (a struct type) → *typeEntry
+	types   *typeCache
+}
 
-	typeBuilds atomic.Int64 // struct types reflected on; read by tests
+// typeCache is what a Codec learns of struct types, behind a pointer so
+// that a Codec value (its String method) copies no lock.
+type typeCache struct {
+	m      sync.Map     // reflect.Type (a struct type) → *typeEntry
+	builds atomic.Int64 // struct types reflected on; read by tests
+}
+
+// String, GoString, Format, LogValue and MarshalJSON describe the Codec
+// without its keys (a Config.Search holds beacon keys).
+func (c Codec) String() string                { return c.redacted().String() }
+func (c Codec) GoString() string              { return c.redacted().GoString() }
+func (c Codec) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
+func (c Codec) LogValue() slog.Value          { return c.redacted().LogValue() }
+func (c Codec) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
+func (c Codec) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("mapenc.Codec{table: %q, format: %v, beacons: %t, keys: [redacted]}", c.cfg.TableName, c.cfg.Format, c.cfg.Search != nil))
 }
 
 // New validates cfg and returns a Codec.
@@ -146,7 +164,7 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 		}
 		cfg.Overrides = overrides
 	}
-	c := &Codec{cfg: cfg, opts: opts}
+	c := &Codec{cfg: cfg, opts: opts, types: new(typeCache)}
 	if cfg.NoPartitionKey && (cfg.PartitionKey != "" || cfg.SortKey != "") {
 		return nil, fmt.Errorf("mapenc: Config.NoPartitionKey is set, and a key is named too: %w", actions.ErrInvalidPolicy)
 	}

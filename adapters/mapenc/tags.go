@@ -67,9 +67,9 @@ type typeEntry struct {
 // typeInfo returns the info of struct type t, reflecting on t once per
 // Codec, however many goroutines ask at once.
 func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
-	v, ok := c.types.Load(t)
+	v, ok := c.types.m.Load(t)
 	if !ok {
-		v, _ = c.types.LoadOrStore(t, new(typeEntry))
+		v, _ = c.types.m.LoadOrStore(t, new(typeEntry))
 	}
 	e := v.(*typeEntry)
 	e.once.Do(func() { e.info = c.buildTypeInfo(t) })
@@ -77,7 +77,7 @@ func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
 }
 
 func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
-	c.typeBuilds.Add(1)
+	c.types.builds.Add(1)
 	fields, stray, _ := structFields(t, c.opts.TagKey)
 	info := &typeInfo{enc: c.base, err: c.baseErr, fields: fields, byName: make(map[string]int, len(fields)), filterFolded: !codesItself(t)}
 	for i, f := range fields {

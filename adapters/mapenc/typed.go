@@ -3,10 +3,12 @@ package mapenc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
@@ -44,6 +46,20 @@ func Typed[T any](c *Codec) (*TypedCodec[T], error) {
 		return nil, err
 	}
 	return &TypedCodec[T]{c: c, enc: enc, info: info, typ: t}, nil
+}
+
+// String, GoString, Format, LogValue and MarshalJSON describe the
+// TypedCodec without its keys.
+func (tc TypedCodec[T]) String() string                { return tc.redacted().String() }
+func (tc TypedCodec[T]) GoString() string              { return tc.redacted().GoString() }
+func (tc TypedCodec[T]) Format(f fmt.State, verb rune) { tc.redacted().Format(f, verb) }
+func (tc TypedCodec[T]) LogValue() slog.Value          { return tc.redacted().LogValue() }
+func (tc TypedCodec[T]) MarshalJSON() ([]byte, error)  { return tc.redacted().MarshalJSON() }
+func (tc TypedCodec[T]) redacted() redact.Text {
+	if tc.c == nil {
+		return redact.Text(fmt.Sprintf("mapenc.TypedCodec[%v]{}", tc.typ))
+	}
+	return redact.Text(fmt.Sprintf("mapenc.TypedCodec[%v]{table: %q, keys: [redacted]}", tc.typ, tc.c.cfg.TableName))
 }
 
 // Codec returns the Codec that tc uses.
