@@ -159,7 +159,11 @@ func (c *Codec) term(ctx context.Context, p *protector, beacon string, match sea
 // values as [Codec.Encrypt] converts it; [Codec.DecryptMatch] checks the
 // decrypted attribute values themselves, before decoding, and is the
 // surer way where a Go type does not hold every attribute the term reads.
+// A nil term keeps every value.
 func (c *Codec) Keep(term *search.Term, v any) (bool, error) {
+	if term == nil {
+		return true, nil
+	}
 	item, err := c.marshal(v, nil)
 	if err != nil {
 		return false, err

@@ -649,3 +649,112 @@ func TestBeaconsMultiTenant(t *testing.T) {
 		t.Error("no item of the other tenant came back: 1-bit beacons over two tenants must collide")
 	}
 }
+
+// TestBeaconsPartitions: with beacon partitions each item's beacon is
+// computed in one of several partitions, so a term has a value per
+// partition, and the store (WHERE beacon IN values) returns the items of
+// every partition.
+func TestBeaconsPartitions(t *testing.T) {
+	ctx := context.Background()
+	cfg := beaconConfig(t)
+	sc := *cfg.Search
+	sc.Versions = slices.Clone(sc.Versions)
+	v := &sc.Versions[0]
+	v.MaximumNumberOfPartitions, v.DefaultNumberOfPartitions = 4, 3 // the default must be below the maximum
+	v.StandardBeacons = []search.StandardBeacon{{Name: "email", Length: 8}}
+	v.CompoundBeacons = nil
+	v.PartitionSelector = search.PartitionSelectorFunc(func(item search.Item, n int, _ string) (int, error) {
+		id := item["id"].(*types.AttributeValueMemberS).Value
+		return int(id[len(id)-1]-'0') % n, nil
+	})
+	cfg.Search = &sc
+	codec, err := mapenc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newJSONLStore(t)
+	for i := range 9 {
+		item, err := codec.EncryptMap(ctx, map[string]any{"id": fmt.Sprint(i), "email": "same@x.org", "dept": "ops"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		store.putItem(t, item)
+	}
+	term, err := codec.Term(ctx, "email", search.Equals, "same@x.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(term.Values) != 3 {
+		t.Fatalf("a term over 3 partitions has %d values", len(term.Values))
+	}
+	var got []string
+	for _, item := range store.find(t, term) {
+		var m map[string]any
+		if ok, err := codec.DecryptMatch(ctx, item, term, &m); err != nil || !ok {
+			t.Fatalf("DecryptMatch: %v, %v", ok, err)
+		}
+		got = append(got, m["id"].(string))
+	}
+	slices.Sort(got)
+	if want := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	// Every partition's value is stored by some of the items: one value
+	// alone would miss them.
+	sum := 0
+	for _, val := range term.Values {
+		n := len(store.find(t, &search.Term{Attribute: term.Attribute, Match: search.Equals, Values: []string{val}}))
+		if n == 0 || n == 9 {
+			t.Errorf("partition value %s: %d items of 9", val, n)
+		}
+		sum += n
+	}
+	if sum != 9 {
+		t.Errorf("the partition values are held by %d items, want 9", sum)
+	}
+}
+
+// TestBeaconsTaggedKey: a Config that names no partition key has no
+// policy of its own, so Codec.Term refuses; a struct type whose tag names
+// it answers through TypedCodec.Term.
+func TestBeaconsTaggedKey(t *testing.T) {
+	ctx := context.Background()
+	cfg := beaconConfig(t)
+	cfg.PartitionKey = ""
+	codec, err := mapenc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := codec.Term(ctx, "email", search.Equals, "ann@x.org"); !errors.Is(err, actions.ErrPartitionKeyNotSet) {
+		t.Errorf("Codec.Term without a partition key: %v", err)
+	}
+	typed, err := mapenc.Typed[contact](codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := typed.Encrypt(ctx, contact{ID: "1", Email: "ann@x.org", Last: "Lee", Dept: "ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, err := typed.Term(ctx, "email", search.Equals, "ann@x.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codec.Beacons(stored)["aws_dbe_b_email"]; !slices.Equal(got, term.Values) {
+		t.Errorf("stored beacon %v, term values %v", got, term.Values)
+	}
+	c, ok, err := typed.DecryptMatch(ctx, stored, term)
+	if err != nil || !ok || c.Email != "ann@x.org" {
+		t.Errorf("DecryptMatch = %+v, %v, %v", c, ok, err)
+	}
+	other, err := typed.Term(ctx, "email", search.Equals, "bob@x.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := typed.DecryptMatch(ctx, stored, other); err != nil || ok || c.ID != "" || c.Email != "" {
+		t.Errorf("DecryptMatch of another email = %+v, %v, %v; want the zero contact, false", c, ok, err)
+	}
+	if keep, err := codec.Keep(nil, c); err != nil || !keep {
+		t.Errorf("Keep with a nil term = %v, %v", keep, err)
+	}
+}
