@@ -189,3 +189,28 @@ func (s *Search) StandardBeaconValues(ctx context.Context, beacon string, v type
 	}
 	return t.Values, nil
 }
+
+// Protect writes item as every adapter with beacons stores it: encrypt (an
+// itemcrypto Encryptor's Encrypt, under a policy that makes each signed
+// beacon SignOnly, see [Config.SignOnlyOverrides]) runs on item with its
+// signed beacons (AddSignedBeacons), so they are signed with it; the stored
+// beacons and the version tag (EncryptedBeacons, outside the signature) are
+// added to what encrypt returned. Nothing is returned on error.
+func (s *Search) Protect(ctx context.Context, item Item, encrypt func(context.Context, Item) (Item, error)) (Item, error) {
+	// Beacons are written here only: an item that brings an aws_dbe_
+	// attribute of its own is refused by the encryptor.
+	signed, err := s.AddSignedBeacons(item)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := encrypt(ctx, signed)
+	if err != nil {
+		return nil, err
+	}
+	beacons, err := s.EncryptedBeacons(ctx, item, stored)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(stored, beacons)
+	return stored, nil
+}

@@ -143,6 +143,25 @@ func New(cfg Config, policy *actions.Policy, optFns ...func(*Options)) (*Search,
 	return c.s, nil
 }
 
+// SignOnlyOverrides returns a copy of overrides (a table's per-attribute
+// actions) in which each signed beacon of cfg is SignOnly under its own
+// name, as the DB-ESDK configures it, ready for actions.New. A signed beacon
+// that has the name of an attribute overrides already configures, or of
+// one of keys (the partition and sort key), is a *ConfigError naming it.
+func (cfg Config) SignOnlyOverrides(overrides map[string]actions.Action, keys ...string) (map[string]actions.Action, error) {
+	out := maps.Clone(overrides)
+	if out == nil {
+		out = map[string]actions.Action{}
+	}
+	for _, name := range cfg.SignedBeacons() {
+		if _, ok := overrides[name]; ok || (name != "" && slices.Contains(keys, name)) {
+			return nil, &ConfigError{Name: name, Attribute: name, Reason: "a signed beacon has the name of a configured attribute"}
+		}
+		out[name] = actions.SignOnly
+	}
+	return out, nil
+}
+
 // SignedBeacons returns the names of the signed beacons of cfg's write
 // version (compound beacons with no encrypted part). Each is stored under
 // its own name and must be SignOnly in the table's policy.

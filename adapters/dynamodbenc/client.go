@@ -242,15 +242,9 @@ func (t *table) build(pk, sk string) (*built, error) {
 		// The DB-ESDK configures each signed beacon SignOnly under its own
 		// name; a name the table already configures is refused by
 		// search.New below, so look at the caller's overrides first.
-		overrides = maps.Clone(overrides)
-		if overrides == nil {
-			overrides = map[string]actions.Action{}
-		}
-		for _, name := range t.cfg.Search.SignedBeacons() {
-			if _, ok := overrides[name]; ok || name == pk || name == sk {
-				return nil, fmt.Errorf("signed beacon %q has the name of a configured attribute", name)
-			}
-			overrides[name] = actions.SignOnly
+		var err error
+		if overrides, err = t.cfg.Search.SignOnlyOverrides(overrides, pk, sk); err != nil {
+			return nil, err
 		}
 	}
 	policy, err := actions.New(actions.Options{

@@ -28,22 +28,7 @@ func (g guard) protect(ctx context.Context, item itemcrypto.Item) (itemcrypto.It
 	if g.search == nil {
 		return g.enc.Encrypt(ctx, item)
 	}
-	// Beacons are written by the client only: a caller's aws_dbe_
-	// attribute is refused by Encrypt (itemcrypto.ErrReservedAttribute).
-	signed, err := g.search.AddSignedBeacons(item)
-	if err != nil {
-		return nil, err
-	}
-	stored, err := g.enc.Encrypt(ctx, signed)
-	if err != nil {
-		return nil, err
-	}
-	beacons, err := g.search.EncryptedBeacons(ctx, item, stored)
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(stored, beacons)
-	return stored, nil
+	return g.search.Protect(ctx, item, g.enc.Encrypt)
 }
 
 // refuseQuery is a query the table's beacons cannot answer.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy"
+	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/branchkeys"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
@@ -398,24 +399,6 @@ func testBeaconRefusalsDynalite(t *testing.T, f form) {
 
 func TestBeaconRefusalsDynalite(t *testing.T) { forEachForm(t, testBeaconRefusalsDynalite) }
 
-// tenantKeys is a hierarchy.Source of one branch key per tenant.
-type tenantKeys map[string]*hierarchy.BranchKey
-
-func (k tenantKeys) ActiveBranchKey(_ context.Context, id string) (*hierarchy.BranchKey, error) {
-	if bk, ok := k[id]; ok {
-		return bk, nil
-	}
-	return nil, fmt.Errorf("no branch key %q", id)
-}
-
-func (k tenantKeys) BranchKeyVersion(ctx context.Context, id, version string) (*hierarchy.BranchKey, error) {
-	bk, err := k.ActiveBranchKey(ctx, id)
-	if err == nil && bk.Version() != version {
-		return nil, fmt.Errorf("no version %q of %q", version, id)
-	}
-	return bk, err
-}
-
 // TestMultiTenantBeaconsDynalite: each tenant's items are encrypted under
 // its own branch key and beaconed with its own beacon key (the DB-ESDK's
 // multi key store, keyed by the "tenant" attribute). A query names its
@@ -425,16 +408,7 @@ func testMultiTenantBeaconsDynalite(t *testing.T, f form) {
 	raw := dynalite(t)
 	table := beaconTable(t, raw)
 	ctx := ctxT(t)
-	keys := tenantKeys{}
-	var bks []*hierarchy.BranchKey
-	for i, tenant := range []string{"acme", "globex"} {
-		bk, err := hierarchy.NewBranchKey(tenant, fmt.Sprintf("00000000-0000-4000-8000-00000000000%d", i), bytes.Repeat([]byte{byte(i + 1)}, 32), bytes.Repeat([]byte{byte(i + 9)}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[tenant] = bk
-		bks = append(bks, bk)
-	}
+	keys, bks := branchkeys.Tenants(t, "acme", "globex")
 	kr, err := hierarchy.New(keys, func(o *hierarchy.Options) {
 		o.IDSupplier = func(_ context.Context, ec map[string]string) (string, error) {
 			return ec["aws-crypto-attr.tenant"], nil

@@ -89,7 +89,7 @@ func TestConcurrentManyTypes(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := c.typeBuilds.Load(); n != nTypes {
+	if n := c.types.builds.Load(); n != nTypes {
 		t.Errorf("%d struct types reflected on %d times, want once each", nTypes, n)
 	}
 }

@@ -39,6 +39,22 @@
 // no field has its exact name. Decrypt drops such attributes before
 // decoding: an unsigned "amount" can never overwrite a signed field Amount.
 //
+// # Searchable encryption (beacons)
+//
+// With Config.Search (the search package's configuration, the DB-ESDK
+// format), every Encrypt, EncryptMap and EncryptJSON adds the item's
+// DB-ESDK beacons to the protected item, with the DB-ESDK's names and
+// values: aws_dbe_b_<beacon> outside the signature, signed beacons under
+// their own names inside it, and the version tag aws_dbe_v_1. Decryption
+// leaves the aws_dbe_ attributes out. A store that is not DynamoDB indexes
+// what [Codec.Beacons] returns, answers a query by comparing the attribute
+// of [Codec.Term] with its values, and hands the candidates to
+// [Codec.DecryptMatch], which drops those that only collide (and, with a
+// multi-tenant key source, other tenants' items). The Config's own actions
+// must satisfy the beacons (New checks them: a standard beacon's attribute
+// encrypted, a signed part SignOnly); a struct type whose tags do not is
+// refused on use with the *search.ConfigError.
+//
 // # Security considerations
 //
 // What package itemcrypto guarantees holds here: Decrypt verifies the signature

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"reflect"
 	"slices"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // Config is what a [Codec] protects: the items of one table or collection.
@@ -58,6 +61,24 @@ type Config struct {
 	// NoPartitionKey says the items have no partition key: every attribute
 	// gets its action, none is kept readable as a key.
 	NoPartitionKey bool
+
+	// Search configures searchable encryption (DB-ESDK beacons), as
+	// dynamodbenc's TableConfig.Search does: every Encrypt, EncryptMap and
+	// EncryptJSON adds the item's beacon attributes (aws_dbe_b_<beacon>,
+	// outside the signature), its signed beacons (compound beacons with no
+	// encrypted part, under their own names, made SignOnly and signed with
+	// the item) and the version tag aws_dbe_v_1, with the names and values
+	// the DB-ESDK writes for the same configuration and item. Store them
+	// with the item and index the beacon attributes; [Codec.Term] gives the
+	// values a query compares them with. Decryption leaves the aws_dbe_
+	// attributes out of its result. Search needs the DB-ESDK format
+	// (Format itemcrypto.FormatDBESDK with DBESDK) without a legacy or
+	// plaintext override (an error matching
+	// itemcrypto.ErrOverrideWithBeacons), and the Config's own actions must
+	// satisfy the beacons (a standard beacon's attribute encrypted, a
+	// signed part SignOnly: a *search.ConfigError otherwise). See the
+	// search package. It must not be modified after New.
+	Search *search.Config
 }
 
 // Options tune a [Codec]. The zero value is the default.
@@ -81,15 +102,31 @@ type Options struct {
 // Codec encrypts Go values into protected items and decrypts them back. It
 // is safe for concurrent use.
 type Codec struct {
-	cfg     Config
+	cfg     Config // Overrides include the signed beacons (SignOnly)
 	opts    Options
-	base    *itemcrypto.Encryptor // the Config's policy: maps and untagged structs
-	baseErr error                 // why there is no base (no partition key named)
+	base    *protector // the Config's policy: maps and untagged structs
+	baseErr error      // why there is no base (no partition key named)
 	encoder *attributevalue.Encoder
 	decoder *attributevalue.Decoder
-	types   sync.Map // reflect.Type (a struct type) → *typeEntry
+	types   *typeCache
+}
 
-	typeBuilds atomic.Int64 // struct types reflected on; read by tests
+// typeCache is what a Codec learns of struct types, behind a pointer so
+// that a Codec value (its String method) copies no lock.
+type typeCache struct {
+	m      sync.Map     // reflect.Type (a struct type) → *typeEntry
+	builds atomic.Int64 // struct types reflected on; read by tests
+}
+
+// String, GoString, Format, LogValue and MarshalJSON describe the Codec
+// without its keys (a Config.Search holds beacon keys).
+func (c Codec) String() string                { return c.redacted().String() }
+func (c Codec) GoString() string              { return c.redacted().GoString() }
+func (c Codec) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
+func (c Codec) LogValue() slog.Value          { return c.redacted().LogValue() }
+func (c Codec) MarshalJSON() ([]byte, error)  { return c.redacted().MarshalJSON() }
+func (c Codec) redacted() redact.Text {
+	return redact.Text(fmt.Sprintf("mapenc.Codec{table: %q, format: %v, beacons: %t, keys: [redacted]}", c.cfg.TableName, c.cfg.Format, c.cfg.Search != nil))
 }
 
 // New validates cfg and returns a Codec.
@@ -114,7 +151,20 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 	if cfg.Default == 0 {
 		return nil, fmt.Errorf("mapenc: Config.Default: %w", actions.ErrDefaultNotSet)
 	}
-	c := &Codec{cfg: cfg, opts: opts}
+	if cfg.Search != nil {
+		if cfg.Format != itemcrypto.FormatDBESDK || cfg.DBESDK == nil {
+			return nil, errors.New("mapenc: Config.Search (beacons) needs the DB-ESDK format: Format itemcrypto.FormatDBESDK with DBESDK")
+		}
+		if err := cfg.DBESDK.CheckBeacons(); err != nil {
+			return nil, fmt.Errorf("mapenc: Config.Search: %w", err)
+		}
+		overrides, err := cfg.Search.SignOnlyOverrides(cfg.Overrides, cfg.PartitionKey, cfg.SortKey)
+		if err != nil {
+			return nil, fmt.Errorf("mapenc: Config.Search: %w", err)
+		}
+		cfg.Overrides = overrides
+	}
+	c := &Codec{cfg: cfg, opts: opts, types: new(typeCache)}
 	if cfg.NoPartitionKey && (cfg.PartitionKey != "" || cfg.SortKey != "") {
 		return nil, fmt.Errorf("mapenc: Config.NoPartitionKey is set, and a key is named too: %w", actions.ErrInvalidPolicy)
 	}
@@ -133,7 +183,7 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 		return nil, fmt.Errorf("mapenc: %w", err)
 	}
 	if c.baseErr == nil {
-		c.base, err = itemcrypto.New(itemcrypto.Config{TableName: cfg.TableName, Policy: policy, Provider: cfg.Provider, Format: cfg.Format, DBESDK: cfg.DBESDK}, opts.Itemcrypto...)
+		c.base, err = c.newProtector(policy)
 		if err != nil {
 			return nil, fmt.Errorf("mapenc: %w", err)
 		}
@@ -150,11 +200,14 @@ func New(cfg Config, optFns ...func(*Options)) (*Codec, error) {
 // that [Codec.EncryptMap] and [Codec.DecryptMap] use; nil when the Config
 // names no partition key (and NoPartitionKey is not set), so that only
 // structs with a partition tag can be protected. Most users won't need it.
-func (c *Codec) Encryptor() *itemcrypto.Encryptor { return c.base }
+//
+// With Config.Search, writing an item through the Encryptor alone stores
+// no beacons: use the Codec's methods.
+func (c *Codec) Encryptor() *itemcrypto.Encryptor { return c.base.encryptor() }
 
-// baseEncryptor returns the encryptor of the Config's own policy, or why
+// baseEncryptor returns the protector of the Config's own policy, or why
 // there is none.
-func (c *Codec) baseEncryptor() (*itemcrypto.Encryptor, error) { return c.base, c.baseErr }
+func (c *Codec) baseEncryptor() (*protector, error) { return c.base, c.baseErr }
 
 // EncryptMap encodes m with attributevalue (as attributevalue.MarshalMap
 // does) and returns its protected form, ready to store: every
@@ -258,46 +311,47 @@ func (c *Codec) Encrypt(ctx context.Context, v any) (map[string]types.AttributeV
 // Every failure of authenticity returns an error matching
 // itemcrypto.ErrAuthentication.
 func (c *Codec) Decrypt(ctx context.Context, item map[string]types.AttributeValue, out any) error {
+	_, err := c.decrypt(ctx, item, out, nil)
+	return err
+}
+
+// decrypt is Decrypt; with a term, an item of another branch key is not
+// decrypted, and a plaintext that term does not keep is not decoded: both
+// return false and leave *out untouched.
+func (c *Codec) decrypt(ctx context.Context, item map[string]types.AttributeValue, out any, term *search.Term) (bool, error) {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("%w: Decrypt needs a non-nil pointer, got %T", ErrUnsupportedType, out)
+		return false, fmt.Errorf("%w: Decrypt needs a non-nil pointer, got %T", ErrUnsupportedType, out)
 	}
 	et := rv.Type().Elem()
-	if p, ok := out.(*map[string]types.AttributeValue); ok {
-		enc, err := c.baseEncryptor()
-		if err != nil {
-			return err
-		}
-		pt, err := enc.Decrypt(ctx, item)
-		if err != nil {
-			return err
-		}
-		*p = pt
-		return nil
-	}
 	var (
-		enc  *itemcrypto.Encryptor
+		enc  *protector
 		info *typeInfo
 		err  error
 	)
-	if et.Kind() == reflect.Interface {
+	switch {
+	case et == itemType || et.Kind() == reflect.Interface:
 		enc, err = c.baseEncryptor()
-	} else {
+	default:
 		enc, info, err = c.encryptorFor(et)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	pt, err := enc.Decrypt(ctx, item)
-	if err != nil {
-		return err
+	pt, ok, err := enc.decryptMatch(ctx, item, term)
+	if err != nil || !ok {
+		return false, err
+	}
+	if p, ok := out.(*map[string]types.AttributeValue); ok {
+		*p = pt
+		return true, nil
 	}
 	tmp := reflect.New(et)
 	if err := c.decoder.Decode(&types.AttributeValueMemberM{Value: info.exactFields(pt)}, tmp.Interface()); err != nil {
-		return c.decodeErrorInfo(et, info, pt, err)
+		return false, c.decodeErrorInfo(et, info, pt, err)
 	}
 	rv.Elem().Set(tmp.Elem())
-	return nil
+	return true, nil
 }
 
 // EncryptJSON is [Codec.Encrypt] followed by [MarshalJSON]: the protected
@@ -319,7 +373,10 @@ func (c *Codec) DecryptJSON(ctx context.Context, data []byte, out any) error {
 	return c.Decrypt(ctx, item, out)
 }
 
-var mapAnyType = reflect.TypeFor[map[string]any]()
+var (
+	mapAnyType = reflect.TypeFor[map[string]any]()
+	itemType   = reflect.TypeFor[map[string]types.AttributeValue]()
+)
 
 // marshal encodes v into an item. info, when v is a struct, helps name the
 // field of an error.
@@ -354,7 +411,7 @@ func avKind(av types.AttributeValue) string {
 
 // encryptorFor returns the encryptor for values of type t (a struct, a
 // map, or pointers to one) and, for a struct, its cached type info.
-func (c *Codec) encryptorFor(t reflect.Type) (*itemcrypto.Encryptor, *typeInfo, error) {
+func (c *Codec) encryptorFor(t reflect.Type) (*protector, *typeInfo, error) {
 	if t == nil {
 		return nil, nil, fmt.Errorf("%w: got nil", ErrUnsupportedType)
 	}

@@ -520,7 +520,7 @@ func TestTagErrors(t *testing.T) {
 			if err2 := c.Decrypt(ctx, map[string]types.AttributeValue{}, out.Interface()); err2 != err {
 				t.Errorf("Decrypt: err = %v, want the cached %v", err2, err)
 			}
-			if n := c.typeBuilds.Load(); n != 1 {
+			if n := c.types.builds.Load(); n != 1 {
 				t.Errorf("type reflected on %d times, want 1", n)
 			}
 		})
@@ -738,7 +738,7 @@ func TestReflectionOncePerType(t *testing.T) {
 	if _, err := tc.Encrypt(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.typeBuilds.Load(); n != 1 {
+	if n := c.types.builds.Load(); n != 1 {
 		t.Fatalf("Customer reflected on %d times, want 1", n)
 	}
 }

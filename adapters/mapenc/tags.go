@@ -11,13 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
-	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 )
 
 // typeInfo is what a Codec knows of one struct type: its attributes, and
 // the encryptor of its policy (the Config's, plus its itemcrypto tags).
 type typeInfo struct {
-	enc    *itemcrypto.Encryptor
+	enc    *protector
 	err    error // a *TagError: every use of the type fails with it
 	fields []field
 	byName map[string]int // attribute name → index in fields
@@ -68,9 +67,9 @@ type typeEntry struct {
 // typeInfo returns the info of struct type t, reflecting on t once per
 // Codec, however many goroutines ask at once.
 func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
-	v, ok := c.types.Load(t)
+	v, ok := c.types.m.Load(t)
 	if !ok {
-		v, _ = c.types.LoadOrStore(t, new(typeEntry))
+		v, _ = c.types.m.LoadOrStore(t, new(typeEntry))
 	}
 	e := v.(*typeEntry)
 	e.once.Do(func() { e.info = c.buildTypeInfo(t) })
@@ -78,7 +77,7 @@ func (c *Codec) typeInfo(t reflect.Type) *typeInfo {
 }
 
 func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
-	c.typeBuilds.Add(1)
+	c.types.builds.Add(1)
 	fields, stray, _ := structFields(t, c.opts.TagKey)
 	info := &typeInfo{enc: c.base, err: c.baseErr, fields: fields, byName: make(map[string]int, len(fields)), filterFolded: !codesItself(t)}
 	for i, f := range fields {
@@ -110,7 +109,7 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 		info.err = policyTagError(t, info, err)
 		return info
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{TableName: c.cfg.TableName, Policy: policy, Provider: c.cfg.Provider, Format: c.cfg.Format, DBESDK: c.cfg.DBESDK}, c.opts.Itemcrypto...)
+	enc, err := c.newProtector(policy)
 	if err != nil {
 		info.err = fmt.Errorf("mapenc: type %v: %w", t, err)
 		return info

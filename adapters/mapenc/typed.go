@@ -3,11 +3,14 @@ package mapenc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // TypedCodec is a [Codec] for one Go type T: a struct, a pointer to a
@@ -15,7 +18,7 @@ import (
 // Config, when it is made. It is safe for concurrent use.
 type TypedCodec[T any] struct {
 	c    *Codec
-	enc  *itemcrypto.Encryptor
+	enc  *protector
 	info *typeInfo
 	typ  reflect.Type
 }
@@ -45,13 +48,30 @@ func Typed[T any](c *Codec) (*TypedCodec[T], error) {
 	return &TypedCodec[T]{c: c, enc: enc, info: info, typ: t}, nil
 }
 
+// String, GoString, Format, LogValue and MarshalJSON describe the
+// TypedCodec without its keys.
+func (tc TypedCodec[T]) String() string                { return tc.redacted().String() }
+func (tc TypedCodec[T]) GoString() string              { return tc.redacted().GoString() }
+func (tc TypedCodec[T]) Format(f fmt.State, verb rune) { tc.redacted().Format(f, verb) }
+func (tc TypedCodec[T]) LogValue() slog.Value          { return tc.redacted().LogValue() }
+func (tc TypedCodec[T]) MarshalJSON() ([]byte, error)  { return tc.redacted().MarshalJSON() }
+func (tc TypedCodec[T]) redacted() redact.Text {
+	if tc.c == nil {
+		return redact.Text(fmt.Sprintf("mapenc.TypedCodec[%v]{}", tc.typ))
+	}
+	return redact.Text(fmt.Sprintf("mapenc.TypedCodec[%v]{table: %q, keys: [redacted]}", tc.typ, tc.c.cfg.TableName))
+}
+
 // Codec returns the Codec that tc uses.
 func (tc *TypedCodec[T]) Codec() *Codec { return tc.c }
 
 // Encryptor returns the item encryptor of T's policy (the Config's, plus
 // T's itemcrypto tags), for the items of T as attribute values. Most users
 // won't need it.
-func (tc *TypedCodec[T]) Encryptor() *itemcrypto.Encryptor { return tc.enc }
+//
+// With Config.Search, writing an item through the Encryptor alone stores
+// no beacons: use the TypedCodec's methods.
+func (tc *TypedCodec[T]) Encryptor() *itemcrypto.Encryptor { return tc.enc.encryptor() }
 
 // Encrypt encodes v with attributevalue and returns its protected form, as
 // [Codec.Encrypt] does.
@@ -67,20 +87,26 @@ func (tc *TypedCodec[T]) Encrypt(ctx context.Context, v T) (map[string]types.Att
 // Every failure of authenticity returns an error matching
 // itemcrypto.ErrAuthentication, and the zero T.
 func (tc *TypedCodec[T]) Decrypt(ctx context.Context, item map[string]types.AttributeValue) (T, error) {
+	v, _, err := tc.decrypt(ctx, item, nil)
+	return v, err
+}
+
+// decrypt is Decrypt, and with a term [TypedCodec.DecryptMatch].
+func (tc *TypedCodec[T]) decrypt(ctx context.Context, item map[string]types.AttributeValue, term *search.Term) (T, bool, error) {
 	var v T
-	pt, err := tc.enc.Decrypt(ctx, item)
-	if err != nil {
-		return v, err
+	pt, ok, err := tc.enc.decryptMatch(ctx, item, term)
+	if err != nil || !ok {
+		return v, false, err
 	}
 	if p, ok := any(&v).(*map[string]types.AttributeValue); ok {
 		*p = pt // T is the item type itself
-		return v, nil
+		return v, true, nil
 	}
 	if err := tc.c.decoder.Decode(&types.AttributeValueMemberM{Value: tc.info.exactFields(pt)}, &v); err != nil {
 		var zero T
-		return zero, tc.c.decodeErrorInfo(tc.typ, tc.info, pt, err)
+		return zero, false, tc.c.decodeErrorInfo(tc.typ, tc.info, pt, err)
 	}
-	return v, nil
+	return v, true, nil
 }
 
 // EncryptJSON is [TypedCodec.Encrypt] followed by [MarshalJSON].

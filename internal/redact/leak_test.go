@@ -27,6 +27,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/adapters/dynamodbenc"
+	"github.com/itemcrypto/go-itemcrypto/adapters/mapenc"
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyfile"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
@@ -34,6 +35,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring/hierarchy/keystore"
 	"github.com/itemcrypto/go-itemcrypto/cmp/kmstest"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
@@ -235,7 +237,32 @@ func holderCases(t *testing.T) map[string]func(t *testing.T) holderCase {
 		}
 		return s, f
 	}
+	// newMapenc is a mapenc Codec with beacons and a DB-ESDK keyring over
+	// the branch key, which has computed a beacon (its key is cached).
+	newMapenc := func(t *testing.T) *mapenc.Codec {
+		kr := must(hierarchy.New(hierarchy.NewStatic(newBranch(t)), func(o *hierarchy.Options) { o.BranchKeyID = "bk" }))
+		c := must(mapenc.New(mapenc.Config{TableName: "t", Default: actions.EncryptAndSign, PartitionKey: "id",
+			Format: itemcrypto.FormatDBESDK, DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr},
+			Search: &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{Version: 1, KeyStore: must(search.NewStaticKeys(newBranch(t))),
+				KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "bk", CacheTTL: time.Hour}},
+				StandardBeacons: []search.StandardBeacon{{Name: "email", Length: 16}}}}},
+		}))
+		must(c.EncryptMap(context.Background(), map[string]any{"id": "1", "email": "a@example.com"}))
+		return c
+	}
 	return map[string]func(t *testing.T) holderCase{
+		mod + "adapters/mapenc.Codec": func(t *testing.T) holderCase {
+			return holderCase{newMapenc(t), [][]byte{branch, beacon}}
+		},
+		mod + "adapters/mapenc.TypedCodec": func(t *testing.T) holderCase {
+			type row struct {
+				ID    string `dynamodbav:"id"`
+				Email string `dynamodbav:"email"`
+			}
+			tc := must(mapenc.Typed[row](newMapenc(t)))
+			must(tc.Term(context.Background(), "email", search.Equals, "a@example.com"))
+			return holderCase{tc, [][]byte{branch, beacon}}
+		},
 		mod + "cmp.AESKey":  func(t *testing.T) holderCase { return holderCase{newAES(t), [][]byte{aesKey}} },
 		mod + "cmp.HMACKey": func(t *testing.T) holderCase { return holderCase{newHMAC(t), [][]byte{macKey}} },
 		mod + "cmp.RSASigningKey": func(t *testing.T) holderCase {
