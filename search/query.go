@@ -417,8 +417,14 @@ func (rw *rewriter) plain(e ddbexpr.Expr) ddbexpr.Expr {
 			x.X = rw.plainOperand(x.X)
 		case *ddbexpr.Call:
 			if x.Func == ddbexpr.FuncBeginsWith || x.Func == ddbexpr.FuncContains {
+				orig := x.Args[0]
 				x.Args = slices.Clone(x.Args)
 				x.Args[0] = rw.plainOperand(x.Args[0])
+				if p, ok := orig.(*ddbexpr.Path); ok && x.Func == ddbexpr.FuncBeginsWith && len(p.Elems) == 1 {
+					if c, ok := rw.s.cmp[p.Top()]; ok {
+						return c.prefixCond(x.Args[0], x.Args[1]), nil
+					}
+				}
 			}
 		}
 		return n, nil
@@ -857,6 +863,35 @@ func (rw *rewriter) compoundValue(c *compound, v *ddbexpr.Value, forEquality boo
 		rw.beaconed = true // signed beacons are filtered too (the server compares them exactly, but cheaply)
 	}
 	return &types.AttributeValueMemberS{Value: b.String()}, nil
+}
+
+// prefixCond is the exact plaintext condition of begins_with(path, v) on
+// compound beacon c. The server compares beacons, and an encrypted piece's
+// beacon matches only the whole value it was made from: a value whose last
+// piece is an encrypted part's prefix and plaintext matches a stored value
+// equal to it or continuing with the split character, not one whose
+// encrypted value merely begins alike (begins_with on "E-ann" must not
+// keep "E-anna"). A last piece that is a signed value, or an encrypted
+// part's bare prefix, is a plain begins_with.
+func (c *compound) prefixCond(path, v ddbexpr.Operand) ddbexpr.Expr {
+	plain := &ddbexpr.Call{Func: ddbexpr.FuncBeginsWith, Args: []ddbexpr.Operand{path, v}}
+	val, ok := v.(*ddbexpr.Value)
+	if !ok {
+		return plain
+	}
+	sv, ok := val.V.(*types.AttributeValueMemberS)
+	if !ok {
+		return plain
+	}
+	last := sv.Value[strings.LastIndex(sv.Value, c.split)+1:]
+	if p := c.partFromPrefix(last); p == nil || !p.encrypted() || last == p.prefix {
+		return plain
+	}
+	more := &ddbexpr.Value{V: &types.AttributeValueMemberS{Value: sv.Value + c.split}}
+	return &ddbexpr.Or{
+		Left:  &ddbexpr.Compare{Op: ddbexpr.OpEq, Left: path, Right: v},
+		Right: &ddbexpr.Call{Func: ddbexpr.FuncBeginsWith, Args: []ddbexpr.Operand{path, more}},
+	}
 }
 
 // canConstruct reports whether some constructor builds parts in this order

@@ -149,7 +149,7 @@ func (s *Search) Term(ctx context.Context, q TermQuery) (*Term, error) {
 		case Equals:
 			cond = &ddbexpr.Compare{Op: ddbexpr.OpEq, Left: path, Right: val}
 		case BeginsWith:
-			cond = &ddbexpr.Call{Func: ddbexpr.FuncBeginsWith, Args: []ddbexpr.Operand{path, val}}
+			cond = c.prefixCond(path, val)
 		default:
 			return nil, &QueryError{Attribute: q.Beacon, Err: fmt.Errorf("%w: %v on a compound beacon", ErrOperator, q.Match)}
 		}

@@ -46,9 +46,12 @@ func termStoreMatches(t *Term, stored Item) bool {
 func TestTermExactWithCollisions(t *testing.T) {
 	pol := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "id",
 		Overrides: map[string]actions.Action{"kind": actions.SignOnly}})
-	emails := []string{"ann@x", "bob@x", "cy@x", "dee@x", "eve@x", "fay@x", "gus@x", "hal@x"}
+	// ann@x is a prefix of ann@xy, bob@x of bob@xz: a prefix ending in an
+	// encrypted value matches the whole value only.
+	emails := []string{"ann@x", "ann@xy", "bob@x", "bob@xz", "cy@x", "dee@x", "eve@x", "fay@x", "gus@x", "hal@x"}
 	kinds := []string{"admin", "user"}
 	tags := []string{"red", "green", "blue", "grey"}
+	prefixed := 0 // candidates with a longer value under a prefix, dropped by Keep
 	for _, parts := range []int{1, 3} {
 		t.Run(fmt.Sprint(parts, " partitions"), func(t *testing.T) {
 			partition := 0
@@ -102,7 +105,8 @@ func TestTermExactWithCollisions(t *testing.T) {
 				queries = append(queries,
 					query{TermQuery{Beacon: "email", Value: s(e)}, func(it Item) bool { return str(it, "email") == e }, "email = :v"},
 					query{TermQuery{Beacon: "KindEmail", Value: s("K-admin.E-" + e)}, func(it Item) bool { return str(it, "kind") == "admin" && str(it, "email") == e }, "KindEmail = :v"},
-					query{TermQuery{Beacon: "KindEmail", Match: BeginsWith, Value: s("E-" + e)}, func(it Item) bool { return false }, "begins_with(KindEmail, :v)"})
+					query{TermQuery{Beacon: "KindEmail", Match: BeginsWith, Value: s("E-" + e)}, func(it Item) bool { return false }, "begins_with(KindEmail, :v)"},
+					query{TermQuery{Beacon: "KindEmail", Match: BeginsWith, Value: s("K-user.E-" + e)}, func(it Item) bool { return str(it, "kind") == "user" && str(it, "email") == e }, "begins_with(KindEmail, :v)"})
 			}
 			for _, k := range kinds {
 				queries = append(queries,
@@ -121,12 +125,14 @@ func TestTermExactWithCollisions(t *testing.T) {
 				}
 				// The values are those the DynamoDB rewriting sends, partition by partition.
 				var scanned []string
+				var rf *ResultFilter // the DynamoDB path's filter decides as Keep does
 				for p := range parts {
-					out, _, err := sr.TransformScan(ctx, &dynamodb.ScanInput{FilterExpression: aws.String(q.scan),
+					out, f, err := sr.TransformScan(ctx, &dynamodb.ScanInput{FilterExpression: aws.String(q.scan),
 						ExpressionAttributeValues: map[string]types.AttributeValue{":v": q.q.Value, PartitionPlaceholder: n(fmt.Sprint(p))}})
 					if err != nil {
 						t.Fatal(err)
 					}
+					rf = f
 					for k, v := range out.ExpressionAttributeValues {
 						if k != PartitionPlaceholder {
 							if w := v.(*types.AttributeValueMemberS).Value; !slices.Contains(scanned, w) {
@@ -146,6 +152,9 @@ func TestTermExactWithCollisions(t *testing.T) {
 						t.Fatal(err)
 					}
 					want := q.truth(plain[i])
+					if viaScan, err := rf.Keep(plain[i]); cand && (err != nil || viaScan != keep) {
+						t.Errorf("%s %v: item %d: ResultFilter.Keep = %v, %v; Term.Keep %v", q.q.Beacon, q.q.Match, i, viaScan, err, keep)
+					}
 					if want && !cand {
 						t.Errorf("%s %v: item %d matches but the store does not return it", q.q.Beacon, q.q.Match, i)
 					}
@@ -154,6 +163,9 @@ func TestTermExactWithCollisions(t *testing.T) {
 					}
 					if cand && !want {
 						collided++
+						if q.q.Match == BeginsWith && strings.HasPrefix(str(plain[i], "email"), strings.TrimPrefix(q.q.Value.(*types.AttributeValueMemberS).Value, "K-user.E-")) && str(plain[i], "kind") == "user" {
+							prefixed++ // a longer e-mail whose beacon collides: Keep dropped it
+						}
 					}
 				}
 			}
@@ -161,6 +173,9 @@ func TestTermExactWithCollisions(t *testing.T) {
 				t.Error("no collisions: the test does not exercise Keep")
 			}
 		})
+	}
+	if prefixed == 0 {
+		t.Error("no candidate with a longer value under a prefix: the test does not exercise the prefix rule")
 	}
 }
 
