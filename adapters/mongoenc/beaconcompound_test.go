@@ -1,12 +1,15 @@
 package mongoenc
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/search"
@@ -184,5 +187,139 @@ func TestCompoundKnownAnswer(t *testing.T) {
 	}
 	if _, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: 1}}, d1); err != nil {
 		t.Errorf("ReplaceOne of the document read back: %v", err)
+	}
+}
+
+func cids(ds []cdoc) []int32 {
+	out := make([]int32, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+// compoundFixture inserts cdocs(n) into a collection with 1-bit beacons.
+func compoundFixture(t *testing.T, n int) (*Collection, *mongo.Collection, []cdoc) {
+	t.Helper()
+	c, plain := serverColl(t, compoundConfig(t, 1))
+	all := cdocs(n)
+	if _, err := c.InsertMany(ctxT(t), all); err != nil {
+		t.Fatal(err)
+	}
+	return c, plain, all
+}
+
+// storedCount counts the stored documents the raw filter selects.
+func storedCount(t *testing.T, plain *mongo.Collection, filter any) int64 {
+	t.Helper()
+	n, err := plain.CountDocuments(ctxT(t), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestCompoundFindExact: with 1-bit beacons every page (BatchSize 3) holds
+// false positives; Find, FindOne and CountDocuments return exactly the
+// documents the filter matches on the plaintext, for compound equality and
+// prefixes, AsSet membership, a virtual field's beacon, a signed beacon and
+// $nor.
+func TestCompoundFindExact(t *testing.T) {
+	c, plain, all := compoundFixture(t, 45)
+	ctx := ctxT(t)
+	// The fixture proves something: the encrypted pieces of ann@x.io and
+	// ann@x.iox, and of bob@x.io and bob@x.io.uk, share their 1-bit beacon.
+	for _, pair := range [][2]int32{{0, 1}, {2, 3}} {
+		var a, b bson.Raw
+		if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: pair[0]}}).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
+		if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: pair[1]}}).Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		if a.Lookup("aws_dbe_b_email").StringValue() != b.Lookup("aws_dbe_b_email").StringValue() {
+			t.Fatalf("_id %d and %d: the e-mail beacons differ; pick other e-mails so that a prefix query sees a collision", pair[0], pair[1])
+		}
+	}
+	if n := storedCount(t, plain, bson.D{{Key: "aws_dbe_b_tags", Value: bson.D{{Key: "$exists", Value: true}}}}); n == 0 {
+		t.Fatal("no tags beacon stored")
+	}
+	has := func(tags []string, tag string) bool { return slices.Contains(tags, tag) }
+	eq := func(k string, v any) bson.D { return bson.D{{Key: k, Value: v}} }
+	cases := []struct {
+		name   string
+		filter any
+		want   func(cdoc) bool
+	}{
+		{"compound eq", eq("KindEmail", "K-admin|E-ann@x.io"), func(d cdoc) bool { return d.Kind == "admin" && d.Email == "ann@x.io" }},
+		{"compound $in", eq("KindEmail", eq("$in", bson.A{"K-user|E-bob@x.io", "K-guest|E-ann@x.iox"})),
+			func(d cdoc) bool {
+				return d.Kind == "user" && d.Email == "bob@x.io" || d.Kind == "guest" && d.Email == "ann@x.iox"
+			}},
+		{"compound $eq", eq("KindEmail", eq("$eq", "K-user|E-cid@x.io")), func(d cdoc) bool { return d.Kind == "user" && d.Email == "cid@x.io" }},
+		{"prefix signed piece", BeginsWith("KindEmail", "K-admin"), func(d cdoc) bool { return d.Kind == "admin" }},
+		{"prefix cut signed piece", BeginsWith("KindEmail", "K-adm"), func(d cdoc) bool { return d.Kind == "admin" }},
+		{"prefix bare part prefix", BeginsWith("KindEmail", "K-user|E-"), func(d cdoc) bool { return d.Kind == "user" }},
+		{"prefix encrypted whole", BeginsWith("KindEmail", "K-admin|E-ann@x.io"), func(d cdoc) bool { return d.Kind == "admin" && d.Email == "ann@x.io" }},
+		{"prefix encrypted whole 2", BeginsWith("KindEmail", "K-guest|E-bob@x.io"), func(d cdoc) bool { return d.Kind == "guest" && d.Email == "bob@x.io" }},
+		{"prefix encrypted first", BeginsWith("KindEmail", "E-bob@x.io"), func(d cdoc) bool { return false }},
+		{"$regex escaped", eq("KindEmail", eq("$regex", `^K-admin\|E-ann@x\.io`)), func(d cdoc) bool { return d.Kind == "admin" && d.Email == "ann@x.io" }},
+		{"$regex \\Q\\E", eq("KindEmail", bson.D{{Key: "$regex", Value: `^\QK-user|E-\E`}, {Key: "$options", Value: ""}}), func(d cdoc) bool { return d.Kind == "user" }},
+		{"regex value", eq("KindEmail", bson.Regex{Pattern: `^K-guest`}), func(d cdoc) bool { return d.Kind == "guest" }},
+		{"compound with plaintext", bson.D{{Key: "i", Value: bson.D{{Key: "$gte", Value: 10}}}, {Key: "KindEmail", Value: "K-admin|E-ann@x.io"}},
+			func(d cdoc) bool { return d.I >= 10 && d.Kind == "admin" && d.Email == "ann@x.io" }},
+		{"signed beacon eq", eq("KindRegion", "K-admin|R-eu"), func(d cdoc) bool { return d.Kind == "admin" && d.Meta.Region == "eu" }},
+		{"signed beacon prefix", BeginsWith("KindRegion", "K-guest|R-"), func(d cdoc) bool { return d.Kind == "guest" }},
+		{"tags member", eq("tags", "red"), func(d cdoc) bool { return has(d.Tags, "red") }},
+		{"tags $eq", eq("tags", eq("$eq", "green")), func(d cdoc) bool { return has(d.Tags, "green") }},
+		{"tags $in", eq("tags", eq("$in", bson.A{"red", "green"})), func(d cdoc) bool { return has(d.Tags, "red") || has(d.Tags, "green") }},
+		{"tags $all", eq("tags", eq("$all", bson.A{"blue", "red"})), func(d cdoc) bool { return has(d.Tags, "red") && has(d.Tags, "blue") }},
+		{"tags none", eq("tags", "purple"), func(cdoc) bool { return false }},
+		{"virtual", eq("nameKey", "ann smith"), func(d cdoc) bool { return d.First == "Ann" && d.Last == "Smith" }},
+		{"virtual $in", eq("nameKey", eq("$in", bson.A{"bob lee", "ann jones"})),
+			func(d cdoc) bool { return d.First == "Bob" && d.Last == "Lee" || d.First == "Ann" && d.Last == "Jones" }},
+		{"$nor", eq("$nor", bson.A{eq("email", "ann@x.io")}), func(d cdoc) bool { return d.Email != "ann@x.io" }},
+		{"$nor compound and plain", bson.D{{Key: "kind", Value: "user"}, {Key: "$nor", Value: bson.A{
+			BeginsWith("KindEmail", "K-user|E-bob@x.io"), eq("i", eq("$lt", 5)), eq("tags", "red")}}},
+			func(d cdoc) bool { return d.Kind == "user" && d.Email != "bob@x.io" && d.I >= 5 && !has(d.Tags, "red") }},
+		{"$or of beacons", eq("$or", bson.A{eq("tags", "green"), eq("KindEmail", "K-admin|E-cid@x.io"), eq("nameKey", "bob jones")}),
+			func(d cdoc) bool {
+				return has(d.Tags, "green") || d.Kind == "admin" && d.Email == "cid@x.io" || d.First == "Bob" && d.Last == "Jones"
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []cdoc
+			for _, d := range all {
+				if tc.want(d) {
+					want = append(want, d)
+				}
+			}
+			cur, err := c.Find(ctx, tc.filter, options.Find().SetSort(bson.D{{Key: "i", Value: 1}}).SetBatchSize(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []cdoc
+			if err := cur.All(ctx, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got, want, func(a, b cdoc) bool { return a.ID == b.ID }) {
+				t.Fatalf("Find = %v\nwant %v", cids(got), cids(want))
+			}
+			n, err := c.CountDocuments(ctx, tc.filter)
+			if err != nil || n != int64(len(want)) {
+				t.Fatalf("CountDocuments = %d, %v; want %d", n, err, len(want))
+			}
+			var one cdoc
+			err = c.FindOne(ctx, tc.filter, options.FindOne().SetSort(bson.D{{Key: "i", Value: -1}})).Decode(&one)
+			switch {
+			case len(want) == 0:
+				if !errors.Is(err, mongo.ErrNoDocuments) {
+					t.Fatalf("FindOne = %+v, %v; want ErrNoDocuments", one, err)
+				}
+			case err != nil || one.ID != want[len(want)-1].ID:
+				t.Fatalf("FindOne = %d, %v; want %d", one.ID, err, want[len(want)-1].ID)
+			}
+		})
 	}
 }
