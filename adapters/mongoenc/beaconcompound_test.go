@@ -323,3 +323,94 @@ func TestCompoundFindExact(t *testing.T) {
 		})
 	}
 }
+
+// cmatching is matching for cdocs.
+func cmatching(all []cdoc, pred func(cdoc) bool) map[int32]bool {
+	out := map[int32]bool{}
+	for _, d := range all {
+		if pred(d) {
+			out[d.ID] = true
+		}
+	}
+	return out
+}
+
+// TestCompoundWritesExact: UpdateMany, DeleteMany, UpdateOne and a
+// BulkWrite filtered on a compound prefix, AsSet membership or a $nor touch
+// exactly the matching documents; every colliding document stays byte for
+// byte as it was.
+func TestCompoundWritesExact(t *testing.T) {
+	smallPinBatch(t)
+	c, plain, all := compoundFixture(t, 45)
+	ctx := ctxT(t)
+	prefix := BeginsWith("KindEmail", "K-admin|E-ann@x.io")
+	want := cmatching(all, func(d cdoc) bool { return d.Kind == "admin" && d.Email == "ann@x.io" })
+	// The server alone would select more: K-admin with ann@x.iox collides.
+	var d0 bson.Raw
+	if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: 0}}).Decode(&d0); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedCount(t, plain, bson.D{{Key: "aws_dbe_b_KindEmail", Value: d0.Lookup("aws_dbe_b_KindEmail").StringValue()}}); n <= int64(len(want)) {
+		t.Fatalf("fixture: %d documents share _id 0's KindEmail beacon, want more than the %d matching", n, len(want))
+	}
+	before := storedByID(t, plain)
+	res, err := c.UpdateMany(ctx, prefix, bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "seen"}}}})
+	if err != nil || res.MatchedCount != int64(len(want)) || res.ModifiedCount != int64(len(want)) {
+		t.Fatalf("UpdateMany = %+v, %v; want %d matched and modified", res, err, len(want))
+	}
+	after := storedByID(t, plain)
+	wantUntouched(t, before, after, func(id int32) bool { return !want[id] })
+	for id := range want {
+		if after[id].Lookup("notes").StringValue() != "seen" {
+			t.Errorf("_id %d matches and was not updated", id)
+		}
+	}
+
+	// UpdateOne on AsSet membership: one matching document only.
+	red := cmatching(all, func(d cdoc) bool { return slices.Contains(d.Tags, "blue") && d.Kind == "guest" })
+	before = after
+	res, err = c.UpdateOne(ctx, bson.D{{Key: "kind", Value: "guest"}, {Key: "tags", Value: "blue"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "notes", Value: "one"}}}})
+	if err != nil || res.ModifiedCount != 1 {
+		t.Fatalf("UpdateOne = %+v, %v", res, err)
+	}
+	after = storedByID(t, plain)
+	changed := 0
+	for id := range before {
+		if !slices.Equal(before[id], after[id]) {
+			changed++
+			if !red[id] {
+				t.Errorf("UpdateOne changed _id %d, which does not match", id)
+			}
+		}
+	}
+	if changed != 1 {
+		t.Errorf("UpdateOne changed %d documents", changed)
+	}
+
+	// DeleteMany on a compound prefix with a bare part prefix and a $nor.
+	del := cmatching(all, func(d cdoc) bool { return d.Kind == "user" && d.Email != "bob@x.io" })
+	before = after
+	dres, err := c.DeleteMany(ctx, bson.D{{Key: "KindEmail", Value: bson.Regex{Pattern: `^K-user\|E-`}},
+		{Key: "$nor", Value: bson.A{bson.D{{Key: "email", Value: "bob@x.io"}}}}})
+	if err != nil || dres.DeletedCount != int64(len(del)) {
+		t.Fatalf("DeleteMany = %+v, %v; want %d", dres, err, len(del))
+	}
+	after = storedByID(t, plain)
+	wantUntouched(t, before, after, func(id int32) bool { return !del[id] })
+	for id := range del {
+		if _, ok := after[id]; ok {
+			t.Errorf("_id %d matches and was not deleted", id)
+		}
+	}
+
+	// A BulkWrite model on a virtual field's beacon.
+	bw := cmatching(all, func(d cdoc) bool { return d.First == "Bob" && d.Last == "Lee" && !del[d.ID] })
+	before = after
+	bres, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewDeleteManyModel().SetFilter(bson.D{{Key: "nameKey", Value: "bob lee"}})})
+	if err != nil || bres.DeletedCount != int64(len(bw)) {
+		t.Fatalf("BulkWrite = %+v, %v; want %d deleted", bres, err, len(bw))
+	}
+	after = storedByID(t, plain)
+	wantUntouched(t, before, after, func(id int32) bool { return !bw[id] })
+}
