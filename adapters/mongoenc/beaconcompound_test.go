@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -12,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
@@ -413,4 +416,141 @@ func TestCompoundWritesExact(t *testing.T) {
 	}
 	after = storedByID(t, plain)
 	wantUntouched(t, before, after, func(id int32) bool { return !bw[id] })
+}
+
+// TestCompoundRefusals: what the beacons cannot answer exactly is refused
+// with an *UnsafeOperationError naming the beacon or field before anything
+// is sent (the collection's server does not exist), and a document whose
+// beacons cannot be computed is refused with a *DocumentError naming the
+// field, never its value.
+func TestCompoundRefusals(t *testing.T) {
+	c := offlineColl(t, compoundConfig(t, 8))
+	ctx := ctxT(t)
+	eq := func(k string, v any) bson.D { return bson.D{{Key: k, Value: v}} }
+	for name, tc := range map[string]struct {
+		filter any
+		field  string
+	}{
+		"regex options":      {eq("KindEmail", bson.Regex{Pattern: "^K-admin", Options: "i"}), "KindEmail"},
+		"$options":           {eq("KindEmail", bson.D{{Key: "$regex", Value: "^K-admin"}, {Key: "$options", Value: "m"}}), "KindEmail"},
+		"unanchored":         {eq("KindEmail", bson.Regex{Pattern: "K-admin"}), "KindEmail"},
+		"metacharacter":      {eq("KindEmail", eq("$regex", "^K-.*")), "KindEmail"},
+		"unescaped split":    {eq("KindEmail", eq("$regex", "^K-admin|E-")), "KindEmail"},
+		"class escape":       {eq("KindEmail", eq("$regex", `^K-\d`)), "KindEmail"},
+		"empty prefix":       {eq("KindEmail", eq("$regex", "^")), "KindEmail"},
+		"regex with $eq":     {eq("KindEmail", bson.D{{Key: "$regex", Value: "^K-"}, {Key: "$eq", Value: "K-x"}}), "KindEmail"},
+		"$ne":                {eq("KindEmail", eq("$ne", "K-admin|E-a")), "KindEmail"},
+		"$gt":                {eq("KindEmail", eq("$gt", "K-admin")), "KindEmail"},
+		"$exists":            {eq("KindEmail", eq("$exists", true)), "KindEmail"},
+		"number":             {eq("KindEmail", 5), "KindEmail"},
+		"$in regex":          {eq("KindEmail", eq("$in", bson.A{bson.Regex{Pattern: "^K-"}})), "KindEmail"},
+		"unknown piece":      {eq("KindEmail", "X-admin"), "KindEmail"},
+		"virtual regex":      {eq("nameKey", bson.Regex{Pattern: "^ann"}), "nameKey"},
+		"virtual $ne":        {eq("nameKey", eq("$ne", "ann smith")), "nameKey"},
+		"signed beacon $gt":  {eq("KindRegion", eq("$gt", "K-a")), "KindRegion"},
+		"tags array":         {eq("tags", bson.A{"red"}), "tags"},
+		"tags $gt":           {eq("tags", eq("$gt", "red")), "tags"},
+		"tags $in number":    {eq("tags", eq("$in", bson.A{"red", 5})), "tags"},
+		"tags $elemMatch":    {eq("tags", eq("$elemMatch", eq("$eq", "red"))), "tags"},
+		"tags $size":         {eq("tags", eq("$size", 2)), "tags"},
+		"email $all":         {eq("email", eq("$all", bson.A{"a"})), "email"},
+		"email regex":        {eq("email", bson.Regex{Pattern: "^a"}), "email"},
+		"$nor $gt":           {eq("$nor", bson.A{eq("tags", eq("$gt", "a"))}), "tags"},
+		"$nor range in $and": {eq("$nor", bson.A{eq("$and", bson.A{eq("tags", "red"), eq("i", eq("$gt", 3))})}), ""},
+		"$expr":              {eq("$expr", eq("$eq", bson.A{"$email", "a"})), ""},
+	} {
+		_, err := c.Find(ctx, tc.filter)
+		wantUnsafe(t, "Find "+name, err, tc.field)
+		_, err = c.DeleteMany(ctx, tc.filter)
+		wantUnsafe(t, "DeleteMany "+name, err, tc.field)
+	}
+	// Documents whose beacons cannot be computed.
+	base := func(k string, v any) bson.D {
+		return bson.D{{Key: "_id", Value: 1}, {Key: "email", Value: "e@x"}, {Key: "kind", Value: "admin"}, {Key: k, Value: v}}
+	}
+	for name, tc := range map[string]struct {
+		doc   bson.D
+		field string
+		want  error
+	}{
+		"tags member number":   {base("tags", bson.A{"red", 5}), "tags", ErrBeaconValue},
+		"tags not an array":    {base("tags", "secret-tag"), "tags", ErrBeaconValue},
+		"virtual part number":  {base("first", 7), "first", ErrBeaconValue},
+		"compound name field":  {base("KindEmail", "secret-value"), "KindEmail", ErrBeaconField},
+		"virtual beacon field": {base("nameKey", "secret-value"), "nameKey", ErrBeaconField},
+		"signed beacon other":  {base("KindRegion", "K-user|R-secret"), "KindRegion", ErrBeaconField},
+		"signed beacon alone":  {bson.D{{Key: "_id", Value: 1}, {Key: "KindRegion", Value: "K-secret"}}, "KindRegion", ErrBeaconField},
+		"split in a part":      {base("meta", bson.D{{Key: "region", Value: "secret|x"}}), "meta.region", search.ErrInvalidItem},
+	} {
+		_, err := c.InsertOne(ctx, tc.doc)
+		var de *DocumentError
+		var ae *itemcrypto.AttributeError
+		switch {
+		case !errors.Is(err, tc.want) || !errors.As(err, &de):
+			t.Errorf("InsertOne %s: %v, want %v in a *DocumentError", name, err, tc.want)
+		case !errors.As(err, &ae) || ae.Name != tc.field:
+			t.Errorf("InsertOne %s: %v, want an AttributeError naming %q", name, err, tc.field)
+		case strings.Contains(err.Error(), "secret"):
+			t.Errorf("InsertOne %s: the error shows the value: %v", name, err)
+		}
+	}
+}
+
+// TestCompoundConfig: the search configurations NewCollection refuses,
+// with a *search.ConfigError (errors.Is search.ErrInvalidConfig).
+func TestCompoundConfig(t *testing.T) {
+	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll := client.Database("db").Collection("coll")
+	for name, edit := range map[string]func(*Config){
+		"AsSet on a virtual field": func(c *Config) {
+			c.Search.Versions[0].StandardBeacons[2].Style = search.AsSet()
+		},
+		"compound named as a field": func(c *Config) {
+			c.Search.Versions[0].CompoundBeacons[0].Name = "first"
+		},
+		"compound named as a beacon's field": func(c *Config) {
+			c.Search.Versions[0].CompoundBeacons[0].Name = "tags"
+		},
+		"dotted compound name": func(c *Config) {
+			c.Search.Versions[0].CompoundBeacons[0].Name = "Kind.Email"
+		},
+		"signed beacon not SignOnly": func(c *Config) {
+			c.Overrides["KindRegion"] = actions.EncryptAndSign
+		},
+		"signed part encrypted": func(c *Config) {
+			c.Overrides["kind"] = actions.EncryptAndSign
+		},
+		"signed part is a do-nothing field": func(c *Config) {
+			c.Search.Versions[0].CompoundBeacons[1].Signed[1].Loc = "notes"
+		},
+		"virtual part array index": func(c *Config) {
+			c.Search.Versions[0].VirtualFields[0].Parts[0].Loc = "names[0]"
+		},
+		"key field dotted": func(c *Config) {
+			c.Search.Versions[0].KeySource = search.KeySource{Multi: &search.MultiKeySource{KeyFieldName: "meta.tenant", CacheTTL: time.Hour}}
+		},
+		"key field encrypted": func(c *Config) {
+			c.Search.Versions[0].KeySource = search.KeySource{Multi: &search.MultiKeySource{KeyFieldName: "email", CacheTTL: time.Hour}}
+		},
+		"partition selector": func(c *Config) {
+			c.Search.Versions[0].MaximumNumberOfPartitions = 2
+			c.Search.Versions[0].PartitionSelector = search.PartitionSelectorFunc(func(search.Item, int, string) (int, error) { return 0, nil })
+		},
+	} {
+		cfg := compoundConfig(t, 8)
+		edit(&cfg)
+		var ce *search.ConfigError
+		if _, err := NewCollection(coll, cfg); !errors.Is(err, search.ErrInvalidConfig) || !errors.As(err, &ce) {
+			t.Errorf("%s: NewCollection: %v, want a *search.ConfigError", name, err)
+		}
+	}
+	// Partitions without a selector are supported.
+	cfg := compoundConfig(t, 8)
+	cfg.Search.Versions[0].MaximumNumberOfPartitions = 3
+	if _, err := NewCollection(coll, cfg); err != nil {
+		t.Errorf("NewCollection with 3 partitions: %v", err)
+	}
 }

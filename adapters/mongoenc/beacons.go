@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,6 +60,10 @@ type beacons struct {
 	// prefixes are the part prefixes of each compound beacon, and whether
 	// the part is encrypted.
 	prefixes map[string][]partPrefix
+	// partPath is the field path of each part of a compound beacon, by
+	// beacon and part name ("beacon\x00part").
+	partPath map[string]string
+	schema   *schema
 }
 
 type partPrefix struct {
@@ -121,7 +126,7 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 		return nil, unsupported("", "", "a partition selector (it would see the beacons' attributes, not the document)")
 	}
 	b := &beacons{byPath: map[string]*beaconField{}, byName: map[string]*namedBeacon{}, attrPath: map[string]string{},
-		prefixes: map[string][]partPrefix{}}
+		prefixes: map[string][]partPrefix{}, partPath: map[string]string{}, schema: s}
 	overrides := map[string]actions.Action{}
 	refs := map[string]*fieldRef{}
 	// ref validates the field path path of name and returns its attribute.
@@ -166,12 +171,14 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 		v.VirtualFields[i] = f
 	}
 	v.StandardBeacons = slices.Clone(v.StandardBeacons)
+	stdLoc := map[string]string{} // standard beacon -> field path or virtual field
 	for i, sb := range v.StandardBeacons {
 		loc := sb.Loc
 		if loc == "" {
 			loc = sb.Name
 		}
 		asSet := sb.Style.Kind == search.StyleAsSet || sb.Style.Kind == search.StyleSharedSet
+		stdLoc[sb.Name] = loc
 		if virtual[loc] {
 			if asSet {
 				return nil, unsupported(sb.Name, loc, "an AsSet beacon on a virtual field (a virtual field is a string, not a set)")
@@ -213,14 +220,17 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 		return err
 	}
 	global := map[string]partPrefix{}
+	globalPath := map[string]string{}
 	for i := range v.SignedParts {
 		if err := signedPart(v.SignedParts[i].Name, &v.SignedParts[i]); err != nil {
 			return nil, err
 		}
 		global[v.SignedParts[i].Name] = partPrefix{prefix: v.SignedParts[i].Prefix}
+		globalPath[v.SignedParts[i].Name] = b.attrPath[v.SignedParts[i].Loc]
 	}
 	for _, p := range v.EncryptedParts {
 		global[p.Name] = partPrefix{prefix: p.Prefix, encrypted: true}
+		globalPath[p.Name] = stdLoc[p.Name]
 	}
 	v.CompoundBeacons = slices.Clone(v.CompoundBeacons)
 	for i, cb := range v.CompoundBeacons {
@@ -231,16 +241,19 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 				return nil, err
 			}
 			prefixes = append(prefixes, partPrefix{prefix: cb.Signed[j].Prefix})
+			b.partPath[cb.Name+"\x00"+cb.Signed[j].Name] = b.attrPath[cb.Signed[j].Loc]
 		}
 		encrypted := len(cb.Encrypted) > 0
 		for _, p := range cb.Encrypted {
 			prefixes = append(prefixes, partPrefix{prefix: p.Prefix, encrypted: true})
+			b.partPath[cb.Name+"\x00"+p.Name] = stdLoc[p.Name]
 		}
 		for _, ct := range cb.Constructors {
 			for _, p := range ct.Parts {
 				if g, ok := global[p.Name]; ok && !slices.Contains(prefixes, g) {
 					prefixes = append(prefixes, g)
 					encrypted = encrypted || g.encrypted
+					b.partPath[cb.Name+"\x00"+p.Name] = globalPath[p.Name]
 				}
 			}
 		}
@@ -438,22 +451,26 @@ func (b *beacons) prepare(doc []byte) ([]byte, search.Item, error) {
 	if len(b.signed) == 0 {
 		return doc, item, nil
 	}
-	withSigned, err := b.s.AddSignedBeacons(item)
+	parts := maps.Clone(item)
+	for _, name := range b.signed {
+		delete(parts, name)
+	}
+	built, err := b.s.AddSignedBeacons(parts)
 	if err != nil {
 		return nil, nil, b.itemErr(err)
 	}
 	out := slices.Clip(doc[:len(doc)-1])
 	added := false
 	for _, name := range b.signed {
-		built, ok := withSigned[name].(*types.AttributeValueMemberS)
-		if _, supplied := item[name]; supplied {
-			if !ok {
-				return nil, nil, fieldErr(name, actions.SignOnly, fmt.Errorf("%w: the document holds a signed beacon that its parts do not build", ErrBeaconField))
+		v, ok := built[name].(*types.AttributeValueMemberS)
+		if supplied, has := item[name].(*types.AttributeValueMemberS); has {
+			if !ok || v.Value != supplied.Value {
+				return nil, nil, fieldErr(name, actions.SignOnly, fmt.Errorf("%w: the document's value of the signed beacon is not the one its parts build", ErrBeaconField))
 			}
-			continue // AddSignedBeacons checked it
+			continue
 		}
 		if ok {
-			out = bsoncore.AppendStringElement(out, name, built.Value)
+			out = bsoncore.AppendStringElement(out, name, v.Value)
 			added = true
 		}
 	}
@@ -467,14 +484,14 @@ func (b *beacons) prepare(doc []byte) ([]byte, search.Item, error) {
 // itemErr is an error of the Search on a document's item, with field paths.
 func (b *beacons) itemErr(err error) error {
 	var ie *search.ItemError
-	if errors.As(err, &ie) {
-		t := b.translate(err).(*search.ItemError)
-		if ie.Attribute == ie.Beacon && slices.Contains(b.signed, ie.Beacon) {
-			return fieldErr(t.Attribute, actions.SignOnly, fmt.Errorf("%w: %w", ErrBeaconField, t))
-		}
-		return fieldErr(t.Attribute, actions.EncryptAndSign, t)
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return err
+	t := b.translate(err).(*search.ItemError)
+	if p, ok := b.partPath[ie.Beacon+"\x00"+ie.Attribute]; ok {
+		t.Attribute = p
+	}
+	return fieldErr(t.Attribute, b.schema.cover(split(t.Attribute)), t)
 }
 
 // appendBeacons appends the beacons of item (see [beacons.prepare]) to the
