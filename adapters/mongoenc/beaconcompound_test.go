@@ -226,13 +226,30 @@ func storedCount(t *testing.T, plain *mongo.Collection, filter any) int64 {
 // false positives; Find, FindOne and CountDocuments return exactly the
 // documents the filter matches on the plaintext, for compound equality and
 // prefixes, AsSet membership, a virtual field's beacon, a signed beacon and
-// $nor.
+// $nor, without and with beacon partitions (a query then compares the
+// values of every partition).
 func TestCompoundFindExact(t *testing.T) {
-	c, plain, all := compoundFixture(t, 45)
+	for _, partitions := range []int{1, 3} {
+		t.Run(fmt.Sprint(partitions, " partitions"), func(t *testing.T) { compoundFindExact(t, partitions) })
+	}
+}
+
+func compoundFindExact(t *testing.T, partitions int) {
+	cfg := compoundConfig(t, 1)
+	cfg.Search.Versions[0].MaximumNumberOfPartitions = partitions
+	c, plain := serverColl(t, cfg)
+	all := cdocs(45)
 	ctx := ctxT(t)
+	if _, err := c.InsertMany(ctx, all); err != nil {
+		t.Fatal(err)
+	}
 	// The fixture proves something: the encrypted pieces of ann@x.io and
-	// ann@x.iox, and of bob@x.io and bob@x.io.uk, share their 1-bit beacon.
+	// ann@x.iox, and of bob@x.io and bob@x.io.uk, share their 1-bit beacon
+	// (in one partition; with several, each document is in a random one).
 	for _, pair := range [][2]int32{{0, 1}, {2, 3}} {
+		if partitions > 1 {
+			break
+		}
 		var a, b bson.Raw
 		if err := plain.FindOne(ctx, bson.D{{Key: "_id", Value: pair[0]}}).Decode(&a); err != nil {
 			t.Fatal(err)
