@@ -523,8 +523,8 @@ func (b *beacons) appendBeacons(ctx context.Context, stored []byte, item search.
 
 // BeaconIndexes returns the index models [Collection.CreateBeaconIndexes]
 // creates: one ascending index on each beacon's stored field
-// (aws_dbe_b_<name>), named "aws_dbe_b_<name>_1"; none without
-// Config.Search.
+// (aws_dbe_b_<name>, or a signed beacon's own field), named after the field
+// with "_1" appended; none without Config.Search.
 func (c *Collection) BeaconIndexes() []mongo.IndexModel {
 	if c.beacons == nil {
 		return nil
