@@ -24,7 +24,9 @@ import (
 //   - tags: an AsSet beacon on an array of strings;
 //   - nameKey: a standard beacon on the virtual field fullname
 //     (lower-case first, a space, lower-case last);
-//   - KindRegion: a signed beacon K-<kind>|R-<meta.region>.
+//   - KindRegion: a signed beacon K-<kind>|R-<meta.region>;
+//   - RegionName: compound of global parts, R-<meta.region>|N-<nameKey's
+//     beacon>, the name optional.
 func compoundSearch(t testing.TB, length int) *search.Config {
 	t.Helper()
 	sc, _ := beaconSearch(t, length)
@@ -42,7 +44,11 @@ func compoundSearch(t testing.TB, length int) *search.Config {
 		{Name: "KindEmail", Split: "|", Signed: []search.SignedPart{{Name: "kind", Prefix: "K-"}},
 			Encrypted: []search.EncryptedPart{{Name: "email", Prefix: "E-"}}},
 		{Name: "KindRegion", Split: "|", Signed: []search.SignedPart{{Name: "kind", Prefix: "K-"}, {Name: "region", Prefix: "R-", Loc: "meta.region"}}},
+		{Name: "RegionName", Split: "|", Constructors: []search.Constructor{{Parts: []search.ConstructorPart{
+			{Name: "reg", Required: true}, {Name: "nameKey", Required: false}}}}},
 	}
+	v.SignedParts = []search.SignedPart{{Name: "reg", Prefix: "R-", Loc: "meta.region"}}
+	v.EncryptedParts = []search.EncryptedPart{{Name: "nameKey", Prefix: "N-"}}
 	sc.Versions = []search.BeaconVersion{v}
 	return sc
 }
@@ -151,7 +157,7 @@ func TestCompoundKnownAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := dbesdkItemBeacons(t, sc, d)
-		for _, name := range []string{"aws_dbe_b_email", "aws_dbe_b_KindEmail", "aws_dbe_b_nameKey", "KindRegion", search.VersionTag} {
+		for _, name := range []string{"aws_dbe_b_email", "aws_dbe_b_KindEmail", "aws_dbe_b_nameKey", "aws_dbe_b_RegionName", "KindRegion", search.VersionTag} {
 			got, _ := raw.Lookup(name).StringValueOK()
 			if w := want[name].(*types.AttributeValueMemberS).Value; got != w {
 				t.Errorf("_id %d: stored %s = %q, want the DB-ESDK's %q", d.ID, name, got, w)
@@ -290,6 +296,9 @@ func compoundFindExact(t *testing.T, partitions int) {
 			func(d cdoc) bool { return d.I >= 10 && d.Kind == "admin" && d.Email == "ann@x.io" }},
 		{"signed beacon eq", eq("KindRegion", "K-admin|R-eu"), func(d cdoc) bool { return d.Kind == "admin" && d.Meta.Region == "eu" }},
 		{"signed beacon prefix", BeginsWith("KindRegion", "K-guest|R-"), func(d cdoc) bool { return d.Kind == "guest" }},
+		{"global parts eq", eq("RegionName", "R-eu|N-ann smith"), func(d cdoc) bool { return d.Meta.Region == "eu" && d.First == "Ann" && d.Last == "Smith" }},
+		{"global parts prefix", BeginsWith("RegionName", "R-us|N-bob lee"), func(d cdoc) bool { return d.Meta.Region == "us" && d.First == "Bob" && d.Last == "Lee" }},
+		{"global parts region", BeginsWith("RegionName", "R-eu"), func(d cdoc) bool { return d.Meta.Region == "eu" }},
 		{"tags member", eq("tags", "red"), func(d cdoc) bool { return has(d.Tags, "red") }},
 		{"tags $eq", eq("tags", eq("$eq", "green")), func(d cdoc) bool { return has(d.Tags, "green") }},
 		{"tags $in", eq("tags", eq("$in", bson.A{"red", "green"})), func(d cdoc) bool { return has(d.Tags, "red") || has(d.Tags, "green") }},

@@ -116,9 +116,7 @@ func (c *Collection) searchFilter(ctx context.Context, g guard, filter any) (bso
 	}
 	rw := &filterRewriter{c: c, ctx: ctx, g: g}
 	if c.beacons.keyField != "" {
-		if rw.tenant, err = c.beacons.tenant(g, doc); err != nil {
-			return nil, nil, err
-		}
+		rw.tenant = c.beacons.tenant(doc)
 	}
 	out, root, err := rw.rewrite(doc)
 	if err != nil {
@@ -136,55 +134,41 @@ func (c *Collection) searchFilter(ctx context.Context, g guard, filter any) (bso
 
 // tenant returns the branch key a multi-tenant filter names: the string
 // its top level (or an $and there) requires of the key field; "" when it
-// names none.
-func (b *beacons) tenant(g guard, doc bsoncore.Document) (string, error) {
-	var found string
-	err := forEach(doc, func(_ bsoncore.Element, key string, val bsoncore.Value) error {
-		var t string
-		switch key {
-		case "$and":
-			arr, ok := val.ArrayOK()
-			if !ok {
-				return nil // refused by rewrite
+// names none or several (then no beacon condition is allowed).
+func (b *beacons) tenant(doc bsoncore.Document) string {
+	var found []string
+	var walk func(doc bsoncore.Document)
+	walk = func(doc bsoncore.Document) {
+		_ = forEach(doc, func(_ bsoncore.Element, key string, val bsoncore.Value) error {
+			switch key {
+			case "$and":
+				if arr, ok := val.ArrayOK(); ok {
+					_ = forEach(arr, func(_ bsoncore.Element, _ string, v bsoncore.Value) error {
+						if d, ok := v.DocumentOK(); ok {
+							walk(d)
+						}
+						return nil
+					})
+				}
+			case b.keyField:
+				s, ok := val.StringValueOK()
+				if ops, isDoc := val.DocumentOK(); isDoc && isOperatorDoc(ops) {
+					if eq, err := ops.LookupErr("$eq"); err == nil {
+						s, ok = eq.StringValueOK()
+					}
+				}
+				if ok && !slices.Contains(found, s) {
+					found = append(found, s)
+				}
 			}
-			return forEach(arr, func(_ bsoncore.Element, _ string, v bsoncore.Value) error {
-				d, ok := v.DocumentOK()
-				if !ok {
-					return nil
-				}
-				sub, err := b.tenant(g, d)
-				if err != nil || sub == "" {
-					return err
-				}
-				if found != "" && found != sub {
-					return g.refuse(b.keyField, "filter: two tenants (values of %q)", b.keyField)
-				}
-				found = sub
-				return nil
-			})
-		case b.keyField:
-			s, ok := val.StringValueOK()
-			if ops, isDoc := val.DocumentOK(); isDoc && isOperatorDoc(ops) {
-				eq, err := ops.LookupErr("$eq")
-				if err != nil {
-					return nil
-				}
-				s, ok = eq.StringValueOK()
-			}
-			if !ok {
-				return nil
-			}
-			t = s
-		default:
 			return nil
-		}
-		if found != "" && found != t {
-			return g.refuse(b.keyField, "filter: two tenants (values of %q)", b.keyField)
-		}
-		found = t
-		return nil
-	})
-	return found, err
+		})
+	}
+	walk(doc)
+	if len(found) != 1 {
+		return ""
+	}
+	return found[0]
 }
 
 // rewrite rewrites one filter document (an implicit $and).
@@ -401,7 +385,7 @@ func (rw *filterRewriter) namedCond(node *cond, out []byte, nb *namedBeacon, val
 func (rw *filterRewriter) termCond(node *cond, out []byte, beacon, stored string, match search.Match, strs []string, all bool, edit func(*cond)) ([]byte, error) {
 	b := rw.c.beacons
 	if b.keyField != "" && rw.tenant == "" {
-		return nil, rw.g.refuse(b.keyField, "filter: a condition on the beacon %q of a multi-tenant collection needs the tenant: "+
+		return nil, rw.g.refuse(b.keyField, "filter: a condition on the beacon %q of a multi-tenant collection needs one tenant: "+
 			"equality with a string on %q at the filter's top level", beacon, b.keyField)
 	}
 	n := &cond{kind: condTerm, all: all, beacons: true}

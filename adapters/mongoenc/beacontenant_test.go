@@ -185,6 +185,10 @@ func TestTenantBeacons(t *testing.T) {
 		_, err := c.Find(actx, f)
 		wantUnsafe(t, "Find "+name, err, "tenant")
 	}
+	// Without a beacon condition nothing is required of the tenant.
+	if n, err := c.CountDocuments(actx, bson.D{{Key: "tenant", Value: "tenant-a"}, {Key: "$and", Value: bson.A{bson.D{{Key: "tenant", Value: "tenant-b"}}}}}); err != nil || n != 0 {
+		t.Errorf("CountDocuments of two tenants without a beacon = %d, %v; want 0", n, err)
+	}
 	// DeleteMany of tenant-a's ann: the rogue ann and tenant-b's stay.
 	before := storedByID(t, plain)
 	res, err := c.DeleteMany(actx, bson.D{{Key: "tenant", Value: "tenant-a"}, {Key: "email", Value: ann}})
