@@ -580,3 +580,27 @@ func TestCompoundConfig(t *testing.T) {
 		t.Errorf("NewCollection with 3 partitions: %v", err)
 	}
 }
+
+// TestCompoundBeaconIndexes: BeaconIndexes covers every stored beacon
+// field: the standard and compound beacons' aws_dbe_b_ fields, an AsSet
+// beacon's array, and a signed beacon's own field.
+func TestCompoundBeaconIndexes(t *testing.T) {
+	c := offlineColl(t, compoundConfig(t, 8))
+	var got []string
+	for _, m := range c.BeaconIndexes() {
+		var o options.IndexOptions
+		for _, set := range m.Options.List() {
+			if err := set(&o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got = append(got, *o.Name)
+		if keys := m.Keys.(bson.D); len(keys) != 1 || keys[0].Key+"_1" != *o.Name || keys[0].Value != 1 {
+			t.Errorf("index %s: keys %v", *o.Name, keys)
+		}
+	}
+	want := []string{"aws_dbe_b_email_1", "aws_dbe_b_nameKey_1", "aws_dbe_b_tags_1", "aws_dbe_b_KindEmail_1", "KindRegion_1", "aws_dbe_b_RegionName_1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("BeaconIndexes = %v, want %v", got, want)
+	}
+}

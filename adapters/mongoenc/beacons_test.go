@@ -368,7 +368,7 @@ func TestBeaconConfig(t *testing.T) {
 		"signed field": {func(c *Config) {
 			c.Search.Versions[0].StandardBeacons[0].Loc = "status"
 		}, search.ErrInvalidConfig},
-		"compound": {func(c *Config) {
+		"compound without parts": {func(c *Config) {
 			c.Search.Versions[0].CompoundBeacons = []search.CompoundBeacon{{Name: "x", Split: "."}}
 		}, search.ErrInvalidConfig},
 		"same field": {func(c *Config) {
