@@ -540,6 +540,9 @@ func TestCompoundConfig(t *testing.T) {
 		"compound named as a beacon's field": func(c *Config) {
 			c.Search.Versions[0].CompoundBeacons[0].Name = "tags"
 		},
+		"signed beacon named as a part's field": func(c *Config) {
+			c.Search.Versions[0].CompoundBeacons[1].Name = "kind"
+		},
 		"dotted compound name": func(c *Config) {
 			c.Search.Versions[0].CompoundBeacons[0].Name = "Kind.Email"
 		},

@@ -266,9 +266,6 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 			if n := s.nodes[cb.Name]; n != nil && n.interior() {
 				return nil, &search.ConfigError{Name: cb.Name, Attribute: cb.Name, Reason: "a signed beacon is stored as a top-level field, which here holds configured fields"}
 			}
-			if _, clash := refs[cb.Name]; clash {
-				return nil, &search.ConfigError{Name: cb.Name, Attribute: cb.Name, Reason: "a signed beacon is stored under its own name, which is a field the beacons read"}
-			}
 			overrides[cb.Name] = s.cover([]string{cb.Name})
 		}
 	}
@@ -276,8 +273,8 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 		switch {
 		case strings.Contains(name, "."):
 			return nil, &search.ConfigError{Name: name, Reason: "a beacon that filters name cannot have a '.' in its name"}
-		case b.byPath[name] != nil || refs[name] != nil && !slices.Contains(b.signed, name):
-			return nil, &search.ConfigError{Name: name, Attribute: name, Reason: "filters name this beacon by its name, which is a field path the beacons read"}
+		case b.byPath[name] != nil || refs[name] != nil:
+			return nil, &search.ConfigError{Name: name, Attribute: name, Reason: "filters name this beacon by its name (a signed beacon is also stored under it), which is a field path the beacons read"}
 		case !slices.Contains(b.signed, name) && (s.nodes[name] != nil || name == IDField):
 			return nil, &search.ConfigError{Name: name, Attribute: name, Reason: "filters name this beacon by its name, which is a configured field of the documents"}
 		}
