@@ -564,10 +564,6 @@ func TestCompoundConfig(t *testing.T) {
 		"key field encrypted": func(c *Config) {
 			c.Search.Versions[0].KeySource = search.KeySource{Multi: &search.MultiKeySource{KeyFieldName: "email", CacheTTL: time.Hour}}
 		},
-		"partition selector": func(c *Config) {
-			c.Search.Versions[0].MaximumNumberOfPartitions = 2
-			c.Search.Versions[0].PartitionSelector = search.PartitionSelectorFunc(func(search.Item, int, string) (int, error) { return 0, nil })
-		},
 	} {
 		cfg := compoundConfig(t, 8)
 		edit(&cfg)
@@ -605,5 +601,70 @@ func TestCompoundBeaconIndexes(t *testing.T) {
 	want := []string{"aws_dbe_b_email_1", "aws_dbe_b_nameKey_1", "aws_dbe_b_tags_1", "aws_dbe_b_KindEmail_1", "KindRegion_1", "aws_dbe_b_RegionName_1"}
 	if !slices.Equal(got, want) {
 		t.Errorf("BeaconIndexes = %v, want %v", got, want)
+	}
+}
+
+// kindSelector puts the admins in partition 1, everyone else in 0; it
+// reads the item the same way in DynamoDB and in mongoenc (a top-level
+// string).
+var kindSelector = search.PartitionSelectorFunc(func(item search.Item, n int, _ string) (int, error) {
+	if k, ok := item["kind"].(*types.AttributeValueMemberS); ok && k.Value == "admin" {
+		return 1, nil
+	}
+	return 0, nil
+})
+
+// TestCompoundPartitionSelector: a partition selector sees the strings the
+// beacons read by field path (meta.region dotted), the beacons stored are
+// the DB-ESDK's for the partition it picks, and queries stay exact.
+func TestCompoundPartitionSelector(t *testing.T) {
+	cfg := compoundConfig(t, 16)
+	v := &cfg.Search.Versions[0]
+	v.MaximumNumberOfPartitions = 2
+	var seen []string
+	v.PartitionSelector = search.PartitionSelectorFunc(func(item search.Item, n int, table string) (int, error) {
+		if seen == nil {
+			for k := range item {
+				seen = append(seen, k)
+			}
+		}
+		return kindSelector(item, n, table)
+	})
+	c, plain := serverColl(t, cfg)
+	ctx := ctxT(t)
+	all := cdocs(12)
+	if _, err := c.InsertMany(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(seen)
+	if want := []string{"email", "first", "kind", "last", "meta.region", "tags"}; !slices.Equal(seen, want) {
+		t.Errorf("the selector saw %v, want %v", seen, want)
+	}
+	sc := compoundSearch(t, 16)
+	sc.Versions[0].MaximumNumberOfPartitions = 2
+	sc.Versions[0].PartitionSelector = kindSelector
+	stored := storedByID(t, plain)
+	for _, d := range all {
+		want := dbesdkItemBeacons(t, sc, d)
+		for _, name := range []string{"aws_dbe_b_email", "aws_dbe_b_KindEmail", "aws_dbe_b_nameKey", "aws_dbe_b_RegionName"} {
+			if got, w := stored[d.ID].Lookup(name).StringValue(), want[name].(*types.AttributeValueMemberS).Value; got != w {
+				t.Errorf("_id %d: %s = %q, want the DB-ESDK's %q", d.ID, name, got, w)
+			}
+		}
+	}
+	for name, tc := range map[string]struct {
+		filter any
+		want   func(cdoc) bool
+	}{
+		"compound": {bson.D{{Key: "KindEmail", Value: "K-admin|E-ann@x.io"}}, func(d cdoc) bool { return d.Kind == "admin" && d.Email == "ann@x.io" }},
+		"standard": {bson.D{{Key: "email", Value: "bob@x.io"}}, func(d cdoc) bool { return d.Email == "bob@x.io" }},
+		"prefix":   {BeginsWith("KindEmail", "K-user|E-cid@x.io"), func(d cdoc) bool { return d.Kind == "user" && d.Email == "cid@x.io" }},
+		"set":      {bson.D{{Key: "tags", Value: "blue"}}, func(d cdoc) bool { return slices.Contains(d.Tags, "blue") }},
+		"virtual":  {bson.D{{Key: "nameKey", Value: "bob jones"}}, func(d cdoc) bool { return d.First == "Bob" && d.Last == "Jones" }},
+	} {
+		n, err := c.CountDocuments(ctx, tc.filter)
+		if want := len(cmatching(all, tc.want)); err != nil || n != int64(want) || want == 0 {
+			t.Errorf("%s: CountDocuments = %d, %v; want %d (> 0)", name, n, err, want)
+		}
 	}
 }

@@ -122,9 +122,6 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 		return nil, &search.ConfigError{Reason: fmt.Sprintf("%d beacon versions, want exactly 1", len(cfg.Versions))}
 	}
 	v := cfg.Versions[0]
-	if v.PartitionSelector != nil {
-		return nil, unsupported("", "", "a partition selector (it would see the beacons' attributes, not the document)")
-	}
 	b := &beacons{byPath: map[string]*beaconField{}, byName: map[string]*namedBeacon{}, attrPath: map[string]string{},
 		prefixes: map[string][]partPrefix{}, partPath: map[string]string{}, schema: s}
 	overrides := map[string]actions.Action{}
@@ -292,6 +289,16 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 			overrides[k] = s.cover([]string{k})
 		}
 	}
+	if sel := v.PartitionSelector; sel != nil {
+		// The selector sees the strings the beacons read, by field path.
+		v.PartitionSelector = search.PartitionSelectorFunc(func(item search.Item, n int, table string) (int, error) {
+			byPath := make(search.Item, len(item))
+			for attr, val := range item {
+				byPath[b.pathOf(attr)] = val
+			}
+			return sel.PartitionNumber(byPath, n, table)
+		})
+	}
 	policy, err := actions.New(actions.Options{Default: actions.DoNothing, Overrides: overrides, PartitionKey: IDField})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", search.ErrInvalidConfig, err)
@@ -313,15 +320,18 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 	return b, nil
 }
 
+// pathOf is the field path of an attribute of the Search's item.
+func (b *beacons) pathOf(attr string) string {
+	if p, ok := b.attrPath[attr]; ok {
+		return p
+	}
+	return strings.ReplaceAll(attr, attrSep, ".")
+}
+
 // translate replaces the attribute names of the Search's errors by the
 // field paths they stand for.
 func (b *beacons) translate(err error) error {
-	path := func(attr string) string {
-		if p, ok := b.attrPath[attr]; ok {
-			return p
-		}
-		return strings.ReplaceAll(attr, attrSep, ".")
-	}
+	path := b.pathOf
 	var ce *search.ConfigError
 	if errors.As(err, &ce) {
 		out := *ce

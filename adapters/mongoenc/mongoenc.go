@@ -73,9 +73,12 @@ type Config struct {
 	// multi-tenant key source's KeyFieldName is a top-level string field,
 	// not encrypted. It requires Format itemcrypto.FormatDBESDK and refuses
 	// the DB-ESDK's legacy and plaintext overrides
-	// (itemcrypto.ErrOverrideWithBeacons). A partition selector, an AsSet
-	// beacon on a virtual field, and a beacon name filters would confuse
-	// with a configured field are refused (a *search.ConfigError).
+	// (itemcrypto.ErrOverrideWithBeacons). A partition selector sees an
+	// item of the strings (AsSet: string sets) the beacons read, under
+	// their field paths ("meta.region"), and the signed beacons the
+	// document holds. An AsSet beacon on a virtual field and a beacon name
+	// filters would confuse with a configured field are refused (a
+	// *search.ConfigError).
 	Search *search.Config
 }
 
