@@ -307,21 +307,22 @@ func TestBeaconRefusals(t *testing.T) {
 	ctx := ctxT(t)
 	eq := func(k string, v any) bson.D { return bson.D{{Key: k, Value: v}} }
 	filters := map[string]any{
-		"$gt":                  eq("email", eq("$gt", "a")),
-		"$ne":                  eq("email", eq("$ne", "a")),
-		"$not":                 eq("email", eq("$not", eq("$eq", "a"))),
-		"$regex":               eq("email", eq("$regex", "^a")),
-		"regex literal":        eq("email", bson.Regex{Pattern: "^a"}),
-		"number":               eq("email", 5),
-		"null":                 eq("email", nil),
-		"document":             eq("email", eq("x", "a")),
-		"$in number":           eq("email", eq("$in", bson.A{"a", 5})),
-		"$nor":                 eq("$nor", bson.A{eq("email", "a")}),
-		"$expr":                eq("$expr", eq("$eq", bson.A{"$email", "a"})),
-		"$where":               eq("$where", "this.email == 'a'"),
-		"$or with plain range": eq("$or", bson.A{eq("email", "a"), eq("i", eq("$gt", 3))}),
-		"encrypted no beacon":  eq("card", "x"),
-		"inside beacon field":  eq("profile", eq("ssn", "x")),
+		"$gt":                   eq("email", eq("$gt", "a")),
+		"$ne":                   eq("email", eq("$ne", "a")),
+		"$not":                  eq("email", eq("$not", eq("$eq", "a"))),
+		"$regex":                eq("email", eq("$regex", "^a")),
+		"regex literal":         eq("email", bson.Regex{Pattern: "^a"}),
+		"number":                eq("email", 5),
+		"null":                  eq("email", nil),
+		"document":              eq("email", eq("x", "a")),
+		"$in number":            eq("email", eq("$in", bson.A{"a", 5})),
+		"$nor over $gt":         eq("$nor", bson.A{eq("email", eq("$gt", "a"))}),
+		"$nor with plain range": eq("$nor", bson.A{eq("$and", bson.A{eq("email", "a"), eq("i", eq("$gt", 3))})}),
+		"$expr":                 eq("$expr", eq("$eq", bson.A{"$email", "a"})),
+		"$where":                eq("$where", "this.email == 'a'"),
+		"$or with plain range":  eq("$or", bson.A{eq("email", "a"), eq("i", eq("$gt", 3))}),
+		"encrypted no beacon":   eq("card", "x"),
+		"inside beacon field":   eq("profile", eq("ssn", "x")),
 	}
 	for name, f := range filters {
 		_, err := c.Find(ctx, f)
@@ -367,7 +368,7 @@ func TestBeaconConfig(t *testing.T) {
 		"signed field": {func(c *Config) {
 			c.Search.Versions[0].StandardBeacons[0].Loc = "status"
 		}, search.ErrInvalidConfig},
-		"compound": {func(c *Config) {
+		"compound without parts": {func(c *Config) {
 			c.Search.Versions[0].CompoundBeacons = []search.CompoundBeacon{{Name: "x", Split: "."}}
 		}, search.ErrInvalidConfig},
 		"same field": {func(c *Config) {

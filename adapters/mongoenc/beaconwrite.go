@@ -87,7 +87,9 @@ func (n *cond) clientFields(known bool, out *[]string) {
 		}
 	case condOr, condNor:
 		for _, c := range n.children {
-			c.clientFields(false, out)
+			if n.kind == condOr || c.beacons {
+				c.clientFields(false, out)
+			}
 		}
 	case condPlain:
 		if n.plain != nil && len(n.plain.path) > 0 && n.plain.path[0] != IDField && !slices.Contains(*out, n.plain.path[0]) {
@@ -146,12 +148,19 @@ func (c *Collection) eachMatch(ctx context.Context, op string, f bson.Raw, match
 	n := 0
 	for cur.Next(ctx) {
 		stored := bsoncore.Document(cur.Current)
+		if !match.keyMatches(stored) {
+			continue // another tenant's document
+		}
 		plain, err := c.decryptDoc(ctx, stored)
 		if err != nil {
 			return &DocumentError{Op: op, Collection: c.ns, Index: n, ID: idOf(bson.Raw(stored)), Err: err}
 		}
 		n++
-		if !match.match(bsoncore.Document(plain), true) {
+		ok, err := match.keep(c.beacons, bsoncore.Document(plain))
+		if err != nil {
+			return &DocumentError{Op: op, Collection: c.ns, Index: n - 1, ID: idOf(bson.Raw(stored)), Err: err}
+		}
+		if !ok {
 			continue // a false positive of a beacon
 		}
 		more, err := fn(stored, plain)

@@ -400,7 +400,7 @@ func TestBeaconWriteRefusals(t *testing.T) {
 	// Filters a beacon cannot answer exactly, in every operation.
 	for name, bad := range map[string]any{
 		"$gt":                  eq("email", eq("$gt", "a")),
-		"$nor":                 eq("$nor", bson.A{eq("email", "a")}),
+		"$nor over $gt":        eq("$nor", bson.A{eq("email", eq("$gt", "a"))}),
 		"$or with plain range": eq("$or", bson.A{eq("email", "a"), eq("i", eq("$gt", 3))}),
 		"encrypted no beacon":  eq("card", "x"),
 	} {
@@ -449,7 +449,7 @@ func TestBeaconWriteRefusals(t *testing.T) {
 		"signed field":     mongo.NewUpdateManyModel().SetFilter(f).SetUpdate(eq("$set", eq("status", "x"))),
 		"replace upsert":   mongo.NewReplaceOneModel().SetFilter(f).SetReplacement(eq("email", "b")).SetUpsert(true),
 		"$gt":              mongo.NewDeleteManyModel().SetFilter(eq("email", eq("$gt", "a"))),
-		"replace $nor":     mongo.NewReplaceOneModel().SetFilter(eq("$nor", bson.A{f})).SetReplacement(eq("email", "b")),
+		"replace $nor $gt": mongo.NewReplaceOneModel().SetFilter(eq("$nor", bson.A{eq("email", eq("$gt", "a"))})).SetReplacement(eq("email", "b")),
 		"update by beacon": nil,
 	} {
 		if m == nil {

@@ -63,6 +63,9 @@ func (c *Cursor) next(ctx context.Context, advance func(context.Context) bool) b
 			return false
 		}
 		stored := c.cur.Current
+		if !c.match.keyMatches(bsoncore.Document(stored)) {
+			continue // another tenant's document
+		}
 		plain, err := c.c.decryptDoc(ctx, stored)
 		if err != nil {
 			c.err = &DocumentError{Op: c.op, Collection: c.c.ns, Index: c.n, ID: idOf(stored), Err: err}
@@ -72,7 +75,12 @@ func (c *Cursor) next(ctx context.Context, advance func(context.Context) bool) b
 			plain = bytes.Clone(plain) // the driver reuses its batch
 		}
 		if c.match != nil {
-			if !c.match.match(bsoncore.Document(plain), true) {
+			ok, err := c.match.keep(c.c.beacons, bsoncore.Document(plain))
+			if err != nil {
+				c.err = &DocumentError{Op: c.op, Collection: c.c.ns, Index: c.n, ID: idOf(stored), Err: err}
+				return false
+			}
+			if !ok {
 				continue // a false positive of a beacon
 			}
 			if c.skipped < c.skip {

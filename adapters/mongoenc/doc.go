@@ -105,16 +105,22 @@
 //     sees ciphertext. {$exists: ...} of an encrypted field, or of a document
 //     holding one, is allowed, since encryption keeps a field's presence.
 //     Query operators the client cannot check ($where, $jsonSchema, ...) are
-//     refused. With Config.Search (DB-ESDK standard beacons), Find,
-//     FindOne, CountDocuments, DeleteOne, DeleteMany, UpdateOne, UpdateMany,
-//     ReplaceOne and the FindOneAnd… family allow equality with strings
-//     ({f: "v"}, $eq, $in) on a field with a beacon, and drop beacon false
-//     positives after decryption; writes then act on each matching document
-//     by its _id and the footer that was read (aws_dbe_foot), so a
-//     colliding or concurrently changed document is never touched. Anything
-//     else on it (ranges, $ne, $not, $regex, $nor over it), a collation or
-//     an upsert beside it, and an unordered BulkWrite with a beacon model are
-//     refused;
+//     refused. With Config.Search (DB-ESDK beacons), Find, FindOne,
+//     CountDocuments, DeleteOne, DeleteMany, UpdateOne, UpdateMany,
+//     ReplaceOne, the FindOneAnd… family and BulkWrite allow equality with
+//     strings ({f: "v"}, $eq, $in) on a field with a standard beacon,
+//     membership ({f: "v"}, $eq, $in, $all) on an array of strings with an
+//     AsSet beacon, equality on a compound beacon or a virtual field's
+//     beacon named by the beacon's name, a literal prefix of a compound
+//     beacon ([BeginsWith], or a $regex "^literal"), and $nor over any of
+//     them (decided by the client: a scan); they drop beacon false
+//     positives after decryption, and writes then act on each matching
+//     document by its _id and the footer that was read (aws_dbe_foot), so a
+//     colliding or concurrently changed document is never touched. With a
+//     multi-tenant key source such a filter names its tenant by equality on
+//     the key field. Anything else on a beaconed field (ranges, $ne, $not,
+//     other regular expressions), a collation or an upsert beside it, and an
+//     unordered BulkWrite with a beacon model are refused;
 //   - a sort, or min/max index bounds, on such a field;
 //   - an update that touches a signed or encrypted field, _id, a reserved
 //     field, or a document holding a signed field; an aggregation-pipeline

@@ -14,6 +14,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // CiphertextSubtype is the BSON binary subtype of stored ciphertexts, the
@@ -251,6 +252,13 @@ func (c *Collection) encryptDoc(ctx context.Context, doc []byte) ([]byte, error)
 	if c.schema.noop {
 		return doc, nil
 	}
+	var item search.Item
+	if c.beacons != nil {
+		var err error
+		if doc, item, err = c.beacons.prepare(doc); err != nil {
+			return nil, err
+		}
+	}
 	m := newMapper(c.schema, doc, false)
 	if _, err := m.fields(doc, "", c.schema.nodes, true); err != nil {
 		return nil, err
@@ -262,7 +270,7 @@ func (c *Collection) encryptDoc(ctx context.Context, doc []byte) ([]byte, error)
 	stored, err := m.rebuild(make([]byte, 0, len(doc)+256), doc, "", c.schema.nodes, true, out, true)
 	clear(m.buf) // plaintext copies of the encrypted fields
 	if err == nil && c.beacons != nil {
-		stored, err = c.beacons.appendBeacons(ctx, stored, doc, out)
+		stored, err = c.beacons.appendBeacons(ctx, stored, item, out)
 	}
 	return stored, err
 }

@@ -110,3 +110,16 @@ func Example_guardRails() {
 	// true UpdateOne email
 	// true
 }
+
+// BeginsWith builds the prefix filter of a compound beacon: the prefix's
+// regular expression metacharacters (here the split character | and the
+// dots) are escaped, so the collection reads it as a literal prefix.
+func ExampleBeginsWith() {
+	filter := mongoenc.BeginsWith("KindEmail", "K-admin|E-ann@example.com")
+	js, err := bson.MarshalExtJSON(filter, false, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(js))
+	// Output: {"KindEmail":{"$regularExpression":{"pattern":"^K-admin\\|E-ann@example\\.com","options":""}}}
+}

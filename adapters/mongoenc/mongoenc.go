@@ -57,18 +57,28 @@ type Config struct {
 	// fields, legacy and plaintext policies). Required for
 	// itemcrypto.FormatDBESDK.
 	DBESDK *itemcrypto.DBESDKConfig
-	// Search configures searchable encryption: the DB-ESDK's standard
-	// beacons (search.StandardBeacon), stored beside each document as a
-	// string field aws_dbe_b_<name> (with the version tag aws_dbe_v_1),
-	// outside the signature, with the value the DB-ESDK computes for the same
-	// string; Find and FindOne then rewrite equality on the beacon's field.
-	// A beacon's Loc (its Name when empty) is a field path, top-level or
-	// dotted, of an EncryptAndSign field, and only string values get a
-	// beacon (see [ErrBeaconValue]). It requires Format
-	// itemcrypto.FormatDBESDK and refuses the DB-ESDK's legacy and plaintext
-	// overrides (itemcrypto.ErrOverrideWithBeacons). Compound beacons,
-	// virtual fields, AsSet beacons, a multi-tenant key source and a
-	// partition selector are not supported yet (a *search.ConfigError).
+	// Search configures searchable encryption with the DB-ESDK's beacons,
+	// stored beside each document outside the signature with the values the
+	// DB-ESDK computes for the same strings: standard beacons as string
+	// fields aws_dbe_b_<name> (an AsSet beacon, over an array of strings, as
+	// an array of strings), compound beacons with an encrypted part as
+	// aws_dbe_b_<name>, and the version tag aws_dbe_v_1; a signed beacon (a
+	// compound beacon without an encrypted part) is a SignOnly field of the
+	// document under its own name, signed with it. Filters then answer
+	// beacon conditions (see [Collection.Find] and the package doc). Every
+	// location (a beacon's Loc, its Name when empty; a signed part's; a
+	// virtual field's parts') is a field path, top-level or dotted; a
+	// standard beacon's field must be EncryptAndSign, a signed part's
+	// SignOnly, and beacons read strings only (see [ErrBeaconValue]). A
+	// multi-tenant key source's KeyFieldName is a top-level string field,
+	// not encrypted. It requires Format itemcrypto.FormatDBESDK and refuses
+	// the DB-ESDK's legacy and plaintext overrides
+	// (itemcrypto.ErrOverrideWithBeacons). A partition selector sees an
+	// item of the strings (AsSet: string sets) the beacons read, under
+	// their field paths ("meta.region"), and the signed beacons the
+	// document holds. An AsSet beacon on a virtual field and a beacon name
+	// filters would confuse with a configured field are refused (a
+	// *search.ConfigError).
 	Search *search.Config
 }
 

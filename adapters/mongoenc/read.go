@@ -152,11 +152,18 @@ func (c *Collection) decryptResult(ctx context.Context, op string, sr *mongo.Sin
 // a [*DocumentError]; no document is mongo.ErrNoDocuments, as with the
 // driver.
 //
-// With Config.Search, equality on a field with a beacon ({f: "v"}, $eq,
-// $in, under $and and $or) is allowed: the filter sent compares the stored
-// beacons, and the first document that matches the original filter after
-// decryption is returned (beacon collisions are skipped; Skip counts
-// matching documents only). See the README's "Searchable encryption".
+// With Config.Search, beacon conditions are allowed: equality on a field
+// with a standard beacon ({f: "v"}, $eq, $in), membership on an AsSet
+// beacon's array ({f: "v"}, $eq, $in, $all), equality on a compound beacon
+// or a virtual field's beacon named by the beacon's name, a literal prefix
+// of a compound beacon ([BeginsWith]), under $and, $or and $nor (a $nor
+// branch with a beacon condition is decided by the client, after a read of
+// whatever the rest of the filter selects). The filter sent compares the
+// stored beacons, and the first document that matches the original filter
+// after decryption is returned (beacon collisions are skipped; Skip counts
+// matching documents only). With a multi-tenant key source the filter
+// names its tenant by equality on the key field at its top level. See the
+// README's "Searchable encryption on MongoDB (beacons)".
 func (c *Collection) FindOne(ctx context.Context, filter any,
 	opts ...options.Lister[options.FindOneOptions],
 ) *mongo.SingleResult {

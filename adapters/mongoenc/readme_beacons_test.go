@@ -3,6 +3,7 @@ package mongoenc_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,13 +88,91 @@ func TestREADMEBeacons(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != "ada@example.com" {
 		t.Fatalf("found %v, %v; want [ada@example.com]", got, err)
 	}
-	// The README shows the code between the markers.
+	wantREADMEBlock(t, "README begin", "README end")
+
+	// The compound beacon example, with the keyring and beacon keys above.
+	keyring, err := hierarchy.New(hierarchy.NewStatic(branchKey), func(o *hierarchy.Options) { o.BranchKeyID = "tenant-key" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	beaconKeys, err := search.NewStaticKeys(branchKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coll = mongotest.Collection(t, mongotest.Client(t))
+	compound := func() ([]int64, error) {
+		// README compound begin
+		orders, err := mongoenc.NewCollection(coll, mongoenc.Config{
+			Default:   actions.SignOnly,
+			Overrides: map[string]actions.Action{"email": actions.EncryptAndSign, "tags": actions.EncryptAndSign},
+			Format:    itemcrypto.FormatDBESDK,
+			DBESDK:    &itemcrypto.DBESDKConfig{Keyring: keyring},
+			Search: &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{
+				Version: 1, KeyStore: beaconKeys,
+				KeySource: search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "tenant-key", CacheTTL: time.Hour}},
+				StandardBeacons: []search.StandardBeacon{
+					{Name: "email", Length: 8},
+					{Name: "tags", Length: 8, Style: search.AsSet()}, // an array of strings
+				},
+				CompoundBeacons: []search.CompoundBeacon{{
+					Name: "KindEmail", Split: "|", // aws_dbe_b_KindEmail = "K-<kind>|E-<email's beacon>"
+					Signed:    []search.SignedPart{{Name: "kind", Prefix: "K-"}},
+					Encrypted: []search.EncryptedPart{{Name: "email", Prefix: "E-"}},
+				}},
+			}}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		_, err = orders.InsertMany(ctx, []bson.D{
+			{{Key: "_id", Value: 1}, {Key: "kind", Value: "admin"}, {Key: "email", Value: "ann@example.com"}, {Key: "tags", Value: bson.A{"red", "blue"}}},
+			{{Key: "_id", Value: 2}, {Key: "kind", Value: "admin"}, {Key: "email", Value: "bob@example.com"}, {Key: "tags", Value: bson.A{"red"}}},
+			{{Key: "_id", Value: 3}, {Key: "kind", Value: "user"}, {Key: "email", Value: "ann@example.com"}, {Key: "tags", Value: bson.A{"blue"}}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		var counts []int64
+		for _, filter := range []bson.D{
+			mongoenc.BeginsWith("KindEmail", "K-admin|E-"),                // a prefix: 2
+			{{Key: "KindEmail", Value: "K-admin|E-ann@example.com"}},      // equality: 1
+			mongoenc.BeginsWith("KindEmail", "K-admin|E-ann@example.com"), // a whole e-mail: 1
+			{{Key: "tags", Value: "blue"}},                                // set membership: 2
+			append(mongoenc.BeginsWith("KindEmail", "K-admin"), bson.E{Key: "$nor", Value: bson.A{
+				bson.D{{Key: "tags", Value: "blue"}}, // admins without blue: 1
+			}}),
+		} {
+			n, err := orders.CountDocuments(ctx, filter)
+			if err != nil {
+				return nil, err
+			}
+			counts = append(counts, n)
+		}
+		// README compound end
+		return counts, nil
+	}
+	counts, err := compound()
+	if err != nil || !slices.Equal(counts, []int64{2, 1, 1, 2, 1}) {
+		t.Fatalf("compound example: counts %v, %v; want [2 1 1 2 1]", counts, err)
+	}
+	wantREADMEBlock(t, "README compound begin", "README compound end")
+}
+
+// wantREADMEBlock fails unless README.md holds, as a Go block, the code of
+// this file between the markers // <begin> and // <end> (one tab less, with
+// `return err` for `return nil, err`).
+func wantREADMEBlock(t *testing.T, begin, end string) {
+	t.Helper()
 	src, err := os.ReadFile("readme_beacons_test.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(src)
-	body := s[strings.Index(s, "// README begin\n")+len("// README begin\n") : strings.Index(s, "\t\t// README end")]
+	from, to := strings.Index(s, "// "+begin+"\n"), strings.Index(s, "\t\t// "+end)
+	if from < 0 || to < from {
+		t.Fatalf("markers %q and %q not found", begin, end)
+	}
+	body := s[from+len("// "+begin+"\n") : to]
 	body = strings.ReplaceAll("\n"+body, "\n\t\t", "\n")[1:]
 	body = strings.ReplaceAll(body, "return nil, err", "return err")
 	readme, err := os.ReadFile("../../README.md")
@@ -101,7 +180,7 @@ func TestREADMEBeacons(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "```go\n"+body+"```\n") {
-		t.Errorf("README.md lacks the beacon example of readme_beacons_test.go (markers README begin/end, "+
-			"one tab less, `return err`):\n%s", body)
+		t.Errorf("README.md lacks the example of readme_beacons_test.go between %q and %q (one tab less, "+
+			"`return err`):\n%s", begin, end, body)
 	}
 }
