@@ -57,7 +57,7 @@ type cond struct {
 	path []string
 	strs []string
 	// term: any of alts (all of them with all).
-	alts []termAlt
+	alts []*search.Term
 	all  bool
 	// plain: the field condition, or why the client cannot evaluate it.
 	plain   *plainCond
@@ -66,14 +66,6 @@ type cond struct {
 	// keyTerm, on the root of a multi-tenant filter with beacons, says which
 	// branch key the documents must have been encrypted under.
 	keyTerm *search.Term
-}
-
-// termAlt is one value of a beacon condition: t keeps the documents that
-// match it, or, when whole is set, any of whole does (a prefix whose last
-// piece is an encrypted part's value must match that value whole).
-type termAlt struct {
-	t     *search.Term
-	whole []*search.Term
 }
 
 type condKind uint8
@@ -395,13 +387,7 @@ func (rw *filterRewriter) termCond(node *cond, out []byte, beacon, stored string
 		if err != nil {
 			return nil, err
 		}
-		alt := termAlt{t: t}
-		if match == search.BeginsWith {
-			if alt.whole, err = rw.whole(beacon, s); err != nil {
-				return nil, err
-			}
-		}
-		n.alts = append(n.alts, alt)
+		n.alts = append(n.alts, t)
 		values = append(values, t.Values)
 		rw.keyed = t
 	}
@@ -464,47 +450,6 @@ func (rw *filterRewriter) term(beacon string, match search.Match, value string) 
 		return nil, rw.g.refuse(beacon, "filter: %v", err)
 	}
 	return nil, rw.c.opErr(rw.g.op, err)
-}
-
-// whole returns, for a prefix of the compound beacon whose last piece is an
-// encrypted part's value (not its bare prefix), the Terms one of which a
-// document must match: the value equal to the prefix, or beginning with the
-// prefix, the split character and a part's prefix. An encrypted piece
-// matches whole values only (its beacon is not a prefix of a longer
-// value's); the plaintext check must not be laxer than the server's.
-func (rw *filterRewriter) whole(beacon, prefix string) ([]*search.Term, error) {
-	b := rw.c.beacons
-	nb := b.byName[beacon]
-	pieces := strings.Split(prefix, nb.split)
-	last := pieces[len(pieces)-1]
-	encrypted := false
-	for _, p := range b.prefixes[beacon] {
-		if strings.HasPrefix(last, p.prefix) {
-			encrypted = p.encrypted && last != p.prefix
-		}
-	}
-	if !encrypted {
-		return nil, nil
-	}
-	var out []*search.Term
-	if t, err := rw.term(beacon, search.Equals, prefix); err == nil {
-		out = append(out, t)
-	} else if !errors.Is(err, ErrUnsafeOperation) {
-		return nil, err
-	}
-	for _, p := range b.prefixes[beacon] {
-		t, err := rw.term(beacon, search.BeginsWith, prefix+nb.split+p.prefix)
-		switch {
-		case err == nil:
-			out = append(out, t)
-		case !errors.Is(err, ErrUnsafeOperation):
-			return nil, err
-		}
-	}
-	if out == nil {
-		out = []*search.Term{} // nothing can match
-	}
-	return out, nil
 }
 
 // regexPrefix reads a regular expression condition ({b: /re/}, {b:
@@ -800,7 +745,7 @@ func (n *cond) match(e *evalDoc, known bool) bool {
 			return false
 		}
 		for _, a := range n.alts {
-			ok, err := a.keep(item)
+			ok, err := a.Keep(item) // exact: a prefix ending in an encrypted value matches it whole
 			if err != nil {
 				e.err = e.b.itemErr(err)
 				return false
@@ -814,19 +759,6 @@ func (n *cond) match(e *evalDoc, known bool) bool {
 		return n.plain.match(e.doc)
 	}
 	return false
-}
-
-// keep evaluates one value of a beacon condition on the item.
-func (a termAlt) keep(item search.Item) (bool, error) {
-	if a.whole == nil {
-		return a.t.Keep(item)
-	}
-	for _, t := range a.whole {
-		if ok, err := t.Keep(item); err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
 }
 
 // match evaluates an equality, $in or $exists with MongoDB's rules: a path

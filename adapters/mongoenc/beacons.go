@@ -57,9 +57,6 @@ type beacons struct {
 	// stored are the beacon fields written beside each document, in order,
 	// the version tag last.
 	stored []string
-	// prefixes are the part prefixes of each compound beacon, and whether
-	// the part is encrypted.
-	prefixes map[string][]partPrefix
 	// partPath is the field path of each part of a compound beacon, by
 	// beacon and part name ("beacon\x00part").
 	partPath map[string]string
@@ -123,7 +120,7 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 	}
 	v := cfg.Versions[0]
 	b := &beacons{byPath: map[string]*beaconField{}, byName: map[string]*namedBeacon{}, attrPath: map[string]string{},
-		prefixes: map[string][]partPrefix{}, partPath: map[string]string{}, schema: s}
+		partPath: map[string]string{}, schema: s}
 	overrides := map[string]actions.Action{}
 	refs := map[string]*fieldRef{}
 	// ref validates the field path path of name and returns its attribute.
@@ -255,7 +252,6 @@ func newBeacons(cfg search.Config, s *schema, signing string, d *itemcrypto.DBES
 			}
 		}
 		v.CompoundBeacons[i] = cb
-		b.prefixes[cb.Name] = prefixes
 		b.byName[cb.Name] = &namedBeacon{name: cb.Name, compound: true, split: cb.Split}
 		if !encrypted {
 			// A signed beacon: a SignOnly top-level field of the document.
