@@ -353,15 +353,41 @@ func (p *mongoPager) next(ctx context.Context) ([]record, Key, bool, error) {
 	return recs, recs[len(recs)-1].key, len(recs) < int(p.m.pageSize), nil
 }
 
-// writeBack updates the document: it sets the fields whose stored bytes
-// differ in next's document and unsets those next's document no longer
-// has, on condition that the document still has the reserved fields it was
-// read with.
-func (m *mongoStore) writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, _ func(string) bool) (outcome, *Issue, error) {
-	newDoc, err := m.dst.StoredDocument(rec.doc, next)
+// frame returns the document framed anew with next, with exactly the
+// target's beacons, computed from plain: those of the source that the
+// target does not have are dropped.
+func (m *mongoStore) frame(ctx context.Context, rec record, plain, next itemcrypto.Item) (written, error) {
+	doc, err := m.dst.StoredDocument(rec.doc, next)
 	if err != nil {
-		return outFailed, &Issue{Key: rec.key, Reason: "framing it under the target: " + err.Error()}, nil
+		return written{}, err
 	}
+	if doc, err = m.dst.WithBeacons(ctx, doc, plain); err != nil {
+		return written{}, err
+	}
+	return written{doc: doc}, nil
+}
+
+// refresh returns the current document with exactly the target's beacons,
+// when it does not have them already: a document written before the
+// collection had beacons, or under another beacon key or configuration.
+func (m *mongoStore) refresh(ctx context.Context, rec record, plain itemcrypto.Item) (written, bool, error) {
+	doc, err := m.dst.WithBeacons(ctx, rec.doc, plain)
+	if err != nil {
+		return written{}, false, err
+	}
+	var set, unset bson.D
+	if err := diffFields("", bsoncore.Document(rec.doc), bsoncore.Document(doc), &set, &unset); err != nil {
+		return written{}, false, err
+	}
+	return written{doc: doc}, len(set)+len(unset) > 0, nil
+}
+
+// writeBack updates the document: it sets the fields whose stored bytes
+// differ in w's document and unsets those w's document no longer has, on
+// condition that the document still has the reserved fields it was read
+// with.
+func (m *mongoStore) writeBack(ctx context.Context, rec record, w written, reserved []string, _ func(string) bool) (outcome, *Issue, error) {
+	newDoc := w.doc
 	id, _ := keyID(rec.key)
 	filter := bson.D{{Key: "_id", Value: id}}
 	old := bsoncore.Document(rec.doc)
