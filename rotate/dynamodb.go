@@ -162,6 +162,9 @@ func (d *dynamoStore) keyOf(item itemcrypto.Item) Key {
 	return k
 }
 
+// targetExtra: beacons are kept as they are, whatever the target's.
+func (d *dynamoStore) targetExtra(context.Context) (string, error) { return "", nil }
+
 // frame: the item as the target encrypted it (with the beacons keepBeacons
 // copied).
 func (d *dynamoStore) frame(_ context.Context, _ record, _, next itemcrypto.Item) (written, error) {

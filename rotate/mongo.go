@@ -353,6 +353,16 @@ func (p *mongoPager) next(ctx context.Context) ([]record, Key, bool, error) {
 	return recs, recs[len(recs)-1].key, len(recs) < int(p.m.pageSize), nil
 }
 
+// targetExtra is the target's beacons: a rotation to other beacons is
+// another rotation.
+func (m *mongoStore) targetExtra(ctx context.Context) (string, error) {
+	id, err := m.dst.BeaconIdentity(ctx)
+	if err != nil {
+		return "", fmt.Errorf("rotate: %s: the target's beacons: %w", m.ns, err)
+	}
+	return id, nil
+}
+
 // frame returns the document framed anew with next, with exactly the
 // target's beacons, computed from plain: those of the source that the
 // target does not have are dropped.

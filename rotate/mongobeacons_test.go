@@ -440,3 +440,49 @@ func TestWithBeaconsRefuses(t *testing.T) {
 		t.Errorf("WithBeacons with a plaintext missing the encrypted field: %v, %v", out, err)
 	}
 }
+
+// TestRotateMongoBeaconsIdentity: the target's beacons are part of a
+// rotation's identity, so a checkpoint of a rotation to other beacons (a
+// finished range keeps its checkpoint) is refused rather than taken as
+// done, while the same rotation resumes from it.
+func TestRotateMongoBeaconsIdentity(t *testing.T) {
+	client := mongotest.Client(t)
+	coll := mongotest.Collection(t, client)
+	t.Cleanup(func() {
+		coll.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + coll.Name()}})
+	})
+	kr, err := keyring.NewRawAES("ns", "k", randBytes(t, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyA := randBytes(t, 32)
+	emailAt := map[string]string{"email": "email"}
+	plain := mongoColl(t, coll, beaconCollConfig(t, kr, nil, nil))
+	for _, d := range beaconDocs(10) {
+		if _, err := plain.InsertOne(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp := t.TempDir() + "/range.checkpoint"
+	run := func(target *mongoenc.Collection) (rotate.Stats, error) {
+		return rotate.RunMongo(t.Context(), plain, target, rotate.Config{Segments: 2, SegmentRange: &rotate.SegmentRange{First: 0, Last: 0}, Checkpoint: cp})
+	}
+	first, err := run(mongoColl(t, coll, beaconCollConfig(t, kr, keyA, emailAt)))
+	if err != nil || first.Rotated == 0 {
+		t.Fatalf("first range: %+v, %v", first, err)
+	}
+	// The same beacons, in a collection of their own: the same rotation.
+	again, err := run(mongoColl(t, coll, beaconCollConfig(t, kr, keyA, emailAt)))
+	if err != nil || !again.Resumed || again.ScannedThisRun != 0 {
+		t.Fatalf("the same rotation again: %+v, %v; want its finished checkpoint", again, err)
+	}
+	for what, target := range map[string]*mongoenc.Collection{
+		"another beacon key": mongoColl(t, coll, beaconCollConfig(t, kr, randBytes(t, 32), emailAt)),
+		"another beacon":     mongoColl(t, coll, beaconCollConfig(t, kr, keyA, map[string]string{"email": "email", "ssn": "profile.ssn"})),
+		"no beacons":         plain,
+	} {
+		if _, err := run(target); err == nil || !strings.Contains(err.Error(), "belongs to another rotation") {
+			t.Errorf("%s: %v, want the checkpoint refused", what, err)
+		}
+	}
+}

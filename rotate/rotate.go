@@ -248,6 +248,10 @@ type store interface {
 	writeBack(ctx context.Context, rec record, w written, reserved []string, protected func(string) bool) (outcome, *Issue, error)
 	// keyString renders a key for people.
 	keyString(Key) string
+	// targetExtra identifies what the target writes besides its keys
+	// (a MongoDB collection's beacons), for the rotation's identity; ""
+	// when nothing.
+	targetExtra(ctx context.Context) (string, error)
 }
 
 // written is what writeBack writes: the stored item (DynamoDB) or the
@@ -288,6 +292,7 @@ type runner struct {
 	target   *itemcrypto.Encryptor
 	reserved []string // the reserved attributes of either side
 	identity string   // the target's key identity, when cfg.IsCurrent is nil
+	extra    string   // the store's targetExtra
 	first    int      // the first segment of this process
 	limiter  *rate.Limiter
 	cp       *checkpointer // nil without a checkpoint file
@@ -354,6 +359,9 @@ func newRunner(ctx context.Context, st store, cfg Config) (*runner, error) {
 		if r.identity, err = probeIdentity(ctx, cfg.Target, probe); err != nil {
 			return nil, err
 		}
+	}
+	if r.extra, err = st.targetExtra(ctx); err != nil {
+		return nil, err
 	}
 	rotation := r.rotationID()
 	if err := st.plan(ctx, cfg.Segments, rotation); err != nil {

@@ -2,8 +2,12 @@ package mongoenc
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
@@ -66,6 +70,43 @@ func (c *Collection) WithBeacons(ctx context.Context, stored bson.Raw, plain ite
 		return nil, err
 	}
 	return bson.Raw(res), nil
+}
+
+// beaconProbe and beaconProbes: BeaconIdentity hashes the beacons of
+// beaconProbes strings, so that two beacon keys give the same identity
+// with a chance of 2^-(Length*beaconProbes) only, even for 1-bit beacons.
+const (
+	beaconProbe  = "itemcrypto beacon identity probe"
+	beaconProbes = 64
+)
+
+// BeaconIdentity returns a string that tells the collection's beacons
+// apart: equal for two collections with the same beacons (names, field
+// paths, lengths and beacon key), different otherwise; "" without
+// Config.Search. It is a SHA-256 over each beacon's name, path and the
+// values it takes for 64 fixed strings: no key material, and nothing about
+// any document. It may reach the beacon key store, as a query does.
+//
+// Most users won't need it: itemcrypto rotate binds it into the identity
+// of a rotation, so that a checkpoint of a rotation to other beacons is
+// not resumed.
+func (c *Collection) BeaconIdentity(ctx context.Context) (string, error) {
+	if c.beacons == nil {
+		return "", nil
+	}
+	h := sha256.New()
+	for _, f := range c.beacons.list {
+		fmt.Fprintf(h, "%q\x00%q\x00", f.name, f.path)
+		for i := range beaconProbes {
+			probe := &types.AttributeValueMemberS{Value: fmt.Sprintf("%s %d", beaconProbe, i)}
+			vs, err := c.beacons.s.StandardBeaconValues(ctx, f.name, probe)
+			if err != nil {
+				return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", err)
+			}
+			fmt.Fprintf(h, "%q\x00", vs)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // beaconCount is the number of the collection's standard beacons.
