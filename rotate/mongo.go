@@ -52,6 +52,23 @@ const DefaultMongoPageSize = 100
 // rotation changed (encrypted fields, reserved fields, a parent document
 // holding an encrypted field) and unsets the reserved fields of the old
 // format, so a concurrent update of a DoNothing field survives.
+//
+// Beacons (mongoenc.Config.Search) are recomputed: a rotated document
+// carries exactly the target's beacons, computed from its plaintext under
+// the target's beacon key and configuration, and none of the beacon fields
+// the target does not have. A document that is already current but whose
+// beacon fields differ from the target's (written before the collection
+// had beacons, or under another beacon key or length) has its beacon
+// fields alone rewritten by the same conditional update, and counts as
+// rotated. A rotation to the same keys with a target that has
+// Config.Search is therefore how an existing collection gets beacons, and
+// one with a target without it how they are removed. A document whose
+// beaconed field holds a value other than a string fails (its beacon
+// cannot be computed). The target's beacons are part of the rotation's
+// identity: a checkpoint of a rotation to other beacons is refused. A
+// target with Config.Search cannot carry the DB-ESDK legacy override
+// (mongoenc refuses it): for a migration from the DDBEC give the target
+// the DB-ESDK configuration alone, the source reads the DDBEC documents.
 func RunMongo(ctx context.Context, source, target *mongoenc.Collection, cfg Config) (Stats, error) {
 	st, err := newMongoStore(source, target, cfg)
 	if err != nil {

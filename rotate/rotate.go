@@ -148,7 +148,8 @@ type Stats struct {
 	// Scanned is the number of items processed: the sum of the four below.
 	Scanned int64
 	// Rotated items were re-encrypted under the target and written (with
-	// DryRun: would have been).
+	// DryRun: would have been); for MongoDB, they include the current
+	// documents whose beacons alone were rewritten (see RunMongo).
 	Rotated int64
 	// Current items were already written under the target's current key.
 	Current int64
@@ -691,9 +692,11 @@ func (r *runner) write(ctx context.Context, rec record, w written) (outcome, *Is
 // leaves them valid; Decrypt drops them from the plaintext, so without this
 // the write-back would remove them and the item would vanish from every
 // beacon query. A rollback to the DDBEC format drops them (the DDBEC has no
-// beacons). Rotation does not compute beacons: a table moving from the
-// DDBEC, or to another beacon key, must be rewritten through
-// dynamodbenc with TableConfig.Search.
+// beacons). Rotation of a table does not compute beacons: a table moving
+// from the DDBEC, or to another beacon key, must be rewritten through
+// dynamodbenc with TableConfig.Search. (A MongoDB collection's store
+// recomputes them: its documents never carry them in the stored item, see
+// mongoStore.frame.)
 func keepBeacons(stored, next itemcrypto.Item, target itemcrypto.Format) {
 	if target != itemcrypto.FormatDBESDK {
 		return

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/rotate"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 type rotateFlags struct {
@@ -56,6 +58,8 @@ type rotateFlags struct {
 	collection       string
 	signingName      string
 	logEvery         time.Duration
+	toBeacons        []string // --to-beacon NAME:LENGTH[:PATH]
+	toBeaconKey      string
 }
 
 // sideFlags name the keys of one side of a rotation: exactly one of a key
@@ -171,6 +175,17 @@ documents per find (default 100). Each document is written back with an
 update on condition that it still has the signature (or DB-ESDK footer) it
 was read with, setting only the fields the rotation changed.
 
+MongoDB beacons: every document ends with exactly the target's beacons,
+recomputed from its plaintext (aws_dbe_b_NAME and aws_dbe_v_1, as
+mongoenc.Config.Search writes them); beacon fields the target does not have
+are removed. --to-beacon NAME:LENGTH[:PATH] (repeatable) and --to-beacon-key
+FILE (a keygen --type beacon file) give the target its standard beacons
+(--to-format dbesdk); without them the target has none, and documents lose
+the beacons they have. Documents already under the --to keys whose beacons
+differ get their beacon fields alone rewritten, with the same condition,
+and count as rotated: rotating to the same keys with --to-beacon is how an
+existing collection gets beacons.
+
 Many processes: --segments N --segment-range A-B runs only segments A to B
 (0-based, inclusive) of the N, so that several processes, on as many
 machines, share one rotation: give them all the same flags and --segments,
@@ -233,6 +248,8 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.mongoURI, "mongo", "", "rotate a MongoDB collection (adapters/mongoenc) at this connection string instead of a table: mongodb://HOST:PORT/")
 	fl.StringVar(&f.collection, "collection", "", "with --mongo: the collection, DATABASE.COLLECTION")
 	fl.StringVar(&f.signingName, "signing-name", "", "with --mongo: the name bound into signatures (default: the collection's DATABASE.COLLECTION, as mongoenc.Config.SigningName)")
+	fl.StringSliceVar(&f.toBeacons, "to-beacon", nil, "with --mongo --to-format dbesdk: a standard beacon of the target, NAME:LENGTH[:PATH] (LENGTH bits, on field PATH, default NAME; comma-separated or repeated): the documents get exactly these beacons")
+	fl.StringVar(&f.toBeaconKey, "to-beacon-key", "", "with --to-beacon: the beacon key file (itemcrypto keygen --type beacon)")
 	cmd.AddCommand(newRotateStatusCmd())
 	return cmd
 }
@@ -250,6 +267,15 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		return usagef("--mongo needs --collection DATABASE.COLLECTION")
 	case f.mongoURI != "" && (f.crypt.partitionKey != "" || f.crypt.sortKey != "" || f.crypt.noSortKey):
 		return usagef("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
+	case f.mongoURI == "" && (len(f.toBeacons) > 0 || f.toBeaconKey != ""):
+		return usagef("--to-beacon and --to-beacon-key are for --mongo: a table's items keep their beacons as they are")
+	case len(f.toBeacons) > 0 && f.toBeaconKey == "":
+		return usagef("--to-beacon needs --to-beacon-key FILE (itemcrypto keygen --type beacon)")
+	case len(f.toBeacons) == 0 && f.toBeaconKey != "":
+		return usagef("--to-beacon-key is for --to-beacon NAME:LENGTH[:PATH]")
+	}
+	if tf, err := itemcrypto.ParseFormat(f.to.format); err == nil && len(f.toBeacons) > 0 && tf != itemcrypto.FormatDBESDK {
+		return usagef("--to-beacon needs --to-format dbesdk: beacons are the DB-ESDK's")
 	}
 	if f.segments < 1 {
 		return usagef("--segments must be at least 1")
@@ -1000,6 +1026,10 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 	if err != nil {
 		return err
 	}
+	beacons, err := f.targetSearch(stderr)
+	if err != nil {
+		return err
+	}
 	mc, err := mongo.Connect(mongooptions.Client().ApplyURI(f.mongoURI).SetServerSelectionTimeout(30 * time.Second))
 	if err != nil {
 		return fmt.Errorf("--mongo: %w", err)
@@ -1009,7 +1039,17 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 	srcCfg, dstCfg := encryptorConfigs(source, target, f.crypt.nothing)
 	collection := func(side string, c itemcrypto.Config) (*mongoenc.Collection, error) {
 		mcfg := mongoenc.Config{Provider: c.Provider, Format: c.Format, DBESDK: c.DBESDK, Default: def, Overrides: overrides, SigningName: f.signingName}
+		if side == "to" && beacons != nil {
+			// Beacons refuse the legacy override: the target reads
+			// DB-ESDK documents only, the source the DDBEC ones.
+			d := *c.DBESDK
+			d.LegacyPolicy = itemcrypto.ForbidLegacyEncryptForbidLegacyDecrypt
+			mcfg.Provider, mcfg.DBESDK, mcfg.Search = nil, &d, beacons
+		}
 		enc, err := mongoenc.NewCollection(coll, mcfg)
+		if err != nil && mcfg.Search != nil {
+			return nil, fmt.Errorf("the --%s keys and --to-beacon: %w", side, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("the --%s keys: %w", side, err)
 		}
@@ -1027,4 +1067,57 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
 			return rotate.RunMongo(ctx, src, dst, cfg)
 		})
+}
+
+// targetSearch is the target's search configuration of --to-beacon and
+// --to-beacon-key: standard beacons under the key of a beacon key file;
+// nil without --to-beacon.
+func (f *rotateFlags) targetSearch(warn io.Writer) (*search.Config, error) {
+	if len(f.toBeacons) == 0 {
+		return nil, nil
+	}
+	v := search.BeaconVersion{Version: 1,
+		KeySource: search.KeySource{Single: &search.SingleKeySource{BranchKeyID: rotateBeaconKeyName, CacheTTL: time.Hour}}}
+	for _, spec := range f.toBeacons {
+		b, err := parseBeaconFlag(spec)
+		if err != nil {
+			return nil, err
+		}
+		v.StandardBeacons = append(v.StandardBeacons, b)
+	}
+	k, err := loadKeyFile(f.toBeaconKey, warn)
+	if err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	key, err := k.BeaconKey()
+	if err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	defer clear(key)
+	if v.KeyStore, err = search.NewBeaconKey(rotateBeaconKeyName, key); err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	return &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{v}}, nil
+}
+
+// rotateBeaconKeyName is the BranchKeyID of the --to-beacon-key key: any
+// name, since a beacon's value depends on the key and the beacon's name
+// only.
+const rotateBeaconKeyName = "itemcrypto-rotate-beacon-key"
+
+// parseBeaconFlag reads one --to-beacon: NAME:LENGTH or NAME:LENGTH:PATH.
+func parseBeaconFlag(spec string) (search.StandardBeacon, error) {
+	parts := strings.SplitN(spec, ":", 3)
+	if len(parts) < 2 || parts[0] == "" || (len(parts) == 3 && parts[2] == "") {
+		return search.StandardBeacon{}, usagef("--to-beacon %q: want NAME:LENGTH or NAME:LENGTH:PATH (e.g. email:16 or ssn:12:profile.ssn)", spec)
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1 || n > 63 {
+		return search.StandardBeacon{}, usagef("--to-beacon %q: LENGTH must be a number of bits from 1 to 63 (itemcrypto beacon-length suggests one)", spec)
+	}
+	b := search.StandardBeacon{Name: parts[0], Length: n}
+	if len(parts) == 3 {
+		b.Loc = parts[2]
+	}
+	return b, nil
 }
