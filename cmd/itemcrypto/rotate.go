@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/term"
@@ -60,6 +61,7 @@ type rotateFlags struct {
 	logEvery         time.Duration
 	toBeacons        []string // --to-beacon NAME:LENGTH[:PATH]
 	toBeaconKey      string
+	dropBeacons      bool
 }
 
 // sideFlags name the keys of one side of a rotation: exactly one of a key
@@ -180,11 +182,12 @@ recomputed from its plaintext (aws_dbe_b_NAME and aws_dbe_v_1, as
 mongoenc.Config.Search writes them); beacon fields the target does not have
 are removed. --to-beacon NAME:LENGTH[:PATH] (repeatable) and --to-beacon-key
 FILE (a keygen --type beacon file) give the target its standard beacons
-(--to-format dbesdk); without them the target has none, and documents lose
-the beacons they have. Documents already under the --to keys whose beacons
-differ get their beacon fields alone rewritten, with the same condition,
-and count as rotated: rotating to the same keys with --to-beacon is how an
-existing collection gets beacons.
+(--to-format dbesdk); without them the target has none, so rotate refuses a
+collection whose documents have beacons unless --drop-beacons says to
+remove them. Documents already under the --to keys whose beacons differ get
+their beacon fields alone rewritten, with the same condition, and count as
+rotated: rotating to the same keys with --to-beacon is how an existing
+collection gets beacons.
 
 Many processes: --segments N --segment-range A-B runs only segments A to B
 (0-based, inclusive) of the N, so that several processes, on as many
@@ -250,6 +253,7 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.signingName, "signing-name", "", "with --mongo: the name bound into signatures (default: the collection's DATABASE.COLLECTION, as mongoenc.Config.SigningName)")
 	fl.StringSliceVar(&f.toBeacons, "to-beacon", nil, "with --mongo --to-format dbesdk: a standard beacon of the target, NAME:LENGTH[:PATH] (LENGTH bits, on field PATH, default NAME; comma-separated or repeated): the documents get exactly these beacons")
 	fl.StringVar(&f.toBeaconKey, "to-beacon-key", "", "with --to-beacon: the beacon key file (itemcrypto keygen --type beacon)")
+	fl.BoolVar(&f.dropBeacons, "drop-beacons", false, "with --mongo and no --to-beacon: remove the beacons of a collection that has some (without it, rotate refuses)")
 	cmd.AddCommand(newRotateStatusCmd())
 	return cmd
 }
@@ -273,6 +277,8 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		return usagef("--to-beacon needs --to-beacon-key FILE (itemcrypto keygen --type beacon)")
 	case len(f.toBeacons) == 0 && f.toBeaconKey != "":
 		return usagef("--to-beacon-key is for --to-beacon NAME:LENGTH[:PATH]")
+	case f.dropBeacons && (f.mongoURI == "" || len(f.toBeacons) > 0):
+		return usagef("--drop-beacons is for --mongo without --to-beacon")
 	}
 	if tf, err := itemcrypto.ParseFormat(f.to.format); err == nil && len(f.toBeacons) > 0 && tf != itemcrypto.FormatDBESDK {
 		return usagef("--to-beacon needs --to-format dbesdk: beacons are the DB-ESDK's")
@@ -1036,6 +1042,16 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
 	coll := mc.Database(db).Collection(name)
+	if beacons == nil && !f.dropBeacons {
+		// A target without beacons removes them: only on purpose.
+		n, err := coll.CountDocuments(ctx, bson.D{{Key: search.VersionTag, Value: bson.D{{Key: "$exists", Value: true}}}}, mongooptions.Count().SetLimit(1))
+		if err != nil {
+			return fmt.Errorf("--mongo: looking for beacons in %s: %w", f.collection, err)
+		}
+		if n > 0 {
+			return usagef("the documents of %s have beacons (%s): name the target's with --to-beacon NAME:LENGTH[:PATH] --to-beacon-key FILE to keep them, or pass --drop-beacons to remove them", f.collection, search.VersionTag)
+		}
+	}
 	srcCfg, dstCfg := encryptorConfigs(source, target, f.crypt.nothing)
 	collection := func(side string, c itemcrypto.Config) (*mongoenc.Collection, error) {
 		mcfg := mongoenc.Config{Provider: c.Provider, Format: c.Format, DBESDK: c.DBESDK, Default: def, Overrides: overrides, SigningName: f.signingName}

@@ -363,6 +363,7 @@ func TestRotateCLIMongoErrors(t *testing.T) {
 		{"beacon to the DDBEC", append(mongo, "--collection", "d.c", "--to-beacon", "email:8", "--to-beacon-key", keys), "--to-beacon needs --to-format dbesdk"},
 		{"beacon without length", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email", "--to-beacon-key", keys), "want NAME:LENGTH or NAME:LENGTH:PATH"},
 		{"beacon of 0 bits", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email:0", "--to-beacon-key", keys), "LENGTH must be a number of bits from 1 to 63"},
+		{"drop-beacons with beacons", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email:8", "--to-beacon-key", keys, "--drop-beacons"), "--drop-beacons is for --mongo without --to-beacon"},
 		{"beacon with an empty path", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "ssn:8:", "--to-beacon-key", keys), "want NAME:LENGTH or NAME:LENGTH:PATH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

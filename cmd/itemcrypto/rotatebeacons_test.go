@@ -202,6 +202,25 @@ func TestRotateCLIMongoBeacons(t *testing.T) {
 	}
 	wantSummary(t, "again", out, map[string]int{"rotated": 0, "already current": n})
 	assertNoKeys(t, "rotate output", out+errOut, append(keyMaterial(t, beaconA), keyMaterial(t, beaconB)...))
+
+	// Without --to-beacon, the beacons would go: only with --drop-beacons.
+	back := append(flags, "--from-format", "dbesdk", "--from-keys", dbeKeys, "--to-keys", keys)
+	code, _, errOut = runCLI(t, "", back...)
+	if code != exitUsage || !strings.Contains(errOut, "have beacons (aws_dbe_v_1)") || !strings.Contains(errOut, "--drop-beacons") {
+		t.Fatalf("a rotation that would remove the beacons: exit status %d, %s", code, errOut)
+	}
+	if got := storedBeacons(); len(got) != 2 {
+		t.Fatalf("the refused rotation changed the beacons: %v", got)
+	}
+	code, out, errOut = runCLI(t, "", append(back, "--drop-beacons")...)
+	t.Logf("back to the DDBEC, dropping the beacons:\n%s\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	wantSummary(t, "dropping the beacons", out, map[string]int{"rotated": n})
+	if got := storedBeacons(); len(got) != 0 {
+		t.Fatalf("stored beacon fields %v after --drop-beacons", got)
+	}
 	if strings.Contains(out+errOut, "@example.com") || strings.Contains(out+errOut, "ssn-") {
 		t.Error("rotate output shows document values")
 	}
