@@ -57,6 +57,27 @@ func beaconDocs(n int) []beaconDoc {
 	return out
 }
 
+// beaconTestColl returns the test's collection; its rotation plans are
+// removed at the end.
+func beaconTestColl(t *testing.T) *mongo.Collection {
+	t.Helper()
+	coll := mongotest.Collection(t, mongotest.Client(t))
+	t.Cleanup(func() {
+		coll.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + coll.Name()}})
+	})
+	return coll
+}
+
+// rawKeyring is a raw AES keyring of a new key, named name.
+func rawKeyring(t *testing.T, name string) keyring.Keyring {
+	t.Helper()
+	kr, err := keyring.NewRawAES("ns", name, randBytes(t, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
 // beaconCollConfig is the DB-ESDK configuration of the beacon tests over
 // keyring kr; beacons, when given, are standard beacons of beaconLen bits
 // under the beacon key key (a name and its field path each).
@@ -223,16 +244,8 @@ func checkQueries(t *testing.T, c *mongoenc.Collection, docs map[int32]beaconDoc
 // without beacons removes them. After each, a beacon query through the
 // target returns exactly the matching documents.
 func TestRotateMongoBeacons(t *testing.T) {
-	client := mongotest.Client(t)
-	coll := mongotest.Collection(t, client)
-	kr1, err := keyring.NewRawAES("ns", "k1", randBytes(t, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr2, err := keyring.NewRawAES("ns", "k2", randBytes(t, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	coll := beaconTestColl(t)
+	kr1, kr2 := rawKeyring(t, "k1"), rawKeyring(t, "k2")
 	keyA, keyB := randBytes(t, 32), randBytes(t, 32)
 	both := map[string]string{"email": "email", "ssn": "profile.ssn"}
 
@@ -364,15 +377,7 @@ func TestRotateMongoBeacons(t *testing.T) {
 // the DB-ESDK configuration alone: Config.Search refuses the legacy
 // override, and the source reads the DDBEC documents).
 func TestRotateMongoBeaconsFromDDBEC(t *testing.T) {
-	client := mongotest.Client(t)
-	coll := mongotest.Collection(t, client)
-	t.Cleanup(func() {
-		coll.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + coll.Name()}})
-	})
-	kr, err := keyring.NewRawAES("ns", "k", randBytes(t, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	coll, kr := beaconTestColl(t), rawKeyring(t, "k")
 	key := randBytes(t, 32)
 	both := map[string]string{"email": "email", "ssn": "profile.ssn"}
 	dst := beaconCollConfig(t, kr, key, both)
@@ -407,12 +412,7 @@ func TestRotateMongoBeaconsFromDDBEC(t *testing.T) {
 // beaconed field that is not a string, and on a plaintext that does not
 // fit the document; it never returns half a document.
 func TestWithBeaconsRefuses(t *testing.T) {
-	client := mongotest.Client(t)
-	coll := mongotest.Collection(t, client)
-	kr, err := keyring.NewRawAES("ns", "k", randBytes(t, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	coll, kr := beaconTestColl(t), rawKeyring(t, "k")
 	c := mongoColl(t, coll, beaconCollConfig(t, kr, randBytes(t, 32), map[string]string{"email": "email"}))
 	plain := mongoColl(t, coll, beaconCollConfig(t, kr, nil, nil))
 	if _, err := plain.InsertOne(t.Context(), beaconDoc{ID: 1, Email: int32(5)}); err != nil {
@@ -446,15 +446,7 @@ func TestWithBeaconsRefuses(t *testing.T) {
 // finished range keeps its checkpoint) is refused rather than taken as
 // done, while the same rotation resumes from it.
 func TestRotateMongoBeaconsIdentity(t *testing.T) {
-	client := mongotest.Client(t)
-	coll := mongotest.Collection(t, client)
-	t.Cleanup(func() {
-		coll.Database().Collection(rotate.PlanCollection).DeleteMany(context.Background(), bson.D{{Key: "collection", Value: mongotest.Database + "." + coll.Name()}})
-	})
-	kr, err := keyring.NewRawAES("ns", "k", randBytes(t, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	coll, kr := beaconTestColl(t), rawKeyring(t, "k")
 	keyA := randBytes(t, 32)
 	emailAt := map[string]string{"email": "email"}
 	plain := mongoColl(t, coll, beaconCollConfig(t, kr, nil, nil))

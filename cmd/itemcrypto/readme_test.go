@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -308,7 +306,8 @@ go() { if [ "${1-}" = run ] && [ "${2-}" = ./cmd/itemcrypto ]; then shift 2; "$I
 		// The last line left the documents in the DB-ESDK format with a
 		// beacon on profile.ssn: a program with that configuration finds
 		// them by the encrypted value.
-		reader := readmeBeaconReader(t, coll)
+		reader := beaconReader(t, coll, mongoenc.Config{Default: actions.EncryptAndSign, Overrides: mongoOverrides}, []string{"visits"},
+			"dbe-keys.json", "beacon-key.json", search.StandardBeacon{Name: "ssn", Loc: "profile.ssn", Length: 16})
 		for value, want := range map[string]int{"078-05-1120": n, "078-05-1121": 0} {
 			cur, err := reader.Find(t.Context(), bson.D{{Key: "profile.ssn", Value: value}})
 			if err != nil {
@@ -323,45 +322,6 @@ go() { if [ "${1-}" = run ] && [ "${2-}" = ./cmd/itemcrypto ]; then shift 2; "$I
 			}
 		}
 	})
-}
-
-// readmeBeaconReader is the collection of the README's MongoDB block as a
-// program reads it after the block's last line: the DB-ESDK raw keyring of
-// dbe-keys.json (the CLI's default namespace and name) and a 16-bit beacon
-// on profile.ssn under beacon-key.json, in the current directory.
-func readmeBeaconReader(t *testing.T, coll *mongoenc.Collection) *mongoenc.Collection {
-	t.Helper()
-	k, err := loadKeyFile("dbe-keys.json", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := k.Keyring("itemcrypto", "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bk, err := loadKeyFile("beacon-key.json", io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := bk.BeaconKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := search.NewBeaconKey("shop", raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := mongoenc.NewCollection(coll.Unprotected(), mongoenc.Config{
-		Default: actions.EncryptAndSign, Overrides: mongoOverrides, Format: itemcrypto.FormatDBESDK,
-		DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: []string{"visits"}},
-		Search: &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{Version: 1, KeyStore: key,
-			KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "shop", CacheTTL: time.Hour}},
-			StandardBeacons: []search.StandardBeacon{{Name: "ssn", Loc: "profile.ssn", Length: 16}}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func tableInput(name, pk string, pkType types.ScalarAttributeType, sk string, skType types.ScalarAttributeType) *dynamodb.CreateTableInput {

@@ -26,11 +26,12 @@ import (
 var beaconFlags = []string{"--default-action", "sign", "--encrypt", "email,profile.ssn", "--nothing", "visits"}
 
 // beaconReader is the collection as a program with the rotation's target
-// configuration reads it: the DB-ESDK raw keyring of dbeKeys (the CLI's
-// default namespace and name), the beacons under the key of beaconKeys (of
-// beacons name:path, length bits each). Its branch key name is not the
-// CLI's: a beacon's value does not depend on it.
-func beaconReader(t *testing.T, coll *mongoenc.Collection, dbeKeys, beaconKeys string, length int, beacons map[string]string) *mongoenc.Collection {
+// configuration reads it: base's actions, the DB-ESDK raw keyring of dbeKeys
+// (the CLI's default namespace and name, AllowedUnsigned unsigned) and the
+// standard beacons of beacons under the key of the beacon key file
+// beaconKeys. Its branch key name is not the CLI's: a beacon's value does
+// not depend on it.
+func beaconReader(t *testing.T, coll *mongoenc.Collection, base mongoenc.Config, unsigned []string, dbeKeys, beaconKeys string, beacons ...search.StandardBeacon) *mongoenc.Collection {
 	t.Helper()
 	k, err := loadKeyFile(dbeKeys, io.Discard)
 	if err != nil {
@@ -52,23 +53,22 @@ func beaconReader(t *testing.T, coll *mongoenc.Collection, dbeKeys, beaconKeys s
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := search.BeaconVersion{Version: 1, KeyStore: key,
-		KeySource: search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "app", CacheTTL: time.Hour}}}
-	for name, path := range beacons {
-		v.StandardBeacons = append(v.StandardBeacons, search.StandardBeacon{Name: name, Loc: path, Length: length})
-	}
-	c, err := mongoenc.NewCollection(coll.Unprotected(), mongoenc.Config{
-		Default:   actions.SignOnly,
-		Overrides: map[string]actions.Action{"email": actions.EncryptAndSign, "profile.ssn": actions.EncryptAndSign, "visits": actions.DoNothing},
-		Format:    itemcrypto.FormatDBESDK,
-		DBESDK:    &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: []string{"visits"}},
-		Search:    &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{v}},
-	})
+	base.Format, base.Provider = itemcrypto.FormatDBESDK, nil
+	base.DBESDK = &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: unsigned}
+	base.Search = &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{Version: 1, KeyStore: key,
+		KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "app", CacheTTL: time.Hour}},
+		StandardBeacons: beacons}}}
+	c, err := mongoenc.NewCollection(coll.Unprotected(), base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
+
+// beaconActions are the actions of TestRotateCLIMongoBeacons, as
+// beaconFlags give them.
+var beaconActions = mongoenc.Config{Default: actions.SignOnly,
+	Overrides: map[string]actions.Action{"email": actions.EncryptAndSign, "profile.ssn": actions.EncryptAndSign, "visits": actions.DoNothing}}
 
 // TestRotateCLIMongoBeacons: rotate --mongo --to-beacon moves a DDBEC
 // collection to the DB-ESDK format with beacons in one run, then to
@@ -84,8 +84,9 @@ func TestRotateCLIMongoBeacons(t *testing.T) {
 	t.Cleanup(func() { plans.DeleteMany(context.Background(), bson.D{{Key: "collection", Value: ns}}) })
 	keys, dbeKeys := keygen(t, "aes-hmac"), keygen(t, "aes-hmac")
 	beaconA, beaconB := keygen(t, "beacon"), keygen(t, "beacon")
-	base, err := mongoenc.NewCollection(plain, mongoenc.Config{Provider: wrappedFromFile(t, keys), Default: actions.SignOnly,
-		Overrides: map[string]actions.Action{"email": actions.EncryptAndSign, "profile.ssn": actions.EncryptAndSign, "visits": actions.DoNothing}})
+	ddbec := beaconActions
+	ddbec.Provider = wrappedFromFile(t, keys)
+	base, err := mongoenc.NewCollection(plain, ddbec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,8 @@ func TestRotateCLIMongoBeacons(t *testing.T) {
 	if got, want := storedBeacons(), []string{fmt.Sprintf("aws_dbe_b_email:%d", n), fmt.Sprintf("aws_dbe_b_ssn:%d", n), fmt.Sprintf("aws_dbe_v_1:%d", n)}; !slices.Equal(got, want) {
 		t.Fatalf("stored beacon fields %v, want %v", got, want)
 	}
-	withA := beaconReader(t, base, dbeKeys, beaconA, 2, map[string]string{"email": "email", "ssn": "profile.ssn"})
+	withA := beaconReader(t, base, beaconActions, []string{"visits"}, dbeKeys, beaconA,
+		search.StandardBeacon{Name: "email", Length: 2}, search.StandardBeacon{Name: "ssn", Loc: "profile.ssn", Length: 2})
 	for i, e := range emails {
 		if got, want := find(withA, "email", e), every(i, len(emails)); !slices.Equal(got, want) {
 			t.Fatalf("Find email %s: %v, want %v", e, got, want)
@@ -188,7 +190,7 @@ func TestRotateCLIMongoBeacons(t *testing.T) {
 	if got, want := storedBeacons(), []string{fmt.Sprintf("aws_dbe_b_email:%d", n), fmt.Sprintf("aws_dbe_v_1:%d", n)}; !slices.Equal(got, want) {
 		t.Fatalf("stored beacon fields %v, want %v", got, want)
 	}
-	withB := beaconReader(t, base, dbeKeys, beaconB, 2, map[string]string{"email": "email"})
+	withB := beaconReader(t, base, beaconActions, []string{"visits"}, dbeKeys, beaconB, search.StandardBeacon{Name: "email", Length: 2})
 	for i, e := range emails {
 		if got, want := find(withB, "email", e), every(i, len(emails)); !slices.Equal(got, want) {
 			t.Fatalf("Find email %s under beacon key B: %v, want %v", e, got, want)
