@@ -69,12 +69,13 @@ func ExampleCollection_BeaconIdentity() {
 		}
 		return id
 	}
-	fmt.Println("same beacons:", identity(key, 8) == identity(key, 8))
-	fmt.Println("another length:", identity(key, 8) == identity(key, 9))
-	fmt.Println("another beacon key:", identity(key, 8) == identity(bytes.Repeat([]byte{3}, 32), 8))
+	id := identity(key, 8)
+	fmt.Println("same beacons, another collection value:", id == identity(bytes.Clone(key), 8))
+	fmt.Println("another length:", id == identity(key, 9))
+	fmt.Println("another beacon key:", id == identity(bytes.Repeat([]byte{3}, 32), 8))
 	fmt.Printf("no beacons: %q\n", identity(nil, 0))
 	// Output:
-	// same beacons: true
+	// same beacons, another collection value: true
 	// another length: false
 	// another beacon key: false
 	// no beacons: ""
