@@ -92,13 +92,17 @@ func (s *savedState) finished() bool {
 }
 
 // rotationID identifies a rotation: the table, its keys, the segmentation,
-// the kind of run and the target's key identity. Every process of one
+// the kind of run, the target's key identity and what else the target
+// writes (a collection's beacons). Every process of one
 // rotation has the same. Key material never enters it.
 func (r *runner) rotationID() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%q\x00%q\x00%q\x00%q\x00%d\x00%t\x00%q\x00%t",
 		checkpointFormat, r.st.ident(), r.pk, r.sk, r.target.TableName(), r.cfg.Segments, r.cfg.DryRun,
 		r.identity, r.cfg.IsCurrent != nil)
+	if r.extra != "" { // only then: earlier rotations keep their identity
+		fmt.Fprintf(h, "\x00%q", r.extra)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -127,7 +131,7 @@ func (c *checkpointer) load() (*savedState, error) {
 		return fmt.Errorf("rotate: checkpoint %s: %s; remove it to start over", c.path, why)
 	}
 	if cj.Fingerprint != c.fingerprint {
-		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, segment range, dry-run or target key)", cj.Table))
+		return nil, bad(fmt.Sprintf("it belongs to another rotation (table %q, or other keys, segments, segment range, dry-run, target key or target beacons)", cj.Table))
 	}
 	return cj.state(bad)
 }

@@ -20,6 +20,14 @@
 // writer changed or deleted in the meantime is never overwritten: it is
 // counted and reported as a conflict, and a later run rotates it.
 //
+// # Beacons
+//
+// DynamoDB items keep their beacons (aws_dbe_b_..., outside the signature)
+// as they were, which stays valid while the beacon key does. MongoDB
+// documents get exactly the target collection's beacons, recomputed from
+// the plaintext: a rotation is how a collection gets beacons, another
+// beacon key, or loses them (see [RunMongo]).
+//
 // # Many processes
 //
 // [Config].SegmentRange limits a process to some of the segments, so that

@@ -162,6 +162,21 @@ func (d *dynamoStore) keyOf(item itemcrypto.Item) Key {
 	return k
 }
 
+// targetExtra: beacons are kept as they are, whatever the target's.
+func (d *dynamoStore) targetExtra(context.Context) (string, error) { return "", nil }
+
+// frame: the item as the target encrypted it (with the beacons keepBeacons
+// copied).
+func (d *dynamoStore) frame(_ context.Context, _ record, _, next itemcrypto.Item) (written, error) {
+	return written{item: next}, nil
+}
+
+// refresh: a current item is left as it is (its beacons are kept, not
+// recomputed).
+func (d *dynamoStore) refresh(context.Context, record, itemcrypto.Item) (written, bool, error) {
+	return written{}, false, nil
+}
+
 // writeBack replaces the protected attributes of the stored item by those
 // of next, on condition that the item still has the reserved attributes
 // (signature and description, or DB-ESDK header and footer) it was read
@@ -173,8 +188,8 @@ func (d *dynamoStore) keyOf(item itemcrypto.Item) Key {
 // expression would exceed DynamoDB's 4 KB limit (hundreds of protected
 // attributes), it falls back to a conditional PutItem of the whole item,
 // which can undo such a concurrent DoNothing change.
-func (d *dynamoStore) writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, protected func(string) bool) (outcome, *Issue, error) {
-	old, key := rec.item, rec.key
+func (d *dynamoStore) writeBack(ctx context.Context, rec record, w written, reserved []string, protected func(string) bool) (outcome, *Issue, error) {
+	old, key, next := rec.item, rec.key, w.item
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
 	var conds []string

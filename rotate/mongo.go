@@ -52,6 +52,23 @@ const DefaultMongoPageSize = 100
 // rotation changed (encrypted fields, reserved fields, a parent document
 // holding an encrypted field) and unsets the reserved fields of the old
 // format, so a concurrent update of a DoNothing field survives.
+//
+// Beacons (mongoenc.Config.Search) are recomputed: a rotated document
+// carries exactly the target's beacons, computed from its plaintext under
+// the target's beacon key and configuration, and none of the beacon fields
+// the target does not have. A document that is already current but whose
+// beacon fields differ from the target's (written before the collection
+// had beacons, or under another beacon key or length) has its beacon
+// fields alone rewritten by the same conditional update, and counts as
+// rotated. A rotation to the same keys with a target that has
+// Config.Search is therefore how an existing collection gets beacons, and
+// one with a target without it how they are removed. A document whose
+// beaconed field holds a value other than a string fails (its beacon
+// cannot be computed). The target's beacons are part of the rotation's
+// identity: a checkpoint of a rotation to other beacons is refused. A
+// target with Config.Search cannot carry the DB-ESDK legacy override
+// (mongoenc refuses it): for a migration from the DDBEC give the target
+// the DB-ESDK configuration alone, the source reads the DDBEC documents.
 func RunMongo(ctx context.Context, source, target *mongoenc.Collection, cfg Config) (Stats, error) {
 	st, err := newMongoStore(source, target, cfg)
 	if err != nil {
@@ -353,15 +370,51 @@ func (p *mongoPager) next(ctx context.Context) ([]record, Key, bool, error) {
 	return recs, recs[len(recs)-1].key, len(recs) < int(p.m.pageSize), nil
 }
 
-// writeBack updates the document: it sets the fields whose stored bytes
-// differ in next's document and unsets those next's document no longer
-// has, on condition that the document still has the reserved fields it was
-// read with.
-func (m *mongoStore) writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, _ func(string) bool) (outcome, *Issue, error) {
-	newDoc, err := m.dst.StoredDocument(rec.doc, next)
+// targetExtra is the target's beacons: a rotation to other beacons is
+// another rotation.
+func (m *mongoStore) targetExtra(ctx context.Context) (string, error) {
+	id, err := m.dst.BeaconIdentity(ctx)
 	if err != nil {
-		return outFailed, &Issue{Key: rec.key, Reason: "framing it under the target: " + err.Error()}, nil
+		return "", fmt.Errorf("rotate: %s: the target's beacons: %w", m.ns, err)
 	}
+	return id, nil
+}
+
+// frame returns the document framed anew with next, with exactly the
+// target's beacons, computed from plain: those of the source that the
+// target does not have are dropped.
+func (m *mongoStore) frame(ctx context.Context, rec record, plain, next itemcrypto.Item) (written, error) {
+	doc, err := m.dst.StoredDocument(rec.doc, next)
+	if err != nil {
+		return written{}, err
+	}
+	if doc, err = m.dst.WithBeacons(ctx, doc, plain); err != nil {
+		return written{}, err
+	}
+	return written{doc: doc}, nil
+}
+
+// refresh returns the current document with exactly the target's beacons,
+// when it does not have them already: a document written before the
+// collection had beacons, or under another beacon key or configuration.
+func (m *mongoStore) refresh(ctx context.Context, rec record, plain itemcrypto.Item) (written, bool, error) {
+	doc, err := m.dst.WithBeacons(ctx, rec.doc, plain)
+	if err != nil {
+		return written{}, false, err
+	}
+	var set, unset bson.D
+	if err := diffFields("", bsoncore.Document(rec.doc), bsoncore.Document(doc), &set, &unset); err != nil {
+		return written{}, false, err
+	}
+	return written{doc: doc}, len(set)+len(unset) > 0, nil
+}
+
+// writeBack updates the document: it sets the fields whose stored bytes
+// differ in w's document and unsets those w's document no longer has, on
+// condition that the document still has the reserved fields it was read
+// with.
+func (m *mongoStore) writeBack(ctx context.Context, rec record, w written, reserved []string, _ func(string) bool) (outcome, *Issue, error) {
+	newDoc := w.doc
 	id, _ := keyID(rec.key)
 	filter := bson.D{{Key: "_id", Value: id}}
 	old := bsoncore.Document(rec.doc)

@@ -148,7 +148,8 @@ type Stats struct {
 	// Scanned is the number of items processed: the sum of the four below.
 	Scanned int64
 	// Rotated items were re-encrypted under the target and written (with
-	// DryRun: would have been).
+	// DryRun: would have been); for MongoDB, they include the current
+	// documents whose beacons alone were rewritten (see RunMongo).
 	Rotated int64
 	// Current items were already written under the target's current key.
 	Current int64
@@ -230,13 +231,35 @@ type store interface {
 	// pages reads segment seg, in key order, after the position after
 	// (nil: from its start).
 	pages(seg int, after Key) pager
-	// writeBack replaces rec by next on condition that it is still as it
-	// was read (the reserved attributes in reserved that rec has are
+	// frame returns what writeBack writes for rec: next, the item the
+	// target encrypted from plain (rec's plaintext, which frame must not
+	// keep), in the store's form. An error is why rec cannot be written
+	// under the target.
+	frame(ctx context.Context, rec record, plain, next itemcrypto.Item) (written, error)
+	// refresh returns what writeBack writes for rec, which is already
+	// current (plain is its plaintext, not to be kept), when its stored
+	// form still differs from what the target writes outside the
+	// signature (a MongoDB document's beacons); false when nothing is to
+	// change. An error is why rec cannot be written under the target.
+	refresh(ctx context.Context, rec record, plain itemcrypto.Item) (written, bool, error)
+	// writeBack replaces rec by w on condition that it is still as it was
+	// read (the reserved attributes in reserved that rec has are
 	// unchanged). protected reports which attributes the rotation owns;
 	// the others are left as they are now.
-	writeBack(ctx context.Context, rec record, next itemcrypto.Item, reserved []string, protected func(string) bool) (outcome, *Issue, error)
+	writeBack(ctx context.Context, rec record, w written, reserved []string, protected func(string) bool) (outcome, *Issue, error)
 	// keyString renders a key for people.
 	keyString(Key) string
+	// targetExtra identifies what the target writes besides its keys
+	// (a MongoDB collection's beacons), for the rotation's identity; ""
+	// when nothing.
+	targetExtra(ctx context.Context) (string, error)
+}
+
+// written is what writeBack writes: the stored item (DynamoDB) or the
+// stored document (MongoDB).
+type written struct {
+	item itemcrypto.Item
+	doc  []byte
 }
 
 // pager reads one segment page by page.
@@ -270,6 +293,7 @@ type runner struct {
 	target   *itemcrypto.Encryptor
 	reserved []string // the reserved attributes of either side
 	identity string   // the target's key identity, when cfg.IsCurrent is nil
+	extra    string   // the store's targetExtra
 	first    int      // the first segment of this process
 	limiter  *rate.Limiter
 	cp       *checkpointer // nil without a checkpoint file
@@ -336,6 +360,9 @@ func newRunner(ctx context.Context, st store, cfg Config) (*runner, error) {
 		if r.identity, err = probeIdentity(ctx, cfg.Target, probe); err != nil {
 			return nil, err
 		}
+	}
+	if r.extra, err = st.targetExtra(ctx); err != nil {
+		return nil, err
 	}
 	rotation := r.rotationID()
 	if err := st.plan(ctx, cfg.Segments, rotation); err != nil {
@@ -581,9 +608,9 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 	triedTarget := false
 	if r.isCurrent(stored) {
 		triedTarget = true
-		_, err := r.target.Decrypt(ctx, stored)
+		plain, err := r.target.Decrypt(ctx, stored)
 		if err == nil {
-			return outCurrent, nil, nil
+			return r.current(ctx, rec, plain)
 		}
 		if ctxErr(err) {
 			return 0, nil, err
@@ -595,11 +622,11 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 			return 0, nil, srcErr
 		}
 		if !triedTarget {
-			_, tgtErr := r.target.Decrypt(ctx, stored)
+			plain, tgtErr := r.target.Decrypt(ctx, stored)
 			if tgtErr == nil {
 				// Readable by the target though not written with its
 				// current key (IsCurrent or the description said so).
-				return outCurrent, nil, nil
+				return r.current(ctx, rec, plain)
 			}
 			if ctxErr(tgtErr) {
 				return 0, nil, tgtErr
@@ -608,18 +635,49 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 		return outFailed, r.issue(rec.key, "verifies under neither the source nor the target: "+srcErr.Error()), nil
 	}
 	next, err := r.target.Encrypt(ctx, plain)
-	clear(plain)
 	if err != nil {
+		clear(plain)
 		if ctxErr(err) {
 			return 0, nil, err
 		}
 		return outFailed, r.issue(rec.key, "encrypting under the target: "+err.Error()), nil
 	}
 	keepBeacons(stored, next, r.target.Format())
+	w, err := r.st.frame(ctx, rec, plain, next)
+	clear(plain)
+	if err != nil {
+		if ctxErr(err) {
+			return 0, nil, err
+		}
+		return outFailed, r.issue(rec.key, "framing it under the target: "+err.Error()), nil
+	}
+	return r.write(ctx, rec, w)
+}
+
+// current finishes an item that is already current, with plain its
+// plaintext: left alone, unless the store has something to change outside
+// the signature (a MongoDB document's beacons), which is written back as a
+// rotation is.
+func (r *runner) current(ctx context.Context, rec record, plain itemcrypto.Item) (outcome, *Issue, error) {
+	w, change, err := r.st.refresh(ctx, rec, plain)
+	clear(plain)
+	switch {
+	case err != nil && ctxErr(err):
+		return 0, nil, err
+	case err != nil:
+		return outFailed, r.issue(rec.key, "computing its beacons under the target: "+err.Error()), nil
+	case !change:
+		return outCurrent, nil, nil
+	}
+	return r.write(ctx, rec, w)
+}
+
+// write writes w back for rec, unless this is a dry run.
+func (r *runner) write(ctx context.Context, rec record, w written) (outcome, *Issue, error) {
 	if r.cfg.DryRun {
 		return outRotated, nil, nil
 	}
-	out, issue, err := r.st.writeBack(ctx, rec, next, r.reserved, r.protected)
+	out, issue, err := r.st.writeBack(ctx, rec, w, r.reserved, r.protected)
 	if issue != nil {
 		issue.ID = r.st.keyString(issue.Key)
 	}
@@ -634,9 +692,11 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 // leaves them valid; Decrypt drops them from the plaintext, so without this
 // the write-back would remove them and the item would vanish from every
 // beacon query. A rollback to the DDBEC format drops them (the DDBEC has no
-// beacons). Rotation does not compute beacons: a table moving from the
-// DDBEC, or to another beacon key, must be rewritten through
-// dynamodbenc with TableConfig.Search.
+// beacons). Rotation of a table does not compute beacons: a table moving
+// from the DDBEC, or to another beacon key, must be rewritten through
+// dynamodbenc with TableConfig.Search. (A MongoDB collection's store
+// recomputes them: its documents never carry them in the stored item, see
+// mongoStore.frame.)
 func keepBeacons(stored, next itemcrypto.Item, target itemcrypto.Format) {
 	if target != itemcrypto.FormatDBESDK {
 		return

@@ -180,7 +180,7 @@ func keyMaterial(t testing.TB, path string) [][]byte {
 		t.Fatal(err)
 	}
 	var out [][]byte
-	for _, name := range []string{"encryptionKey", "signingKey", "privateKey", "publicKey"} {
+	for _, name := range []string{"encryptionKey", "signingKey", "privateKey", "publicKey", "beaconKey"} {
 		var e struct{ Material []byte }
 		if raw, ok := kf[name]; ok {
 			if err := json.Unmarshal(raw, &e); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // readmeCommands returns the command lines of the first ```sh block of the
@@ -302,6 +303,24 @@ go() { if [ "${1-}" = run ] && [ "${2-}" = ./cmd/itemcrypto ]; then shift 2; "$I
 			}
 		}
 		sh(t, vars, strings.ReplaceAll(blocks[3], "mongodb://127.0.0.1:27017/", uri))
+		// The last line left the documents in the DB-ESDK format with a
+		// beacon on profile.ssn: a program with that configuration finds
+		// them by the encrypted value.
+		reader := beaconReader(t, coll, mongoenc.Config{Default: actions.EncryptAndSign, Overrides: mongoOverrides}, []string{"visits"},
+			"dbe-keys.json", "beacon-key.json", search.StandardBeacon{Name: "ssn", Loc: "profile.ssn", Length: 16})
+		for value, want := range map[string]int{"078-05-1120": n, "078-05-1121": 0} {
+			cur, err := reader.Find(t.Context(), bson.D{{Key: "profile.ssn", Value: value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []bson.Raw
+			if err := cur.All(t.Context(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != want {
+				t.Errorf("Find profile.ssn %s after the README's rotation: %d documents, want %d", value, len(got), want)
+			}
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	mongooptions "go.mongodb.org/mongo-driver/v2/mongo/options"
 	"golang.org/x/term"
@@ -36,6 +38,7 @@ import (
 	"github.com/itemcrypto/go-itemcrypto/cmp/tinkcmp"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
 	"github.com/itemcrypto/go-itemcrypto/rotate"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 type rotateFlags struct {
@@ -56,6 +59,9 @@ type rotateFlags struct {
 	collection       string
 	signingName      string
 	logEvery         time.Duration
+	toBeacons        []string // --to-beacon NAME:LENGTH[:PATH]
+	toBeaconKey      string
+	dropBeacons      bool
 }
 
 // sideFlags name the keys of one side of a rotation: exactly one of a key
@@ -171,6 +177,18 @@ documents per find (default 100). Each document is written back with an
 update on condition that it still has the signature (or DB-ESDK footer) it
 was read with, setting only the fields the rotation changed.
 
+MongoDB beacons: every document ends with exactly the target's beacons,
+recomputed from its plaintext (aws_dbe_b_NAME and aws_dbe_v_1, as
+mongoenc.Config.Search writes them); beacon fields the target does not have
+are removed. --to-beacon NAME:LENGTH[:PATH] (repeatable) and --to-beacon-key
+FILE (a keygen --type beacon file) give the target its standard beacons
+(--to-format dbesdk); without them the target has none, so rotate refuses a
+collection whose documents have beacons unless --drop-beacons says to
+remove them. Documents already under the --to keys whose beacons differ get
+their beacon fields alone rewritten, with the same condition, and count as
+rotated: rotating to the same keys with --to-beacon is how an existing
+collection gets beacons.
+
 Many processes: --segments N --segment-range A-B runs only segments A to B
 (0-based, inclusive) of the N, so that several processes, on as many
 machines, share one rotation: give them all the same flags and --segments,
@@ -233,6 +251,9 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.mongoURI, "mongo", "", "rotate a MongoDB collection (adapters/mongoenc) at this connection string instead of a table: mongodb://HOST:PORT/")
 	fl.StringVar(&f.collection, "collection", "", "with --mongo: the collection, DATABASE.COLLECTION")
 	fl.StringVar(&f.signingName, "signing-name", "", "with --mongo: the name bound into signatures (default: the collection's DATABASE.COLLECTION, as mongoenc.Config.SigningName)")
+	fl.StringSliceVar(&f.toBeacons, "to-beacon", nil, "with --mongo --to-format dbesdk: a standard beacon of the target, NAME:LENGTH[:PATH] (LENGTH bits, on field PATH, default NAME; comma-separated or repeated): the documents get exactly these beacons")
+	fl.StringVar(&f.toBeaconKey, "to-beacon-key", "", "with --to-beacon: the beacon key file (itemcrypto keygen --type beacon)")
+	fl.BoolVar(&f.dropBeacons, "drop-beacons", false, "with --mongo and no --to-beacon: remove the beacons of a collection that has some (without it, rotate refuses)")
 	cmd.AddCommand(newRotateStatusCmd())
 	return cmd
 }
@@ -250,6 +271,17 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		return usagef("--mongo needs --collection DATABASE.COLLECTION")
 	case f.mongoURI != "" && (f.crypt.partitionKey != "" || f.crypt.sortKey != "" || f.crypt.noSortKey):
 		return usagef("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
+	case f.mongoURI == "" && (len(f.toBeacons) > 0 || f.toBeaconKey != ""):
+		return usagef("--to-beacon and --to-beacon-key are for --mongo: a table's items keep their beacons as they are")
+	case len(f.toBeacons) > 0 && f.toBeaconKey == "":
+		return usagef("--to-beacon needs --to-beacon-key FILE (itemcrypto keygen --type beacon)")
+	case len(f.toBeacons) == 0 && f.toBeaconKey != "":
+		return usagef("--to-beacon-key is for --to-beacon NAME:LENGTH[:PATH]")
+	case f.dropBeacons && (f.mongoURI == "" || len(f.toBeacons) > 0):
+		return usagef("--drop-beacons is for --mongo without --to-beacon")
+	}
+	if tf, err := itemcrypto.ParseFormat(f.to.format); err == nil && len(f.toBeacons) > 0 && tf != itemcrypto.FormatDBESDK {
+		return usagef("--to-beacon needs --to-format dbesdk: beacons are the DB-ESDK's")
 	}
 	if f.segments < 1 {
 		return usagef("--segments must be at least 1")
@@ -1000,16 +1032,40 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 	if err != nil {
 		return err
 	}
+	beacons, err := f.targetSearch(stderr)
+	if err != nil {
+		return err
+	}
 	mc, err := mongo.Connect(mongooptions.Client().ApplyURI(f.mongoURI).SetServerSelectionTimeout(30 * time.Second))
 	if err != nil {
 		return fmt.Errorf("--mongo: %w", err)
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
 	coll := mc.Database(db).Collection(name)
+	if beacons == nil && !f.dropBeacons {
+		// A target without beacons removes them: only on purpose.
+		n, err := coll.CountDocuments(ctx, bson.D{{Key: search.VersionTag, Value: bson.D{{Key: "$exists", Value: true}}}}, mongooptions.Count().SetLimit(1))
+		if err != nil {
+			return fmt.Errorf("--mongo: looking for beacons in %s: %w", f.collection, err)
+		}
+		if n > 0 {
+			return usagef("the documents of %s have beacons (%s): name the target's with --to-beacon NAME:LENGTH[:PATH] --to-beacon-key FILE to keep them, or pass --drop-beacons to remove them", f.collection, search.VersionTag)
+		}
+	}
 	srcCfg, dstCfg := encryptorConfigs(source, target, f.crypt.nothing)
 	collection := func(side string, c itemcrypto.Config) (*mongoenc.Collection, error) {
 		mcfg := mongoenc.Config{Provider: c.Provider, Format: c.Format, DBESDK: c.DBESDK, Default: def, Overrides: overrides, SigningName: f.signingName}
+		if side == "to" && beacons != nil {
+			// Beacons refuse the legacy override: the target reads
+			// DB-ESDK documents only, the source the DDBEC ones.
+			d := *c.DBESDK
+			d.LegacyPolicy = itemcrypto.ForbidLegacyEncryptForbidLegacyDecrypt
+			mcfg.Provider, mcfg.DBESDK, mcfg.Search = nil, &d, beacons
+		}
 		enc, err := mongoenc.NewCollection(coll, mcfg)
+		if err != nil && mcfg.Search != nil {
+			return nil, fmt.Errorf("the --%s keys and --to-beacon: %w", side, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("the --%s keys: %w", side, err)
 		}
@@ -1027,4 +1083,57 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
 			return rotate.RunMongo(ctx, src, dst, cfg)
 		})
+}
+
+// targetSearch is the target's search configuration of --to-beacon and
+// --to-beacon-key: standard beacons under the key of a beacon key file;
+// nil without --to-beacon.
+func (f *rotateFlags) targetSearch(warn io.Writer) (*search.Config, error) {
+	if len(f.toBeacons) == 0 {
+		return nil, nil
+	}
+	v := search.BeaconVersion{Version: 1,
+		KeySource: search.KeySource{Single: &search.SingleKeySource{BranchKeyID: rotateBeaconKeyName, CacheTTL: time.Hour}}}
+	for _, spec := range f.toBeacons {
+		b, err := parseBeaconFlag(spec)
+		if err != nil {
+			return nil, err
+		}
+		v.StandardBeacons = append(v.StandardBeacons, b)
+	}
+	k, err := loadKeyFile(f.toBeaconKey, warn)
+	if err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	key, err := k.BeaconKey()
+	if err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	defer clear(key)
+	if v.KeyStore, err = search.NewBeaconKey(rotateBeaconKeyName, key); err != nil {
+		return nil, fmt.Errorf("--to-beacon-key: %w", err)
+	}
+	return &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{v}}, nil
+}
+
+// rotateBeaconKeyName is the BranchKeyID of the --to-beacon-key key: any
+// name, since a beacon's value depends on the key and the beacon's name
+// only.
+const rotateBeaconKeyName = "itemcrypto-rotate-beacon-key"
+
+// parseBeaconFlag reads one --to-beacon: NAME:LENGTH or NAME:LENGTH:PATH.
+func parseBeaconFlag(spec string) (search.StandardBeacon, error) {
+	parts := strings.SplitN(spec, ":", 3)
+	if len(parts) < 2 || parts[0] == "" || (len(parts) == 3 && parts[2] == "") {
+		return search.StandardBeacon{}, usagef("--to-beacon %q: want NAME:LENGTH or NAME:LENGTH:PATH (e.g. email:16 or ssn:12:profile.ssn)", spec)
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1 || n > 63 {
+		return search.StandardBeacon{}, usagef("--to-beacon %q: LENGTH must be a number of bits from 1 to 63 (itemcrypto beacon-length suggests one)", spec)
+	}
+	b := search.StandardBeacon{Name: parts[0], Length: n}
+	if len(parts) == 3 {
+		b.Loc = parts[2]
+	}
+	return b, nil
 }

@@ -1,0 +1,118 @@
+package mongoenc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+)
+
+// WithBeacons returns the stored document stored with exactly the
+// collection's beacons: every top-level beacon field it holds
+// (aws_dbe_b_<name> and the version tag aws_dbe_v_1, whichever
+// configuration wrote them) removed, and the beacons Config.Search computes
+// for its plaintext appended, as InsertOne writes them. Without
+// Config.Search the result has no beacon field. Every other field, and the
+// field order, is kept; beacons are outside the signature, so the result
+// verifies exactly as stored does.
+//
+// plain is the document's plaintext in the core's model: the item that
+// [Collection.Encryptor] decrypted from stored's [Collection.StoredItem],
+// or the item it encrypted into stored (the plaintext of any collection
+// with the same actions maps onto the same attributes). WithBeacons does
+// not verify stored: a plain that does not match its encrypted fields
+// yields beacons of plain. A beaconed field holding a value that is not a
+// string fails as on InsertOne (an error matching [ErrBeaconValue], naming
+// the field); the plaintext copy made to compute the beacons is cleared
+// before WithBeacons returns.
+//
+// Most users won't need it: it is for tools that rewrite stored documents
+// (itemcrypto rotate gives every rotated document the target's beacons,
+// and adds them to documents written before the collection had any).
+func (c *Collection) WithBeacons(ctx context.Context, stored bson.Raw, plain itemcrypto.Item) (bson.Raw, error) {
+	if c.schema.noop {
+		return nil, errors.New("mongoenc: WithBeacons: the collection's policy does nothing; its documents are stored as they are")
+	}
+	idx, out := bsoncore.ReserveLength(make([]byte, 0, len(stored)+64*(1+c.beaconCount())))
+	err := forEach(stored, func(elem bsoncore.Element, key string, _ bsoncore.Value) error {
+		if !isBeaconField(key) {
+			out = append(out, elem...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mongoenc: WithBeacons: %w", err)
+	}
+	out = append(out, 0)
+	out = bsoncore.UpdateLength(out, idx, int32(len(out)))
+	if c.beacons == nil {
+		return bson.Raw(out), nil
+	}
+	m, err := c.storedMapper(out)
+	if err != nil {
+		return nil, fmt.Errorf("mongoenc: WithBeacons: %w", err)
+	}
+	doc, err := m.rebuild(make([]byte, 0, len(out)), out, "", c.schema.nodes, true, plain, false)
+	if err != nil {
+		return nil, fmt.Errorf("mongoenc: WithBeacons: the plaintext does not fit the document: %w", err)
+	}
+	defer clear(doc)
+	res, err := c.beacons.appendBeacons(ctx, out, doc, m.item)
+	if err != nil {
+		return nil, err
+	}
+	return bson.Raw(res), nil
+}
+
+// beaconProbe and beaconProbes: BeaconIdentity hashes the beacons of
+// beaconProbes strings, so that two beacon keys give the same identity
+// with a chance of 2^-(Length*beaconProbes) only, even for 1-bit beacons.
+const (
+	beaconProbe  = "itemcrypto beacon identity probe"
+	beaconProbes = 64
+)
+
+// BeaconIdentity returns a string that tells the collection's beacons
+// apart: equal for two collections with the same beacons (names, field
+// paths, lengths and beacon key), different otherwise; "" without
+// Config.Search. It is a SHA-256 over each beacon's name, path and the
+// values it takes for 64 fixed strings: no key material, and nothing about
+// any document. It may reach the beacon key store, as a query does.
+//
+// Most users won't need it: itemcrypto rotate binds it into the identity
+// of a rotation, so that a checkpoint of a rotation to other beacons is
+// not resumed.
+func (c *Collection) BeaconIdentity(ctx context.Context) (string, error) {
+	if c.beacons == nil {
+		return "", nil
+	}
+	h := sha256.New()
+	for _, f := range c.beacons.list {
+		fmt.Fprintf(h, "%q\x00%q\x00", f.name, f.path)
+		for i := range beaconProbes {
+			probe := &types.AttributeValueMemberS{Value: fmt.Sprintf("%s %d", beaconProbe, i)}
+			vs, err := c.beacons.s.StandardBeaconValues(ctx, f.name, probe)
+			if err != nil {
+				return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", err)
+			}
+			fmt.Fprintf(h, "%q\x00", vs)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// beaconCount is the number of the collection's standard beacons.
+func (c *Collection) beaconCount() int {
+	if c.beacons == nil {
+		return 0
+	}
+	return len(c.beacons.list)
+}
