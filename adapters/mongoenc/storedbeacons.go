@@ -12,7 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
+	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // WithBeacons returns the stored document stored with exactly the
@@ -65,7 +67,16 @@ func (c *Collection) WithBeacons(ctx context.Context, stored bson.Raw, plain ite
 		return nil, fmt.Errorf("mongoenc: WithBeacons: the plaintext does not fit the document: %w", err)
 	}
 	defer clear(doc)
-	res, err := c.beacons.appendBeacons(ctx, out, doc, m.item)
+	// Signed beacons are fields of the signed document: they can be checked
+	// here, not added (that takes a new signature: re-encrypt the document).
+	prepared, item, err := c.beacons.prepare(doc)
+	if err != nil {
+		return nil, err
+	}
+	if len(prepared) != len(doc) {
+		return nil, fieldErr(c.beacons.signed[0], actions.SignOnly, fmt.Errorf("%w: the document lacks a signed beacon, which is part of its signature: re-encrypt it to add one", ErrBeaconField))
+	}
+	res, err := c.beacons.appendBeacons(ctx, out, item, m.item)
 	if err != nil {
 		return nil, err
 	}
@@ -76,16 +87,18 @@ func (c *Collection) WithBeacons(ctx context.Context, stored bson.Raw, plain ite
 // beaconProbes strings, so that two beacon keys give the same identity
 // with a chance of 2^-(Length*beaconProbes) only, even for 1-bit beacons.
 const (
-	beaconProbe  = "itemcrypto beacon identity probe"
+	beaconProbe  = "itemcryptobeaconidentityprobe"
 	beaconProbes = 64
 )
 
 // BeaconIdentity returns a string that tells the collection's beacons
-// apart: equal for two collections with the same beacons (names, field
-// paths, lengths and beacon key), different otherwise; "" without
-// Config.Search. It is a SHA-256 over each beacon's name, path and the
-// values it takes for 64 fixed strings: no key material, and nothing about
-// any document. It may reach the beacon key store, as a query does.
+// apart: equal for two collections with the same beacons (standard,
+// compound, signed and virtual; field paths, lengths and beacon key),
+// different otherwise; "" without Config.Search. It is a SHA-256 over the
+// configuration and the beacon values of 64 fixed probe documents: no key
+// material, and nothing about any document. With a multi-tenant key source
+// (a key per tenant) it covers the configuration only. It may reach the
+// beacon key store, as a query does.
 //
 // Most users won't need it: itemcrypto rotate binds it into the identity
 // of a rotation, so that a checkpoint of a rotation to other beacons is
@@ -94,25 +107,65 @@ func (c *Collection) BeaconIdentity(ctx context.Context) (string, error) {
 	if c.beacons == nil {
 		return "", nil
 	}
+	b := c.beacons
 	h := sha256.New()
-	for _, f := range c.beacons.list {
-		fmt.Fprintf(h, "%q\x00%q\x00", f.name, f.path)
-		for i := range beaconProbes {
-			probe := &types.AttributeValueMemberS{Value: fmt.Sprintf("%s %d", beaconProbe, i)}
-			vs, err := c.beacons.s.StandardBeaconValues(ctx, f.name, probe)
-			if err != nil {
-				return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", err)
+	for _, r := range b.refs {
+		fmt.Fprintf(h, "%q\x00%q\x00%t\x00", r.path, r.attr, r.asSet)
+	}
+	fmt.Fprintf(h, "%q\x00%q\x00%q\x00", b.s.BeaconAttributes(), b.signed, b.keyField)
+	if b.keyField != "" {
+		// Multi-tenant: each tenant's beacon key is its own; the
+		// configuration is the identity.
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
+	for i := range beaconProbes {
+		// One probe item: every field the beacons read holds a string of
+		// letters and digits (no split character a configuration uses).
+		probe := fmt.Sprintf("%s%d", beaconProbe, i)
+		item := make(search.Item, len(b.refs))
+		for _, r := range b.refs {
+			if r.asSet {
+				item[r.attr] = &types.AttributeValueMemberSS{Value: []string{probe}}
+			} else {
+				item[r.attr] = &types.AttributeValueMemberS{Value: probe}
 			}
-			fmt.Fprintf(h, "%q\x00", vs)
+		}
+		for _, name := range b.signed {
+			delete(item, name)
+		}
+		signed, err := b.s.AddSignedBeacons(item)
+		if err != nil {
+			return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", b.itemErr(err))
+		}
+		fields, err := b.s.EncryptedBeacons(ctx, signed, nil)
+		if err != nil {
+			return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", b.itemErr(err))
+		}
+		for _, name := range b.stored {
+			fmt.Fprintf(h, "%q=%v\x00", name, beaconString(fields[name]))
+		}
+		for _, name := range b.signed {
+			fmt.Fprintf(h, "%q=%v\x00", name, beaconString(signed[name]))
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// beaconCount is the number of the collection's standard beacons.
+// beaconString shows a beacon value (a string or string set) for hashing.
+func beaconString(v types.AttributeValue) string {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S" + x.Value
+	case *types.AttributeValueMemberSS:
+		return fmt.Sprintf("SS%q", x.Value)
+	}
+	return "-"
+}
+
+// beaconCount is the number of the collection's stored beacon fields.
 func (c *Collection) beaconCount() int {
 	if c.beacons == nil {
 		return 0
 	}
-	return len(c.beacons.list)
+	return len(c.beacons.stored)
 }

@@ -126,6 +126,11 @@ func TestBeaconIdentity(t *testing.T) {
 	if id(one) == a {
 		t.Error("one beacon fewer, the same identity")
 	}
+	// Compound, signed, AsSet and virtual-field beacons count too.
+	c := id(compoundConfig(t, 4))
+	if c == "" || c != id(compoundConfig(t, 4)) || c == id(compoundConfig(t, 5)) || c == a {
+		t.Error("compound beacons: the identity does not follow the configuration")
+	}
 	one.Search = nil
 	if got := id(one); got != "" {
 		t.Errorf("no Search: %q", got)
