@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,7 +214,8 @@ func (s refClients) GetClient(in mpltypes.GetClientInput) (kms.Client, error) {
 		region = s.f.cfg.Region
 	}
 	if _, ok := s.f.urls[region]; !ok {
-		return kms.Client{}, fmt.Errorf("no KMS server for Region %q", in.Region)
+		// The MPL panics on an error of no type of its own.
+		return kms.Client{}, mpltypes.AwsCryptographicMaterialProvidersException{Message: fmt.Sprintf("no KMS server for Region %q", in.Region)}
 	}
 	c, ok := s.made[region]
 	if !ok {
@@ -385,4 +387,148 @@ func TestKMSMultiCalls(t *testing.T) {
 			}
 		}
 	}
+}
+
+// multiCase is a construction both sides are asked to make.
+type multiCase struct {
+	multiBuild
+	refuse bool
+	// wrongRegion: the suppliers hand out Region A's client whatever the
+	// Region asked.
+	wrongRegion bool
+	// oursOnly: a known divergence: ours refuses with this error, the
+	// reference builds the keyring.
+	oursOnly error
+}
+
+// TestKMSMultiConstruction: configurations of the four multi-keyrings
+// that both sides build or both refuse (the outcome, not the error text),
+// asking their client suppliers for the same Regions in the same order (no
+// Region at all before the keys, Regions and filter are checked); the key
+// identifiers of the table on the single KMS keyrings too; and the known
+// divergences, pinned so that a change on either side shows.
+func TestKMSMultiConstruction(t *testing.T) {
+	f := kmsMulti(t)
+	m := f.mrk
+	mrkID := m.mrkA[strings.LastIndex(m.mrkA, "/")+1:]
+	A, B := kmstest.DefaultRegion, mrkRegionB
+	filter := func(partition string, accounts ...string) *kmskeyring.DiscoveryFilter {
+		return &kmskeyring.DiscoveryFilter{Partition: partition, AccountIDs: accounts}
+	}
+	var cases []multiCase
+	add := func(refuse bool, b multiBuild) { cases = append(cases, multiCase{multiBuild: b, refuse: refuse}) }
+	add(true, multiBuild{name: "MRK replicas: generator and child", kind: multiMRK, generator: m.mrkA, keys: []string{m.mrkB}})
+	add(true, multiBuild{name: "MRK replicas among the children", kind: multiMRK, keys: []string{m.mrkA, m.srkA, m.mrkB}})
+	add(true, multiBuild{name: "one MRK twice", kind: multiMRK, generator: m.mrkA, keys: []string{m.mrkA}})
+	add(true, multiBuild{name: "an MRK by id and by ARN", kind: multiMRK, keys: []string{mrkID, m.mrkB}})
+	add(false, multiBuild{name: "MRK replicas, not MRK-aware", kind: multiStrict, generator: m.mrkA, keys: []string{m.mrkB}})
+	add(false, multiBuild{name: "an alias named like the MRK", kind: multiMRK, generator: m.mrkA, keys: []string{"alias/" + mrkID, "arn:aws:kms:eu-central-1:111122223333:alias/" + mrkID}})
+	add(false, multiBuild{name: "the same single-Region key twice", kind: multiMRK, generator: m.srkA, keys: []string{m.srkA}})
+	add(false, multiBuild{name: "children only", kind: multiMRK, keys: []string{m.srkA, f.srkB}})
+	for _, k := range []multiKind{multiStrict, multiMRK} {
+		add(true, multiBuild{name: "no keys", kind: k})
+		add(true, multiBuild{name: "no keys, empty list", kind: k, keys: []string{}})
+		add(true, multiBuild{name: "a Region without a client", kind: k, keys: []string{"arn:aws:kms:ap-south-1:111122223333:key/abc"}})
+	}
+	for _, id := range []struct {
+		id    string
+		valid bool
+	}{
+		{"arn:aws:s3:::bucket", false},
+		{"arn:aws:kms:us-west-2:111122223333:key/", false},
+		{"arn:aws:kms:us-west-2::key/abc", false},
+		{"arn:aws:kms::111122223333:key/abc", false},
+		{"arn::kms:us-west-2:111122223333:key/abc", false},
+		{"arn:aws:kms:us-west-2:111122223333:grant/abc", false},
+		{"arn:aws:kms:us-west-2:111122223333:abc", false},
+		{"arn:aws:kms:us-west-2:111122223333:key/a:b", false},
+		{"arn:aws:kms:us-west-2:111122223333:key/a/b", true},
+		{"arn:aws:kms:us-west-2:111122223333:alias/a/b", true},
+		{"alias/", false},
+		{"alias/a/b", true},
+		{"key/abc", false},
+		{"other/abc", false},
+		{"abc", true},
+		{"mrk-abc", true},
+		{"", false},
+		{"abc:def", true},
+		{"a b", true},
+		{"cl\u00e9", false},
+		{strings.Repeat("k", 2048), true},
+		{strings.Repeat("k", 2049), false},
+	} {
+		add(!id.valid, multiBuild{name: fmt.Sprintf("generator %.40q", id.id), kind: multiStrict, generator: id.id})
+		add(!id.valid, multiBuild{name: fmt.Sprintf("child %.40q", id.id), kind: multiMRK, generator: m.mrkA, keys: []string{m.srkA, id.id}})
+		// The single keyrings take the same identifiers.
+		client := m.a.Client()
+		_, errO := kmskeyring.New(awskms.New(client), id.id)
+		_, errR := refMPL(t).CreateAwsKmsKeyring(context.Background(), mpltypes.CreateAwsKmsKeyringInput{KmsClient: client, KmsKeyId: id.id})
+		if (errO != nil) != !id.valid || (errR != nil) != !id.valid {
+			t.Errorf("KMS keyring on %.40q: ours %v, reference %v; want refused=%v", id.id, errO, errR, !id.valid)
+		}
+		_, errO = kmskeyring.NewMRK(awskms.New(client), id.id)
+		_, errR = refMPL(t).CreateAwsKmsMrkKeyring(context.Background(), mpltypes.CreateAwsKmsMrkKeyringInput{KmsClient: client, KmsKeyId: id.id})
+		if (errO != nil) != !id.valid || (errR != nil) != !id.valid {
+			t.Errorf("KMS MRK keyring on %.40q: ours %v, reference %v; want refused=%v", id.id, errO, errR, !id.valid)
+		}
+	}
+	for _, k := range []multiKind{multiDiscovery, multiMRKDiscovery} {
+		add(false, multiBuild{name: "Regions B, A", kind: k, regions: []string{B, A}})
+		add(false, multiBuild{name: "one Region twice", kind: k, regions: []string{A, A}})
+		add(true, multiBuild{name: "no Regions", kind: k})
+		add(true, multiBuild{name: "an empty list of Regions", kind: k, regions: []string{}})
+		add(true, multiBuild{name: "an empty Region", kind: k, regions: []string{B, ""}})
+		add(true, multiBuild{name: "an empty Region first", kind: k, regions: []string{"", A}})
+		add(true, multiBuild{name: "a Region without a client", kind: k, regions: []string{B, "ap-south-1"}})
+		add(false, multiBuild{name: "a filter", kind: k, regions: []string{A}, filter: filter("aws", kmstest.DefaultAccountID)})
+		add(true, multiBuild{name: "a filter without accounts (nil)", kind: k, regions: []string{A}, filter: &kmskeyring.DiscoveryFilter{Partition: "aws"}})
+		// Known divergences: the reference's discovery multi-keyrings do
+		// not check the filter (its single discovery keyrings do, as ours
+		// do everywhere; TestKMSMRKConstruction).
+		for _, d := range []struct {
+			name   string
+			filter *kmskeyring.DiscoveryFilter
+		}{
+			{"a filter without partition", filter("", kmstest.DefaultAccountID)},
+			{"a filter with an empty list of accounts", &kmskeyring.DiscoveryFilter{Partition: "aws", AccountIDs: []string{}}},
+			{"a filter with a blank account", filter("aws", kmstest.DefaultAccountID, "")},
+		} {
+			cases = append(cases, multiCase{multiBuild: multiBuild{name: d.name, kind: k, regions: []string{A}, filter: d.filter}, oursOnly: kmskeyring.ErrInvalidDiscoveryFilter})
+		}
+	}
+	// Known divergence: the reference's MRK discovery multi-keyring does
+	// not check its clients' Regions (its single MRK discovery keyring
+	// does, as ours does everywhere).
+	cases = append(cases, multiCase{multiBuild: multiBuild{name: "a client of another Region", kind: multiMRKDiscovery, regions: []string{B}}, wrongRegion: true, oursOnly: kmskeyring.ErrRegionMismatch})
+
+	for _, tc := range cases {
+		var askedO, askedR []string
+		ours, ref := f.oursClients(&askedO), mpltypes.IClientSupplier(f.refClients(&askedR))
+		if tc.wrongRegion {
+			ours = func(region string) (cmp.KMS, error) { return f.oursClients(&askedO)(A) }
+			ref = wrongRegion{f.refClients(&askedR)}
+		}
+		_, errO := tc.ours(ours)
+		_, errR := tc.ref(refMPL(t), ref)
+		if tc.oursOnly != nil {
+			if !errors.Is(errO, tc.oursOnly) || errR != nil {
+				t.Errorf("%s, %s (a known divergence): ours %v, reference %v; want ours %v, the reference building it", tc.kind, tc.name, errO, errR, tc.oursOnly)
+			}
+			continue
+		}
+		if (errO != nil) != tc.refuse || (errR != nil) != tc.refuse {
+			t.Errorf("%s, %s: ours %v, reference %v; want refused=%v", tc.kind, tc.name, errO, errR, tc.refuse)
+		}
+		if !slices.Equal(askedO, askedR) {
+			t.Errorf("%s, %s: ours asks its supplier for Regions %q, the reference %q", tc.kind, tc.name, askedO, askedR)
+		}
+	}
+}
+
+// wrongRegion is a client supplier that hands out Region A's client for
+// any Region.
+type wrongRegion struct{ refClients }
+
+func (s wrongRegion) GetClient(in mpltypes.GetClientInput) (kms.Client, error) {
+	return s.refClients.GetClient(mpltypes.GetClientInput{Region: kmstest.DefaultRegion})
 }
