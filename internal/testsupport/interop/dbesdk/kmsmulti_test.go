@@ -147,6 +147,10 @@ func buildKMSMulti(t testing.TB, mrk *mrkFixture) (*multiFixture, error) {
 		{name: "mrk-discovery-multi", kind: multiMRKDiscovery, regions: []string{mrkRegionB, kmstest.DefaultRegion},
 			filter: &kmskeyring.DiscoveryFilter{Partition: "aws", AccountIDs: []string{mrkOtherAccount, kmstest.DefaultAccountID}}},
 		{name: "discovery-multi", kind: multiDiscovery, regions: []string{mrkRegionB, kmstest.DefaultRegion}},
+		// Readers of TestKMSMultiCalls only.
+		{name: "discovery-multi-B", kind: multiDiscovery, regions: []string{mrkRegionB}},
+		{name: "mrk-discovery-multi-other-account", kind: multiMRKDiscovery, regions: []string{mrkRegionB, kmstest.DefaultRegion},
+			filter: &kmskeyring.DiscoveryFilter{Partition: "aws", AccountIDs: []string{mrkOtherAccount}}},
 	} {
 		o, errO := b.ours(ours)
 		r, errR := b.ref(refMPL(t), ref)
@@ -315,15 +319,21 @@ func TestKMSMultiCalls(t *testing.T) {
 	}
 	// The MRK discovery keyring of B reads the replica of the generator's
 	// key; the plain discovery keyring of B asks KMS B for each key of the
-	// item as it is (it follows no replica), then that of A.
+	// item as it is (it follows no replica), then that of A. A reader
+	// whose calls do not end in "ok" must fail on both sides (a discovery
+	// filter of another account asks KMS nothing).
 	wantRead := map[string]map[string][]string{
 		"kms-multi": {
-			"mrk-discovery-multi": {call(B, "Decrypt", m.mrkB, "ok")},
-			"discovery-multi":     {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", m.srkA, "refused"), call(A, "Decrypt", m.mrkA, "ok")},
+			"mrk-discovery-multi":               {call(B, "Decrypt", m.mrkB, "ok")},
+			"discovery-multi":                   {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", m.srkA, "refused"), call(A, "Decrypt", m.mrkA, "ok")},
+			"discovery-multi-B":                 {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", m.srkA, "refused")},
+			"mrk-discovery-multi-other-account": nil,
 		},
 		"kms-mrk-multi": {
-			"mrk-discovery-multi": {call(B, "Decrypt", m.mrkB, "ok")},
-			"discovery-multi":     {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", f.srkB, "ok")},
+			"mrk-discovery-multi":               {call(B, "Decrypt", m.mrkB, "ok")},
+			"discovery-multi":                   {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", f.srkB, "ok")},
+			"discovery-multi-B":                 {call(B, "Decrypt", m.mrkA, "refused"), call(B, "Decrypt", f.srkB, "ok")},
+			"mrk-discovery-multi-other-account": nil,
 		},
 	}
 	items := 0
@@ -365,7 +375,7 @@ func TestKMSMultiCalls(t *testing.T) {
 			continue
 		}
 		items++
-		for _, rn := range []string{"mrk-discovery-multi", "discovery-multi"} {
+		for _, rn := range []string{"mrk-discovery-multi", "discovery-multi", "discovery-multi-B", "mrk-discovery-multi-other-account"} {
 			rd := f.readers[rn]
 			o, r := newSides(t, c, rd.Ours, rd.Ref)
 			for _, wn := range []string{"kms-multi", "kms-mrk-multi"} {
@@ -374,12 +384,18 @@ func TestKMSMultiCalls(t *testing.T) {
 						f.trace.take()
 						got, err := dec(ctx, reader, stored[wn+"/"+writer])
 						calls := f.trace.take()
-						if err != nil {
+						want := wantRead[wn][rn]
+						wantOK := len(want) > 0 && strings.HasSuffix(want[len(want)-1], " ok")
+						switch {
+						case !wantOK && err == nil:
+							t.Errorf("seed %d: %s's %s item: %s of %s decrypts", seed, writer, wn, rn, reader.Name())
+						case !wantOK:
+						case err != nil:
 							t.Errorf("seed %d: %s's %s item: %s of %s: %v", seed, writer, wn, rn, reader.Name(), err)
-						} else if !equalByValue(it, got) {
+						case !equalByValue(it, got):
 							t.Errorf("seed %d: %s's %s item: %s of %s: %s", seed, writer, wn, rn, reader.Name(), diffItems(it, got, byValue))
 						}
-						if want := wantRead[wn][rn]; !slices.Equal(calls, want) {
+						if !slices.Equal(calls, want) {
 							t.Errorf("seed %d: %s's %s item: %s of %s asks KMS %q, want %q", seed, writer, wn, rn, reader.Name(), calls, want)
 						}
 					}
