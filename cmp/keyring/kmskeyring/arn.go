@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ARN is a parsed AWS KMS ARN:
@@ -20,9 +21,11 @@ var errNotARN = errors.New("kmskeyring: not an AWS KMS ARN")
 
 // ParseARN parses an AWS KMS key or alias ARN as the MPL specification
 // defines a valid one ("aws-kms-key-arn.md"): six non-empty parts split by
-// ":", service "kms", and a resource "key/<id>" or "alias/<name>".
+// ":", service "kms", and a resource "key/<id>" or "alias/<name>". As in the
+// MPL (AwsArnParsing.ParseAwsKmsArn), a ":" in the resource makes a
+// seventh part: no ARN.
 func ParseARN(s string) (ARN, error) {
-	parts := strings.SplitN(s, ":", 6)
+	parts := strings.Split(s, ":")
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "kms" || parts[3] == "" || parts[4] == "" {
 		return ARN{}, errNotARN
 	}
@@ -38,17 +41,28 @@ func (a ARN) String() string {
 	return "arn:" + a.Partition + ":kms:" + a.Region + ":" + a.Account + ":" + a.ResourceType + "/" + a.ResourceID
 }
 
-// validIdentifier reports whether s is an AWS KMS key identifier: an ARN,
-// an alias name ("alias/<name>") or a key id.
+// maxIdentifierLen is the MPL's MAX_AWS_KMS_IDENTIFIER_LENGTH.
+const maxIdentifierLen = 2048
+
+// validIdentifier reports whether s is an AWS KMS key identifier as the
+// MPL's IsAwsKmsIdentifierString has it: 1 to 2048 ASCII characters that
+// are an ARN ([ParseARN]), an alias name ("alias/<name>") or a key id (no
+// "/"; the MPL asks nothing more of it, KMS refuses what is no key).
 func validIdentifier(s string) bool {
-	switch {
-	case strings.HasPrefix(s, "arn:"):
+	if s == "" || len(s) > maxIdentifierLen {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	if strings.HasPrefix(s, "arn:") {
 		_, err := ParseARN(s)
 		return err == nil
-	case strings.HasPrefix(s, "alias/"):
-		return len(s) > len("alias/")
 	}
-	return s != "" && !strings.ContainsAny(s, ": \t\n/")
+	typ, name, isResource := strings.Cut(s, "/")
+	return !isResource || (typ == "alias" && name != "")
 }
 
 // ErrKeyARNRequired: a keyring that records its key in every encrypted

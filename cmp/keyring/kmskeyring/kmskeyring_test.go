@@ -470,12 +470,16 @@ func TestNewValidates(t *testing.T) {
 	if _, err := kmskeyring.New(nil, f.arn); err == nil {
 		t.Error("nil KMS accepted")
 	}
-	for _, id := range []string{"", "arn:aws:s3:::bucket", "arn:aws:kms:us-west-2:111122223333:grant/x", "arn:aws:kms::111122223333:key/x", "arn:aws:kms:us-west-2:111122223333:key/", "alias/", "key with space", "a:b"} {
+	// As the MPL's IsAwsKmsIdentifierString: 1 to 2048 ASCII characters;
+	// an ARN of six ":"-separated parts; a raw resource that is an alias;
+	// a key id is anything else without "/" (interop/dbesdk
+	// TestKMSMultiConstruction checks the table against the reference).
+	for _, id := range []string{"", "arn:aws:s3:::bucket", "arn:aws:kms:us-west-2:111122223333:grant/x", "arn:aws:kms::111122223333:key/x", "arn:aws:kms:us-west-2:111122223333:key/", "alias/", "arn:aws:kms:us-west-2:111122223333:key/a:b", "key/x", "other/x", "/x", "cl\u00e9", strings.Repeat("k", 2049)} {
 		if _, err := kmskeyring.New(f.kms, id); err == nil {
-			t.Errorf("New(%q) accepted", id)
+			t.Errorf("New(%.40q) accepted", id)
 		}
 	}
-	for _, id := range []string{"1234abcd-12ab-34cd-56ef-1234567890ab", "mrk-4321abcd12ab34cd56ef1234567890ab", "alias/x", "arn:aws:kms:us-west-2:111122223333:alias/x", f.arn} {
+	for _, id := range []string{"1234abcd-12ab-34cd-56ef-1234567890ab", "mrk-4321abcd12ab34cd56ef1234567890ab", "alias/x", "alias/x/y", "arn:aws:kms:us-west-2:111122223333:alias/x", f.arn, "key with space", "a:b", strings.Repeat("k", 2048)} {
 		if _, err := kmskeyring.New(f.kms, id); err != nil {
 			t.Errorf("New(%q) = %v", id, err)
 		}
@@ -491,7 +495,7 @@ func TestParseARN(t *testing.T) {
 	if a != want || a.String() != "arn:aws-cn:kms:cn-north-1:2222:key/mrk-1/with/slash" {
 		t.Fatalf("ParseARN = %+v (%s)", a, a)
 	}
-	for _, s := range []string{"arn::kms:r:a:key/x", "arn:aws:kms:r::key/x", "arn:aws:kms:r:a:key", "arn:aws:kms:r:a:keys/x", "arx:aws:kms:r:a:key/x", "arn:aws:kms:r:a"} {
+	for _, s := range []string{"arn::kms:r:a:key/x", "arn:aws:kms:r::key/x", "arn:aws:kms:r:a:key", "arn:aws:kms:r:a:keys/x", "arx:aws:kms:r:a:key/x", "arn:aws:kms:r:a", "arn:aws:kms:r:a:key/x:y"} {
 		if _, err := kmskeyring.ParseARN(s); err == nil {
 			t.Errorf("ParseARN(%q) accepted", s)
 		}

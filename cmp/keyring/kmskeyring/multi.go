@@ -55,7 +55,9 @@ func client(clients ClientSupplier, region string) (cmp.KMS, error) {
 // [keyring.NewMulti] without a generator) and whose children are strict
 // keyrings on children, each with the client clients returns for the
 // Region of its ARN ("" for an alias or key id). optFns apply to each
-// keyring. An invalid identifier fails.
+// keyring. Every identifier is checked before clients is called (1 to
+// 2048 ASCII characters: a key or alias ARN, an alias name or a key id, as
+// the MPL's IsAwsKmsIdentifierString has it); an invalid one fails.
 func NewMulti(clients ClientSupplier, generator string, children []string, optFns ...func(*Options)) (*keyring.Multi, error) {
 	return newMulti(clients, generator, children, false, optFns)
 }
@@ -81,10 +83,17 @@ func newMulti(clients ClientSupplier, generator string, children []string, mrk b
 	if generator == "" && len(children) == 0 {
 		return nil, errors.New("kmskeyring: a multi-keyring needs a generator or at least one child key")
 	}
-	one := func(id string) (keyring.Keyring, error) {
+	// Every identifier is checked before the supplier is asked for a
+	// client, as in the MPL.
+	if generator != "" && !validIdentifier(generator) {
+		return nil, fmt.Errorf("kmskeyring: the generator %q is not an AWS KMS key identifier", generator)
+	}
+	for i, id := range children {
 		if !validIdentifier(id) {
-			return nil, fmt.Errorf("kmskeyring: %q is not an AWS KMS key identifier", id)
+			return nil, fmt.Errorf("kmskeyring: child key %d, %q, is not an AWS KMS key identifier", i, id)
 		}
+	}
+	one := func(id string) (keyring.Keyring, error) {
 		k, err := client(clients, regionOf(id))
 		if err != nil {
 			return nil, err
@@ -145,9 +154,10 @@ func assertMRKsUnique(ids []string) error {
 // NewDiscoveryMulti is the MPL's AWS KMS Discovery Multi-Keyring: a
 // multi-keyring without generator whose children are [DiscoveryKeyring]s,
 // one per Region of regions with the client clients returns for it, each
-// with filter and optFns. An empty list or Region fails.
+// with filter and optFns. An empty list or Region, or an invalid filter,
+// fails before clients is called.
 func NewDiscoveryMulti(clients ClientSupplier, regions []string, filter *DiscoveryFilter, optFns ...func(*DiscoveryOptions)) (*keyring.Multi, error) {
-	return newDiscoveryMulti(clients, regions, func(k cmp.KMS, _ string) (keyring.Keyring, error) {
+	return newDiscoveryMulti(clients, regions, filter, func(k cmp.KMS, _ string) (keyring.Keyring, error) {
 		return NewDiscovery(k, filter, optFns...)
 	})
 }
@@ -156,23 +166,30 @@ func NewDiscoveryMulti(clients ClientSupplier, regions []string, filter *Discove
 // as [NewDiscoveryMulti] with [MRKDiscoveryKeyring]s, each reading the
 // replicas of its Region.
 func NewMRKDiscoveryMulti(clients ClientSupplier, regions []string, filter *DiscoveryFilter, optFns ...func(*DiscoveryOptions)) (*keyring.Multi, error) {
-	return newDiscoveryMulti(clients, regions, func(k cmp.KMS, region string) (keyring.Keyring, error) {
+	return newDiscoveryMulti(clients, regions, filter, func(k cmp.KMS, region string) (keyring.Keyring, error) {
 		return NewMRKDiscovery(k, region, filter, optFns...)
 	})
 }
 
-func newDiscoveryMulti(clients ClientSupplier, regions []string, build func(cmp.KMS, string) (keyring.Keyring, error)) (*keyring.Multi, error) {
+func newDiscoveryMulti(clients ClientSupplier, regions []string, filter *DiscoveryFilter, build func(cmp.KMS, string) (keyring.Keyring, error)) (*keyring.Multi, error) {
 	if clients == nil {
 		return nil, ErrClientSupplierRequired
 	}
 	if len(regions) == 0 {
 		return nil, errors.New("kmskeyring: a discovery multi-keyring needs at least one Region")
 	}
-	kids := make([]keyring.Keyring, 0, len(regions))
+	// The Regions and the filter are checked before the supplier is asked
+	// for a client, as the MPL checks the Regions.
 	for i, region := range regions {
 		if region == "" {
 			return nil, fmt.Errorf("kmskeyring: Region %d of the discovery multi-keyring is empty", i)
 		}
+	}
+	if _, err := filter.validate(); err != nil {
+		return nil, err
+	}
+	kids := make([]keyring.Keyring, 0, len(regions))
+	for _, region := range regions {
 		k, err := client(clients, region)
 		if err != nil {
 			return nil, err

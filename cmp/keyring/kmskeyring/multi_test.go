@@ -133,6 +133,53 @@ func TestMultiKeyringRefusals(t *testing.T) {
 	}
 }
 
+// TestMultiKeyringChecksFirst: as in the MPL, every key identifier, Region
+// and the discovery filter are checked before the supplier is asked for
+// any client, so a refused configuration asks it nothing.
+func TestMultiKeyringChecksFirst(t *testing.T) {
+	f := newMRKFixture(t)
+	var asked []string
+	clients := regional(f.west, f.east)
+	counting := kmskeyring.ClientSupplier(func(region string) (cmp.KMS, error) {
+		asked = append(asked, region)
+		return clients(region)
+	})
+	for name, build := range map[string]func() error{
+		"an invalid last child": func() error {
+			_, err := kmskeyring.NewMulti(counting, f.westARN, []string{f.srkARN, "key/x"})
+			return err
+		},
+		"an invalid generator": func() error {
+			_, err := kmskeyring.NewMRKMulti(counting, "arn:aws:kms:us-west-2:111122223333:key/a:b", []string{f.srkARN})
+			return err
+		},
+		"an empty last Region": func() error {
+			_, err := kmskeyring.NewDiscoveryMulti(counting, []string{"us-west-2", "us-east-1", ""}, nil)
+			return err
+		},
+		"an invalid filter": func() error {
+			_, err := kmskeyring.NewMRKDiscoveryMulti(counting, []string{"us-west-2"}, &kmskeyring.DiscoveryFilter{Partition: "aws"})
+			return err
+		},
+	} {
+		asked = nil
+		if err := build(); err == nil {
+			t.Errorf("%s: built", name)
+		}
+		if len(asked) != 0 {
+			t.Errorf("%s: the supplier was asked for %q", name, asked)
+		}
+	}
+	// A configuration that is built asks once per key, in order.
+	asked = nil
+	if _, err := kmskeyring.NewMRKMulti(counting, f.westARN, []string{"alias/x", f.srkARN}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(asked) != "[us-west-2  us-west-2]" {
+		t.Errorf("asked %q, want the generator's Region, \"\" for the alias, the child's Region", asked)
+	}
+}
+
 // TestRegionalClients: one client per Region, made once; "" keeps the
 // configuration's Region.
 func TestRegionalClients(t *testing.T) {

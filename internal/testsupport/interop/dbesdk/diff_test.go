@@ -481,6 +481,7 @@ func allKeyrings(t testing.TB) []KeyringPair {
 	ps = append(ps, ecdhKeyrings(t)...)
 	ps = append(ps, kmsAsymKeyrings(t)...)
 	ps = append(ps, kmsMRKKeyrings(t)...)
+	ps = append(ps, kmsMultiKeyrings(t)...)
 	return append(ps, kmsKeyring(t), *hierStaticKeyring(t))
 }
 
