@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -46,8 +47,23 @@ func customer(card string) map[string]types.AttributeValue {
 	}
 }
 
-// card is the decrypted item's "card".
-func card(item map[string]types.AttributeValue) string {
+// writeAndRead encrypts a customer item with card under writer and
+// decrypts it under reader: it returns the card reader sees.
+func writeAndRead(writer, reader keyring.Keyring, card string) (string, error) {
+	ctx := context.Background()
+	stored, err := dbesdkEncryptor(writer).Encrypt(ctx, customer(card))
+	if err != nil {
+		return "", err
+	}
+	plain, err := dbesdkEncryptor(reader).Decrypt(ctx, stored)
+	if err != nil {
+		return "", err
+	}
+	return cardOf(plain), nil
+}
+
+// cardOf is the decrypted item's "card".
+func cardOf(item map[string]types.AttributeValue) string {
 	if s, ok := item["card"].(*types.AttributeValueMemberS); ok {
 		return s.Value
 	}
@@ -70,13 +86,13 @@ func ExampleNewRawAES() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("stored card is ciphertext:", card(stored) != "4111 1111 1111 1111")
+	fmt.Println("stored card is ciphertext:", cardOf(stored) != "4111 1111 1111 1111")
 
 	plain, err := enc.Decrypt(ctx, stored)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("card:", card(plain))
+	fmt.Println("card:", cardOf(plain))
 	fmt.Println(kr) // redacted: never the key
 	// Output:
 	// stored card is ciphertext: true
@@ -85,7 +101,8 @@ func ExampleNewRawAES() {
 }
 
 // A raw RSA keyring: a writer that holds only the public key, and a
-// reader that holds the private key. The writer cannot read what it wrote.
+// reader that holds the private key. The writer cannot read what it wrote:
+// it has no key to decrypt with.
 func ExampleNewRawRSA() {
 	// Real programs load the key pair (keyring.ParseRSAPrivateKeyPEM,
 	// keyring.ParseRSAPublicKeyPEM).
@@ -101,34 +118,29 @@ func ExampleNewRawRSA() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx := context.Background()
-	stored, err := dbesdkEncryptor(writer).Encrypt(ctx, customer("4111 1111 1111 1111"))
+	got, err := writeAndRead(writer, reader, "4111 1111 1111 1111")
 	if err != nil {
 		log.Fatal(err)
 	}
-	plain, err := dbesdkEncryptor(reader).Decrypt(ctx, stored)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("reader:", card(plain))
-	_, err = dbesdkEncryptor(writer).Decrypt(ctx, stored)
-	fmt.Println("writer can read:", err == nil)
+	fmt.Println("reader:", got)
+	_, err = writeAndRead(writer, writer, "4111 1111 1111 1111")
+	fmt.Println("writer:", errors.Is(err, keyring.ErrKeyringCannotDecrypt))
 	// Output:
 	// reader: 4111 1111 1111 1111
-	// writer can read: false
+	// writer: true
 }
 
 // heldElsewhere stands for an RSA key in an HSM, a cloud KMS or an agent:
 // only Public and Decrypt reach it (cmp/pkcs11's RSAKey is one).
 type heldElsewhere struct {
 	priv  *rsa.PrivateKey // in the HSM, out of the program's reach
-	calls int
+	calls atomic.Int64
 }
 
 func (h *heldElsewhere) Public() crypto.PublicKey { return &h.priv.PublicKey }
 
 func (h *heldElsewhere) Decrypt(r io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
-	h.calls++
+	h.calls.Add(1)
 	return h.priv.Decrypt(r, msg, opts)
 }
 
@@ -151,17 +163,12 @@ func ExampleNewRawRSAWithDecrypter() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ctx := context.Background()
-	stored, err := dbesdkEncryptor(writer).Encrypt(ctx, customer("4111 1111 1111 1111"))
+	got, err := writeAndRead(writer, reader, "4111 1111 1111 1111")
 	if err != nil {
 		log.Fatal(err)
 	}
-	plain, err := dbesdkEncryptor(reader).Decrypt(ctx, stored)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("card:", card(plain))
-	fmt.Println("decrypter calls:", hsm.calls)
+	fmt.Println("card:", got)
+	fmt.Println("decrypter calls:", hsm.calls.Load())
 	// Output:
 	// card: 4111 1111 1111 1111
 	// decrypter calls: 1
@@ -206,7 +213,7 @@ func ExampleNewMulti() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("AES reader:", card(plain))
+	fmt.Println("AES reader:", cardOf(plain))
 	escrowReader, err := keyring.NewRawRSA("hr", "escrow-2026", keyring.RSAOAEPSHA256, nil, escrowKey)
 	if err != nil {
 		log.Fatal(err)
@@ -215,7 +222,7 @@ func ExampleNewMulti() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("escrow reader:", card(plain))
+	fmt.Println("escrow reader:", cardOf(plain))
 	// Output:
 	// wrapped for raw-aes my-namespace/my-key
 	// wrapped for raw-rsa hr/escrow-2026
@@ -245,29 +252,19 @@ func ExampleNewRawECDHStatic() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	aliceEnc, bobEnc := dbesdkEncryptor(aliceKR), dbesdkEncryptor(bobKR)
-	ctx := context.Background()
+	got, err := writeAndRead(aliceKR, bobKR, "from alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("bob reads:", got)
+	got, err = writeAndRead(bobKR, aliceKR, "from bob")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("alice reads:", got)
 
-	fromAlice, err := aliceEnc.Encrypt(ctx, customer("from alice"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fromBob, err := bobEnc.Encrypt(ctx, customer("from bob"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	plain, err := bobEnc.Decrypt(ctx, fromAlice)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("bob reads:", card(plain))
-	plain, err = aliceEnc.Decrypt(ctx, fromBob)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("alice reads:", card(plain))
-
-	// A third party's key pair, with Alice's public key, reads neither.
+	// A third party's key pair, with Alice's public key, does not read
+	// Alice's item: one opaque authentication error.
 	eve, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
 		log.Fatal(err)
@@ -276,12 +273,12 @@ func ExampleNewRawECDHStatic() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = dbesdkEncryptor(eveKR).Decrypt(ctx, fromAlice)
-	fmt.Println("eve reads:", err == nil)
+	_, err = writeAndRead(aliceKR, eveKR, "from alice")
+	fmt.Println("eve:", errors.Is(err, itemcrypto.ErrAuthentication))
 	// Output:
 	// bob reads: from alice
 	// alice reads: from bob
-	// eve reads: false
+	// eve: true
 }
 
 // A required-encryption-context manager enforces the writers'
@@ -334,7 +331,7 @@ func ExampleNewRequiredContextManager() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("with tenant in the context:", card(plain))
+	fmt.Println("with tenant in the context:", cardOf(plain))
 	// Output:
 	// without tenant in the context: true
 	// with tenant in the context: 4111 1111 1111 1111

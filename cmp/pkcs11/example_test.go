@@ -37,6 +37,19 @@ func item() map[string]types.AttributeValue {
 	}
 }
 
+// dbesdkEncryptor is an item encryptor of the DB-ESDK format with the data
+// keys from kr.
+func dbesdkEncryptor(kr keyring.Keyring) *itemcrypto.Encryptor {
+	enc, err := itemcrypto.New(itemcrypto.Config{
+		TableName: "customers", Policy: policy(), Format: itemcrypto.FormatDBESDK,
+		DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return enc
+}
+
 // roundTrip encrypts the sample item with enc, decrypts it and prints its
 // card.
 func roundTrip(ctx context.Context, enc *itemcrypto.Encryptor) {
@@ -84,14 +97,7 @@ func ExampleNewAESKeyring() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	enc, err := itemcrypto.New(itemcrypto.Config{
-		TableName: "customers", Policy: policy(), Format: itemcrypto.FormatDBESDK,
-		DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	roundTrip(ctx, enc)
+	roundTrip(ctx, dbesdkEncryptor(kr))
 }
 
 // A DDBEC wrapped provider whose key-encryption key ("items-kek",
@@ -152,21 +158,11 @@ func ExampleNewRSAKey() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	newEncryptor := func(kr keyring.Keyring) *itemcrypto.Encryptor {
-		enc, err := itemcrypto.New(itemcrypto.Config{
-			TableName: "customers", Policy: policy(), Format: itemcrypto.FormatDBESDK,
-			DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr},
-		})
-		if err != nil {
-			log.Fatal(err)
-		}
-		return enc
-	}
-	stored, err := newEncryptor(writer).Encrypt(ctx, item())
+	stored, err := dbesdkEncryptor(writer).Encrypt(ctx, item())
 	if err != nil {
 		log.Fatal(err)
 	}
-	plain, err := newEncryptor(reader).Decrypt(ctx, stored)
+	plain, err := dbesdkEncryptor(reader).Decrypt(ctx, stored)
 	if err != nil {
 		log.Fatal(err)
 	}
