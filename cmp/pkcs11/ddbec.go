@@ -151,15 +151,7 @@ func (k *HMACKey) Algorithm() string { return "HmacSHA256" }
 
 // Sign returns HMAC-SHA256(key, stringToSign), computed by the token.
 func (k *HMACKey) Sign(_ io.Reader, stringToSign []byte) ([]byte, error) {
-	var mac []byte
-	err := k.pool.do(context.Background(), func(c *p11.Ctx, sh p11.SessionHandle) error {
-		if err := c.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(p11.CKM_SHA256_HMAC, nil)}, k.key); err != nil {
-			return err
-		}
-		var err error
-		mac, err = c.Sign(sh, stringToSign)
-		return err
-	})
+	mac, err := k.pool.sign(context.Background(), p11.CKM_SHA256_HMAC, k.key, stringToSign)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: HMAC-SHA256 in the token: %w", err)
 	}

@@ -102,15 +102,7 @@ func (k *ECDSAKey) Public() crypto.PublicKey { return k.pub }
 // order as ECDSA does) in the token and returns the ASN.1 DER signature,
 // as *ecdsa.PrivateKey.Sign does. opts is not used beyond that.
 func (k *ECDSAKey) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, error) {
-	var raw []byte
-	err := k.pool.do(context.Background(), func(c *p11.Ctx, sh p11.SessionHandle) error {
-		if err := c.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(p11.CKM_ECDSA, nil)}, k.key); err != nil {
-			return err
-		}
-		var err error
-		raw, err = c.Sign(sh, digest)
-		return err
-	})
+	raw, err := k.pool.sign(context.Background(), p11.CKM_ECDSA, k.key, digest)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: ECDSA signing in the token: %w", err)
 	}

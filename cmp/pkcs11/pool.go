@@ -214,6 +214,21 @@ func isCode(err error, code uint) bool {
 	return errors.As(err, &e) && uint(e) == code
 }
 
+// sign runs one C_SignInit and C_Sign with mechanism mech and key on
+// data, in a session of the pool.
+func (p *Pool) sign(ctx context.Context, mech uint, key p11.ObjectHandle, data []byte) ([]byte, error) {
+	var out []byte
+	err := p.do(ctx, func(c *p11.Ctx, sh p11.SessionHandle) error {
+		if err := c.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(mech, nil)}, key); err != nil {
+			return err
+		}
+		var err error
+		out, err = c.Sign(sh, data)
+		return err
+	})
+	return out, err
+}
+
 // findKey returns the handle of the one object of class with label. Token
 // objects keep their handle across sessions.
 func (p *Pool) findKey(ctx context.Context, class uint, label string) (p11.ObjectHandle, error) {

@@ -92,15 +92,7 @@ func (k *RSAKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 		return nil, fmt.Errorf("pkcs11: RSA signing of a %v digest of %d bytes is not supported", h, len(digest))
 	}
 	msg := append(append(make([]byte, 0, len(prefix)+len(digest)), prefix...), digest...)
-	var sig []byte
-	err := k.pool.do(context.Background(), func(c *p11.Ctx, sh p11.SessionHandle) error {
-		if err := c.SignInit(sh, []*p11.Mechanism{p11.NewMechanism(p11.CKM_RSA_PKCS, nil)}, k.key); err != nil {
-			return err
-		}
-		var err error
-		sig, err = c.Sign(sh, msg)
-		return err
-	})
+	sig, err := k.pool.sign(context.Background(), p11.CKM_RSA_PKCS, k.key, msg)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: RSA signing in the token: %w", err)
 	}
