@@ -423,3 +423,17 @@ func (e *Encryptor) MarkerAttribute() string {
 	}
 	return dbe.FooterAttribute
 }
+
+// CheckBeacons returns an error matching [ErrOverrideWithBeacons] when e's
+// DBESDKConfig sets a legacy or plaintext override (see
+// [DBESDKConfig.CheckBeacons]), and nil otherwise, for code that adds
+// beacons to the items of an encryptor it did not configure (rotate's
+// TargetSearch). An encryptor without DBESDKConfig writes the DDBEC format,
+// which has no beacons: check [Encryptor.Format] too.
+func (e *Encryptor) CheckBeacons() error {
+	if e.dbesdk == nil {
+		return nil
+	}
+	d := DBESDKConfig{LegacyPolicy: e.dbesdk.legacy, PlaintextPolicy: e.dbesdk.plaintext}
+	return d.CheckBeacons()
+}

@@ -3,6 +3,7 @@ package itemcrypto_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"maps"
@@ -65,4 +66,32 @@ func Example_dbesdk() {
 	// tags B
 	// views N
 	// card: 4111 1111 1111 1111
+}
+
+// An encryptor that still reads plaintext items (a table moving to
+// encryption) cannot have beacons: CheckBeacons says so before any item is
+// written with them.
+func ExampleEncryptor_CheckBeacons() {
+	kr, err := keyring.NewRawAES("my-namespace", "my-key", bytes.Repeat([]byte{0x03}, 32))
+	if err != nil {
+		log.Fatal(err)
+	}
+	policy := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "id"})
+	for _, pp := range []itemcrypto.PlaintextPolicy{
+		itemcrypto.ForbidPlaintextWriteForbidPlaintextRead,
+		itemcrypto.ForbidPlaintextWriteAllowPlaintextRead,
+	} {
+		enc, err := itemcrypto.New(itemcrypto.Config{
+			TableName: "customers", Policy: policy, Format: itemcrypto.FormatDBESDK,
+			DBESDK: &itemcrypto.DBESDKConfig{Keyring: kr, PlaintextPolicy: pp},
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		err = enc.CheckBeacons()
+		fmt.Println(pp, errors.Is(err, itemcrypto.ErrOverrideWithBeacons))
+	}
+	// Output:
+	// FORBID_PLAINTEXT_WRITE_FORBID_PLAINTEXT_READ false
+	// FORBID_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ true
 }

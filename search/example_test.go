@@ -61,3 +61,37 @@ func ExampleSearch_Term() {
 	// aws_dbe_b_email true
 	// true false
 }
+
+// BeaconIdentity tells two configurations apart by the beacons they write:
+// the same beacons under another beacon key (or another length) give
+// another identity.
+func ExampleSearch_BeaconIdentity() {
+	policy := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "id"})
+	newSearch := func(beaconKey byte, length int) *search.Search {
+		// In production the beacon key comes from the branch key store.
+		bk, err := search.NewBeaconKey("beacon-key", bytes.Repeat([]byte{beaconKey}, 32))
+		if err != nil {
+			panic(err)
+		}
+		s, err := search.New(search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{
+			Version: 1, KeyStore: bk,
+			KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "beacon-key", CacheTTL: time.Hour}},
+			StandardBeacons: []search.StandardBeacon{{Name: "email", Length: length}},
+		}}}, policy)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+	ctx := context.Background()
+	id := func(s *search.Search) string {
+		v, err := s.BeaconIdentity(ctx)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	a := id(newSearch(1, 1))
+	fmt.Println(a == id(newSearch(1, 1)), a == id(newSearch(2, 1)), a == id(newSearch(1, 2)))
+	// Output: true false false
+}
