@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
+	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // dynamoStore is a DynamoDB table; its segments are those of a parallel
@@ -24,6 +26,8 @@ type dynamoStore struct {
 	pageSize int32
 	pk, sk   string
 	segments int
+	search   *search.Search        // Config.TargetSearch; nil keeps the beacons
+	target   *itemcrypto.Encryptor // Config.Target
 }
 
 var _ store = (*dynamoStore)(nil)
@@ -162,19 +166,103 @@ func (d *dynamoStore) keyOf(item itemcrypto.Item) Key {
 	return k
 }
 
-// targetExtra: beacons are kept as they are, whatever the target's.
-func (d *dynamoStore) targetExtra(context.Context) (string, error) { return "", nil }
+// targetExtra is the target's beacons (Config.TargetSearch): a rotation to
+// other beacons is another rotation. Without TargetSearch the beacons are
+// kept as they are, whatever they are: "".
+func (d *dynamoStore) targetExtra(ctx context.Context) (string, error) {
+	if d.search == nil {
+		return "", nil
+	}
+	id, err := d.search.BeaconIdentity(ctx)
+	if err != nil {
+		return "", fmt.Errorf("rotate: %s: the target's beacons: %w", d.table, err)
+	}
+	return "dynamodb-beacons:" + id, nil
+}
 
 // frame: the item as the target encrypted it (with the beacons keepBeacons
-// copied).
+// copied, or those Config.TargetSearch computed).
 func (d *dynamoStore) frame(_ context.Context, _ record, _, next itemcrypto.Item) (written, error) {
 	return written{item: next}, nil
 }
 
-// refresh: a current item is left as it is (its beacons are kept, not
-// recomputed).
-func (d *dynamoStore) refresh(context.Context, record, itemcrypto.Item) (written, bool, error) {
-	return written{}, false, nil
+// refresh: without Config.TargetSearch a current item is left as it is
+// (its beacons are kept, not recomputed). With it, a current item whose
+// stored beacons (aws_dbe_b_<name>, aws_dbe_v_1) differ from those the
+// target computes for plain gets exactly the target's; one that lacks a
+// signed beacon (a signed attribute) is encrypted anew.
+func (d *dynamoStore) refresh(ctx context.Context, rec record, plain itemcrypto.Item) (written, bool, error) {
+	if d.search == nil {
+		return written{}, false, nil
+	}
+	signed, err := d.search.AddSignedBeacons(plain)
+	if err != nil {
+		return written{}, false, err
+	}
+	for _, name := range d.search.SignedBeacons() {
+		if _, want := signed[name]; want && plain[name] == nil {
+			next, err := d.search.Protect(ctx, plain, d.target.Encrypt)
+			if err != nil {
+				return written{}, false, err
+			}
+			return written{item: next}, true, nil
+		}
+	}
+	next := make(itemcrypto.Item, len(rec.item))
+	old := itemcrypto.Item{}
+	for name, v := range rec.item {
+		if isStoredBeacon(name) {
+			old[name] = v
+		} else {
+			next[name] = v
+		}
+	}
+	beacons, err := d.search.EncryptedBeacons(ctx, plain, next)
+	if err != nil {
+		return written{}, false, err
+	}
+	if sameBeacons(old, beacons) {
+		return written{}, false, nil
+	}
+	maps.Copy(next, beacons)
+	return written{item: next}, true, nil
+}
+
+// isStoredBeacon reports whether name is a beacon attribute outside the
+// signature: aws_dbe_b_<name> or the version tag.
+func isStoredBeacon(name string) bool {
+	return strings.HasPrefix(name, search.BeaconPrefix) || name == search.VersionTag
+}
+
+// sameBeacons reports whether two sets of beacon attributes are equal;
+// string sets compare as sets.
+func sameBeacons(a, b itemcrypto.Item) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, av := range a {
+		switch x := av.(type) {
+		case *types.AttributeValueMemberS:
+			y, ok := b[name].(*types.AttributeValueMemberS)
+			if !ok || x.Value != y.Value {
+				return false
+			}
+		case *types.AttributeValueMemberSS:
+			y, ok := b[name].(*types.AttributeValueMemberSS)
+			if !ok || !slices.Equal(sortedSet(x.Value), sortedSet(y.Value)) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func sortedSet(v []string) []string {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return slices.Compact(v)
 }
 
 // writeBack replaces the protected attributes of the stored item by those

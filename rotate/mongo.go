@@ -84,6 +84,8 @@ func newMongoStore(source, target *mongoenc.Collection, cfg Config) (*mongoStore
 		return nil, errors.New("rotate: RunMongo needs the source and the target collection")
 	case cfg.Table != "" || cfg.Source != nil || cfg.Target != nil:
 		return nil, errors.New("rotate: RunMongo takes the collection and its encryptors from source and target: leave Config.Table, Source and Target empty")
+	case cfg.TargetSearch != nil:
+		return nil, errors.New("rotate: RunMongo takes the beacons from the target collection's Config.Search: leave Config.TargetSearch empty")
 	case source.Unprotected() != target.Unprotected() &&
 		(source.Database().Name() != target.Database().Name() || source.Name() != target.Name()):
 		return nil, errors.New("rotate: RunMongo: source and target are not the same collection")

@@ -80,6 +80,26 @@ type Config struct {
 	// far (the key lists left out). Calls are never concurrent; keep it
 	// fast, it holds up the segments.
 	Progress func(Stats)
+	// TargetSearch, when set, is the table's search configuration under
+	// the target (built as dynamodbenc builds TableConfig.Search: with
+	// search.New over the target's policy, which makes each signed beacon
+	// SignOnly). Run then gives every item exactly the target's beacons,
+	// recomputed from its plaintext: a rotated item is encrypted through
+	// TargetSearch.Protect (its signed beacons signed with it, its stored
+	// beacons and version tag added, beacon attributes the target lacks
+	// dropped), and an item already current whose stored beacon
+	// attributes differ from what TargetSearch computes has them rewritten
+	// by the same conditional write-back, and counts as rotated (one that
+	// lacks a signed beacon, part of its signature, is re-encrypted).
+	// The target's beacons are part of the rotation's identity
+	// (Search.BeaconIdentity): a checkpoint of a rotation to other beacons
+	// is refused. The target must write the DB-ESDK format without a
+	// legacy or plaintext override (an error matching
+	// itemcrypto.ErrOverrideWithBeacons otherwise): for a migration from
+	// the DDBEC, the source reads the DDBEC items. Nil keeps the stored
+	// beacons as they are (see the package documentation). DynamoDB only:
+	// RunMongo takes the target collection's own Config.Search.
+	TargetSearch *search.Search
 }
 
 // maxSegments bounds Config.Segments (DynamoDB's limit on TotalSegments).
@@ -210,7 +230,30 @@ func Run(ctx context.Context, api API, cfg Config) (Stats, error) {
 	case cfg.Table == "":
 		return Stats{}, errors.New("rotate: Config.Table is required")
 	}
-	return runStore(ctx, &dynamoStore{api: api, table: cfg.Table, pageSize: cfg.PageSize}, cfg)
+	if cfg.TargetSearch != nil && cfg.Target != nil {
+		if err := checkTargetSearch(cfg.Target, cfg.TargetSearch); err != nil {
+			return Stats{}, err
+		}
+	}
+	return runStore(ctx, &dynamoStore{api: api, table: cfg.Table, pageSize: cfg.PageSize, search: cfg.TargetSearch, target: cfg.Target}, cfg)
+}
+
+// checkTargetSearch refuses beacons the target cannot write: a target
+// that writes the DDBEC format or sets a legacy or plaintext override, or
+// one whose policy does not sign a signed beacon.
+func checkTargetSearch(target *itemcrypto.Encryptor, s *search.Search) error {
+	if target.Format() != itemcrypto.FormatDBESDK {
+		return errors.New("rotate: Config.TargetSearch (beacons) needs a target that writes the DB-ESDK format")
+	}
+	if err := target.CheckBeacons(); err != nil {
+		return fmt.Errorf("rotate: Config.TargetSearch: %w", err)
+	}
+	for _, name := range s.SignedBeacons() {
+		if target.Policy().Action(name) != actions.SignOnly {
+			return fmt.Errorf("rotate: Config.TargetSearch: signed beacon %q is not SignOnly in the target's policy: build the policy with search.Config.SignOnlyOverrides", name)
+		}
+	}
+	return nil
 }
 
 // store is where the items of a rotation live: a DynamoDB table
@@ -634,7 +677,7 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 		}
 		return outFailed, r.issue(rec.key, "verifies under neither the source nor the target: "+srcErr.Error()), nil
 	}
-	next, err := r.target.Encrypt(ctx, plain)
+	next, err := r.encrypt(ctx, stored, plain)
 	if err != nil {
 		clear(plain)
 		if ctxErr(err) {
@@ -642,7 +685,6 @@ func (r *runner) process(ctx context.Context, rec record) (outcome, *Issue, erro
 		}
 		return outFailed, r.issue(rec.key, "encrypting under the target: "+err.Error()), nil
 	}
-	keepBeacons(stored, next, r.target.Format())
 	w, err := r.st.frame(ctx, rec, plain, next)
 	clear(plain)
 	if err != nil {
@@ -684,6 +726,21 @@ func (r *runner) write(ctx context.Context, rec record, w written) (outcome, *Is
 	return out, issue, err
 }
 
+// encrypt encrypts plain, the plaintext of stored, under the target: with
+// Config.TargetSearch through its Protect (the target's beacons, computed
+// from plain), without it keeping the beacons stored has (keepBeacons).
+func (r *runner) encrypt(ctx context.Context, stored, plain itemcrypto.Item) (itemcrypto.Item, error) {
+	if s := r.cfg.TargetSearch; s != nil {
+		return s.Protect(ctx, plain, r.target.Encrypt)
+	}
+	next, err := r.target.Encrypt(ctx, plain)
+	if err != nil {
+		return nil, err
+	}
+	keepBeacons(stored, next, r.target.Format())
+	return next, nil
+}
+
 // keepBeacons copies the searchable-encryption attributes of a stored
 // DB-ESDK item (beacons aws_dbe_b_..., the version tag aws_dbe_v_1) into
 // its rotated form when the target writes the DB-ESDK format. They are
@@ -692,11 +749,10 @@ func (r *runner) write(ctx context.Context, rec record, w written) (outcome, *Is
 // leaves them valid; Decrypt drops them from the plaintext, so without this
 // the write-back would remove them and the item would vanish from every
 // beacon query. A rollback to the DDBEC format drops them (the DDBEC has no
-// beacons). Rotation of a table does not compute beacons: a table moving
-// from the DDBEC, or to another beacon key, must be rewritten through
-// dynamodbenc with TableConfig.Search. (A MongoDB collection's store
-// recomputes them: its documents never carry them in the stored item, see
-// mongoStore.frame.)
+// beacons). It serves a rotation without Config.TargetSearch only: with it,
+// the beacons are recomputed (a table moving from the DDBEC, or to another
+// beacon key). (A MongoDB collection's store recomputes them: its
+// documents never carry them in the stored item, see mongoStore.frame.)
 func keepBeacons(stored, next itemcrypto.Item, target itemcrypto.Format) {
 	if target != itemcrypto.FormatDBESDK {
 		return
