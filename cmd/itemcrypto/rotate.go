@@ -189,6 +189,15 @@ their beacon fields alone rewritten, with the same condition, and count as
 rotated: rotating to the same keys with --to-beacon is how an existing
 collection gets beacons.
 
+Table beacons: with --to-beacon and --to-beacon-key a table's items get
+exactly these beacons too (aws_dbe_b_NAME and aws_dbe_v_1, as dynamodbenc
+with TableConfig.Search writes them; PATH is a document path of the item),
+recomputed from the plaintext, and items already under the --to keys whose
+beacons differ get them rewritten (counted as rotated): this is how a table
+moving from the DDBEC, or to another beacon key, gets the beacons its
+readers query. Without --to-beacon a table's items keep the beacons they
+have, as they are.
+
 Many processes: --segments N --segment-range A-B runs only segments A to B
 (0-based, inclusive) of the N, so that several processes, on as many
 machines, share one rotation: give them all the same flags and --segments,
@@ -251,7 +260,7 @@ Local) dummy credentials are used when none are configured.`,
 	fl.StringVar(&f.mongoURI, "mongo", "", "rotate a MongoDB collection (adapters/mongoenc) at this connection string instead of a table: mongodb://HOST:PORT/")
 	fl.StringVar(&f.collection, "collection", "", "with --mongo: the collection, DATABASE.COLLECTION")
 	fl.StringVar(&f.signingName, "signing-name", "", "with --mongo: the name bound into signatures (default: the collection's DATABASE.COLLECTION, as mongoenc.Config.SigningName)")
-	fl.StringSliceVar(&f.toBeacons, "to-beacon", nil, "with --mongo --to-format dbesdk: a standard beacon of the target, NAME:LENGTH[:PATH] (LENGTH bits, on field PATH, default NAME; comma-separated or repeated): the documents get exactly these beacons")
+	fl.StringSliceVar(&f.toBeacons, "to-beacon", nil, "with --to-format dbesdk: a standard beacon of the target, NAME:LENGTH[:PATH] (LENGTH bits, on attribute or field PATH, default NAME; comma-separated or repeated): the items or documents get exactly these beacons")
 	fl.StringVar(&f.toBeaconKey, "to-beacon-key", "", "with --to-beacon: the beacon key file (itemcrypto keygen --type beacon)")
 	fl.BoolVar(&f.dropBeacons, "drop-beacons", false, "with --mongo and no --to-beacon: remove the beacons of a collection that has some (without it, rotate refuses)")
 	cmd.AddCommand(newRotateStatusCmd())
@@ -271,8 +280,6 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 		return usagef("--mongo needs --collection DATABASE.COLLECTION")
 	case f.mongoURI != "" && (f.crypt.partitionKey != "" || f.crypt.sortKey != "" || f.crypt.noSortKey):
 		return usagef("--partition-key, --sort-key and --no-sort-key are for tables: a collection's key is _id")
-	case f.mongoURI == "" && (len(f.toBeacons) > 0 || f.toBeaconKey != ""):
-		return usagef("--to-beacon and --to-beacon-key are for --mongo: a table's items keep their beacons as they are")
 	case len(f.toBeacons) > 0 && f.toBeaconKey == "":
 		return usagef("--to-beacon needs --to-beacon-key FILE (itemcrypto keygen --type beacon)")
 	case len(f.toBeacons) == 0 && f.toBeaconKey != "":
@@ -383,6 +390,19 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 	if err != nil {
 		return fmt.Errorf("the --from keys: %w", err)
 	}
+	beacons, err := f.targetSearch(stderr)
+	if err != nil {
+		return err
+	}
+	var dstSearch *search.Search
+	if beacons != nil {
+		dstCfg = beaconTarget(dstCfg)
+		if dstSearch, err = search.New(*beacons, pol, func(o *search.Options) {
+			o.LogicalTableName, o.AllowedUnsigned = f.crypt.table, dstCfg.DBESDK.AllowedUnsigned
+		}); err != nil {
+			return fmt.Errorf("--to-beacon: %w", err)
+		}
+	}
 	dstEnc, err := itemcrypto.New(dstCfg)
 	if err != nil {
 		return fmt.Errorf("the --to keys: %w", err)
@@ -390,7 +410,7 @@ func runRotate(cmd *cobra.Command, f *rotateFlags) error {
 
 	return f.execute(ctx, stdout, stderr, "table", f.crypt.table, source.desc, target.desc, segRange,
 		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
-			cfg.Table, cfg.Source, cfg.Target = f.crypt.table, srcEnc, dstEnc
+			cfg.Table, cfg.Source, cfg.Target, cfg.TargetSearch = f.crypt.table, srcEnc, dstEnc, dstSearch
 			return rotate.Run(ctx, client, cfg)
 		})
 }
@@ -1056,11 +1076,8 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 	collection := func(side string, c itemcrypto.Config) (*mongoenc.Collection, error) {
 		mcfg := mongoenc.Config{Provider: c.Provider, Format: c.Format, DBESDK: c.DBESDK, Default: def, Overrides: overrides, SigningName: f.signingName}
 		if side == "to" && beacons != nil {
-			// Beacons refuse the legacy override: the target reads
-			// DB-ESDK documents only, the source the DDBEC ones.
-			d := *c.DBESDK
-			d.LegacyPolicy = itemcrypto.ForbidLegacyEncryptForbidLegacyDecrypt
-			mcfg.Provider, mcfg.DBESDK, mcfg.Search = nil, &d, beacons
+			c = beaconTarget(c)
+			mcfg.Provider, mcfg.DBESDK, mcfg.Search = c.Provider, c.DBESDK, beacons
 		}
 		enc, err := mongoenc.NewCollection(coll, mcfg)
 		if err != nil && mcfg.Search != nil {
@@ -1083,6 +1100,16 @@ func (f *rotateFlags) runMongo(ctx context.Context, stdout, stderr io.Writer, se
 		func(ctx context.Context, cfg rotate.Config) (rotate.Stats, error) {
 			return rotate.RunMongo(ctx, src, dst, cfg)
 		})
+}
+
+// beaconTarget is the DB-ESDK target configuration c (of encryptorConfigs)
+// made fit for beacons, which refuse the legacy override: the target reads
+// DB-ESDK items only, the source the DDBEC ones.
+func beaconTarget(c itemcrypto.Config) itemcrypto.Config {
+	d := *c.DBESDK
+	d.LegacyPolicy = itemcrypto.ForbidLegacyEncryptForbidLegacyDecrypt
+	c.Provider, c.DBESDK = nil, &d
+	return c
 }
 
 // targetSearch is the target's search configuration of --to-beacon and

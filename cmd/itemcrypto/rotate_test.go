@@ -359,7 +359,7 @@ func TestRotateCLIMongoErrors(t *testing.T) {
 		{"new version", append(mongo, "--collection", "d.c", "--new-version"), "it needs --to-metastore"},
 		{"beacon without key", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email:8"), "--to-beacon needs --to-beacon-key FILE"},
 		{"beacon key without beacon", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon-key", keys), "--to-beacon-key is for --to-beacon"},
-		{"beacon on a table", []string{"rotate", "--from-keys", keys, "--to-keys", keys, "--table", "t", "--to-beacon", "email:8", "--to-beacon-key", keys}, "--to-beacon and --to-beacon-key are for --mongo"},
+		{"beacon on a DDBEC table", []string{"rotate", "--from-keys", keys, "--to-keys", keys, "--table", "t", "--to-beacon", "email:8", "--to-beacon-key", keys}, "--to-beacon needs --to-format dbesdk"},
 		{"beacon to the DDBEC", append(mongo, "--collection", "d.c", "--to-beacon", "email:8", "--to-beacon-key", keys), "--to-beacon needs --to-format dbesdk"},
 		{"beacon without length", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email", "--to-beacon-key", keys), "want NAME:LENGTH or NAME:LENGTH:PATH"},
 		{"beacon of 0 bits", append(mongo, "--collection", "d.c", "--to-format", "dbesdk", "--to-beacon", "email:0", "--to-beacon-key", keys), "LENGTH must be a number of bits from 1 to 63"},

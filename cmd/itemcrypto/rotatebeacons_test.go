@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
+	"github.com/itemcrypto/go-itemcrypto/adapters/dynamodbenc"
 	"github.com/itemcrypto/go-itemcrypto/adapters/mongoenc"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/mongotest"
 	"github.com/itemcrypto/go-itemcrypto/internal/testsupport/testenv"
@@ -33,6 +37,23 @@ var beaconFlags = []string{"--default-action", "sign", "--encrypt", "email,profi
 // not depend on it.
 func beaconReader(t *testing.T, coll *mongoenc.Collection, base mongoenc.Config, unsigned []string, dbeKeys, beaconKeys string, beacons ...search.StandardBeacon) *mongoenc.Collection {
 	t.Helper()
+	base.Format, base.Provider = itemcrypto.FormatDBESDK, nil
+	base.DBESDK, base.Search = readerConfig(t, unsigned, dbeKeys, beaconKeys, beacons...)
+	c, err := mongoenc.NewCollection(coll.Unprotected(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// readerConfig is the DB-ESDK and search configuration of a reader of what
+// rotate --to-format dbesdk --to-beacon wrote: the raw keyring of dbeKeys
+// (the CLI's default namespace and name, AllowedUnsigned unsigned) and the
+// standard beacons under the key of the beacon key file beaconKeys. Its
+// branch key name is not the CLI's: a beacon's value does not depend on
+// it.
+func readerConfig(t *testing.T, unsigned []string, dbeKeys, beaconKeys string, beacons ...search.StandardBeacon) (*itemcrypto.DBESDKConfig, *search.Config) {
+	t.Helper()
 	k, err := loadKeyFile(dbeKeys, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -53,16 +74,10 @@ func beaconReader(t *testing.T, coll *mongoenc.Collection, base mongoenc.Config,
 	if err != nil {
 		t.Fatal(err)
 	}
-	base.Format, base.Provider = itemcrypto.FormatDBESDK, nil
-	base.DBESDK = &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: unsigned}
-	base.Search = &search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{Version: 1, KeyStore: key,
-		KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "app", CacheTTL: time.Hour}},
-		StandardBeacons: beacons}}}
-	c, err := mongoenc.NewCollection(coll.Unprotected(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &itemcrypto.DBESDKConfig{Keyring: kr, AllowedUnsigned: unsigned},
+		&search.Config{WriteVersion: 1, Versions: []search.BeaconVersion{{Version: 1, KeyStore: key,
+			KeySource:       search.KeySource{Single: &search.SingleKeySource{BranchKeyID: "app", CacheTTL: time.Hour}},
+			StandardBeacons: beacons}}}
 }
 
 // beaconActions are the actions of TestRotateCLIMongoBeacons, as
@@ -225,5 +240,84 @@ func TestRotateCLIMongoBeacons(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, "@example.com") || strings.Contains(out+errOut, "ssn-") {
 		t.Error("rotate output shows document values")
+	}
+}
+
+// TestRotateCLITableBeacons: rotate --table --to-beacon moves a DDBEC
+// table to the DB-ESDK format with a 1-bit beacon on the encrypted
+// attribute secret, then to another beacon key of 5 bits (the items
+// current, their beacons alone rewritten); after each, a dynamodbenc
+// client with the target's configuration finds exactly the item of a
+// secret through its beacon.
+func TestRotateCLITableBeacons(t *testing.T) {
+	const n = 30
+	rt := newRotateTable(t, n)
+	dbeKeys, beaconA, beaconB := keygen(t, "aes-hmac"), keygen(t, "beacon"), keygen(t, "beacon")
+	find := func(what, beaconKeys string, length int) {
+		t.Helper()
+		d, s := readerConfig(t, []string{"views"}, dbeKeys, beaconKeys, search.StandardBeacon{Name: "secret", Length: length})
+		client, err := dynamodbenc.New(rt.client, dynamodbenc.Config{Tables: map[string]dynamodbenc.TableConfig{rt.name: {
+			Default: actions.EncryptAndSign, Overrides: map[string]actions.Action{"email": actions.SignOnly, "views": actions.DoNothing},
+			PartitionKey: "id", SortKey: "n", Format: itemcrypto.FormatDBESDK, DBESDK: d, Search: s}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := rt.client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := map[string]int{}
+		for _, it := range stored.Items {
+			if b, ok := it["aws_dbe_b_secret"].(*types.AttributeValueMemberS); ok {
+				values[b.Value]++
+			}
+		}
+		if len(stored.Items) != n || len(values) == 0 || len(values) > 1<<length {
+			t.Fatalf("%s: %d items, beacon values %v", what, len(stored.Items), values)
+		}
+		for i := range n {
+			out, err := client.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(rt.name),
+				FilterExpression:          aws.String("secret = :s"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: fmt.Sprintf("secret %d", i)}}})
+			if err != nil {
+				t.Fatalf("%s: Scan: %v", what, err)
+			}
+			var got []string
+			for _, it := range out.Items {
+				got = append(got, itemKey(it))
+			}
+			if want := fmt.Sprintf("c-%04d/%d", i/2, i%2); !slices.Equal(got, []string{want}) {
+				t.Fatalf("%s: secret %d finds %v, want [%s]", what, i, got, want)
+			}
+		}
+	}
+	toA := []string{"--from-keys", rt.keys, "--to-format", "dbesdk", "--to-keys", dbeKeys, "--to-beacon", "secret:1", "--to-beacon-key", beaconA, "--checkpoint="}
+	code, out, errOut := rt.rotate(t, toA...)
+	t.Logf("to DB-ESDK with beacons:\n%s\n%s", out, errOut)
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	wantSummary(t, "to DB-ESDK with beacons", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	find("beacon key A", beaconA, 1)
+
+	toB := []string{"--from-format", "dbesdk", "--from-keys", dbeKeys, "--to-format", "dbesdk", "--to-keys", dbeKeys,
+		"--to-beacon", "secret:5", "--to-beacon-key", beaconB, "--checkpoint="}
+	code, out2, errOut2 := rt.rotate(t, toB...)
+	t.Logf("to beacon key B:\n%s\n%s", out2, errOut2)
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	// 5 bits are two hex digits: every item's beacon differs from its
+	// 1-bit one, and is rewritten.
+	wantSummary(t, "to beacon key B", out2, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	find("beacon key B", beaconB, 5)
+	code, out3, _ := rt.rotate(t, toB...)
+	if code != 0 {
+		t.Fatalf("again: exit status %d", code)
+	}
+	wantSummary(t, "again", out3, map[string]int{"rotated": 0, "already current": n})
+	assertNoKeys(t, "rotate output", out+errOut+out2+errOut2+out3, append(keyMaterial(t, beaconA), keyMaterial(t, beaconB)...))
+	if strings.Contains(out+errOut+out2+errOut2, "secret ") {
+		t.Error("rotate output shows item values")
 	}
 }
