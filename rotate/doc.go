@@ -23,10 +23,11 @@
 // # Beacons
 //
 // DynamoDB items keep their beacons (aws_dbe_b_..., outside the signature)
-// as they were, which stays valid while the beacon key does. MongoDB
-// documents get exactly the target collection's beacons, recomputed from
-// the plaintext: a rotation is how a collection gets beacons, another
-// beacon key, or loses them (see [RunMongo]).
+// as they were, which stays valid while the beacon key does, unless
+// [Config.TargetSearch] is set: they then get exactly the target's beacons,
+// recomputed from the plaintext, as MongoDB documents get exactly the
+// target collection's (see [RunMongo]). A rotation is how a table or
+// collection gets beacons, another beacon key, or loses them.
 //
 // # Many processes
 //
