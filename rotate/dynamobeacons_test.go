@@ -162,6 +162,21 @@ func checkBeaconQueries(t *testing.T, c *dynamodb.Client, table string, tc dynam
 	query("KindTag", "K-user")
 }
 
+// rotateBeacons runs a rotation with beacons that rotates every item of
+// want (by a rotation or a beacon refresh), and checks that they decrypt
+// under the target and that a client configured with tc finds them.
+func rotateBeacons(t *testing.T, c *dynamodb.Client, what string, cfg rotate.Config, tc dynamodbenc.TableConfig, want map[string]itemcrypto.Item) {
+	t.Helper()
+	st, err := rotate.Run(t.Context(), c, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	n := int64(len(want))
+	checkCounts(t, what, st, n, n, 0, 0, 0)
+	checkAllUnder(t, c, cfg.Table, cfg.Target, tagged(want))
+	checkBeaconQueries(t, c, cfg.Table, tc, want)
+}
+
 // beaconValues returns every item's stored email beacon by key.
 func beaconValues(t *testing.T, c *dynamodb.Client, table string) map[string]string {
 	t.Helper()
@@ -192,17 +207,11 @@ func TestRotateTableBeacons(t *testing.T) {
 	key1 := randBytes(t, 32)
 	tc1 := ddbBeaconTable(t, krB, key1, 1)
 	target1, search1 := ddbTarget(t, table, tc1)
-	st, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target1, TargetSearch: search1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkCounts(t, "to keyring b with beacons", st, n, n, 0, 0, 0)
-	checkAllUnder(t, c, table, target1, tagged(want))
-	checkBeaconQueries(t, c, table, tc1, want)
+	rotateBeacons(t, c, "to keyring b with beacons", rotate.Config{Table: table, Source: source, Target: target1, TargetSearch: search1}, tc1, want)
 	before := beaconValues(t, c, table)
 
 	// The same target again: nothing to do.
-	st, err = rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target1, TargetSearch: search1})
+	st, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target1, TargetSearch: search1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,13 +226,7 @@ func TestRotateTableBeacons(t *testing.T) {
 	for k, s := range scanAll(t, c, table) {
 		headers[k] = s["aws_dbe_head"]
 	}
-	st, err = rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: target1, Target: target2, TargetSearch: search2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkCounts(t, "to another beacon key", st, n, n, 0, 0, 0)
-	checkAllUnder(t, c, table, target2, tagged(want))
-	checkBeaconQueries(t, c, table, tc2, want)
+	rotateBeacons(t, c, "to another beacon key", rotate.Config{Table: table, Source: target1, Target: target2, TargetSearch: search2}, tc2, want)
 	after := beaconValues(t, c, table)
 	changed := 0
 	for k, s := range scanAll(t, c, table) {
@@ -279,13 +282,7 @@ func TestRotateTableBeaconsFromDDBEC(t *testing.T) {
 	}
 	const n = 20
 	want := putItems(t, c, table, source, n)
-	st, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target, TargetSearch: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkCounts(t, "DDBEC to DB-ESDK with beacons", st, n, n, 0, 0, 0)
-	checkAllUnder(t, c, table, target, tagged(want))
-	checkBeaconQueries(t, c, table, tc, want)
+	rotateBeacons(t, c, "DDBEC to DB-ESDK with beacons", rotate.Config{Table: table, Source: source, Target: target, TargetSearch: s}, tc, want)
 	for k, it := range scanAll(t, c, table) {
 		if it[itemcrypto.SignatureAttribute] != nil || it[itemcrypto.MaterialDescriptionAttribute] != nil {
 			t.Fatalf("item %s keeps a DDBEC attribute", k)
