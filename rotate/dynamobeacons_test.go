@@ -397,3 +397,26 @@ func TestRotateTableBeaconsConcurrentWriter(t *testing.T) {
 		checkBeaconQueries(t, c, table, step.tc, want)
 	}
 }
+
+// TestRotateTableBeaconsSameKeys: rotating to the same keys with a target
+// search is how a table gets beacons. Its items are current; as they lack
+// the signed beacon KindTag (part of the signature), they are encrypted
+// anew, under the same keys.
+func TestRotateTableBeaconsSameKeys(t *testing.T) {
+	c := testenv.DynamoDBClient(t)
+	table := testenv.NewTable(t, c, pkName, "S", skName, "N")
+	kr := rawKeyring(t, "b")
+	plainTC := ddbBeaconTable(t, kr, nil, 0)
+	source, _ := ddbTarget(t, table, plainTC)
+	const n = 16
+	want := putItems(t, c, table, source, n)
+	tc := ddbBeaconTable(t, kr, randBytes(t, 32), 2)
+	target, s := ddbTarget(t, table, tc)
+	rotateBeacons(t, c, "the same keys, with beacons", rotate.Config{Table: table, Source: source, Target: target, TargetSearch: s}, tc, want)
+	// The source (same keyring, no KindTag in its policy) reads them too.
+	st, err := rotate.Run(t.Context(), c, rotate.Config{Table: table, Source: source, Target: target, TargetSearch: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, "again", st, n, 0, n, 0, 0)
+}
