@@ -291,33 +291,30 @@ func TestRotateCLITableBeacons(t *testing.T) {
 			}
 		}
 	}
-	toA := []string{"--from-keys", rt.keys, "--to-format", "dbesdk", "--to-keys", dbeKeys, "--to-beacon", "secret:1", "--to-beacon-key", beaconA, "--checkpoint="}
-	code, out, errOut := rt.rotate(t, toA...)
-	t.Logf("to DB-ESDK with beacons:\n%s\n%s", out, errOut)
-	if code != 0 {
-		t.Fatalf("exit status %d", code)
+	var output string // everything rotate printed
+	run := func(what string, rotated, current int, args ...string) {
+		t.Helper()
+		code, out, errOut := rt.rotate(t, args...)
+		t.Logf("%s:\n%s\n%s", what, out, errOut)
+		if code != 0 {
+			t.Fatalf("%s: exit status %d", what, code)
+		}
+		wantSummary(t, what, out, map[string]int{"rotated": rotated, "already current": current, "conflicts": 0, "failures": 0})
+		output += out + errOut
 	}
-	wantSummary(t, "to DB-ESDK with beacons", out, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	run("to DB-ESDK with beacons", n, 0, "--from-keys", rt.keys, "--to-format", "dbesdk", "--to-keys", dbeKeys,
+		"--to-beacon", "secret:1", "--to-beacon-key", beaconA, "--checkpoint=")
 	find("beacon key A", beaconA, 1)
 
-	toB := []string{"--from-format", "dbesdk", "--from-keys", dbeKeys, "--to-format", "dbesdk", "--to-keys", dbeKeys,
-		"--to-beacon", "secret:5", "--to-beacon-key", beaconB, "--checkpoint="}
-	code, out2, errOut2 := rt.rotate(t, toB...)
-	t.Logf("to beacon key B:\n%s\n%s", out2, errOut2)
-	if code != 0 {
-		t.Fatalf("exit status %d", code)
-	}
 	// 5 bits are two hex digits: every item's beacon differs from its
 	// 1-bit one, and is rewritten.
-	wantSummary(t, "to beacon key B", out2, map[string]int{"rotated": n, "already current": 0, "conflicts": 0, "failures": 0})
+	toB := []string{"--from-format", "dbesdk", "--from-keys", dbeKeys, "--to-format", "dbesdk", "--to-keys", dbeKeys,
+		"--to-beacon", "secret:5", "--to-beacon-key", beaconB, "--checkpoint="}
+	run("to beacon key B", n, 0, toB...)
 	find("beacon key B", beaconB, 5)
-	code, out3, _ := rt.rotate(t, toB...)
-	if code != 0 {
-		t.Fatalf("again: exit status %d", code)
-	}
-	wantSummary(t, "again", out3, map[string]int{"rotated": 0, "already current": n})
-	assertNoKeys(t, "rotate output", out+errOut+out2+errOut2+out3, append(keyMaterial(t, beaconA), keyMaterial(t, beaconB)...))
-	if strings.Contains(out+errOut+out2+errOut2, "secret ") {
+	run("again", 0, n, toB...)
+	assertNoKeys(t, "rotate output", output, append(keyMaterial(t, beaconA), keyMaterial(t, beaconB)...))
+	if strings.Contains(output, "secret ") {
 		t.Error("rotate output shows item values")
 	}
 }
