@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/itemcrypto/go-itemcrypto/actions"
 	"github.com/itemcrypto/go-itemcrypto/itemcrypto"
-	"github.com/itemcrypto/go-itemcrypto/search"
 )
 
 // WithBeacons returns the stored document stored with exactly the
@@ -83,19 +80,12 @@ func (c *Collection) WithBeacons(ctx context.Context, stored bson.Raw, plain ite
 	return bson.Raw(res), nil
 }
 
-// beaconProbe and beaconProbes: BeaconIdentity hashes the beacons of
-// beaconProbes strings, so that two beacon keys give the same identity
-// with a chance of 2^-(Length*beaconProbes) only, even for 1-bit beacons.
-const (
-	beaconProbe  = "itemcryptobeaconidentityprobe"
-	beaconProbes = 64
-)
-
 // BeaconIdentity returns a string that tells the collection's beacons
 // apart: equal for two collections with the same beacons (standard,
 // compound, signed and virtual; field paths, lengths and beacon key),
 // different otherwise; "" without Config.Search. It is a SHA-256 over the
-// configuration and the beacon values of 64 fixed probe documents: no key
+// field paths the beacons read and search.Search.BeaconIdentity (the
+// configuration and the beacon values of fixed probe strings): no key
 // material, and nothing about any document. With a multi-tenant key source
 // (a key per tenant) it covers the configuration only. It may reach the
 // beacon key store, as a query does.
@@ -108,58 +98,16 @@ func (c *Collection) BeaconIdentity(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	b := c.beacons
+	id, err := b.s.BeaconIdentity(ctx)
+	if err != nil {
+		return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", err)
+	}
 	h := sha256.New()
 	for _, r := range b.refs {
 		fmt.Fprintf(h, "%q\x00%q\x00%t\x00", r.path, r.attr, r.asSet)
 	}
-	fmt.Fprintf(h, "%q\x00%q\x00%q\x00", b.s.BeaconAttributes(), b.signed, b.keyField)
-	if b.keyField != "" {
-		// Multi-tenant: each tenant's beacon key is its own; the
-		// configuration is the identity.
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-	for i := range beaconProbes {
-		// One probe item: every field the beacons read holds a string of
-		// letters and digits (no split character a configuration uses).
-		probe := fmt.Sprintf("%s%d", beaconProbe, i)
-		item := make(search.Item, len(b.refs))
-		for _, r := range b.refs {
-			if r.asSet {
-				item[r.attr] = &types.AttributeValueMemberSS{Value: []string{probe}}
-			} else {
-				item[r.attr] = &types.AttributeValueMemberS{Value: probe}
-			}
-		}
-		for _, name := range b.signed {
-			delete(item, name)
-		}
-		signed, err := b.s.AddSignedBeacons(item)
-		if err != nil {
-			return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", b.itemErr(err))
-		}
-		fields, err := b.s.EncryptedBeacons(ctx, signed, nil)
-		if err != nil {
-			return "", fmt.Errorf("mongoenc: BeaconIdentity: %w", b.itemErr(err))
-		}
-		for _, name := range b.stored {
-			fmt.Fprintf(h, "%q=%v\x00", name, beaconString(fields[name]))
-		}
-		for _, name := range b.signed {
-			fmt.Fprintf(h, "%q=%v\x00", name, beaconString(signed[name]))
-		}
-	}
+	fmt.Fprintf(h, "%q\x00%q\x00%s", b.signed, b.keyField, id)
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// beaconString shows a beacon value (a string or string set) for hashing.
-func beaconString(v types.AttributeValue) string {
-	switch x := v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S" + x.Value
-	case *types.AttributeValueMemberSS:
-		return fmt.Sprintf("SS%q", x.Value)
-	}
-	return "-"
 }
 
 // beaconCount is the number of the collection's stored beacon fields.
