@@ -420,3 +420,34 @@ func TestRotateTableBeaconsSameKeys(t *testing.T) {
 	}
 	checkCounts(t, "again", st, n, 0, n, 0, 0)
 }
+
+// TestRotateTableBeaconsPartitions: with beacon partitions and no
+// selector an item's partition is random on every write; a rerun still
+// finds every item current (its beacons are right in the partition it was
+// written in), and rewrites none.
+func TestRotateTableBeaconsPartitions(t *testing.T) {
+	c := testenv.DynamoDBClient(t)
+	table := testenv.NewTable(t, c, pkName, "S", skName, "N")
+	const n = 24
+	source, _ := ddbTarget(t, table, ddbBeaconTable(t, rawKeyring(t, "a"), nil, 0))
+	want := putItems(t, c, table, source, n)
+	tc := ddbBeaconTable(t, rawKeyring(t, "b"), randBytes(t, 32), 8)
+	tc.Search.Versions[0].MaximumNumberOfPartitions = 4
+	target, s := ddbTarget(t, table, tc)
+	cfg := rotate.Config{Table: table, Source: source, Target: target, TargetSearch: s}
+	st, err := rotate.Run(t.Context(), c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, "rotation", st, n, n, 0, 0, 0)
+	before := beaconValues(t, c, table)
+	st, err = rotate.Run(t.Context(), c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, "rerun", st, n, 0, n, 0, 0)
+	if after := beaconValues(t, c, table); !maps.Equal(after, before) {
+		t.Error("the rerun rewrote beacons")
+	}
+	checkAllUnder(t, c, table, target, tagged(want))
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -217,12 +216,14 @@ func (d *dynamoStore) refresh(ctx context.Context, rec record, plain itemcrypto.
 			next[name] = v
 		}
 	}
+	// In any partition the item may have been written in: without a
+	// partition selector EncryptedBeacons picks one at random.
+	if current, err := d.search.BeaconsCurrent(ctx, plain, next, old); err != nil || current {
+		return written{}, false, err
+	}
 	beacons, err := d.search.EncryptedBeacons(ctx, plain, next)
 	if err != nil {
 		return written{}, false, err
-	}
-	if sameBeacons(old, beacons) {
-		return written{}, false, nil
 	}
 	maps.Copy(next, beacons)
 	return written{item: next}, true, nil
@@ -232,37 +233,6 @@ func (d *dynamoStore) refresh(ctx context.Context, rec record, plain itemcrypto.
 // signature: aws_dbe_b_<name> or the version tag.
 func isStoredBeacon(name string) bool {
 	return strings.HasPrefix(name, search.BeaconPrefix) || name == search.VersionTag
-}
-
-// sameBeacons reports whether two sets of beacon attributes are equal;
-// string sets compare as sets.
-func sameBeacons(a, b itemcrypto.Item) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for name, av := range a {
-		switch x := av.(type) {
-		case *types.AttributeValueMemberS:
-			y, ok := b[name].(*types.AttributeValueMemberS)
-			if !ok || x.Value != y.Value {
-				return false
-			}
-		case *types.AttributeValueMemberSS:
-			y, ok := b[name].(*types.AttributeValueMemberSS)
-			if !ok || !slices.Equal(sortedSet(x.Value), sortedSet(y.Value)) {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func sortedSet(v []string) []string {
-	v = slices.Clone(v)
-	slices.Sort(v)
-	return slices.Compact(v)
 }
 
 // writeBack replaces the protected attributes of the stored item by those

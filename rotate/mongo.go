@@ -400,6 +400,11 @@ func (m *mongoStore) frame(ctx context.Context, rec record, plain, next itemcryp
 // when it does not have them already: a document written before the
 // collection had beacons, or under another beacon key or configuration.
 func (m *mongoStore) refresh(ctx context.Context, rec record, plain itemcrypto.Item) (written, bool, error) {
+	// In any partition the document may have been written in: without a
+	// partition selector a partition is picked at random on write.
+	if current, err := m.dst.BeaconsCurrent(ctx, rec.doc, plain); err != nil || current {
+		return written{}, false, err
+	}
 	doc, err := m.dst.WithBeacons(ctx, rec.doc, plain)
 	if err != nil {
 		return written{}, false, err

@@ -478,3 +478,50 @@ func TestRotateMongoBeaconsIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestRotateMongoBeaconsPartitions: with beacon partitions and no
+// selector a document's partition is random on every write; a rerun finds
+// every document current and rewrites none.
+func TestRotateMongoBeaconsPartitions(t *testing.T) {
+	coll := beaconTestColl(t)
+	kr := rawKeyring(t, "k1")
+	plain := mongoColl(t, coll, beaconCollConfig(t, kr, nil, nil))
+	cfg := beaconCollConfig(t, kr, randBytes(t, 32), map[string]string{"email": "email", "ssn": "profile.ssn"})
+	cfg.Search.Versions[0].MaximumNumberOfPartitions = 4
+	withP := mongoColl(t, coll, cfg)
+	const n = 24
+	for _, d := range beaconDocs(n) {
+		if _, err := plain.InsertOne(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := rotate.RunMongo(t.Context(), plain, withP, rotate.Config{Segments: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, "adding beacons", st, n, n, 0, 0, 0)
+	stored := func() map[int32]string {
+		out := map[int32]string{}
+		cur, err := coll.Find(t.Context(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var docs []bson.Raw
+		if err := cur.All(t.Context(), &docs); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			out[d.Lookup("_id").Int32()] = d.Lookup("aws_dbe_b_ssn").StringValue()
+		}
+		return out
+	}
+	before := stored()
+	st, err = rotate.RunMongo(t.Context(), withP, withP, rotate.Config{Segments: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, "rerun", st, n, 0, n, 0, 0)
+	if after := stored(); !maps.Equal(after, before) {
+		t.Error("the rerun rewrote beacons")
+	}
+}

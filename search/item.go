@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -69,14 +71,7 @@ func (s *Search) AddSignedBeacons(item Item) (Item, error) {
 // encrypted data key, of the hierarchical keyring); with a single key
 // source encrypted is not read.
 func (s *Search) EncryptedBeacons(ctx context.Context, plaintext, encrypted Item) (Item, error) {
-	id := s.singleKeyID
-	if s.keyField != "" {
-		var err error
-		if id, err = BeaconKeyIDFromHeader(encrypted); err != nil {
-			return nil, err
-		}
-	}
-	keys, err := s.keys.get(ctx, id)
+	keys, err := s.itemKeys(ctx, encrypted)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +79,90 @@ func (s *Search) EncryptedBeacons(ctx context.Context, plaintext, encrypted Item
 	if err != nil {
 		return nil, err
 	}
+	return s.beaconsIn(plaintext, encrypted, keys, partition)
+}
+
+// itemKeys are the HMAC keys of an encrypted item's beacons.
+func (s *Search) itemKeys(ctx context.Context, encrypted Item) (*hmacKeys, error) {
+	id := s.singleKeyID
+	if s.keyField != "" {
+		var err error
+		if id, err = BeaconKeyIDFromHeader(encrypted); err != nil {
+			return nil, err
+		}
+	}
+	return s.keys.get(ctx, id)
+}
+
+// BeaconsCurrent reports whether stored, the beacon attributes an item
+// carries (aws_dbe_b_<name> and aws_dbe_v_1; other attributes are
+// ignored), are exactly those EncryptedBeacons writes for plaintext and
+// encrypted: in the partition the PartitionSelector gives, or, without a
+// selector, in any one partition (EncryptedBeacons picks one at random).
+// String sets compare as sets. A tool that rewrites items (a rotation)
+// uses it to leave alone the items whose beacons are already right.
+func (s *Search) BeaconsCurrent(ctx context.Context, plaintext, encrypted, stored Item) (bool, error) {
+	have := Item{}
+	for name, v := range stored {
+		if strings.HasPrefix(name, BeaconPrefix) || name == VersionTag {
+			have[name] = v
+		}
+	}
+	keys, err := s.itemKeys(ctx, encrypted)
+	if err != nil {
+		return false, err
+	}
+	first, last := 0, s.maxPart-1
+	if s.selector != nil || s.maxPart == 1 {
+		if first, err = s.partition(plaintext); err != nil {
+			return false, err
+		}
+		last = first
+	}
+	for p := first; p <= last; p++ {
+		want, err := s.beaconsIn(plaintext, encrypted, keys, p)
+		if err != nil {
+			return false, err
+		}
+		if sameBeacons(have, want) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// sameBeacons reports whether two sets of beacon attributes are equal;
+// string sets compare as sets.
+func sameBeacons(a, b Item) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, av := range a {
+		switch x := av.(type) {
+		case *types.AttributeValueMemberS:
+			y, ok := b[name].(*types.AttributeValueMemberS)
+			if !ok || x.Value != y.Value {
+				return false
+			}
+		case *types.AttributeValueMemberSS:
+			y, ok := b[name].(*types.AttributeValueMemberSS)
+			if !ok || len(x.Value) != len(y.Value) {
+				return false
+			}
+			for _, m := range x.Value {
+				if !slices.Contains(y.Value, m) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// beaconsIn is EncryptedBeacons in the given partition.
+func (s *Search) beaconsIn(plaintext, encrypted Item, keys *hmacKeys, partition int) (Item, error) {
 	out := make(Item, len(s.stdOrder)+len(s.cmpOrder)+1)
 	for _, b := range s.stdOrder {
 		if b.partOnly {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -238,5 +239,77 @@ func TestTermMultiTenant(t *testing.T) {
 	}
 	if _, err := sr.Term(ctx, TermQuery{Beacon: "std4", Value: s("abc"), BranchKeyID: "unknown"}); err == nil {
 		t.Error("a term under a branch key the store does not have")
+	}
+}
+
+// TestBeaconsCurrent: the stored beacons of an item written in any
+// partition are current (without a selector EncryptedBeacons picks one at
+// random); a changed, added or missing beacon attribute is not; with a
+// selector only its partition counts.
+func TestBeaconsCurrent(t *testing.T) {
+	pol := actions.Must(actions.Options{Default: actions.EncryptAndSign, PartitionKey: "id",
+		Overrides: map[string]actions.Action{"kind": actions.SignOnly}})
+	ctx := context.Background()
+	v := BeaconVersion{
+		Version: 1, KeyStore: &StaticKeys{}, MaximumNumberOfPartitions: 5,
+		KeySource:       KeySource{Single: &SingleKeySource{BranchKeyID: "foo", CacheTTL: time.Minute}},
+		StandardBeacons: []StandardBeacon{{Name: "email", Length: 16}, {Name: "tags", Length: 8, Style: AsSet()}},
+		CompoundBeacons: []CompoundBeacon{{Name: "KindEmail", Split: ".",
+			Signed: []SignedPart{{Name: "kind", Prefix: "K-"}}, Encrypted: []EncryptedPart{{Name: "email", Prefix: "E-"}}}},
+	}
+	sr := newLiteral(t, v, pol)
+	it := Item{"id": s("1"), "email": s("ann@x"), "kind": s("admin"), "tags": ss("red", "blue")}
+	seen := map[string]bool{}
+	for range 40 {
+		b, err := sr.EncryptedBeacons(ctx, it, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[b["aws_dbe_b_email"].(*types.AttributeValueMemberS).Value] = true
+		stored := Item{"id": s("1"), "email": &types.AttributeValueMemberB{Value: []byte("ciphertext")}}
+		for k, v := range b {
+			stored[k] = v
+		}
+		// Set order does not matter.
+		tags := stored["aws_dbe_b_tags"].(*types.AttributeValueMemberSS)
+		stored["aws_dbe_b_tags"] = &types.AttributeValueMemberSS{Value: []string{tags.Value[1], tags.Value[0]}}
+		if ok, err := sr.BeaconsCurrent(ctx, it, nil, stored); !ok || err != nil {
+			t.Fatalf("beacons as written: %v, %v", ok, err)
+		}
+		for _, mutate := range []func(Item){
+			func(st Item) { st["aws_dbe_b_email"] = s("0000") },
+			func(st Item) { st["aws_dbe_b_other"] = s("00") },
+			func(st Item) { delete(st, "aws_dbe_b_KindEmail") },
+			func(st Item) { delete(st, VersionTag) },
+			func(st Item) { st["aws_dbe_b_tags"] = ss(tags.Value[0]) },
+		} {
+			st := maps.Clone(stored)
+			mutate(st)
+			if ok, err := sr.BeaconsCurrent(ctx, it, nil, st); ok || err != nil {
+				t.Errorf("changed beacons current: %v, %v", ok, err)
+			}
+		}
+	}
+	if len(seen) < 2 {
+		t.Fatalf("40 writes used %d partitions: the test does not exercise them", len(seen))
+	}
+	// With a selector, another partition's beacons are not current.
+	v.PartitionSelector = PartitionSelectorFunc(func(Item, int, string) (int, error) { return 3, nil })
+	sel := newLiteral(t, v, pol)
+	other := PartitionSelectorFunc(func(Item, int, string) (int, error) { return 1, nil })
+	v.PartitionSelector = other
+	b1, err := newLiteral(t, v, pol).EncryptedBeacons(ctx, it, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b3, err := sel.EncryptedBeacons(ctx, it, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := sel.BeaconsCurrent(ctx, it, nil, b3); !ok {
+		t.Error("the selector's partition: not current")
+	}
+	if ok, _ := sel.BeaconsCurrent(ctx, it, nil, b1); ok {
+		t.Error("another partition's beacons current under a selector")
 	}
 }
