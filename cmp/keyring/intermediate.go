@@ -2,14 +2,13 @@ package keyring
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"slices"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 	imac "github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
@@ -36,14 +35,6 @@ func deriveIntermediate(ikm []byte, mac, kek *[KeyLength]byte) {
 }
 
 var zeroNonce [12]byte
-
-func gcm(key []byte) (cipher.AEAD, error) {
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
-}
 
 // GenerateAndWrapFunc returns a fresh 32-byte intermediate key together
 // with its wrapped form, for keyrings whose key service makes the key itself
@@ -107,7 +98,7 @@ func addIntermediateEDK(m *EncryptionMaterials, providerID string, ikm, info, wr
 	defer clear(mac[:])
 	defer clear(kek[:])
 	deriveIntermediate(ikm, &mac, &kek)
-	a, err := gcm(kek[:])
+	a, err := aesgcm.New(kek[:])
 	if err != nil {
 		return err
 	}
@@ -141,7 +132,7 @@ func UnwrapIntermediate(m *DecryptionMaterials, ciphertext []byte, unwrap Unwrap
 	defer clear(mac[:])
 	defer clear(kek[:])
 	deriveIntermediate(ikm, &mac, &kek)
-	a, err := gcm(kek[:])
+	a, err := aesgcm.New(kek[:])
 	if err != nil {
 		return err
 	}

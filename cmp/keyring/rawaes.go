@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 	"github.com/itemcrypto/go-itemcrypto/internal/redact"
 )
 
@@ -51,7 +52,7 @@ func NewRawAES(namespace, name string, key []byte, optFns ...func(*RawAESOptions
 	if o.Rand == nil {
 		o.Rand = crand.Reader
 	}
-	a, err := gcm(key) // the AEAD holds its own copy of the key schedule
+	a, err := aesgcm.New(key) // the AEAD holds its own copy of the key schedule
 	if err != nil {
 		return nil, err
 	}

@@ -26,8 +26,6 @@ package dbe
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	crand "crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -41,6 +39,7 @@ import (
 
 	"github.com/itemcrypto/go-itemcrypto/cmp"
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 	"github.com/itemcrypto/go-itemcrypto/internal/bufpool"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
@@ -315,7 +314,7 @@ func Encrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 		key, nonce := root.FieldKey(offset)
 		offset++
-		g, err := newGCM(key)
+		g, err := aesgcm.New(key)
 		if err != nil {
 			return nil, err
 		}
@@ -370,14 +369,6 @@ func fieldRoot(dataKey []byte, msgID *[header.MessageIDLength]byte) (*canon.Root
 	rk := header.FieldRootKey(dataKey, msgID)
 	defer clear(rk[:])
 	return canon.NewRoot(rk[:])
-}
-
-func newGCM(key []byte) (cipher.AEAD, error) {
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
 }
 
 // baseContext returns the DynamoDB item base context of a version and the

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 	"github.com/itemcrypto/go-itemcrypto/internal/bufpool"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/canon"
 	"github.com/itemcrypto/go-itemcrypto/internal/dbe/ddbattr"
@@ -207,7 +208,7 @@ func decrypt(ctx context.Context, cfg *Config, item map[string]types.AttributeVa
 		}
 		key, nonce := root.FieldKey(offset)
 		offset++
-		g, err := newGCM(key)
+		g, err := aesgcm.New(key)
 		if err != nil {
 			clear(out)
 			return nil, Parsed{}, err

@@ -33,6 +33,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/itemcrypto/go-itemcrypto/cmp/keyring"
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 )
 
 // ProviderID is the provider id of every EDK this keyring writes.
@@ -315,7 +316,7 @@ func (k *Keyring) OnEncrypt(ctx context.Context, m *keyring.EncryptionMaterials)
 		}
 		dk := deriveKey(bk.key, saltIV[:saltLength])
 		defer clear(dk)
-		a, err := newGCM(dk)
+		a, err := aesgcm.New(dk)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -371,7 +372,7 @@ func (k *Keyring) OnDecrypt(ctx context.Context, m *keyring.DecryptionMaterials,
 		}
 		dk := deriveKey(bk.key, wrapped[:saltLength])
 		defer clear(dk)
-		a, err := newGCM(dk)
+		a, err := aesgcm.New(dk)
 		if err != nil {
 			return nil, err
 		}

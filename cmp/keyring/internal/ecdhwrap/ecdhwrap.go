@@ -6,8 +6,6 @@
 package ecdhwrap
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/elliptic"
 	"crypto/subtle"
@@ -16,6 +14,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/itemcrypto/go-itemcrypto/internal/aesgcm"
 	"github.com/itemcrypto/go-itemcrypto/internal/mac"
 )
 
@@ -169,14 +168,6 @@ func ParseProviderInfo(info []byte, n int) (sender, recipient []byte, ok bool) {
 
 var zeroNonce [12]byte
 
-func gcm(key []byte) (cipher.AEAD, error) {
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(b)
-}
-
 // Wrap encrypts the intermediate key secret under the key derived from
 // the shared secret z of sender and recipient (compressed points of the
 // curve named curve), with a salt from rand: salt || commitment key ||
@@ -191,7 +182,7 @@ func Wrap(rand io.Reader, z []byte, curve string, sender, recipient, secret, aad
 	defer clear(okm[:])
 	derive(&okm, z, fixed, ct[:saltLength])
 	copy(ct[saltLength:], okm[:commitLength])
-	a, err := gcm(okm[commitLength:])
+	a, err := aesgcm.New(okm[commitLength:])
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +202,7 @@ func Unwrap(z []byte, curve string, sender, recipient, wrapped, aad []byte) ([]b
 	if subtle.ConstantTimeCompare(okm[:commitLength], wrapped[saltLength:saltLength+commitLength]) != 1 {
 		return nil, ErrUnwrap
 	}
-	a, err := gcm(okm[commitLength:])
+	a, err := aesgcm.New(okm[commitLength:])
 	if err != nil {
 		return nil, err
 	}
