@@ -223,18 +223,29 @@ func (s *Server) deriveSharedSecret(req *request, call *Call) (any, *Failure) {
 	return &deriveSharedSecretResponse{KeyId: k.arn, SharedSecret: z, KeyAgreementAlgorithm: KeyAgreementECDH, KeyOrigin: "AWS_KMS"}, nil
 }
 
-// rsaEncrypt is Encrypt with an RSA key.
-func rsaEncrypt(k *key, req *request) (any, *Failure) {
+// rsaRequest checks an Encrypt or Decrypt request for an RSA key: an
+// RSAES_OAEP algorithm (named, KMS has no default for RSA) and no
+// encryption context. It returns the algorithm and its hash.
+func rsaRequest(k *key, req *request) (string, func() hash.Hash, *Failure) {
 	alg := ""
 	if req.EncryptionAlgorithm != nil {
 		alg = *req.EncryptionAlgorithm
 	}
 	h := oaepHash(alg)
 	if h == nil {
-		return nil, failure(CodeInvalidKeyUsage, "%s is not a valid encryption algorithm for %s.", orDefault(alg), k.spec)
+		return "", nil, failure(CodeInvalidKeyUsage, "%s is not a valid encryption algorithm for %s.", orDefault(alg), k.spec)
 	}
 	if len(req.EncryptionContext) > 0 {
-		return nil, failure(CodeValidation, "EncryptionContext is not supported for asymmetric KMS keys.")
+		return "", nil, failure(CodeValidation, "EncryptionContext is not supported for asymmetric KMS keys.")
+	}
+	return alg, h, nil
+}
+
+// rsaEncrypt is Encrypt with an RSA key.
+func rsaEncrypt(k *key, req *request) (any, *Failure) {
+	alg, h, f := rsaRequest(k, req)
+	if f != nil {
+		return nil, f
 	}
 	ct, err := rsa.EncryptOAEP(h(), rand.Reader, &k.rsa.PublicKey, req.Plaintext, nil)
 	if err != nil {
@@ -245,16 +256,9 @@ func rsaEncrypt(k *key, req *request) (any, *Failure) {
 
 // rsaDecrypt is Decrypt with an RSA key, which the request must name.
 func rsaDecrypt(k *key, req *request) (any, *Failure) {
-	alg := ""
-	if req.EncryptionAlgorithm != nil {
-		alg = *req.EncryptionAlgorithm
-	}
-	h := oaepHash(alg)
-	if h == nil {
-		return nil, failure(CodeInvalidKeyUsage, "%s is not a valid encryption algorithm for %s.", orDefault(alg), k.spec)
-	}
-	if len(req.EncryptionContext) > 0 {
-		return nil, failure(CodeValidation, "EncryptionContext is not supported for asymmetric KMS keys.")
+	alg, h, f := rsaRequest(k, req)
+	if f != nil {
+		return nil, f
 	}
 	pt, err := rsa.DecryptOAEP(h(), nil, k.rsa, req.CiphertextBlob, nil)
 	if err != nil {
