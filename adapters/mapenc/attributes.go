@@ -64,15 +64,9 @@ type StructAttribute struct {
 // on a field attributevalue never writes, and on two fields with one
 // attribute name (a [*TagError]).
 func StructAttributes(t reflect.Type, optFns ...func(*Options)) ([]StructAttribute, error) {
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("mapenc: StructAttributes: %v is not a struct type", t)
+	t, o, err := structOf("StructAttributes", t, optFns)
+	if err != nil {
+		return nil, err
 	}
 	fields, stray, _ := structFields(t, o.TagKey)
 	if len(stray) > 0 {

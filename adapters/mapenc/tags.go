@@ -118,6 +118,22 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 	return info
 }
 
+// structOf is the struct type t is or points to, and the options of
+// optFns, for StructPolicy and StructAttributes (named by fn in the error).
+func structOf(fn string, t reflect.Type, optFns []func(*Options)) (reflect.Type, Options, error) {
+	var o Options
+	for _, f := range optFns {
+		f(&o)
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil, o, fmt.Errorf("mapenc: %s: %v is not a struct type", fn, t)
+	}
+	return t, o, nil
+}
+
 // StructPolicy returns the attribute actions and key names that the
 // itemcrypto tags of struct type t (or of the struct a pointer type points
 // to) describe, merged with base: base's Default, its Overrides with each
@@ -138,15 +154,9 @@ func (c *Codec) buildTypeInfo(t reflect.Type) *typeInfo {
 // are a [*TagError]; the result then is never used. The returned Options
 // pass actions.New. A struct without itemcrypto tags returns base.
 func StructPolicy(t reflect.Type, base actions.Options, optFns ...func(*Options)) (actions.Options, error) {
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil || t.Kind() != reflect.Struct {
-		return actions.Options{}, fmt.Errorf("mapenc: StructPolicy: %v is not a struct type", t)
+	t, o, err := structOf("StructPolicy", t, optFns)
+	if err != nil {
+		return actions.Options{}, err
 	}
 	fields, stray, _ := structFields(t, o.TagKey)
 	if len(stray) > 0 {
